@@ -1,0 +1,35 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { bodyLimit } from "hono/body-limit";
+import { AppError } from "../core/errors";
+import { auth } from "./middleware/auth";
+import { errorResponse, onError } from "./middleware/errors";
+import { requestContext } from "./middleware/request-id";
+import { router } from "./openapi";
+import { eventsApi } from "./events";
+import { sessionsApi } from "./sessions";
+
+/** The Worker's HTTP surface: `/v1` (authenticated), `/openapi.json`, `/docs`, `/healthz`. */
+export function createApp() {
+  const app = router();
+  app.use("*", requestContext);
+  app.use("/v1/*", auth);
+  app.use("/v1/*", (c, next) =>
+    bodyLimit({
+      maxSize: c.get("config").maxBodyBytes,
+      onError: (cx) => errorResponse(cx, new AppError("payload_too_large", `The request body exceeds ${c.get("config").maxBodyBytes} bytes`)),
+    })(c, next),
+  );
+  app.route("/v1", sessionsApi);
+  app.route("/v1", eventsApi);
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.doc("/openapi.json", {
+    openapi: "3.0.3",
+    info: { title: "Agent Session Manager", version: "0.1.0", description: "Durable, sequenced AI agent sessions." },
+    security: [{ bearer: [] }],
+  });
+  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.notFound((c) => errorResponse(c, new AppError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.onError(onError);
+  return app;
+}

@@ -1,0 +1,100 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { z } from "zod";
+import { AppError } from "../core/errors";
+import { AppendEventsBodySchema, EventPageSchema, EventQuerySchema, EventSchema, type Event, type EventPage } from "../core/event";
+import { isEventType } from "../core/event-types";
+import { errorResponses, jsonBody, jsonResponse, router, SessionIdParams } from "./openapi";
+import { call, sessionStub } from "./session-stub";
+import type { AppEnv } from "./types";
+
+export const eventsApi = router();
+
+/** `type=a,b` → validated canonical types. */
+export function parseTypes(raw: string | undefined): string[] | undefined {
+  if (!raw) return undefined;
+  const types = raw.split(",").map((t) => t.trim()).filter(Boolean);
+  const bad = types.filter((t) => !isEventType(t));
+  if (bad.length) throw new AppError("invalid_event_type", `Unknown event type '${bad[0]}'`, { types: bad });
+  return types;
+}
+
+eventsApi.openapi(
+  createRoute({
+    method: "post", path: "/sessions/{id}/events", tags: ["events"],
+    summary: "Append events (bring-your-own-agent); sequences are assigned by the session",
+    request: { params: SessionIdParams, ...jsonBody(AppendEventsBodySchema) },
+    responses: { 201: jsonResponse(z.object({ events: z.array(EventSchema) }), "The stored events, in input order"), ...errorResponses },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const events = await call<Event[]>(sessionStub(c, id).appendEvents(c.req.valid("json").events));
+    return c.json({ events }, 201);
+  },
+);
+
+const ReadQuery = EventQuerySchema.extend({ last_event_id: z.coerce.number().int().min(0).optional() });
+
+eventsApi.openapi(
+  createRoute({
+    method: "get", path: "/sessions/{id}/events", tags: ["events"],
+    summary: "Read events by cursor; wait_ms long-polls; Accept: text/event-stream streams SSE (honours Last-Event-ID)",
+    request: { params: SessionIdParams, query: ReadQuery },
+    responses: {
+      200: {
+        description: "A page of events, or an SSE stream",
+        content: { "application/json": { schema: EventPageSchema }, "text/event-stream": { schema: z.string() } },
+      },
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const q = c.req.valid("query");
+    const types = parseTypes(q.type);
+    const stub = sessionStub(c, id);
+    if (c.req.header("accept")?.includes("text/event-stream")) {
+      const lastEventId = c.req.header("last-event-id");
+      const resumeAfter = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : q.last_event_id ?? q.after ?? 0;
+      return forwardStream(c, stub, "sse", resumeAfter + 1, q.run_id, types);
+    }
+    const page = await call<EventPage>(stub.readEvents({ after: q.after, before: q.before, limit: q.limit, run_id: q.run_id, types, wait_ms: q.wait_ms }));
+    return c.json(page, 200);
+  },
+);
+
+const WsQuery = z.object({
+  from_sequence: z.coerce.number().int().min(0).optional(),
+  run_id: z.string().min(1).max(128).optional(),
+  types: z.string().max(1024).optional(),
+  api_key: z.string().optional(),
+});
+
+eventsApi.openapi(
+  createRoute({
+    method: "get", path: "/sessions/{id}/ws", tags: ["events"],
+    summary: "WebSocket: replays from from_sequence (inclusive), then follows live; one event per message",
+    request: { params: SessionIdParams, query: WsQuery },
+    responses: { 101: { description: "Switching protocols" }, 426: { description: "Upgrade required" }, ...errorResponses },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const q = c.req.valid("query");
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new AppError("invalid_input", "This endpoint needs a WebSocket upgrade (Upgrade: websocket)");
+    }
+    const types = parseTypes(q.types);
+    return forwardStream(c, sessionStub(c, id), "ws", Math.max(1, q.from_sequence ?? 1), q.run_id, types);
+  },
+);
+
+/** Hands a streaming request to the session's DO (which holds the subscriber) with validated parameters. */
+async function forwardStream(
+  c: Context<AppEnv>, stub: ReturnType<typeof sessionStub>, kind: "ws" | "sse", from: number, runId: string | undefined, types: string[] | undefined,
+): Promise<Response> {
+  const url = new URL(`https://session/${kind}`);
+  url.searchParams.set("from", String(from));
+  if (runId) url.searchParams.set("run_id", runId);
+  if (types) url.searchParams.set("types", types.join(","));
+  return stub.fetch(new Request(url, { headers: c.req.raw.headers }));
+}

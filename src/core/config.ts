@@ -1,0 +1,78 @@
+/**
+ * Every tunable in one place. Values come from `wrangler.toml [vars]` / secrets (strings) and fall back
+ * to these defaults; nothing else in the code base carries its own literal for them.
+ */
+export const DEFAULTS = {
+  maxBodyBytes: 1_048_576,
+  maxEventDataBytes: 262_144,
+  defaultEventPageLimit: 100,
+  maxEventPageLimit: 1000,
+  maxLongPollMs: 60_000,
+  sseHeartbeatMs: 15_000,
+  flushDelayMs: 25,
+  flushBatchSize: 400,
+  flushBackoffBaseMs: 200,
+  flushBackoffMaxMs: 30_000,
+  wsReplayPageSize: 500,
+  wsMaxBufferedEvents: 10_000,
+  maxConcurrentRuns: 1,
+  maxQueuedRuns: 100,
+  defaultRunTimeoutMs: 600_000,
+  maxRunTimeoutMs: 604_800_000,
+  approvalTimeoutMs: 3_600_000,
+  errorTextMaxLines: 200,
+  errorTextMaxBytes: 16_384,
+  sandboxMaxOutputBytes: 1_048_576,
+  shellTimeoutMs: 30_000,
+} as const;
+
+export type Config = { -readonly [K in keyof typeof DEFAULTS]: number };
+
+const ENV_NAMES: Record<keyof typeof DEFAULTS, string> = {
+  maxBodyBytes: "MAX_BODY_BYTES",
+  maxEventDataBytes: "MAX_EVENT_DATA_BYTES",
+  defaultEventPageLimit: "DEFAULT_EVENT_PAGE_LIMIT",
+  maxEventPageLimit: "MAX_EVENT_PAGE_LIMIT",
+  maxLongPollMs: "MAX_LONG_POLL_MS",
+  sseHeartbeatMs: "SSE_HEARTBEAT_MS",
+  flushDelayMs: "FLUSH_DELAY_MS",
+  flushBatchSize: "FLUSH_BATCH_SIZE",
+  flushBackoffBaseMs: "FLUSH_BACKOFF_BASE_MS",
+  flushBackoffMaxMs: "FLUSH_BACKOFF_MAX_MS",
+  wsReplayPageSize: "WS_REPLAY_PAGE_SIZE",
+  wsMaxBufferedEvents: "WS_MAX_BUFFERED_EVENTS",
+  maxConcurrentRuns: "MAX_CONCURRENT_RUNS",
+  maxQueuedRuns: "MAX_QUEUED_RUNS",
+  defaultRunTimeoutMs: "DEFAULT_RUN_TIMEOUT_MS",
+  maxRunTimeoutMs: "MAX_RUN_TIMEOUT_MS",
+  approvalTimeoutMs: "APPROVAL_TIMEOUT_MS",
+  errorTextMaxLines: "ERROR_TEXT_MAX_LINES",
+  errorTextMaxBytes: "ERROR_TEXT_MAX_BYTES",
+  sandboxMaxOutputBytes: "SANDBOX_MAX_OUTPUT_BYTES",
+  shellTimeoutMs: "SHELL_TIMEOUT_MS",
+};
+
+/** Builds the config from string bindings; a malformed value falls back to the default rather than crash. */
+export function loadConfig(vars: Record<string, unknown>): Config {
+  const config = { ...DEFAULTS } as Config;
+  for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
+    const raw = vars[ENV_NAMES[key]];
+    if (raw === undefined || raw === null || raw === "") continue;
+    const n = Number(raw);
+    if (Number.isFinite(n) && n >= 0) config[key] = n;
+  }
+  return config;
+}
+
+/** Parses `API_KEYS` ("key=tenant,key2=tenant2") into a map. */
+export function parseApiKeys(raw: string | undefined): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const pair of (raw ?? "").split(",")) {
+    const idx = pair.indexOf("=");
+    if (idx <= 0) continue;
+    const key = pair.slice(0, idx).trim();
+    const tenant = pair.slice(idx + 1).trim();
+    if (key && tenant) keys.set(key, tenant);
+  }
+  return keys;
+}

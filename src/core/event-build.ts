@@ -1,0 +1,49 @@
+import { AppError } from "./errors";
+import { CURRENT_EVENT_SCHEMA_VERSION, type EventInput } from "./event";
+import { isEventType, type EventType } from "./event-types";
+import { newId } from "./ids";
+import type { JsonObject } from "./json";
+import { shapeWarnings } from "./event-shape";
+
+/** An event ready for the log: everything but the session and sequence, which the DO assigns. */
+export type BuiltEvent = {
+  id: string; run_id: string | null; type: EventType; timestamp: string; provider: string | null;
+  correlation_id: string | null; schema_version: number; data: JsonObject; metadata: JsonObject;
+};
+
+/**
+ * `client` events with an unknown type are rejected (`invalid_event_type`); `adapter` events with one are kept
+ * as `error_occurred` with the original in data, as the original library did.
+ */
+export type EventOrigin = "client" | "adapter";
+
+export function buildEvent(input: EventInput, origin: EventOrigin, now: string, maxDataBytes: number, index = 0): BuiltEvent {
+  let type: EventType;
+  let data: JsonObject = input.data ?? {};
+  if (isEventType(input.type)) {
+    type = input.type;
+  } else if (origin === "client") {
+    throw new AppError("invalid_event_type", `Unknown event type '${input.type}'`, { index, type: input.type });
+  } else {
+    type = "error_occurred";
+    data = { error_message: `Adapter produced unknown event type '${input.type}'`, original_type: input.type, original_data: data };
+  }
+  const size = JSON.stringify(data).length + JSON.stringify(input.metadata ?? {}).length;
+  if (size > maxDataBytes) {
+    throw new AppError("payload_too_large", `Event ${index} is ${size} bytes; the limit is ${maxDataBytes}`, { index, size, limit: maxDataBytes });
+  }
+  const metadata: JsonObject = { ...(input.metadata ?? {}) };
+  const warnings = shapeWarnings(type, data);
+  if (warnings.length > 0) metadata._validation_warnings = warnings;
+  return {
+    id: input.id ?? newId("evt"),
+    run_id: input.run_id ?? null,
+    type,
+    timestamp: input.timestamp ? new Date(input.timestamp).toISOString() : now,
+    provider: input.provider ?? null,
+    correlation_id: input.correlation_id ?? null,
+    schema_version: input.schema_version ?? CURRENT_EVENT_SCHEMA_VERSION,
+    data,
+    metadata,
+  };
+}

@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { EventTypeSchema } from "./event-types";
+import { JsonObjectSchema } from "./json";
+
+/** The highest event schema version this build understands. */
+export const CURRENT_EVENT_SCHEMA_VERSION = 1;
+
+export const EventSchema = z.object({
+  id: z.string(),
+  session_id: z.string(),
+  run_id: z.string().nullable(),
+  sequence: z.number().int().positive(),
+  type: EventTypeSchema,
+  timestamp: z.string(),
+  provider: z.string().nullable(),
+  correlation_id: z.string().nullable(),
+  schema_version: z.number().int().min(1),
+  data: JsonObjectSchema,
+  metadata: JsonObjectSchema,
+});
+export type Event = z.infer<typeof EventSchema>;
+
+/**
+ * What a caller (or an adapter) hands to the log. Sequence and session are never the caller's:
+ * the session's Durable Object assigns them.
+ */
+export const EventInputSchema = z.object({
+  id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, "id may hold letters, digits and _.:-").optional(),
+  run_id: z.string().min(1).max(128).nullable().optional(),
+  type: z.string().min(1).max(64),
+  timestamp: z.iso.datetime({ offset: true }).optional(),
+  provider: z.string().min(1).max(64).nullable().optional(),
+  correlation_id: z.string().min(1).max(256).nullable().optional(),
+  schema_version: z.number().int().min(1).max(CURRENT_EVENT_SCHEMA_VERSION).optional(),
+  data: JsonObjectSchema.nullable().optional(),
+  metadata: JsonObjectSchema.nullable().optional(),
+});
+export type EventInput = z.infer<typeof EventInputSchema>;
+
+export const AppendEventsBodySchema = z.object({
+  events: z.array(EventInputSchema).min(1).max(1000),
+});
+export type AppendEventsBody = z.infer<typeof AppendEventsBodySchema>;
+
+/** Cursor filters for reading one session's log. */
+export const EventQuerySchema = z.object({
+  after: z.coerce.number().int().min(0).optional(),
+  before: z.coerce.number().int().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  run_id: z.string().min(1).max(128).optional(),
+  type: z.string().min(1).max(64).optional(),
+  wait_ms: z.coerce.number().int().min(0).max(60_000).optional(),
+});
+export type EventQuery = z.infer<typeof EventQuerySchema>;
+
+export const EventPageSchema = z.object({
+  events: z.array(EventSchema),
+  latest_sequence: z.number().int().min(0),
+  next_after: z.number().int().min(0).nullable(),
+});
+export type EventPage = z.infer<typeof EventPageSchema>;

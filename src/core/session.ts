@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { JsonObjectSchema } from "./json";
+import { TokenUsageSchema } from "./usage";
+
+export const SESSION_STATUSES = ["pending", "active", "paused", "completed", "failed", "cancelled"] as const;
+export const SessionStatusSchema = z.enum(SESSION_STATUSES);
+export type SessionStatus = z.infer<typeof SessionStatusSchema>;
+
+const TagSchema = z.string().min(1).max(64);
+
+export const SessionSchema = z.object({
+  id: z.string(),
+  tenant_id: z.string(),
+  agent_id: z.string(),
+  parent_session_id: z.string().nullable(),
+  status: SessionStatusSchema,
+  metadata: JsonObjectSchema,
+  context: JsonObjectSchema,
+  tags: z.array(z.string()),
+  max_concurrent_runs: z.number().int().min(1),
+  max_queued_runs: z.number().int().min(0),
+  token_usage: TokenUsageSchema,
+  cost_usd: z.number().nullable(),
+  last_sequence: z.number().int().min(0),
+  created_at: z.string(),
+  updated_at: z.string(),
+  deleted_at: z.string().nullable(),
+});
+export type Session = z.infer<typeof SessionSchema>;
+
+export const CreateSessionBodySchema = z.object({
+  agent_id: z.string().min(1).max(128),
+  parent_session_id: z.string().min(1).max(128).nullable().optional(),
+  metadata: JsonObjectSchema.optional(),
+  context: JsonObjectSchema.optional(),
+  tags: z.array(TagSchema).max(32).optional(),
+  max_concurrent_runs: z.number().int().min(1).max(16).optional(),
+  max_queued_runs: z.number().int().min(0).max(1000).optional(),
+});
+export type CreateSessionBody = z.infer<typeof CreateSessionBodySchema>;
+
+export const UpdateSessionBodySchema = z
+  .object({
+    status: SessionStatusSchema.optional(),
+    metadata: JsonObjectSchema.optional(),
+    context: JsonObjectSchema.optional(),
+    tags: z.array(TagSchema).max(32).optional(),
+    max_concurrent_runs: z.number().int().min(1).max(16).optional(),
+    max_queued_runs: z.number().int().min(0).max(1000).optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: "nothing to update" });
+export type UpdateSessionBody = z.infer<typeof UpdateSessionBodySchema>;
+
+export const ListSessionsQuerySchema = z.object({
+  status: SessionStatusSchema.optional(),
+  tag: z.string().min(1).max(64).optional(),
+  agent_id: z.string().min(1).max(128).optional(),
+  created_since: z.iso.datetime({ offset: true }).optional(),
+  created_until: z.iso.datetime({ offset: true }).optional(),
+  include_deleted: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+  cursor: z.string().min(1).max(512).optional(),
+});
+export type ListSessionsQuery = z.infer<typeof ListSessionsQuerySchema>;
+
+/**
+ * Allowed status transitions. The original only rejected unknown statuses; we enforce the guide's graph
+ * (pending→active→terminal, active↔paused) and allow a pending session to end directly.
+ */
+const TRANSITIONS: Record<SessionStatus, readonly SessionStatus[]> = {
+  pending: ["active", "completed", "failed", "cancelled"],
+  active: ["paused", "completed", "failed", "cancelled"],
+  paused: ["active", "completed", "failed", "cancelled"],
+  completed: [],
+  failed: [],
+  cancelled: [],
+};
+
+export function canTransition(from: SessionStatus, to: SessionStatus): boolean {
+  return from === to || TRANSITIONS[from].includes(to);
+}
+
+/** The event a status change emits. */
+export function sessionStatusEvent(to: SessionStatus, from: SessionStatus):
+  | "session_started" | "session_paused" | "session_resumed" | "session_completed" | "session_failed" | "session_cancelled" | null {
+  if (to === from) return null;
+  switch (to) {
+    case "active": return from === "paused" ? "session_resumed" : "session_started";
+    case "paused": return "session_paused";
+    case "completed": return "session_completed";
+    case "failed": return "session_failed";
+    case "cancelled": return "session_cancelled";
+    default: return null;
+  }
+}

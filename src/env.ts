@@ -1,0 +1,13 @@
+import type { SessionDO } from "./session/SessionDO";
+
+/** Bindings declared in wrangler.toml plus secrets. */
+export interface Env {
+  SESSIONS: DurableObjectNamespace<SessionDO>;
+  DB: D1Database;
+  ARTIFACTS: R2Bucket;
+  /** `key=tenant,key2=tenant2`: bearer API keys and the tenant each belongs to. */
+  API_KEYS: string;
+  SANDBOX_URL?: string;
+  SANDBOX_TOKEN?: string;
+  [name: string]: unknown;
+}

@@ -1,0 +1,276 @@
+import { DurableObject } from "cloudflare:workers";
+import { loadConfig, type Config } from "../core/config";
+import { AppError, fail, ok, type Result } from "../core/errors";
+import type { Event, EventInput, EventPage } from "../core/event";
+import { buildEvent, type EventOrigin } from "../core/event-build";
+import { canTransition, sessionStatusEvent, type Session, type UpdateSessionBody } from "../core/session";
+import type { Env } from "../env";
+import { D1SessionStore } from "../store/session-store";
+import { Alarms } from "./alarms";
+import { Flusher, type FlushStatus } from "./flusher";
+import { KeyValue } from "./kv";
+import { EventLog, type LogFilter } from "./log";
+import { RunRecords } from "./run-records";
+import { SessionRecord } from "./session-record";
+import { SseSubscriber, Subscribers, type SubscriberCursor } from "./subscribers";
+import { Waiters } from "./waiters";
+
+export type ReadEventsQuery = {
+  after?: number | undefined; before?: number | undefined; limit?: number | undefined;
+  run_id?: string | undefined; types?: string[] | undefined; wait_ms?: number | undefined;
+};
+
+/** Runs `fn`, turning a thrown AppError into a Result so it survives the RPC boundary. */
+async function guarded<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
+  try {
+    return ok(await fn());
+  } catch (err) {
+    if (err instanceof AppError) return fail(err);
+    throw err;
+  }
+}
+
+/**
+ * One per session: the single writer of its event log. A thin composition of the parts in this folder,
+ * each owning one job (log, record, flusher, subscribers, waiters, alarms).
+ */
+export class SessionDO extends DurableObject<Env> {
+  private readonly config: Config;
+  private kv!: KeyValue;
+  private log!: EventLog;
+  private record!: SessionRecord;
+  private runs!: RunRecords;
+  private alarms!: Alarms;
+  flusher!: Flusher;
+  private subscribers!: Subscribers;
+  private readonly waiters = new Waiters();
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.config = loadConfig(env);
+    this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    this.init();
+  }
+
+  private init(): void {
+    const sql = this.ctx.storage.sql;
+    this.kv = new KeyValue(sql);
+    this.record = new SessionRecord(this.kv);
+    this.log = new EventLog(sql, () => this.record.get()?.id ?? "");
+    this.runs = new RunRecords(sql);
+    this.alarms = new Alarms(this.ctx.storage, this.kv);
+    this.flusher = new Flusher(this.alarms, this.kv, this.log, this.record, this.runs, new D1SessionStore(this.env.DB), this.config);
+    this.subscribers = new Subscribers(this.ctx, this.log, this.config.wsReplayPageSize);
+  }
+
+  // ── session ────────────────────────────────────────────────────────────
+
+  async createSession(session: Session): Promise<Result<Session>> {
+    return guarded(async () => {
+      if (this.record.get()) throw new AppError("already_exists", `Session ${session.id} already exists`);
+      this.record.put(session);
+      this.appendBuilt([{ type: "session_created", data: { provider: (session.metadata.provider as string | undefined) ?? null } }], "adapter");
+      await this.flushEagerly();
+      return this.currentSession();
+    });
+  }
+
+  async getSession(includeDeleted = false): Promise<Result<Session>> {
+    return guarded(() => {
+      this.requireSession(includeDeleted);
+      return this.currentSession();
+    });
+  }
+
+  async updateSession(patch: UpdateSessionBody): Promise<Result<Session>> {
+    return guarded(async () => {
+      const session = this.requireSession();
+      const now = new Date().toISOString();
+      const next: Session = { ...session, updated_at: now };
+      if (patch.metadata) next.metadata = { ...session.metadata, ...patch.metadata };
+      if (patch.context) next.context = { ...session.context, ...patch.context };
+      if (patch.tags) next.tags = [...new Set(patch.tags)];
+      if (patch.max_concurrent_runs !== undefined) next.max_concurrent_runs = patch.max_concurrent_runs;
+      if (patch.max_queued_runs !== undefined) next.max_queued_runs = patch.max_queued_runs;
+      let statusEvent: ReturnType<typeof sessionStatusEvent> = null;
+      if (patch.status && patch.status !== session.status) {
+        if (!canTransition(session.status, patch.status)) {
+          throw new AppError("invalid_transition", `A ${session.status} session cannot become ${patch.status}`, {
+            from: session.status, to: patch.status,
+          });
+        }
+        next.status = patch.status;
+        statusEvent = sessionStatusEvent(patch.status, session.status);
+      }
+      this.record.put(next);
+      if (statusEvent) this.appendBuilt([{ type: statusEvent, data: { from: session.status, to: next.status } }], "adapter");
+      await this.flushEagerly();
+      return this.currentSession();
+    });
+  }
+
+  /** Soft delete marks the session; hard delete removes it from D1 (one transaction) and wipes this object. */
+  async deleteSession(hard: boolean): Promise<Result<{ id: string; hard: boolean; artifact_keys: string[] }>> {
+    return guarded(async () => {
+      const session = this.requireSession(true);
+      if (!hard) {
+        const now = new Date().toISOString();
+        this.record.put({ ...session, deleted_at: session.deleted_at ?? now, updated_at: now });
+        await this.flushEagerly();
+        return { id: session.id, hard: false, artifact_keys: [] };
+      }
+      const keys = await this.flusher.store.hardDeleteSession(session.tenant_id, session.id);
+      for (const ws of this.ctx.getWebSockets()) ws.close(1000, "session deleted");
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+      this.init();
+      return { id: session.id, hard: true, artifact_keys: keys };
+    });
+  }
+
+  // ── events ─────────────────────────────────────────────────────────────
+
+  async appendEvents(inputs: EventInput[], origin: EventOrigin = "client"): Promise<Result<Event[]>> {
+    return guarded(() => {
+      this.requireSession();
+      return this.appendBuilt(inputs, origin);
+    });
+  }
+
+  async readEvents(q: ReadEventsQuery): Promise<Result<EventPage>> {
+    return guarded(async () => {
+      this.requireSession(true);
+      const limit = Math.min(q.limit ?? this.config.defaultEventPageLimit, this.config.maxEventPageLimit);
+      const filter: LogFilter = { run_id: q.run_id, types: q.types };
+      const read = () => this.log.read({ after: q.after, before: q.before, run_id: q.run_id, types: q.types, limit });
+      let events = read();
+      const wait = Math.min(q.wait_ms ?? 0, this.config.maxLongPollMs);
+      const canGrow = q.before === undefined || (q.after ?? 0) + 1 < q.before;
+      if (events.length === 0 && wait > 0 && canGrow) {
+        const woke = await this.waiters.wait(q.after ?? 0, q.before, filter, wait);
+        if (woke) events = read();
+      }
+      const last = events[events.length - 1];
+      return {
+        events,
+        latest_sequence: this.log.lastSequence,
+        next_after: last && events.length === limit ? last.sequence : null,
+      };
+    });
+  }
+
+  /** Builds, appends (one transaction), then fans out. Returns stored events in input order. */
+  private appendBuilt(inputs: EventInput[], origin: EventOrigin): Event[] {
+    const now = new Date().toISOString();
+    const built = inputs.map((input, i) => buildEvent(input, origin, now, this.config.maxEventDataBytes, i));
+    let result: { events: Event[]; fresh: Event[] };
+    try {
+      result = this.log.append(built, this.ctx.storage);
+    } catch (err) {
+      this.log.resync();
+      throw new AppError("storage_write_failed", "The event log could not be written", { cause: String(err) });
+    }
+    if (result.fresh.length > 0) {
+      this.subscribers.deliver();
+      this.waiters.notify(result.fresh);
+      this.ctx.waitUntil(this.flusher.schedule());
+    }
+    return result.events;
+  }
+
+  // ── live streams ───────────────────────────────────────────────────────
+
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const session = this.record.get();
+    if (!session || session.deleted_at) {
+      return Response.json(new AppError("session_not_found", "Session not found").toBody(), { status: 404 });
+    }
+    const cursor: SubscriberCursor = {
+      next: Number(url.searchParams.get("from") ?? "1"),
+      run_id: url.searchParams.get("run_id") ?? undefined,
+      types: url.searchParams.get("types")?.split(",").filter(Boolean) ?? undefined,
+    };
+    if (url.pathname.endsWith("/ws")) {
+      const pair = new WebSocketPair();
+      const [client, server] = [pair[0], pair[1]];
+      this.subscribers.acceptWebSocket(server, cursor);
+      return new Response(null, { status: 101, webSocket: client });
+    }
+    if (url.pathname.endsWith("/sse")) return this.openSse(cursor);
+    return Response.json(new AppError("not_found", "Unknown stream").toBody(), { status: 404 });
+  }
+
+  private openSse(cursor: SubscriberCursor): Response {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const sub = new SseSubscriber(cursor, writable.getWriter());
+    sub.heartbeat();
+    this.subscribers.addSse(sub);
+    if (!this.heartbeat) {
+      this.heartbeat = setInterval(() => this.beatSse(), this.config.sseHeartbeatMs);
+    }
+    return new Response(readable, {
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" },
+    });
+  }
+
+  private beatSse(): void {
+    const live = this.subscribers.heartbeatSse();
+    if (live === 0 && this.heartbeat) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = null;
+    }
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // Clients only send "ping" (answered by the auto-response without waking us); anything else is ignored.
+    if (message === "close") ws.close(1000, "bye");
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 ? 1000 : code, "closed");
+    } catch {
+      /* already closed */
+    }
+  }
+
+  // ── flushing and introspection ─────────────────────────────────────────
+
+  override async alarm(): Promise<void> {
+    for (const name of this.alarms.takeDue()) {
+      if (name === "flush") await this.flusher.onAlarm();
+    }
+    await this.alarms.rearm();
+  }
+
+  async flushNow(): Promise<FlushStatus> {
+    await this.flusher.flushAll();
+    return this.flusher.status();
+  }
+
+  async stats(): Promise<FlushStatus & { subscribers: { websockets: number; sse: number }; waiters: number }> {
+    return { ...this.flusher.status(), subscribers: this.subscribers.counts, waiters: this.waiters.size };
+  }
+
+  /** Session creation and status changes try D1 at once so lists see them; a failure leaves it to the alarm. */
+  private async flushEagerly(): Promise<void> {
+    try {
+      await this.flusher.flushAll();
+    } catch {
+      await this.flusher.schedule(this.config.flushBackoffBaseMs);
+    }
+  }
+
+  private requireSession(includeDeleted = false): Session {
+    const session = this.record.get();
+    if (!session || (session.deleted_at && !includeDeleted)) throw new AppError("session_not_found", "Session not found");
+    return session;
+  }
+
+  private currentSession(): Session {
+    const session = this.record.get()!;
+    return { ...session, last_sequence: this.log.lastSequence };
+  }
+}

@@ -1,0 +1,113 @@
+import type { Config } from "../core/config";
+import type { D1SessionStore } from "../store/session-store";
+import type { Alarms } from "./alarms";
+import type { KeyValue } from "./kv";
+import type { EventLog } from "./log";
+import type { RunRecords } from "./run-records";
+import type { SessionRecord } from "./session-record";
+
+export type FlushStatus = {
+  flushed_through: number;
+  last_sequence: number;
+  lag_events: number;
+  consecutive_failures: number;
+  last_error: string | null;
+  last_flushed_at: string | null;
+};
+
+/**
+ * Copies what D1 does not have yet (events past `flushed_through`, dirty session and run rows) in batches,
+ * driven by the DO alarm. A failed write leaves everything in the DO and retries with exponential backoff.
+ */
+export class Flusher {
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly alarms: Alarms,
+    private readonly kv: KeyValue,
+    private readonly log: EventLog,
+    private readonly record: SessionRecord,
+    private readonly runs: RunRecords,
+    /** Replaceable so fault-injection tests can put a failing D1 in front of it. */
+    public store: D1SessionStore,
+    private readonly config: Config,
+  ) {}
+
+  get flushedThrough(): number {
+    return this.kv.get<number>("flushed_through") ?? 0;
+  }
+
+  status(): FlushStatus {
+    const flushed = this.flushedThrough;
+    return {
+      flushed_through: flushed,
+      last_sequence: this.log.lastSequence,
+      lag_events: this.log.lastSequence - flushed,
+      consecutive_failures: this.kv.get<number>("flush_failures") ?? 0,
+      last_error: this.kv.get<string>("flush_last_error"),
+      last_flushed_at: this.kv.get<string>("flush_last_at"),
+    };
+  }
+
+  get pending(): boolean {
+    return this.log.lastSequence > this.flushedThrough || this.record.isDirty || this.runs.dirty(1).length > 0;
+  }
+
+  /** Makes sure an alarm will flush soon; an earlier pending alarm is kept. */
+  async schedule(delayMs = this.config.flushDelayMs): Promise<void> {
+    // While D1 is failing, appends must not pull the backed-off retry forward.
+    if (this.alarms.has("flush") && (this.kv.get<number>("flush_failures") ?? 0) > 0) return;
+    await this.alarms.set("flush", Date.now() + delayMs, true);
+  }
+
+  /** Alarm entry point: flush everything pending; on failure schedule a retry with backoff. */
+  async onAlarm(): Promise<void> {
+    try {
+      await this.flushAll();
+      this.kv.put("flush_failures", 0);
+    } catch (err) {
+      const failures = (this.kv.get<number>("flush_failures") ?? 0) + 1;
+      this.kv.put("flush_failures", failures);
+      this.kv.put("flush_last_error", err instanceof Error ? err.message : String(err));
+      const backoff = Math.min(this.config.flushBackoffMaxMs, this.config.flushBackoffBaseMs * 2 ** Math.min(failures - 1, 16));
+      await this.schedule(backoff);
+    }
+  }
+
+  /** Flushes until nothing is pending. Concurrent callers share one run. */
+  async flushAll(): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined);
+    const run = this.flushLoop();
+    this.running = run;
+    try {
+      await run;
+    } finally {
+      if (this.running === run) this.running = null;
+    }
+  }
+
+  private async flushLoop(): Promise<void> {
+    for (;;) {
+      const session = this.record.get();
+      if (!session) return;
+      const from = this.flushedThrough + 1;
+      const events = this.log.range(from, this.config.flushBatchSize);
+      const sessionRevision = this.record.currentRevision;
+      const sessionDirty = this.record.isDirty;
+      const dirtyRuns = this.runs.dirty(50);
+      if (events.length === 0 && !sessionDirty && dirtyRuns.length === 0) return;
+      await this.store.flush({
+        tenantId: session.tenant_id,
+        session: sessionDirty || events.length > 0 ? { ...session, last_sequence: Math.max(session.last_sequence, this.log.lastSequence) } : null,
+        runs: dirtyRuns.map((d) => d.run),
+        events,
+      });
+      const last = events[events.length - 1];
+      if (last) this.kv.put("flushed_through", last.sequence);
+      if (sessionDirty) this.record.markFlushed(sessionRevision);
+      for (const d of dirtyRuns) this.runs.markFlushed(d.run.id, d.revision);
+      this.kv.put("flush_last_at", new Date().toISOString());
+      this.kv.delete("flush_last_error");
+    }
+  }
+}

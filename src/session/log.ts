@@ -1,0 +1,125 @@
+import type { Event, EventQuery } from "../core/event";
+import type { EventType } from "../core/event-types";
+import { parseJsonColumn } from "../core/json";
+
+/** One prepared event, sequence not yet assigned. */
+export type PendingEvent = Omit<Event, "sequence" | "session_id">;
+
+type Row = {
+  sequence: number; id: string; run_id: string | null; type: string; timestamp: string;
+  provider: string | null; correlation_id: string | null; schema_version: number; data: string; metadata: string;
+};
+
+export type LogFilter = { run_id?: string | undefined; types?: readonly string[] | undefined };
+
+/**
+ * The session's write-ahead event log in the Durable Object's SQLite storage. All calls are synchronous:
+ * the DO runs one call at a time, so a read followed by a write here cannot interleave with another append.
+ */
+export class EventLog {
+  private last: number;
+
+  constructor(private readonly sql: SqlStorage, private readonly sessionId: () => string) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS events (
+      sequence INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, run_id TEXT, type TEXT NOT NULL,
+      timestamp TEXT NOT NULL, provider TEXT, correlation_id TEXT, schema_version INTEGER NOT NULL,
+      data TEXT NOT NULL, metadata TEXT NOT NULL)`);
+    sql.exec(`CREATE INDEX IF NOT EXISTS events_run ON events(run_id, sequence)`);
+    sql.exec(`CREATE INDEX IF NOT EXISTS events_type ON events(type, sequence)`);
+    this.last = Number(sql.exec(`SELECT COALESCE(MAX(sequence), 0) AS m FROM events`).one().m);
+  }
+
+  get lastSequence(): number {
+    return this.last;
+  }
+
+  /**
+   * Appends in order and returns the stored events. An id already in the log returns the stored event with its
+   * original sequence and uses no new number. Runs inside one storage transaction: all or nothing.
+   */
+  append(batch: readonly PendingEvent[], storage: DurableObjectStorage): { events: Event[]; fresh: Event[] } {
+    return storage.transactionSync(() => {
+      const events: Event[] = [];
+      const fresh: Event[] = [];
+      const seenInBatch = new Map<string, Event>();
+      for (const e of batch) {
+        const existing = seenInBatch.get(e.id) ?? this.byId(e.id);
+        if (existing) {
+          events.push(existing);
+          continue;
+        }
+        const sequence = this.last + 1;
+        this.sql.exec(
+          `INSERT INTO events (sequence, id, run_id, type, timestamp, provider, correlation_id, schema_version, data, metadata)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          sequence, e.id, e.run_id, e.type, e.timestamp, e.provider, e.correlation_id, e.schema_version,
+          JSON.stringify(e.data), JSON.stringify(e.metadata),
+        );
+        this.last = sequence;
+        const stored: Event = { ...e, sequence, session_id: this.sessionId() };
+        seenInBatch.set(e.id, stored);
+        events.push(stored);
+        fresh.push(stored);
+      }
+      return { events, fresh };
+    });
+  }
+
+  /** Rolls the in-memory counter back to storage after a failed transaction. */
+  resync(): void {
+    this.last = Number(this.sql.exec(`SELECT COALESCE(MAX(sequence), 0) AS m FROM events`).one().m);
+  }
+
+  byId(id: string): Event | null {
+    const rows = this.sql.exec<Row>(`SELECT * FROM events WHERE id = ?`, id).toArray();
+    return rows[0] ? this.toEvent(rows[0]) : null;
+  }
+
+  /** Events with sequence > after (and < before), filtered, ascending, at most `limit`. */
+  read(q: Pick<EventQuery, "after" | "before" | "run_id"> & { types?: readonly string[]; limit: number }): Event[] {
+    const where: string[] = ["sequence > ?"];
+    const args: (string | number)[] = [q.after ?? 0];
+    if (q.before !== undefined) { where.push("sequence < ?"); args.push(q.before); }
+    if (q.run_id !== undefined) { where.push("run_id = ?"); args.push(q.run_id); }
+    if (q.types && q.types.length > 0) {
+      where.push(`type IN (${q.types.map(() => "?").join(",")})`);
+      args.push(...q.types);
+    }
+    args.push(q.limit);
+    return this.sql
+      .exec<Row>(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY sequence LIMIT ?`, ...args)
+      .toArray()
+      .map((r) => this.toEvent(r));
+  }
+
+  /** Events from `fromSequence` inclusive, in ascending order, for flushing (unfiltered). */
+  range(fromSequence: number, limit: number): Event[] {
+    return this.read({ after: fromSequence - 1, limit });
+  }
+
+  count(): number {
+    return Number(this.sql.exec(`SELECT COUNT(*) AS c FROM events`).one().c);
+  }
+
+  private toEvent(r: Row): Event {
+    return {
+      id: r.id,
+      session_id: this.sessionId(),
+      run_id: r.run_id,
+      sequence: r.sequence,
+      type: r.type as EventType,
+      timestamp: r.timestamp,
+      provider: r.provider,
+      correlation_id: r.correlation_id,
+      schema_version: r.schema_version,
+      data: parseJsonColumn(r.data, {}),
+      metadata: parseJsonColumn(r.metadata, {}),
+    };
+  }
+}
+
+export function matchesFilter(event: Event, filter: LogFilter): boolean {
+  if (filter.run_id !== undefined && event.run_id !== filter.run_id) return false;
+  if (filter.types && filter.types.length > 0 && !filter.types.includes(event.type)) return false;
+  return true;
+}

@@ -1,0 +1,55 @@
+import type { Run } from "../core/run";
+import { parseJsonColumn } from "../core/json";
+
+/** The session's runs in the DO's SQLite, each with a revision so the flusher knows which ones D1 lacks. */
+export class RunRecords {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS runs (
+      id TEXT PRIMARY KEY, data TEXT NOT NULL, status TEXT NOT NULL, queued_at TEXT NOT NULL,
+      idempotency_key TEXT UNIQUE, revision INTEGER NOT NULL, flushed_revision INTEGER NOT NULL DEFAULT 0)`);
+    sql.exec(`CREATE INDEX IF NOT EXISTS runs_status ON runs(status, queued_at)`);
+  }
+
+  get(id: string): Run | null {
+    const row = this.sql.exec<{ data: string }>(`SELECT data FROM runs WHERE id = ?`, id).toArray()[0];
+    return row ? parseJsonColumn<Run | null>(row.data, null) : null;
+  }
+
+  byIdempotencyKey(key: string): Run | null {
+    const row = this.sql.exec<{ data: string }>(`SELECT data FROM runs WHERE idempotency_key = ?`, key).toArray()[0];
+    return row ? parseJsonColumn<Run | null>(row.data, null) : null;
+  }
+
+  put(run: Run): void {
+    this.sql.exec(
+      `INSERT INTO runs (id, data, status, queued_at, idempotency_key, revision) VALUES (?, ?, ?, ?, ?, 1)
+       ON CONFLICT(id) DO UPDATE SET data = excluded.data, status = excluded.status, revision = runs.revision + 1`,
+      run.id, JSON.stringify(run), run.status, run.queued_at, run.idempotency_key,
+    );
+  }
+
+  list(opts: { status?: readonly string[]; limit: number; after_queued_at?: string }): Run[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (opts.status && opts.status.length) {
+      where.push(`status IN (${opts.status.map(() => "?").join(",")})`);
+      args.push(...opts.status);
+    }
+    args.push(opts.limit);
+    const sql = `SELECT data FROM runs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY queued_at, id LIMIT ?`;
+    return this.sql.exec<{ data: string }>(sql, ...args).toArray().map((r) => JSON.parse(r.data) as Run);
+  }
+
+  /** Runs whose latest revision D1 does not hold yet. */
+  dirty(limit: number): { run: Run; revision: number }[] {
+    return this.sql
+      .exec<{ data: string; revision: number }>(
+        `SELECT data, revision FROM runs WHERE flushed_revision < revision ORDER BY queued_at LIMIT ?`, limit)
+      .toArray()
+      .map((r) => ({ run: JSON.parse(r.data) as Run, revision: r.revision }));
+  }
+
+  markFlushed(id: string, revision: number): void {
+    this.sql.exec(`UPDATE runs SET flushed_revision = MAX(flushed_revision, ?) WHERE id = ?`, revision, id);
+  }
+}

@@ -1,0 +1,97 @@
+import { sqliteTable, text, integer, real, primaryKey, index, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** D1 tables. JSON columns hold text; timestamps are ISO 8601 strings (they sort as text). */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    agentId: text("agent_id").notNull(),
+    parentSessionId: text("parent_session_id"),
+    status: text("status").notNull(),
+    metadata: text("metadata").notNull().default("{}"),
+    context: text("context").notNull().default("{}"),
+    tags: text("tags").notNull().default("[]"),
+    maxConcurrentRuns: integer("max_concurrent_runs").notNull().default(1),
+    maxQueuedRuns: integer("max_queued_runs").notNull().default(100),
+    tokenUsage: text("token_usage").notNull().default("{}"),
+    totalTokens: integer("total_tokens").notNull().default(0),
+    costUsd: real("cost_usd"),
+    lastSequence: integer("last_sequence").notNull().default(0),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    deletedAt: text("deleted_at"),
+  },
+  (t) => [
+    index("sessions_tenant_created").on(t.tenantId, t.createdAt, t.id),
+    index("sessions_tenant_updated").on(t.tenantId, t.updatedAt),
+  ],
+);
+
+export const runs = sqliteTable(
+  "runs",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    status: text("status").notNull(),
+    provider: text("provider").notNull(),
+    model: text("model"),
+    input: text("input").notNull().default("null"),
+    output: text("output"),
+    error: text("error"),
+    tokenUsage: text("token_usage").notNull().default("{}"),
+    totalTokens: integer("total_tokens").notNull().default(0),
+    costUsd: real("cost_usd"),
+    turnCount: integer("turn_count").notNull().default(0),
+    metadata: text("metadata").notNull().default("{}"),
+    idempotencyKey: text("idempotency_key"),
+    queuedAt: text("queued_at").notNull(),
+    startedAt: text("started_at"),
+    endedAt: text("ended_at"),
+  },
+  (t) => [
+    index("runs_session").on(t.sessionId, t.queuedAt),
+    index("runs_tenant_queued").on(t.tenantId, t.queuedAt, t.id),
+  ],
+);
+
+export const events = sqliteTable(
+  "events",
+  {
+    sessionId: text("session_id").notNull(),
+    sequence: integer("sequence").notNull(),
+    id: text("id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    runId: text("run_id"),
+    type: text("type").notNull(),
+    timestamp: text("timestamp").notNull(),
+    provider: text("provider"),
+    correlationId: text("correlation_id"),
+    schemaVersion: integer("schema_version").notNull(),
+    data: text("data").notNull().default("{}"),
+    metadata: text("metadata").notNull().default("{}"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sessionId, t.sequence] }),
+    uniqueIndex("events_session_id").on(t.sessionId, t.id),
+    index("events_tenant_type_time").on(t.tenantId, t.type, t.timestamp),
+    index("events_tenant_time").on(t.tenantId, t.timestamp),
+    index("events_run").on(t.runId),
+  ],
+);
+
+export const artifacts = sqliteTable(
+  "artifacts",
+  {
+    key: text("key").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    sessionId: text("session_id").notNull(),
+    runId: text("run_id"),
+    size: integer("size").notNull(),
+    sha256: text("sha256").notNull(),
+    contentType: text("content_type").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("artifacts_session").on(t.sessionId)],
+);

@@ -1,0 +1,109 @@
+import { and, asc, desc, eq, gt, gte, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
+import type { BatchItem } from "drizzle-orm/batch";
+import { decodeCursor, encodeCursor } from "../core/cursor";
+import type { Event } from "../core/event";
+import type { Run } from "../core/run";
+import type { ListSessionsQuery, Session } from "../core/session";
+import { artifacts, events, runs, sessions } from "./schema";
+import { eventToRow, rowToEvent, rowToRun, rowToSession, runToRow, sessionToRow } from "./codec";
+
+/** D1 allows at most 100 bound parameters per statement: 12 event columns → 8 rows per insert. */
+const EVENT_ROWS_PER_INSERT = 8;
+
+export type FlushBatch = { tenantId: string; session: Session | null; runs: Run[]; events: Event[] };
+export type Page<T> = { items: T[]; next_cursor: string | null };
+
+/** The D1 session store: cross-session reads, and the flusher's idempotent, all-or-nothing writes. */
+export class D1SessionStore {
+  readonly db: DrizzleD1Database;
+
+  constructor(d1: D1Database) {
+    this.db = drizzle(d1);
+  }
+
+  /** Writes a session row, run rows and events in one transaction. Events are idempotent on (session, sequence). */
+  async flush(batch: FlushBatch): Promise<void> {
+    const statements: BatchItem<"sqlite">[] = [];
+    if (batch.session) {
+      const row = sessionToRow(batch.session);
+      const { id: _id, ...update } = row;
+      statements.push(this.db.insert(sessions).values(row).onConflictDoUpdate({ target: sessions.id, set: update }));
+    }
+    for (const run of batch.runs) {
+      const row = runToRow(run, batch.tenantId);
+      const { id: _id, ...update } = row;
+      statements.push(this.db.insert(runs).values(row).onConflictDoUpdate({ target: runs.id, set: update }));
+    }
+    for (let i = 0; i < batch.events.length; i += EVENT_ROWS_PER_INSERT) {
+      const rows = batch.events.slice(i, i + EVENT_ROWS_PER_INSERT).map((e) => eventToRow(e, batch.tenantId));
+      statements.push(this.db.insert(events).values(rows).onConflictDoNothing());
+    }
+    if (statements.length === 0) return;
+    await this.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  }
+
+  async getSession(tenantId: string, id: string): Promise<Session | null> {
+    const rows = await this.db.select().from(sessions).where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, id))).limit(1);
+    return rows[0] ? rowToSession(rows[0]) : null;
+  }
+
+  /** Newest first, keyset-paged on (created_at, id). */
+  async listSessions(tenantId: string, q: ListSessionsQuery): Promise<Page<Session>> {
+    const limit = q.limit ?? 50;
+    const where: (SQL | undefined)[] = [eq(sessions.tenantId, tenantId)];
+    if (!q.include_deleted) where.push(isNull(sessions.deletedAt));
+    if (q.status) where.push(eq(sessions.status, q.status));
+    if (q.agent_id) where.push(eq(sessions.agentId, q.agent_id));
+    if (q.tag) where.push(sql`EXISTS (SELECT 1 FROM json_each(${sessions.tags}) WHERE json_each.value = ${q.tag})`);
+    if (q.created_since) where.push(gte(sessions.createdAt, new Date(q.created_since).toISOString()));
+    if (q.created_until) where.push(lte(sessions.createdAt, new Date(q.created_until).toISOString()));
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor, "sessions", "created_at_desc");
+      const v = String(c.v);
+      where.push(or(lt(sessions.createdAt, v), and(eq(sessions.createdAt, v), lt(sessions.id, c.i))));
+    }
+    const rows = await this.db
+      .select()
+      .from(sessions)
+      .where(and(...where))
+      .orderBy(desc(sessions.createdAt), desc(sessions.id))
+      .limit(limit + 1);
+    const items = rows.slice(0, limit).map(rowToSession);
+    const last = items[items.length - 1];
+    const next_cursor = rows.length > limit && last ? encodeCursor({ k: "sessions", o: "created_at_desc", v: last.created_at, i: last.id }) : null;
+    return { items, next_cursor };
+  }
+
+  async listRuns(tenantId: string, sessionId: string): Promise<Run[]> {
+    const rows = await this.db.select().from(runs)
+      .where(and(eq(runs.tenantId, tenantId), eq(runs.sessionId, sessionId))).orderBy(asc(runs.queuedAt), asc(runs.id));
+    return rows.map(rowToRun);
+  }
+
+  async getEvents(tenantId: string, sessionId: string, after = 0, limit = 1000): Promise<Event[]> {
+    const rows = await this.db.select().from(events)
+      .where(and(eq(events.tenantId, tenantId), eq(events.sessionId, sessionId), gt(events.sequence, after)))
+      .orderBy(asc(events.sequence)).limit(limit);
+    return rows.map(rowToEvent);
+  }
+
+  async countEvents(tenantId: string, sessionId: string): Promise<number> {
+    const rows = await this.db.select({ n: sql<number>`count(*)` }).from(events)
+      .where(and(eq(events.tenantId, tenantId), eq(events.sessionId, sessionId)));
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Removes a session with its runs, events and artifact rows in one transaction. Returns the artifact keys. */
+  async hardDeleteSession(tenantId: string, sessionId: string): Promise<string[]> {
+    const keys = await this.db.select({ key: artifacts.key }).from(artifacts)
+      .where(and(eq(artifacts.tenantId, tenantId), eq(artifacts.sessionId, sessionId)));
+    await this.db.batch([
+      this.db.delete(events).where(and(eq(events.tenantId, tenantId), eq(events.sessionId, sessionId))),
+      this.db.delete(runs).where(and(eq(runs.tenantId, tenantId), eq(runs.sessionId, sessionId))),
+      this.db.delete(artifacts).where(and(eq(artifacts.tenantId, tenantId), eq(artifacts.sessionId, sessionId))),
+      this.db.delete(sessions).where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, sessionId))),
+    ]);
+    return keys.map((k) => k.key);
+  }
+}
