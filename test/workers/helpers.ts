@@ -1,4 +1,4 @@
-import { exports } from "cloudflare:workers";
+import { SELF } from "cloudflare:test";
 import type { Event, EventPage } from "../../src/core/event";
 import type { Session } from "../../src/core/session";
 
@@ -15,7 +15,7 @@ export function api(path: string, init: RequestInit & { key?: string | null; jso
     headers.set("content-type", "application/json");
     body = JSON.stringify(init.json);
   }
-  return exports.default.fetch(new Request(`https://asm.test${path}`, { ...init, headers, body }));
+  return SELF.fetch(new Request(`https://asm.test${path}`, { ...init, headers, body }));
 }
 
 export async function json<T>(res: Response | Promise<Response>): Promise<T> {
