@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { RunInputSchema } from "./run";
+import { JsonObjectSchema } from "./json";
+import { RunOptionsSchema } from "../providers/types";
+
+export const PROVIDER_NAMES = ["shell", "anthropic", "openai", "claude-code", "codex", "amp", "router"] as const;
+export const ProviderNameSchema = z.enum(PROVIDER_NAMES);
+export type ProviderName = z.infer<typeof ProviderNameSchema>;
+
+/** Per-run workspace snapshot options (issue 5). */
+export const WorkspaceOptionsSchema = z.object({
+  path: z.string().max(1024).default("."),
+  backend: z.enum(["git", "hash", "auto"]).default("auto"),
+  snapshot: z.boolean().default(true),
+  rollback_on_failure: z.boolean().default(false),
+  capture_patch: z.boolean().default(true),
+  ignore: z.object({ paths: z.array(z.string()).optional(), globs: z.array(z.string()).optional() }).optional(),
+});
+
+/** Per-run routing overrides for the router provider (SEED §5). */
+export const RoutingOptionsSchema = z.object({
+  prefer: z.array(z.string()).optional(),
+  exclude: z.array(z.string()).optional(),
+  strategy: z.enum(["prefer", "weighted"]).optional(),
+  weights: z.record(z.string(), z.number()).optional(),
+  max_attempts: z.number().int().min(1).max(10).optional(),
+  required_capabilities: z.array(z.object({ type: z.string(), name: z.string().nullable().optional() })).optional(),
+  sticky_session_id: z.string().optional(),
+  sticky_ttl_ms: z.number().int().min(0).optional(),
+});
+
+/**
+ * `POST /v1/sessions/:id/runs`. Policies are validated by the policy module (kept as JSON here so this
+ * schema does not depend on it); `policies` wins over `policy`.
+ */
+export const SubmitRunBodySchema = z.object({
+  provider: ProviderNameSchema,
+  input: RunInputSchema,
+  options: RunOptionsSchema.optional(),
+  policy: JsonObjectSchema.optional(),
+  policies: z.array(JsonObjectSchema).max(16).optional(),
+  continuation: z.union([z.enum(["auto", "replay", "native"]), z.literal(false)]).optional(),
+  continuation_opts: JsonObjectSchema.optional(),
+  workspace: WorkspaceOptionsSchema.optional(),
+  routing: RoutingOptionsSchema.optional(),
+  timeout_ms: z.number().int().min(1).nullable().optional(),
+  approval_timeout_ms: z.number().int().min(1).optional(),
+  on_approval_denied: z.enum(["continue", "fail"]).optional(),
+  metadata: JsonObjectSchema.optional(),
+});
+export type SubmitRunBody = z.infer<typeof SubmitRunBodySchema>;
+
+export const ApprovalDecisionBodySchema = z.object({
+  decision: z.enum(["grant", "deny"]),
+  reason: z.string().max(2000).optional(),
+});
+export type ApprovalDecisionBody = z.infer<typeof ApprovalDecisionBodySchema>;
