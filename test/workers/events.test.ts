@@ -1,0 +1,184 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { SessionDO } from "../../src/session/SessionDO";
+import { D1SessionStore } from "../../src/store/session-store";
+import { api, appendEvents, createSession, json, note, readEvents } from "./helpers";
+
+function stubFor(tenant: string, sessionId: string) {
+  return env.SESSIONS.get(env.SESSIONS.idFromName(`${tenant}:${sessionId}`));
+}
+
+async function waitForD1(sessionId: string, count: number, tenant = "tenant_a"): Promise<number> {
+  const store = new D1SessionStore(env.DB);
+  for (let i = 0; i < 200; i++) {
+    const n = await store.countEvents(tenant, sessionId);
+    if (n >= count) return n;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return store.countEvents(tenant, sessionId);
+}
+
+describe("event log", () => {
+  it("gives 200 events from 20 concurrent callers the sequences 2..201 with no gap, and D1 gets all of them", async () => {
+    const s = await createSession();
+    const batches = await Promise.all(
+      Array.from({ length: 20 }, (_, caller) =>
+        Promise.all(Array.from({ length: 10 }, (_, i) => appendEvents(s.id, [note(`c${caller}-${i}`)]))),
+      ),
+    );
+    const seqs = batches.flat(2).map((e) => e.sequence).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 2));
+    const all: number[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await readEvents(s.id, `after=${after}&limit=64`);
+      all.push(...page.events.map((e) => e.sequence));
+      if (page.next_after === null) break;
+      after = page.next_after;
+    }
+    expect(all).toEqual(Array.from({ length: 201 }, (_, i) => i + 1));
+    expect(await waitForD1(s.id, 201)).toBe(201);
+    const d1 = await new D1SessionStore(env.DB).getEvents("tenant_a", s.id, 0, 1000);
+    expect(d1.map((e) => e.sequence)).toEqual(all);
+    expect(new Set(d1.map((e) => e.id)).size).toBe(201);
+  });
+
+  it("is idempotent on event id: a repeated id returns the stored event and uses no new number", async () => {
+    const s = await createSession();
+    const [first] = await appendEvents(s.id, [{ id: "client-evt-1", ...note("x") }]);
+    const again = await appendEvents(s.id, [{ id: "client-evt-1", ...note("different") }, note("y")]);
+    expect(again[0]).toEqual(first);
+    expect(again[1]!.sequence).toBe(first!.sequence + 1);
+  });
+
+  it("applies after, before, limit, run_id and type filters in order", async () => {
+    const s = await createSession();
+    await appendEvents(s.id, [
+      { type: "run_started", run_id: "run_a", data: {} },
+      { type: "message_streamed", run_id: "run_a", data: { content: "he", delta: "he" } },
+      { type: "message_streamed", run_id: "run_b", data: { content: "x", delta: "x" } },
+      { type: "message_received", run_id: "run_a", data: { content: "hello", role: "assistant" } },
+      { type: "run_completed", run_id: "run_a", data: { stop_reason: "end_turn" } },
+    ]);
+    const afterTwo = await readEvents(s.id, "after=2");
+    expect(afterTwo.events.map((e) => e.sequence)).toEqual([3, 4, 5, 6]);
+    const before = await readEvents(s.id, "before=3");
+    expect(before.events.map((e) => e.sequence)).toEqual([1, 2]);
+    const limited = await readEvents(s.id, "limit=2");
+    expect(limited.events.map((e) => e.sequence)).toEqual([1, 2]);
+    expect(limited.next_after).toBe(2);
+    const runA = await readEvents(s.id, "run_id=run_a");
+    expect(runA.events.map((e) => e.sequence)).toEqual([2, 3, 5, 6]);
+    const streamed = await readEvents(s.id, "type=message_streamed");
+    expect(streamed.events.map((e) => e.run_id)).toEqual(["run_a", "run_b"]);
+    const combined = await readEvents(s.id, "run_id=run_a&type=message_streamed,run_completed&after=3");
+    expect(combined.events.map((e) => e.sequence)).toEqual([6]);
+    expect(combined.latest_sequence).toBe(6);
+    expect(combined.next_after).toBeNull();
+  });
+
+  it("rejects invalid cursors and filters with structured 400s", async () => {
+    const s = await createSession();
+    for (const q of ["after=-1", "after=abc", "limit=0", "limit=100000", "before=0", "type=nope", "wait_ms=999999"]) {
+      const res = await api(`/v1/sessions/${s.id}/events?${q}`);
+      expect(res.status, q).toBe(400);
+      const body = await json<{ error: { code: string; message: string; details: object } }>(res);
+      expect(["validation_error", "invalid_event_type"]).toContain(body.error.code);
+      expect(body.error.message.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("long-poll returns soon after an append made while it waits", async () => {
+    const s = await createSession();
+    const started = Date.now();
+    const poll = readEvents(s.id, "after=1&wait_ms=5000");
+    await new Promise((r) => setTimeout(r, 150));
+    const appendedAt = Date.now();
+    await appendEvents(s.id, [note("wake")]);
+    const page = await poll;
+    const returnedAt = Date.now();
+    expect(page.events.map((e) => e.sequence)).toEqual([2]);
+    expect(returnedAt - appendedAt).toBeLessThan(100);
+    expect(returnedAt - started).toBeGreaterThanOrEqual(150);
+  });
+
+  it("long-poll returns empty at its deadline, and ignores events its filter does not match", async () => {
+    const s = await createSession();
+    const started = Date.now();
+    const poll = readEvents(s.id, "after=1&wait_ms=300&type=run_completed");
+    await appendEvents(s.id, [note("not this one")]);
+    const page = await poll;
+    expect(page.events).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(page.latest_sequence).toBe(2);
+  });
+
+  it("keeps every event readable while D1 fails, and D1 catches up once it recovers", async () => {
+    const s = await createSession();
+    const stub = stubFor("tenant_a", s.id);
+    let failing = true;
+    let attempts = 0;
+    await runInDurableObject(stub, (instance: SessionDO) => {
+      const real = instance.flusher.store;
+      const flaky = Object.create(real) as D1SessionStore;
+      flaky.flush = async (batch) => {
+        attempts++;
+        if (failing) throw new Error("D1 unavailable (injected)");
+        return real.flush(batch);
+      };
+      instance.flusher.store = flaky;
+    });
+    await appendEvents(s.id, Array.from({ length: 30 }, (_, i) => note(`during outage ${i}`)));
+    const page = await readEvents(s.id, "limit=1000");
+    expect(page.events.map((e) => e.sequence)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(attempts).toBeGreaterThan(1);
+    const stats = await stub.stats();
+    expect(stats.consecutive_failures).toBeGreaterThan(0);
+    expect(stats.flushed_through).toBe(1);
+    expect(await new D1SessionStore(env.DB).countEvents("tenant_a", s.id)).toBe(1);
+    failing = false;
+    expect(await waitForD1(s.id, 31)).toBe(31);
+    const after = await stub.stats();
+    expect(after.flushed_through).toBe(31);
+    expect(after.consecutive_failures).toBe(0);
+  });
+});
+
+describe("bad input", () => {
+  it("rejects unknown event types without appending anything", async () => {
+    const s = await createSession();
+    const res = await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [note("ok"), { type: "bogus" }] } });
+    expect(res.status).toBe(400);
+    const body = await json<{ error: { code: string; details: { index: number } } }>(res);
+    expect(body.error.code).toBe("invalid_event_type");
+    expect(body.error.details.index).toBe(1);
+    expect((await readEvents(s.id)).latest_sequence).toBe(1);
+  });
+
+  it("answers malformed JSON, wrong types, oversized payloads and unknown routes with clear 4xx", async () => {
+    const s = await createSession();
+    const malformed = await api(`/v1/sessions/${s.id}/events`, { method: "POST", body: "{not json", headers: { "content-type": "application/json" } });
+    expect(malformed.status).toBe(400);
+    expect((await json<{ error: { code: string } }>(malformed)).error.code).toBe("invalid_format");
+
+    const wrongType = await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [{ type: "message_sent", data: "text" }] } });
+    expect(wrongType.status).toBe(400);
+    expect((await json<{ error: { code: string; details: { issues: unknown[] } } }>(wrongType)).error.details.issues.length).toBeGreaterThan(0);
+
+    const bigEvent = await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [note("x".repeat(300_000))] } });
+    expect(bigEvent.status).toBe(413);
+    expect((await json<{ error: { code: string } }>(bigEvent)).error.code).toBe("payload_too_large");
+
+    const hugeBody = await api(`/v1/sessions/${s.id}/events`, { method: "POST", body: "x".repeat(2_000_000), headers: { "content-type": "application/json" } });
+    expect(hugeBody.status).toBe(413);
+
+    const unknown = await api(`/v1/nothing-here`);
+    expect(unknown.status).toBe(404);
+    expect((await json<{ error: { code: string } }>(unknown)).error.code).toBe("not_found");
+
+    const noBody = await api(`/v1/sessions`, { method: "POST" });
+    expect(noBody.status).toBe(400);
+    expect((await readEvents(s.id)).latest_sequence).toBe(1);
+  });
+});
