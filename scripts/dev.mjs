@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// `npm run dev`: local D1 migrations, the local sandbox server, and `wrangler dev`, together.
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+process.chdir(root);
+
+if (!existsSync(".dev.vars")) {
+  copyFileSync(".dev.vars.example", ".dev.vars");
+  console.log("[dev] created .dev.vars from .dev.vars.example");
+}
+const vars = Object.fromEntries(
+  readFileSync(".dev.vars", "utf8").split("\n")
+    .filter((l) => /^[A-Z_]+=/.test(l))
+    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]),
+);
+const port = process.env.PORT ?? "8787";
+const sandboxUrl = new URL(vars.SANDBOX_URL ?? "http://127.0.0.1:8788");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+
+console.log("[dev] applying D1 migrations locally");
+const migrate = spawnSync(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"], { stdio: "inherit", env: { ...process.env, CI: "1" } });
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const children = [];
+function start(name, cmd, args, env = {}) {
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  const prefix = (line) => `[${name}] ${line}`;
+  for (const stream of [child.stdout, child.stderr]) {
+    let buf = "";
+    stream.on("data", (d) => {
+      buf += d;
+      const lines = buf.split("\n");
+      buf = lines.pop() ?? "";
+      for (const line of lines) console.log(prefix(line));
+    });
+  }
+  child.on("exit", (code) => {
+    console.log(prefix(`exited with ${code}`));
+    shutdown(code ?? 1);
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 500).unref();
+}
+process.on("SIGINT", () => shutdown(0));
+process.on("SIGTERM", () => shutdown(0));
+
+start("sandbox", bin("tsx"), ["sandbox/main.ts"], {
+  SANDBOX_PORT: sandboxUrl.port || "8788",
+  SANDBOX_HOST: sandboxUrl.hostname,
+  SANDBOX_TOKEN: vars.SANDBOX_TOKEN ?? "",
+  SANDBOX_ROOT: process.env.SANDBOX_ROOT ?? join(root, ".asm-sandbox"),
+});
+start("worker", bin("wrangler"), ["dev", "--port", port, "--ip", "127.0.0.1", ...process.argv.slice(2)]);
+console.log(`[dev] ASM on http://127.0.0.1:${port} (API key: see .dev.vars, default asm_dev_key)`);
