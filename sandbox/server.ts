@@ -1,0 +1,159 @@
+import { timingSafeEqual } from "node:crypto";
+import { stat } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import { AppError } from "../src/core/errors";
+import {
+  DiffRequestSchema, ExecRequestSchema, FileEditRequestSchema, FileWriteRequestSchema, RollbackRequestSchema,
+  SANDBOX_WORKSPACE_HEADER, SnapshotRequestSchema, type ExecStreamEvent,
+} from "../src/core/sandbox-protocol";
+import { ProcessTable } from "./exec";
+import { editTextFile, listFiles, readTextFile, writeTextFile } from "./files";
+import { readJson, sendError, sendJson } from "./http";
+import { openWorkspace, resolveInside, type Workspace } from "./paths";
+import { diffSnapshots, rollbackSnapshot, takeSnapshot } from "./snapshots";
+
+/** The sandbox HTTP server (DESIGN §7): token-authenticated exec, files and workspace snapshots. */
+
+export type SandboxServerOptions = {
+  /** 0 picks a free port. */
+  port?: number;
+  /** Defaults to 127.0.0.1. */
+  host?: string;
+  token: string;
+  root: string;
+  /** Time between SIGTERM and SIGKILL when an exec is killed or times out. */
+  killGraceMs?: number;
+};
+export type SandboxServer = { url: string; port: number; close(): Promise<void> };
+
+type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; ws: () => Promise<Workspace> };
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer (.+)$/.exec(header ?? "");
+  if (!match) return false;
+  const [given, expected] = [Buffer.from(match[1]!), Buffer.from(token)];
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+async function resolveCwd(ws: Workspace, cwd: string): Promise<string> {
+  const abs = await resolveInside(ws, cwd);
+  const info = await stat(abs).catch(() => null);
+  if (!info?.isDirectory()) throw new AppError("validation_error", `cwd is not a directory: ${cwd}`, { cwd });
+  return abs;
+}
+
+async function handleExec(ctx: Ctx, table: ProcessTable): Promise<void> {
+  const { req, res } = ctx;
+  const body = await readJson(req, ExecRequestSchema);
+  const cwd = await resolveCwd(await ctx.ws(), body.cwd ?? ".");
+  const { stream, ...spec } = body;
+  let completed = false;
+  const writeLine = (event: ExecStreamEvent) => {
+    if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify(event)}\n`);
+  };
+  const { id, done } = table.start(
+    { ...spec, cwd },
+    stream
+      ? {
+          onStarted: (execId, pid) => {
+            res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" });
+            writeLine({ type: "started", id: execId, pid });
+          },
+          onChunk: (which, data) => writeLine({ type: which, data }),
+        }
+      : {},
+  );
+  // A client that goes away takes its process with it.
+  res.on("close", () => {
+    if (!completed) table.abandon(id);
+  });
+  const result = await done;
+  completed = true;
+  if (stream) {
+    writeLine({ type: "exit", ...result });
+    res.end();
+  } else {
+    sendJson(res, 200, result);
+  }
+}
+
+async function route(ctx: Ctx, opts: SandboxServerOptions, table: ProcessTable): Promise<void> {
+  const { req, res, url } = ctx;
+  const key = `${req.method} ${url.pathname}`;
+  const killMatch = /^\/exec\/([^/]+)\/kill$/.exec(url.pathname);
+  if (req.method === "POST" && killMatch) {
+    const id = decodeURIComponent(killMatch[1]!);
+    const killed = await table.kill(id);
+    if (!killed) throw new AppError("not_found", `no running exec with id ${id}`, { id });
+    return sendJson(res, 200, killed);
+  }
+  switch (key) {
+    case "POST /exec":
+      return handleExec(ctx, table);
+    case "GET /files":
+      return sendJson(res, 200, await readTextFile(await ctx.ws(), requiredQuery(url, "path")));
+    case "PUT /files": {
+      const body = await readJson(req, FileWriteRequestSchema);
+      return sendJson(res, 200, await writeTextFile(await ctx.ws(), body.path, body.content));
+    }
+    case "GET /files/list": {
+      const recursive = ["1", "true"].includes(url.searchParams.get("recursive") ?? "");
+      return sendJson(res, 200, await listFiles(await ctx.ws(), url.searchParams.get("path") || ".", recursive));
+    }
+    case "POST /files/edit":
+      return sendJson(res, 200, await editTextFile(await ctx.ws(), await readJson(req, FileEditRequestSchema)));
+    case "POST /workspace/snapshot":
+      return sendJson(res, 200, await takeSnapshot(opts.root, await ctx.ws(), await readJson(req, SnapshotRequestSchema)));
+    case "POST /workspace/diff":
+      return sendJson(res, 200, await diffSnapshots(opts.root, await ctx.ws(), await readJson(req, DiffRequestSchema)));
+    case "POST /workspace/rollback":
+      return sendJson(res, 200, await rollbackSnapshot(await ctx.ws(), await readJson(req, RollbackRequestSchema)));
+  }
+  throw new AppError("not_found", `no route for ${key}`);
+}
+
+function requiredQuery(url: URL, name: string): string {
+  const value = url.searchParams.get(name);
+  if (!value) throw new AppError("validation_error", `query parameter ${name} is required`);
+  return value;
+}
+
+export async function startSandboxServer(options: SandboxServerOptions): Promise<SandboxServer> {
+  if (!options.token) throw new Error("startSandboxServer: a non-empty token is required");
+  const opts = { ...options, root: resolve(options.root) };
+  const table = new ProcessTable(opts.killGraceMs);
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://sandbox");
+    const handle = async () => {
+      if (req.method === "GET" && url.pathname === "/health") return sendJson(res, 200, { ok: true });
+      if (!tokenMatches(req.headers.authorization, opts.token)) {
+        throw new AppError("unauthorized", "missing or invalid bearer token");
+      }
+      const header = req.headers[SANDBOX_WORKSPACE_HEADER];
+      const ws = () => openWorkspace(opts.root, Array.isArray(header) ? header[0] : header);
+      await route({ req, res, url, ws }, opts, table);
+    };
+    handle().catch((err: unknown) => {
+      if (res.headersSent) res.end();
+      else sendError(res, err);
+    });
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolveListen());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(":") ? `[${address}]` : address;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        table.killAll();
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      }),
+  };
+}
