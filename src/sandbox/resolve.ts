@@ -1,0 +1,36 @@
+import { getContainer } from "@cloudflare/containers";
+import { AppError } from "../core/errors";
+import { SandboxClient } from "./client";
+import type { SandboxContainer } from "./container";
+
+/**
+ * Picks how to reach a session's sandbox: SANDBOX_URL (a local `tsx sandbox/main.ts`) wins; otherwise the
+ * SANDBOX container binding, one container per workspace (= session).
+ */
+
+export type SandboxEnv = {
+  SANDBOX_URL?: string;
+  SANDBOX_TOKEN?: string;
+  SANDBOX?: DurableObjectNamespace<SandboxContainer> | DurableObjectNamespace;
+};
+
+/** The host is never resolved: the container stub routes by DO, the port comes from `defaultPort`. */
+const CONTAINER_BASE_URL = "http://sandbox.container";
+
+export function sandboxFor(env: SandboxEnv, workspace: string): SandboxClient {
+  const token = env.SANDBOX_TOKEN ?? "";
+  if (env.SANDBOX_URL) {
+    if (!token) throw new AppError("dependency_not_available", "SANDBOX_URL is set but SANDBOX_TOKEN is not");
+    return new SandboxClient({ fetcher: { fetch: (request) => fetch(request) }, baseUrl: env.SANDBOX_URL, token, workspace });
+  }
+  if (env.SANDBOX) {
+    if (!token) throw new AppError("dependency_not_available", "the SANDBOX container binding needs SANDBOX_TOKEN");
+    // An untyped binding in Env is still the SandboxContainer class the Worker exports.
+    const stub = getContainer(env.SANDBOX as unknown as DurableObjectNamespace<SandboxContainer>, workspace);
+    return new SandboxClient({ fetcher: { fetch: (request) => stub.fetch(request) }, baseUrl: CONTAINER_BASE_URL, token, workspace });
+  }
+  throw new AppError(
+    "dependency_not_available",
+    "no sandbox configured: set SANDBOX_URL (and SANDBOX_TOKEN) for a local sandbox server, or bind the SANDBOX container",
+  );
+}
