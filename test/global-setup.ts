@@ -1,8 +1,19 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { startSandboxServer } from "../sandbox/server";
 
-/** Starts shared local servers for the workers project and hands their addresses to the pool. */
+/** Starts the real sandbox server on a free loopback port and hands its address to the Worker under test. */
 export default async function setup(project: TestProject) {
-  project.provide("sandboxUrl", "");
-  project.provide("sandboxToken", "");
-  return async () => {};
+  const root = mkdtempSync(join(tmpdir(), "asm-sandbox-"));
+  const token = `test-sandbox-${Math.random().toString(36).slice(2)}`;
+  const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1", token, root });
+  project.provide("sandboxUrl", sandbox.url);
+  project.provide("sandboxToken", token);
+  project.provide("sandboxRoot", root);
+  return async () => {
+    await sandbox.close();
+    rmSync(root, { recursive: true, force: true });
+  };
 }

@@ -6,6 +6,7 @@ import { errorResponse, onError } from "./middleware/errors";
 import { requestContext } from "./middleware/request-id";
 import { router } from "./openapi";
 import { eventsApi } from "./events";
+import { runsApi } from "./runs";
 import { sessionsApi } from "./sessions";
 
 /** The Worker's HTTP surface: `/v1` (authenticated), `/openapi.json`, `/docs`, `/healthz`. */
@@ -21,6 +22,7 @@ export function createApp() {
   );
   app.route("/v1", sessionsApi);
   app.route("/v1", eventsApi);
+  app.route("/v1", runsApi);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc("/openapi.json", {
     openapi: "3.0.3",

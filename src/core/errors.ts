@@ -51,6 +51,7 @@ export function httpStatusOf(code: string): number {
     case "unauthorized": return 401;
     case "forbidden": return 403;
     case "payload_too_large": return 413;
+    case "policy_violation": case "missing_required_capability": return 400;
     case "rate_limited": case "max_runs_exceeded": case "max_sessions_exceeded": return 429;
     case "already_exists": case "invalid_status": case "invalid_transition": case "invalid_operation":
     case "stream_closed": case "session_mismatch": case "run_mismatch": case "context_mismatch": return 409;

@@ -14,6 +14,13 @@ import { RunRecords } from "./run-records";
 import { SessionRecord } from "./session-record";
 import { SseSubscriber, Subscribers, type SubscriberCursor } from "./subscribers";
 import { Waiters } from "./waiters";
+import { Approvals } from "./approvals";
+import { createRunHost } from "./run-host";
+import { RunManager } from "./runs";
+import { TranscriptCache } from "./transcript-cache";
+import type { Run } from "../core/run";
+import type { SubmitRunBody } from "../core/run-submit";
+import type { Transcript } from "../core/transcript";
 
 export type ReadEventsQuery = {
   after?: number | undefined; before?: number | undefined; limit?: number | undefined;
@@ -45,12 +52,19 @@ export class SessionDO extends DurableObject<Env> {
   private subscribers!: Subscribers;
   private readonly waiters = new Waiters();
   private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private readonly approvals = new Approvals();
+  private runManager!: RunManager;
+  private transcripts!: TranscriptCache;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.config = loadConfig(env);
     this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     this.init();
+    // A run stored as in flight has no executor in a fresh instance: a restart cut it off.
+    void this.ctx.blockConcurrencyWhile(async () => {
+      if (this.record.get()) this.runManager.recoverInterrupted();
+    });
   }
 
   private init(): void {
@@ -62,6 +76,13 @@ export class SessionDO extends DurableObject<Env> {
     this.alarms = new Alarms(this.ctx.storage, this.kv);
     this.flusher = new Flusher(this.alarms, this.kv, this.log, this.record, this.runs, new D1SessionStore(this.env.DB), this.config);
     this.subscribers = new Subscribers(this.ctx, this.log, this.config.wsReplayPageSize);
+    this.transcripts = new TranscriptCache(this.log, () => this.record.get()?.id ?? "");
+    const host = createRunHost({
+      env: this.env, config: this.config, approvals: this.approvals, record: this.record, runs: this.runs,
+      alarms: this.alarms, transcripts: this.transcripts,
+      append: (inputs) => this.appendBuilt(inputs, "adapter"),
+    });
+    this.runManager = new RunManager(host, this.runs, this.kv, this.config);
   }
 
   // ── session ────────────────────────────────────────────────────────────
@@ -179,6 +200,57 @@ export class SessionDO extends DurableObject<Env> {
     return result.events;
   }
 
+  // ── runs ───────────────────────────────────────────────────────────────
+
+  async submitRun(body: SubmitRunBody, idempotencyKey: string | null): Promise<Result<Run>> {
+    return guarded(() => {
+      this.requireSession();
+      return this.runManager.submit(body, idempotencyKey).run;
+    });
+  }
+
+  async getRun(id: string): Promise<Result<Run>> {
+    return guarded(() => {
+      this.requireSession(true);
+      return this.runManager.get(id);
+    });
+  }
+
+  async listRuns(limit: number, after: number): Promise<Result<{ items: Run[]; next: number | null }>> {
+    return guarded(() => {
+      this.requireSession(true);
+      return this.runManager.list(limit, after);
+    });
+  }
+
+  async cancelRun(id: string): Promise<Result<Run>> {
+    return guarded(() => {
+      this.requireSession(true);
+      return this.runManager.cancel(id);
+    });
+  }
+
+  async waitRun(id: string, timeoutMs: number): Promise<Result<Run>> {
+    return guarded(() => {
+      this.requireSession(true);
+      return this.runManager.wait(id, timeoutMs);
+    });
+  }
+
+  async decideApproval(runId: string, toolCallId: string, decision: "grant" | "deny", reason: string | null): Promise<Result<Run>> {
+    return guarded(() => {
+      this.requireSession();
+      return this.runManager.decide(runId, toolCallId, decision, reason);
+    });
+  }
+
+  async getTranscript(): Promise<Result<Transcript>> {
+    return guarded(() => {
+      this.requireSession(true);
+      return this.transcripts.current();
+    });
+  }
+
   // ── live streams ───────────────────────────────────────────────────────
 
   override async fetch(request: Request): Promise<Response> {
@@ -241,6 +313,8 @@ export class SessionDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     for (const name of this.alarms.takeDue()) {
       if (name === "flush") await this.flusher.onAlarm();
+      // Keep-alive while runs execute: an alarm every 20 s keeps the object resident.
+      if (name === "keepalive") this.runManager.pump();
     }
     await this.alarms.rearm();
   }
@@ -250,8 +324,8 @@ export class SessionDO extends DurableObject<Env> {
     return this.flusher.status();
   }
 
-  async stats(): Promise<FlushStatus & { subscribers: { websockets: number; sse: number }; waiters: number }> {
-    return { ...this.flusher.status(), subscribers: this.subscribers.counts, waiters: this.waiters.size };
+  async stats(): Promise<FlushStatus & { subscribers: { websockets: number; sse: number }; waiters: number; runs: { in_flight: string[]; queued: string[] } }> {
+    return { ...this.flusher.status(), subscribers: this.subscribers.counts, waiters: this.waiters.size, runs: this.runManager.status };
   }
 
   /** Session creation and status changes try D1 at once so lists see them; a failure leaves it to the alarm. */

@@ -36,15 +36,26 @@ export class RunRecords {
       args.push(...opts.status);
     }
     args.push(opts.limit);
-    const sql = `SELECT data FROM runs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY queued_at, id LIMIT ?`;
+    // rowid is insertion order: FIFO even when two runs share a timestamp.
+    const sql = `SELECT data FROM runs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY rowid LIMIT ?`;
     return this.sql.exec<{ data: string }>(sql, ...args).toArray().map((r) => JSON.parse(r.data) as Run);
+  }
+
+  /** Runs in submission order after a rowid cursor. */
+  page(limit: number, afterRowid: number): { items: Run[]; next: number | null } {
+    const rows = this.sql
+      .exec<{ data: string; rid: number }>(`SELECT data, rowid AS rid FROM runs WHERE rowid > ? ORDER BY rowid LIMIT ?`, afterRowid, limit + 1)
+      .toArray();
+    const items = rows.slice(0, limit).map((r) => JSON.parse(r.data) as Run);
+    const last = rows[limit - 1];
+    return { items, next: rows.length > limit && last ? last.rid : null };
   }
 
   /** Runs whose latest revision D1 does not hold yet. */
   dirty(limit: number): { run: Run; revision: number }[] {
     return this.sql
       .exec<{ data: string; revision: number }>(
-        `SELECT data, revision FROM runs WHERE flushed_revision < revision ORDER BY queued_at LIMIT ?`, limit)
+        `SELECT data, revision FROM runs WHERE flushed_revision < revision ORDER BY rowid LIMIT ?`, limit)
       .toArray()
       .map((r) => ({ run: JSON.parse(r.data) as Run, revision: r.revision }));
   }

@@ -12,5 +12,6 @@ declare module "vitest" {
   interface ProvidedContext {
     sandboxUrl: string;
     sandboxToken: string;
+    sandboxRoot: string;
   }
 }

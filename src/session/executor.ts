@@ -1,0 +1,246 @@
+import { AppError } from "../core/errors";
+import type { Event } from "../core/event";
+import type { JsonObject } from "../core/json";
+import type { Run, RunError } from "../core/run";
+import type { SubmitRunBody } from "../core/run-submit";
+import type { Session } from "../core/session";
+import { addUsage, type TokenUsage } from "../core/usage";
+import { ProviderFailure } from "../providers/errors";
+import type { AdapterEvent, ExecutionContext, ProviderAdapter, RunResult, SandboxPort, ToolCallRequest, ToolDecision, TranscriptMessage } from "../providers/types";
+import type { Approvals } from "./approvals";
+import { RunPolicy, type Violation } from "./run-policy";
+
+/** What the executor needs from its Durable Object. */
+export interface ExecutorHost {
+  readonly env: Record<string, unknown>;
+  readonly approvals: Approvals;
+  session(): Session;
+  saveSession(session: Session): void;
+  getRun(id: string): Run;
+  saveRun(run: Run): void;
+  emit(run: Run, event: AdapterEvent): Event;
+  sandbox(): SandboxPort;
+  adapter(provider: string, body: SubmitRunBody): ProviderAdapter;
+  transcriptFor(run: Run, body: SubmitRunBody, usingNative: boolean): TranscriptMessage[] | null;
+  nativeHandleFor(run: Run, body: SubmitRunBody, adapter: ProviderAdapter): ExecutionContext["native_handle"];
+  costOf(provider: string, model: string | null, usage: TokenUsage): number | null;
+  approvalTimeoutMs: number;
+}
+
+/** Why an in-flight run was aborted; the executor turns it into the run's end. */
+export type AbortReason =
+  | { kind: "cancelled"; reason: string }
+  | { kind: "timeout"; timeout_ms: number }
+  | { kind: "policy"; violation: Violation }
+  | { kind: "approval_expired"; tool_call_id: string };
+
+function errorOf(err: unknown): RunError {
+  if (err instanceof ProviderFailure) return { code: err.code, message: err.message, details: err.details, provider_error: err.providerError };
+  if (err instanceof AppError) return { code: err.code, message: err.message, details: err.details };
+  return { code: "internal_error", message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Input messages persisted as `message_sent` before the provider sees them (SEED §3 step 5). */
+export function inputMessages(input: unknown): { role: string; content: string }[] {
+  const stringify = (c: unknown) => (typeof c === "string" ? c : JSON.stringify(c));
+  if (typeof input === "string") return input ? [{ role: "user", content: input }] : [];
+  if (!input || typeof input !== "object") return [];
+  const o = input as Record<string, unknown>;
+  if (Array.isArray(o.messages)) {
+    return o.messages
+      .map((m) => ({ role: String((m as { role?: unknown }).role ?? "user").toLowerCase(), content: stringify((m as { content?: unknown }).content ?? "") }))
+      .filter((m) => m.content !== "");
+  }
+  if (typeof o.prompt === "string" && o.prompt) return [{ role: "user", content: o.prompt }];
+  if (typeof o.command === "string") return [{ role: "user", content: [o.command, ...(Array.isArray(o.args) ? o.args : [])].join(" ") }];
+  return [];
+}
+
+/**
+ * Runs one run from `running` to a terminal state. Everything the run produces goes through `host.emit`,
+ * and the policy runtime sees every event and every tool call first.
+ */
+export class RunExecution {
+  readonly controller = new AbortController();
+  private readonly policy: RunPolicy;
+  private violationsToFail: Violation | null = null;
+  private deadline: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly host: ExecutorHost, private run: Run, private readonly body: SubmitRunBody, private readonly timeoutMs: number) {
+    this.policy = new RunPolicy(body, (usage, model) => host.costOf(run.provider, model, usage));
+  }
+
+  abort(reason: AbortReason): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  async execute(): Promise<Run> {
+    const host = this.host;
+    const preflight = this.policy.preflight();
+    if (preflight) {
+      this.emit({ type: "policy_violation", data: { ...preflight } });
+      return this.finish("failed", null, { code: "policy_violation", message: `Policy preflight failed: ${String(preflight.details.check ?? preflight.kind)}`, details: preflight.details });
+    }
+    let adapter: ProviderAdapter;
+    let native: ExecutionContext["native_handle"];
+    let transcript: TranscriptMessage[] | null;
+    try {
+      // Continuation is resolved before this run's own input enters the log, so the transcript holds only what came before.
+      adapter = host.adapter(this.run.provider, this.body);
+      native = host.nativeHandleFor(this.run, this.body, adapter);
+      transcript = host.transcriptFor(this.run, this.body, native !== null);
+    } catch (err) {
+      return this.finish("failed", null, errorOf(err));
+    }
+    for (const m of inputMessages(this.run.input)) this.emit({ type: "message_sent", data: m });
+    this.deadline = setTimeout(() => this.abort({ kind: "timeout", timeout_ms: this.timeoutMs }), this.timeoutMs);
+    const durationLimit = this.policy.durationLimitMs();
+    const durationTimer = durationLimit !== null ? setTimeout(() => this.onViolations(this.policy.checkDeadline()), durationLimit + 1) : null;
+    let result: RunResult | null = null;
+    let failure: unknown = null;
+    try {
+      const ctx: ExecutionContext = {
+        session: host.session(), run: this.run, input: this.run.input, options: this.body.options ?? {},
+        hints: this.policy.hints(), transcript, native_handle: native, sandbox: host.sandbox(),
+        authorizeTool: (call) => this.authorizeTool(call), env: host.env, now: () => Date.now(),
+      };
+      result = await adapter.execute(ctx, async (e) => { this.emit(e); }, this.controller.signal);
+    } catch (err) {
+      failure = err;
+    } finally {
+      if (this.deadline) clearTimeout(this.deadline);
+      if (durationTimer) clearTimeout(durationTimer);
+      host.approvals.cancelRun(this.run.id);
+    }
+    return this.conclude(result, failure);
+  }
+
+  private conclude(result: RunResult | null, failure: unknown): Run {
+    const signal = this.controller.signal;
+    const reason = signal.aborted ? (signal.reason as AbortReason) : null;
+    if (reason?.kind === "cancelled") return this.finish("cancelled", null, null, { reason: reason.reason });
+    if (reason?.kind === "timeout") {
+      this.emit({ type: "run_timeout", data: { timeout_ms: reason.timeout_ms } });
+      return this.finish("timeout", null, { code: "timeout", message: `Run exceeded its timeout of ${reason.timeout_ms} ms`, details: { timeout_ms: reason.timeout_ms } });
+    }
+    if (reason?.kind === "approval_expired") {
+      return this.finish("failed", null, { code: "timeout", message: "The approval request expired before anyone decided", details: { tool_call_id: reason.tool_call_id } });
+    }
+    const violation = this.violationsToFail ?? (reason?.kind === "policy" ? reason.violation : null);
+    if (violation) {
+      return this.finish("failed", result, { code: "policy_violation", message: `Policy '${violation.policy}' violated: ${violation.kind}`, details: violation.details });
+    }
+    if (failure || !result) return this.finish("failed", null, errorOf(failure ?? new AppError("internal_error", "Adapter returned no result")));
+    return this.finish("completed", result, null);
+  }
+
+  private finish(status: Run["status"], result: RunResult | null, error: RunError | null, cancelData: JsonObject = {}): Run {
+    const host = this.host;
+    const run = host.getRun(this.run.id);
+    const usage = result?.token_usage ?? this.policy.observedUsage();
+    const model = result?.model ?? run.model;
+    const computed = host.costOf(run.provider, model, usage);
+    const reported = result?.reported_cost_usd ?? null;
+    const cost = reported !== null && reported > 0 ? reported : computed;
+    const summary = this.policy.summary();
+    const ended: Run = {
+      ...run, status, model, error,
+      output: result ? result.output : null,
+      token_usage: usage, cost_usd: cost, turn_count: result?.turn_count ?? run.turn_count,
+      metadata: { ...run.metadata, ...(summary ? { policy: summary } : {}), ...(result && "routing" in result.output ? { routing: result.output.routing } : {}) },
+      ended_at: new Date().toISOString(),
+    };
+    host.saveRun(ended);
+    this.run = ended;
+    if (status === "completed") {
+      this.emit({ type: "run_completed", data: { stop_reason: result?.stop_reason ?? "end_turn", token_usage: usage, total_cost_usd: cost } });
+    } else if (status === "cancelled") {
+      this.emit({ type: "run_cancelled", data: cancelData });
+    } else if (status === "failed" || status === "timeout") {
+      if (status === "failed") {
+        this.emit({ type: "run_failed", data: { error_code: error?.code ?? "internal_error", error_message: error?.message ?? "", ...(error?.provider_error ? { provider_error: error.provider_error } : {}), ...(error?.details ? { details: error.details } : {}) } });
+      }
+    }
+    const session = host.session();
+    const handle = result?.provider_session;
+    host.saveSession({
+      ...session,
+      token_usage: addUsage(session.token_usage, usage),
+      cost_usd: cost === null ? session.cost_usd : (session.cost_usd ?? 0) + cost,
+      metadata: handle
+        ? { ...session.metadata, provider_sessions: { ...((session.metadata.provider_sessions as JsonObject | undefined) ?? {}), [run.provider]: { provider_session_id: handle.provider_session_id, model: handle.model } } }
+        : session.metadata,
+      updated_at: new Date().toISOString(),
+    });
+    return ended;
+  }
+
+  private emit(event: AdapterEvent): void {
+    this.host.emit(this.run, event);
+    if (this.controller.signal.aborted) return;
+    this.onViolations(this.policy.observe(event));
+  }
+
+  /** Records violations once each; `cancel` aborts the run (it will end failed even if the provider succeeds). */
+  private onViolations(violations: Violation[] | Violation | null): void {
+    const list = violations === null ? [] : Array.isArray(violations) ? violations : [violations];
+    for (const v of list) {
+      this.host.emit(this.run, { type: "policy_violation", data: { policy: v.policy, kind: v.kind, action: v.action, details: v.details } });
+      if (v.action === "cancel") {
+        this.violationsToFail ??= v;
+        this.abort({ kind: "policy", violation: v });
+      }
+    }
+  }
+
+  /** Tool gate: rules and budgets first; `request_approval` pauses the run until a person decides. */
+  private async authorizeTool(call: ToolCallRequest): Promise<ToolDecision> {
+    const violation = this.policy.checkTool(call.tool_name);
+    if (!violation) return { allowed: true };
+    if (violation.action === "warn") {
+      this.onViolations(violation);
+      return { allowed: true };
+    }
+    if (violation.action === "cancel") {
+      this.onViolations(violation);
+      return { allowed: false, reason: `Tool '${call.tool_name}' refused by policy '${violation.policy}'`, end_run: true };
+    }
+    return this.awaitApproval(call, violation);
+  }
+
+  private async awaitApproval(call: ToolCallRequest, violation: Violation): Promise<ToolDecision> {
+    const host = this.host;
+    this.host.emit(this.run, { type: "policy_violation", data: { policy: violation.policy, kind: violation.kind, action: violation.action, details: violation.details } });
+    this.host.emit(this.run, {
+      type: "tool_approval_requested",
+      data: { tool_name: call.tool_name, tool_call_id: call.tool_call_id, tool_input: call.tool_input, policy_name: violation.policy, violation_kind: violation.kind },
+    });
+    this.setStatus("awaiting_approval");
+    if (this.deadline) clearTimeout(this.deadline);
+    const timeout = this.body.approval_timeout_ms ?? host.approvalTimeoutMs;
+    const outcome = await host.approvals.request(this.run.id, call.tool_call_id, call.tool_name, call.tool_input, timeout);
+    if (outcome.decision === "cancelled") return { allowed: false, reason: "Run cancelled", end_run: true };
+    this.setStatus("running");
+    this.deadline = setTimeout(() => this.abort({ kind: "timeout", timeout_ms: this.timeoutMs }), this.timeoutMs);
+    if (outcome.decision === "grant") {
+      this.host.emit(this.run, { type: "tool_approval_granted", data: { tool_name: call.tool_name, tool_call_id: call.tool_call_id, reason: outcome.reason } });
+      return { allowed: true };
+    }
+    if (outcome.decision === "expired") {
+      this.host.emit(this.run, { type: "tool_approval_expired", data: { tool_name: call.tool_name, tool_call_id: call.tool_call_id, timeout_ms: timeout } });
+      this.abort({ kind: "approval_expired", tool_call_id: call.tool_call_id });
+      return { allowed: false, reason: "Approval expired", end_run: true };
+    }
+    this.host.emit(this.run, { type: "tool_approval_denied", data: { tool_name: call.tool_name, tool_call_id: call.tool_call_id, reason: outcome.reason } });
+    const endRun = this.body.on_approval_denied === "fail";
+    if (endRun) this.violationsToFail ??= violation;
+    return { allowed: false, reason: `Denied by a person${outcome.reason ? `: ${outcome.reason}` : ""}`, end_run: endRun };
+  }
+
+  private setStatus(status: "running" | "awaiting_approval"): void {
+    const run = this.host.getRun(this.run.id);
+    if (run.status === status) return;
+    this.run = { ...run, status };
+    this.host.saveRun(this.run);
+  }
+}

@@ -1,0 +1,57 @@
+import type { Config } from "../core/config";
+import { costOf } from "../core/cost";
+import type { Event } from "../core/event";
+import type { EventInput } from "../core/event";
+import type { Run } from "../core/run";
+import type { SubmitRunBody } from "../core/run-submit";
+import type { Session } from "../core/session";
+import type { TokenUsage } from "../core/usage";
+import { createAdapter } from "../providers/registry";
+import type { AdapterEvent, ProviderAdapter } from "../providers/types";
+import { sandboxFor } from "../sandbox/resolve";
+import type { Env } from "../env";
+import type { Alarms } from "./alarms";
+import type { Approvals } from "./approvals";
+import type { ExecutorHost } from "./executor";
+import type { RunRecords } from "./run-records";
+import type { SessionRecord } from "./session-record";
+import type { TranscriptCache } from "./transcript-cache";
+
+/** The DO's side of the executor contract, assembled from the DO's parts. */
+export function createRunHost(d: {
+  env: Env; config: Config; approvals: Approvals; record: SessionRecord; runs: RunRecords; alarms: Alarms;
+  transcripts: TranscriptCache;
+  append: (inputs: EventInput[]) => Event[];
+}): ExecutorHost & { keepAlive(active: boolean): void } {
+  const session = (): Session => {
+    const s = d.record.get();
+    if (!s) throw new Error("session record missing");
+    return s;
+  };
+  return {
+    env: d.env as unknown as Record<string, unknown>,
+    approvals: d.approvals,
+    approvalTimeoutMs: d.config.approvalTimeoutMs,
+    session,
+    saveSession: (s) => d.record.put(s),
+    getRun: (id) => {
+      const run = d.runs.get(id);
+      if (!run) throw new Error(`run ${id} missing`);
+      return run;
+    },
+    saveRun: (run) => d.runs.put(run),
+    emit: (run: Run, e: AdapterEvent): Event => {
+      const [stored] = d.append([{ ...e, run_id: run.id, provider: run.provider, data: e.data ?? {}, metadata: e.metadata ?? {} }]);
+      return stored!;
+    },
+    sandbox: () => sandboxFor(d.env, session().id),
+    adapter: (provider: string, _body: SubmitRunBody): ProviderAdapter => createAdapter(provider, { env: d.env as unknown as Record<string, unknown>, config: d.config }),
+    transcriptFor: (run, body, usingNative) => d.transcripts.forRun(run, body, usingNative),
+    nativeHandleFor: (run, body, adapter) => d.transcripts.nativeHandle(session(), run, body, adapter),
+    costOf: (provider: string, model: string | null, usage: TokenUsage) => costOf(provider, model, usage),
+    keepAlive: (active) => {
+      if (active) void d.alarms.set("keepalive", Date.now() + 20_000, true);
+      else void d.alarms.clear("keepalive");
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import { AppError } from "../core/errors";
+import { newId } from "../core/ids";
+import { isTerminalRunStatus, type Run } from "../core/run";
+import type { SubmitRunBody } from "../core/run-submit";
+import { EMPTY_USAGE } from "../core/usage";
+import type { Config } from "../core/config";
+import type { KeyValue } from "./kv";
+import type { RunRecords } from "./run-records";
+import { RunExecution, type ExecutorHost } from "./executor";
+
+type Waiter = { resolve: (run: Run) => void; timer: ReturnType<typeof setTimeout> };
+
+/**
+ * The session's run queue: FIFO, `max_concurrent_runs` slots, a bounded queue, idempotent submission,
+ * cancellation, waiting, and recovery of runs a restart interrupted.
+ */
+export class RunManager {
+  private readonly inflight = new Map<string, { execution: RunExecution; done: Promise<Run> }>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
+
+  constructor(
+    private readonly host: ExecutorHost & { keepAlive(active: boolean): void },
+    private readonly records: RunRecords,
+    private readonly kv: KeyValue,
+    private readonly config: Config,
+  ) {}
+
+  submit(body: SubmitRunBody, idempotencyKey: string | null): { run: Run; created: boolean } {
+    if (idempotencyKey) {
+      const existing = this.records.byIdempotencyKey(idempotencyKey);
+      if (existing) return { run: existing, created: false };
+    }
+    const session = this.host.session();
+    if (["completed", "failed", "cancelled"].includes(session.status)) {
+      throw new AppError("invalid_status", `The session is ${session.status}; it takes no new runs`, { status: session.status });
+    }
+    const queued = this.records.list({ status: ["queued"], limit: 100_000 }).length;
+    const busy = this.inflight.size >= session.max_concurrent_runs;
+    if (busy && queued >= session.max_queued_runs) {
+      throw new AppError("max_runs_exceeded", `The queue is full (${queued} queued, ${this.inflight.size} running)`, {
+        queued, running: this.inflight.size, max_queued_runs: session.max_queued_runs,
+      });
+    }
+    const run: Run = {
+      id: newId("run"), session_id: session.id, status: "queued", provider: body.provider, model: body.options?.model ?? null,
+      input: body.input, output: null, error: null, token_usage: { ...EMPTY_USAGE }, cost_usd: null, turn_count: 0,
+      metadata: body.metadata ?? {}, idempotency_key: idempotencyKey, queued_at: new Date().toISOString(), started_at: null, ended_at: null,
+    };
+    this.records.put(run);
+    // The full request (it may hold env values) stays in the DO; only the run row is flushed to D1.
+    this.kv.put(`run_request:${run.id}`, body);
+    this.host.emit(run, { type: "run_queued", data: { provider: run.provider, model: run.model, position: queued + 1 } });
+    this.pump();
+    return { run: this.records.get(run.id) ?? run, created: true };
+  }
+
+  get(id: string): Run {
+    const run = this.records.get(id);
+    if (!run) throw new AppError("run_not_found", `Run ${id} not found`, { run_id: id });
+    return run;
+  }
+
+  list(limit: number, afterRowid: number): { items: Run[]; next: number | null } {
+    return this.records.page(limit, afterRowid);
+  }
+
+  get status(): { in_flight: string[]; queued: string[] } {
+    return { in_flight: [...this.inflight.keys()], queued: this.records.list({ status: ["queued"], limit: 1000 }).map((r) => r.id) };
+  }
+
+  /** Cancels a queued run without it ever reaching a provider, or aborts a running one and waits for its end. */
+  async cancel(id: string, reason = "cancelled by user"): Promise<Run> {
+    const run = this.get(id);
+    if (isTerminalRunStatus(run.status)) return run;
+    const live = this.inflight.get(id);
+    if (live) {
+      live.execution.abort({ kind: "cancelled", reason });
+      this.host.approvals.cancelRun(id);
+      return live.done;
+    }
+    const cancelled: Run = { ...run, status: "cancelled", ended_at: new Date().toISOString() };
+    this.records.put(cancelled);
+    this.host.emit(cancelled, { type: "run_cancelled", data: { reason } });
+    this.settled(cancelled);
+    return cancelled;
+  }
+
+  /** Resolves when the run ends, or with its current state at the deadline. */
+  wait(id: string, timeoutMs: number): Promise<Run> {
+    const run = this.get(id);
+    if (isTerminalRunStatus(run.status) || timeoutMs <= 0) return Promise.resolve(run);
+    return new Promise((resolve) => {
+      const set = this.waiters.get(id) ?? new Set<Waiter>();
+      const waiter: Waiter = { resolve, timer: setTimeout(() => { set.delete(waiter); resolve(this.get(id)); }, timeoutMs) };
+      set.add(waiter);
+      this.waiters.set(id, set);
+    });
+  }
+
+  decide(runId: string, toolCallId: string, decision: "grant" | "deny", reason: string | null): Run {
+    const run = this.get(runId);
+    if (!this.host.approvals.decide(runId, toolCallId, decision, reason)) {
+      throw new AppError("not_found", `No pending approval ${toolCallId} on run ${runId}`, { run_id: runId, tool_call_id: toolCallId, status: run.status });
+    }
+    return this.get(runId);
+  }
+
+  /**
+   * On wake: runs stored as running or awaiting approval have no executor in this instance, so a restart cut
+   * them off. They fail with a clear error (never stay `running` forever) and the queue moves on.
+   */
+  recoverInterrupted(): string[] {
+    const stranded = this.records.list({ status: ["running", "awaiting_approval"], limit: 1000 }).filter((r) => !this.inflight.has(r.id));
+    for (const run of stranded) {
+      const error = {
+        code: "internal_error",
+        message: "Run interrupted: the session's Durable Object restarted (eviction or deploy) while the run was in progress",
+        details: { reason: "interrupted", previous_status: run.status },
+      };
+      const failed: Run = { ...run, status: "failed", error, ended_at: new Date().toISOString() };
+      this.records.put(failed);
+      this.host.emit(failed, { type: "run_failed", data: { error_code: error.code, error_message: error.message, details: error.details } });
+      this.settled(failed);
+    }
+    this.pump();
+    return stranded.map((r) => r.id);
+  }
+
+  /** Starts queued runs while slots are free. */
+  pump(): void {
+    const session = this.host.session();
+    while (this.inflight.size < session.max_concurrent_runs) {
+      const next = this.records.list({ status: ["queued"], limit: 1 })[0];
+      if (!next) break;
+      this.start(next);
+    }
+    this.host.keepAlive(this.inflight.size > 0);
+  }
+
+  private start(queued: Run): void {
+    const body = this.kv.get<SubmitRunBody>(`run_request:${queued.id}`);
+    const now = new Date().toISOString();
+    const run: Run = { ...queued, status: "running", started_at: now };
+    this.records.put(run);
+    const session = this.host.session();
+    if (session.status === "pending") {
+      this.host.saveSession({ ...session, status: "active", updated_at: now });
+      this.host.emit(run, { type: "session_started", data: { from: "pending", to: "active" } });
+    }
+    const requested = body?.timeout_ms ?? body?.options?.timeout_ms;
+    const timeout = requested === null ? this.config.maxRunTimeoutMs : Math.min(requested ?? this.config.defaultRunTimeoutMs, this.config.maxRunTimeoutMs);
+    const execution = new RunExecution(this.host, run, body ?? { provider: run.provider as SubmitRunBody["provider"], input: run.input as SubmitRunBody["input"] }, timeout);
+    const done = execution.execute().catch((err: unknown) => {
+      // The executor turns every failure into a run end; this only guards against a bug in it.
+      const failed: Run = { ...this.get(run.id), status: "failed", ended_at: new Date().toISOString(), error: { code: "internal_error", message: String(err) } };
+      this.records.put(failed);
+      this.host.emit(failed, { type: "run_failed", data: { error_code: "internal_error", error_message: String(err) } });
+      return failed;
+    }).then((ended) => {
+      this.inflight.delete(run.id);
+      this.kv.delete(`run_request:${run.id}`);
+      this.settled(ended);
+      this.pump();
+      return ended;
+    });
+    this.inflight.set(run.id, { execution, done });
+  }
+
+  private settled(run: Run): void {
+    const set = this.waiters.get(run.id);
+    if (!set) return;
+    this.waiters.delete(run.id);
+    for (const w of set) {
+      clearTimeout(w.timer);
+      w.resolve(run);
+    }
+  }
+}
