@@ -1,11 +1,10 @@
-import { getContainer } from "@cloudflare/containers";
 import { AppError } from "../core/errors";
 import { SandboxClient } from "./client";
 import type { SandboxContainer } from "./container";
 
 /**
  * Picks how to reach a session's sandbox: SANDBOX_URL (a local `tsx sandbox/main.ts`) wins; otherwise the
- * SANDBOX container binding, one container per workspace (= session).
+ * SANDBOX container binding, one container per workspace (= session), addressed by `idFromName(workspace)`.
  */
 
 export type SandboxEnv = {
@@ -25,8 +24,10 @@ export function sandboxFor(env: SandboxEnv, workspace: string): SandboxClient {
   }
   if (env.SANDBOX) {
     if (!token) throw new AppError("dependency_not_available", "the SANDBOX container binding needs SANDBOX_TOKEN");
-    // An untyped binding in Env is still the SandboxContainer class the Worker exports.
-    const stub = getContainer(env.SANDBOX as unknown as DurableObjectNamespace<SandboxContainer>, workspace);
+    // What `getContainer(binding, name)` does, without importing the library (it needs `cloudflare:workers`,
+    // which would keep this module out of Node); only `fetch` is used, so the stub's class type does not matter.
+    const namespace = env.SANDBOX as DurableObjectNamespace;
+    const stub = namespace.get(namespace.idFromName(workspace));
     return new SandboxClient({ fetcher: { fetch: (request) => stub.fetch(request) }, baseUrl: CONTAINER_BASE_URL, token, workspace });
   }
   throw new AppError(
