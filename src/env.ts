@@ -1,3 +1,4 @@
+import type { SandboxContainer } from "./sandbox/container";
 import type { SessionDO } from "./session/SessionDO";
 
 /** Bindings declared in wrangler.toml plus secrets. */
@@ -7,6 +8,8 @@ export interface Env {
   ARTIFACTS: R2Bucket;
   /** `key=tenant,key2=tenant2`: bearer API keys and the tenant each belongs to. */
   API_KEYS: string;
+  /** The sandbox container binding (production); absent locally, where SANDBOX_URL is used. */
+  SANDBOX?: DurableObjectNamespace<SandboxContainer>;
   SANDBOX_URL?: string;
   SANDBOX_TOKEN?: string;
   [name: string]: unknown;

@@ -2,6 +2,7 @@ import { createApp } from "./api/app";
 import type { Env } from "./env";
 
 export { SessionDO } from "./session/SessionDO";
+export { SandboxContainer } from "./sandbox/container";
 
 const app = createApp();
 

@@ -6,6 +6,7 @@ import { errorResponse, onError } from "./middleware/errors";
 import { requestContext } from "./middleware/request-id";
 import { router } from "./openapi";
 import { eventsApi } from "./events";
+import { queryApi } from "./query";
 import { runsApi } from "./runs";
 import { sessionsApi } from "./sessions";
 
@@ -23,6 +24,7 @@ export function createApp() {
   app.route("/v1", sessionsApi);
   app.route("/v1", eventsApi);
   app.route("/v1", runsApi);
+  app.route("/v1", queryApi);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc("/openapi.json", {
     openapi: "3.0.3",

@@ -1,0 +1,94 @@
+// Starts the local stack for benchmarks: the sandbox server and `wrangler dev` with the bench Worker.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (n) => join(root, "node_modules", ".bin", n);
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url, ms = 60_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+export async function startStack({ apiKey = "bench_key", quiet = true } = {}) {
+  const state = mkdtempSync(join(tmpdir(), "asm-bench-"));
+  const sandboxPort = await freePort();
+  const port = await freePort();
+  const token = "bench-sandbox-token";
+  const io = quiet ? "ignore" : "inherit";
+  const sandbox = spawn(bin("tsx"), ["sandbox/main.ts"], {
+    cwd: root, stdio: io,
+    env: { ...process.env, SANDBOX_PORT: String(sandboxPort), SANDBOX_TOKEN: token, SANDBOX_ROOT: join(state, "sandbox") },
+  });
+  const config = join(root, "bench", "wrangler.toml");
+  const persist = join(state, "wrangler");
+  spawnSync(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--config", config, "--persist-to", persist], { cwd: root, stdio: io, env: { ...process.env, CI: "1" } });
+  const worker = spawn(bin("wrangler"), [
+    "dev", "--config", config, "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist,
+    "--var", `API_KEYS:${apiKey}=bench`, "--var", `SANDBOX_URL:http://127.0.0.1:${sandboxPort}`, "--var", `SANDBOX_TOKEN:${token}`,
+  ], { cwd: root, stdio: io, env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" } });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/healthz`);
+  await waitFor(`http://127.0.0.1:${sandboxPort}/health`);
+  return {
+    url, apiKey,
+    async stop() {
+      worker.kill("SIGTERM");
+      sandbox.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 500));
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx];
+}
+
+export function stats(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), mean: s.reduce((a, b) => a + b, 0) / (s.length || 1) };
+}
+
+export async function api(stack, path, init = {}) {
+  const res = await fetch(`${stack.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${stack.apiKey}`, "content-type": "application/json", ...(init.headers ?? {}) },
+  });
+  if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${await res.text()}`);
+  return res.status === 204 ? null : res.json();
+}
+
+export async function createSession(stack, extra = {}) {
+  return api(stack, "/v1/sessions", { method: "POST", body: JSON.stringify({ agent_id: "bench", ...extra }) });
+}
+
+export function table(rows) {
+  const cols = Object.keys(rows[0] ?? {});
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (vals) => vals.map((v, i) => String(v).padEnd(width[i])).join("  ");
+  return [line(cols), line(width.map((w) => "-".repeat(w))), ...rows.map((r) => line(cols.map((c) => r[c])))].join("\n");
+}

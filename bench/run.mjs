@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// `npm run bench [case…]`: starts the local stack once, runs each case, prints a table and writes JSON to bench/results/.
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { root, startStack, table } from "./harness.mjs";
+
+const dir = join(root, "bench", "cases");
+const wanted = process.argv.slice(2);
+const cases = readdirSync(dir).filter((f) => f.endsWith(".mjs")).map((f) => f.replace(/\.mjs$/, ""))
+  .filter((name) => wanted.length === 0 || wanted.includes(name));
+
+const stack = await startStack({ quiet: !process.env.BENCH_VERBOSE });
+const results = [];
+try {
+  for (const name of cases) {
+    const mod = await import(join(dir, `${name}.mjs`));
+    const started = Date.now();
+    const result = await mod.run(stack);
+    console.log(`\n## ${result.name} (${((Date.now() - started) / 1000).toFixed(1)} s)\n${table(result.rows)}`);
+    results.push({ ...result, case_file: name });
+  }
+} finally {
+  await stack.stop();
+}
+mkdirSync(join(root, "bench", "results"), { recursive: true });
+const file = join(root, "bench", "results", `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2));
+console.log(`\nwrote ${file}`);

@@ -1,0 +1,39 @@
+import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
+import { EventSchema } from "../core/event";
+import { CostSummarySchema, QueryCostSchema, QueryEventsSchema, QueryRunsSchema } from "../core/query";
+import { RunSchema } from "../core/run";
+import { D1SessionStore } from "../store/session-store";
+import { QueryStore } from "../store/query";
+import { errorResponses, jsonResponse, router } from "./openapi";
+
+export const queryApi = router();
+
+const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+
+queryApi.openapi(
+  createRoute({
+    method: "get", path: "/query/runs", tags: ["query"], summary: "Search runs across sessions (keyset cursor pages)",
+    request: { query: QueryRunsSchema },
+    responses: { 200: jsonResponse(page(RunSchema), "A page of runs"), ...errorResponses },
+  }),
+  async (c) => c.json(await new QueryStore(new D1SessionStore(c.env.DB).db).runs(c.get("tenantId"), c.req.valid("query")), 200),
+);
+
+queryApi.openapi(
+  createRoute({
+    method: "get", path: "/query/cost", tags: ["query"], summary: "Cost and token totals for the tenant, a session or a time window",
+    request: { query: QueryCostSchema },
+    responses: { 200: jsonResponse(CostSummarySchema, "Totals, by provider and by model"), ...errorResponses },
+  }),
+  async (c) => c.json(await new QueryStore(new D1SessionStore(c.env.DB).db).cost(c.get("tenantId"), c.req.valid("query")), 200),
+);
+
+queryApi.openapi(
+  createRoute({
+    method: "get", path: "/query/events", tags: ["query"], summary: "Search events across sessions by type, provider and time",
+    request: { query: QueryEventsSchema },
+    responses: { 200: jsonResponse(page(EventSchema), "A page of events, oldest first"), ...errorResponses },
+  }),
+  async (c) => c.json(await new QueryStore(new D1SessionStore(c.env.DB).db).events(c.get("tenantId"), c.req.valid("query")), 200),
+);
