@@ -153,9 +153,11 @@ export class ProcessTable {
 
   constructor(private readonly graceMs = 1_500) {}
 
-  start(spec: ExecSpec, listener: ExecListener = {}): { id: string; done: Promise<ExecResult> } {
+  /** Ids are scoped to a workspace: one workspace can neither see nor kill another's processes. */
+  start(workspace: string, spec: ExecSpec, listener: ExecListener = {}): { id: string; done: Promise<ExecResult> } {
     const id = spec.id ?? `exec_${randomUUID().replace(/-/g, "")}`;
-    if (this.running.has(id)) throw new AppError("already_exists", `an exec with id ${id} is still running`, { id });
+    const key = `${workspace}/${id}`;
+    if (this.running.has(key)) throw new AppError("already_exists", `an exec with id ${id} is still running`, { id });
     const [file, argv] = spec.args ? [spec.command, spec.args] : ["/bin/sh", ["-c", spec.command]];
     const child = spawn(file, argv, {
       cwd: spec.cwd,
@@ -164,15 +166,15 @@ export class ProcessTable {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const proc = new RunningProcess(id, child, spec, listener, this.graceMs);
-    this.running.set(id, proc);
+    this.running.set(key, proc);
     listener.onStarted?.(id, child.pid ?? null);
-    const done = proc.done.finally(() => this.running.delete(id));
+    const done = proc.done.finally(() => this.running.delete(key));
     return { id, done };
   }
 
   /** Kills a running exec; null when no exec with that id is running. */
-  async kill(id: string): Promise<KillResult | null> {
-    const proc = this.running.get(id);
+  async kill(workspace: string, id: string): Promise<KillResult | null> {
+    const proc = this.running.get(`${workspace}/${id}`);
     if (!proc) return null;
     proc.killed = true;
     proc.terminate();
@@ -181,8 +183,8 @@ export class ProcessTable {
   }
 
   /** Marks an exec killed and terminates it without waiting (client went away). */
-  abandon(id: string): void {
-    const proc = this.running.get(id);
+  abandon(workspace: string, id: string): void {
+    const proc = this.running.get(`${workspace}/${id}`);
     if (!proc) return;
     proc.killed = true;
     proc.terminate();

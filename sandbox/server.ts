@@ -47,13 +47,15 @@ async function resolveCwd(ws: Workspace, cwd: string): Promise<string> {
 async function handleExec(ctx: Ctx, table: ProcessTable): Promise<void> {
   const { req, res } = ctx;
   const body = await readJson(req, ExecRequestSchema);
-  const cwd = await resolveCwd(await ctx.ws(), body.cwd ?? ".");
+  const ws = await ctx.ws();
+  const cwd = await resolveCwd(ws, body.cwd ?? ".");
   const { stream, ...spec } = body;
   let completed = false;
   const writeLine = (event: ExecStreamEvent) => {
     if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify(event)}\n`);
   };
   const { id, done } = table.start(
+    ws.id,
     { ...spec, cwd },
     stream
       ? {
@@ -67,7 +69,7 @@ async function handleExec(ctx: Ctx, table: ProcessTable): Promise<void> {
   );
   // A client that goes away takes its process with it.
   res.on("close", () => {
-    if (!completed) table.abandon(id);
+    if (!completed) table.abandon(ws.id, id);
   });
   const result = await done;
   completed = true;
@@ -85,7 +87,7 @@ async function route(ctx: Ctx, opts: SandboxServerOptions, table: ProcessTable):
   const killMatch = /^\/exec\/([^/]+)\/kill$/.exec(url.pathname);
   if (req.method === "POST" && killMatch) {
     const id = decodeURIComponent(killMatch[1]!);
-    const killed = await table.kill(id);
+    const killed = await table.kill((await ctx.ws()).id, id);
     if (!killed) throw new AppError("not_found", `no running exec with id ${id}`, { id });
     return sendJson(res, 200, killed);
   }

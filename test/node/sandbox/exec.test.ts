@@ -147,10 +147,20 @@ describe("POST /exec/:id/kill", () => {
     expect((await running).body).toMatchObject({ killed: true, stdout: "ready\n" });
   });
 
-  it("answers 404 for an unknown id", async () => {
+  it("answers 404 for an unknown id, and for another workspace's process", async () => {
     const res = await sb.call("POST", "/exec/nope/kill");
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe("not_found");
+    const running = sb.call("POST", "/exec", { body: { command: "sleep 0.5; echo survived", id: "scoped" }, workspace: "wsOwner" });
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await sb.call("POST", "/exec/scoped/kill", { workspace: "wsOther" })).status).toBe(404);
+    expect((await running).body).toMatchObject({ killed: false, stdout: "survived\n" });
+  });
+
+  it("reports a program that cannot be spawned like a shell would (127)", async () => {
+    const { body } = await sb.call("POST", "/exec", { body: { command: "definitely-not-a-program-xyz", args: [] } });
+    expect(body.exit_code).toBe(127);
+    expect(body.stderr).toContain("ENOENT");
   });
 
   it("kills the process when the client disconnects mid-stream", async () => {
