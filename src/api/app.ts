@@ -9,6 +9,7 @@ import { eventsApi } from "./events";
 import { queryApi } from "./query";
 import { runsApi } from "./runs";
 import { sessionsApi } from "./sessions";
+import { workspaceApi } from "./workspace";
 
 /** The Worker's HTTP surface: `/v1` (authenticated), `/openapi.json`, `/docs`, `/healthz`. */
 export function createApp() {
@@ -25,6 +26,7 @@ export function createApp() {
   app.route("/v1", eventsApi);
   app.route("/v1", runsApi);
   app.route("/v1", queryApi);
+  app.route("/v1", workspaceApi);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc("/openapi.json", {
     openapi: "3.0.3",

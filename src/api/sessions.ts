@@ -5,6 +5,7 @@ import {
   CreateSessionBodySchema, ListSessionsQuerySchema, SessionSchema, UpdateSessionBodySchema, type Session,
 } from "../core/session";
 import { EMPTY_USAGE } from "../core/usage";
+import { ArtifactStore } from "../artifacts/store";
 import { D1SessionStore } from "../store/session-store";
 import { errorResponses, jsonBody, jsonResponse, router, SessionIdParams } from "./openapi";
 import { call, sessionStub } from "./session-stub";
@@ -88,7 +89,7 @@ sessionsApi.openapi(
     const { id } = c.req.valid("param");
     const hard = c.req.valid("query").hard === "true";
     const result = await call<{ id: string; hard: boolean; artifact_keys: string[] }>(sessionStub(c, id).deleteSession(hard));
-    if (hard && result.artifact_keys.length > 0) await c.env.ARTIFACTS.delete(result.artifact_keys);
+    if (hard && result.artifact_keys.length > 0) await new ArtifactStore(c.env.ARTIFACTS, c.env.DB).deleteObjects(c.get("tenantId"), result.artifact_keys);
     return c.json({ id: result.id, deleted: true as const, hard: result.hard }, 200);
   },
 );

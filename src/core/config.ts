@@ -24,6 +24,7 @@ export const DEFAULTS = {
   errorTextMaxBytes: 16_384,
   sandboxMaxOutputBytes: 1_048_576,
   shellTimeoutMs: 30_000,
+  inlinePatchMaxBytes: 65_536,
 } as const;
 
 export type Config = { -readonly [K in keyof typeof DEFAULTS]: number };
@@ -50,6 +51,7 @@ const ENV_NAMES: Record<keyof typeof DEFAULTS, string> = {
   errorTextMaxBytes: "ERROR_TEXT_MAX_BYTES",
   sandboxMaxOutputBytes: "SANDBOX_MAX_OUTPUT_BYTES",
   shellTimeoutMs: "SHELL_TIMEOUT_MS",
+  inlinePatchMaxBytes: "INLINE_PATCH_MAX_BYTES",
 };
 
 /** Builds the config from string bindings; a malformed value falls back to the default rather than crash. */

@@ -6,9 +6,11 @@ import type { SubmitRunBody } from "../core/run-submit";
 import type { Session } from "../core/session";
 import { addUsage, type TokenUsage } from "../core/usage";
 import { ProviderFailure } from "../providers/errors";
-import type { AdapterEvent, ExecutionContext, ProviderAdapter, RunResult, SandboxPort, ToolCallRequest, ToolDecision, TranscriptMessage } from "../providers/types";
+import type { AdapterEvent, ExecutionContext, ProviderAdapter, RunResult, ToolCallRequest, ToolDecision, TranscriptMessage } from "../providers/types";
 import type { Approvals } from "./approvals";
 import { RunPolicy, type Violation } from "./run-policy";
+import type { WorkspaceOptions, WorkspaceSummary, WorkspaceTracker } from "./workspace-tracker";
+import type { SandboxClient } from "../sandbox/client";
 
 /** What the executor needs from its Durable Object. */
 export interface ExecutorHost {
@@ -19,7 +21,8 @@ export interface ExecutorHost {
   getRun(id: string): Run;
   saveRun(run: Run): void;
   emit(run: Run, event: AdapterEvent): Event;
-  sandbox(): SandboxPort;
+  sandbox(): SandboxClient;
+  workspace(run: Run, opts: WorkspaceOptions, emit: (e: AdapterEvent) => void): WorkspaceTracker;
   adapter(provider: string, body: SubmitRunBody): ProviderAdapter;
   transcriptFor(run: Run, body: SubmitRunBody, usingNative: boolean): TranscriptMessage[] | null;
   nativeHandleFor(run: Run, body: SubmitRunBody, adapter: ProviderAdapter): ExecutionContext["native_handle"];
@@ -65,6 +68,7 @@ export class RunExecution {
   private readonly policy: RunPolicy;
   private violationsToFail: Violation | null = null;
   private deadline: ReturnType<typeof setTimeout> | null = null;
+  private workspaceSummary: WorkspaceSummary | null = null;
 
   constructor(private readonly host: ExecutorHost, private run: Run, private readonly body: SubmitRunBody, private readonly timeoutMs: number) {
     this.policy = new RunPolicy(body, (usage, model) => host.costOf(run.provider, model, usage));
@@ -84,11 +88,16 @@ export class RunExecution {
     let adapter: ProviderAdapter;
     let native: ExecutionContext["native_handle"];
     let transcript: TranscriptMessage[] | null;
+    let workspace: WorkspaceTracker | null = null;
     try {
       // Continuation is resolved before this run's own input enters the log, so the transcript holds only what came before.
       adapter = host.adapter(this.run.provider, this.body);
       native = host.nativeHandleFor(this.run, this.body, adapter);
       transcript = host.transcriptFor(this.run, this.body, native !== null);
+      if (this.body.workspace?.snapshot) {
+        workspace = host.workspace(this.run, this.body.workspace, (e) => this.emit(e));
+        await workspace.snapshotBefore();
+      }
     } catch (err) {
       return this.finish("failed", null, errorOf(err));
     }
@@ -112,10 +121,20 @@ export class RunExecution {
       if (durationTimer) clearTimeout(durationTimer);
       host.approvals.cancelRun(this.run.id);
     }
-    return this.conclude(result, failure);
+    let workspaceSummary: WorkspaceSummary | null = null;
+    if (workspace) {
+      const succeeded = !this.controller.signal.aborted && !failure && result !== null && !this.violationsToFail;
+      try {
+        workspaceSummary = await workspace.finish(succeeded);
+      } catch (err) {
+        this.host.emit(this.run, { type: "error_occurred", data: { error_code: "workspace_error", error_message: `Workspace diff failed: ${err instanceof Error ? err.message : String(err)}` } });
+      }
+    }
+    return this.conclude(result, failure, workspaceSummary);
   }
 
-  private conclude(result: RunResult | null, failure: unknown): Run {
+  private conclude(result: RunResult | null, failure: unknown, workspace: WorkspaceSummary | null): Run {
+    this.workspaceSummary = workspace;
     const signal = this.controller.signal;
     const reason = signal.aborted ? (signal.reason as AbortReason) : null;
     if (reason?.kind === "cancelled") return this.finish("cancelled", null, null, { reason: reason.reason });
@@ -147,7 +166,9 @@ export class RunExecution {
       ...run, status, model, error,
       output: result ? result.output : null,
       token_usage: usage, cost_usd: cost, turn_count: result?.turn_count ?? run.turn_count,
-      metadata: { ...run.metadata, ...(summary ? { policy: summary } : {}), ...(result && "routing" in result.output ? { routing: result.output.routing } : {}) },
+      metadata: {
+        ...run.metadata, ...(summary ? { policy: summary } : {}),
+        ...(this.workspaceSummary ? { workspace: this.workspaceSummary as unknown as JsonObject } : {}), ...(result && "routing" in result.output ? { routing: result.output.routing } : {}) },
       ended_at: new Date().toISOString(),
     };
     host.saveRun(ended);

@@ -9,6 +9,8 @@ import type { TokenUsage } from "../core/usage";
 import { createAdapter } from "../providers/registry";
 import type { AdapterEvent, ProviderAdapter } from "../providers/types";
 import { sandboxFor } from "../sandbox/resolve";
+import { ArtifactStore } from "../artifacts/store";
+import { WorkspaceTracker } from "./workspace-tracker";
 import type { Env } from "../env";
 import type { Alarms } from "./alarms";
 import type { Approvals } from "./approvals";
@@ -45,6 +47,15 @@ export function createRunHost(d: {
       return stored!;
     },
     sandbox: () => sandboxFor(d.env, session().id),
+    workspace: (run, opts, emit) => {
+      const s = session();
+      const artifacts = new ArtifactStore(d.env.ARTIFACTS, d.env.DB);
+      return new WorkspaceTracker(sandboxFor(d.env, s.id), opts, emit, async (patch, from, to) => {
+        const ref = await artifacts.put({ tenantId: s.tenant_id, sessionId: s.id, runId: run.id, prefix: `patch_${from.slice(0, 12)}_${to.slice(0, 12)}`, content: patch, contentType: "text/x-diff" });
+        emit({ type: "artifact_stored", data: { key: ref.key, size: ref.size, sha256: ref.sha256, content_type: ref.content_type, kind: "patch" } });
+        return ref;
+      }, d.config.inlinePatchMaxBytes);
+    },
     adapter: (provider: string, _body: SubmitRunBody): ProviderAdapter => createAdapter(provider, { env: d.env as unknown as Record<string, unknown>, config: d.config }),
     transcriptFor: (run, body, usingNative) => d.transcripts.forRun(run, body, usingNative),
     nativeHandleFor: (run, body, adapter) => d.transcripts.nativeHandle(session(), run, body, adapter),
