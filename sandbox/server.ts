@@ -25,7 +25,11 @@ export type SandboxServerOptions = {
   root: string;
   /** Time between SIGTERM and SIGKILL when an exec is killed or times out. */
   killGraceMs?: number;
+  /** A streamed exec that has been silent this long gets a `{type:"heartbeat"}` line. */
+  heartbeatMs?: number;
 };
+
+const DEFAULT_HEARTBEAT_MS = 15_000;
 export type SandboxServer = { url: string; port: number; close(): Promise<void> };
 
 type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; ws: () => Promise<Workspace> };
@@ -44,15 +48,18 @@ async function resolveCwd(ws: Workspace, cwd: string): Promise<string> {
   return abs;
 }
 
-async function handleExec(ctx: Ctx, table: ProcessTable): Promise<void> {
+async function handleExec(ctx: Ctx, table: ProcessTable, heartbeatMs: number): Promise<void> {
   const { req, res } = ctx;
   const body = await readJson(req, ExecRequestSchema);
   const ws = await ctx.ws();
   const cwd = await resolveCwd(ws, body.cwd ?? ".");
   const { stream, ...spec } = body;
   let completed = false;
+  let heartbeat: NodeJS.Timeout | undefined;
   const writeLine = (event: ExecStreamEvent) => {
-    if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify(event)}\n`);
+    if (res.writableEnded || res.destroyed) return;
+    res.write(`${JSON.stringify(event)}\n`);
+    heartbeat?.refresh();
   };
   const { id, done } = table.start(
     ws.id,
@@ -62,6 +69,7 @@ async function handleExec(ctx: Ctx, table: ProcessTable): Promise<void> {
           onStarted: (execId, pid) => {
             res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" });
             writeLine({ type: "started", id: execId, pid });
+            heartbeat = setInterval(() => writeLine({ type: "heartbeat" }), heartbeatMs);
           },
           onChunk: (which, data) => writeLine({ type: which, data }),
         }
@@ -71,7 +79,7 @@ async function handleExec(ctx: Ctx, table: ProcessTable): Promise<void> {
   res.on("close", () => {
     if (!completed) table.abandon(ws.id, id);
   });
-  const result = await done;
+  const result = await done.finally(() => clearInterval(heartbeat));
   completed = true;
   if (stream) {
     writeLine({ type: "exit", ...result });
@@ -93,7 +101,7 @@ async function route(ctx: Ctx, opts: SandboxServerOptions, table: ProcessTable):
   }
   switch (key) {
     case "POST /exec":
-      return handleExec(ctx, table);
+      return handleExec(ctx, table, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     case "GET /files":
       return sendJson(res, 200, await readTextFile(await ctx.ws(), requiredQuery(url, "path")));
     case "PUT /files": {

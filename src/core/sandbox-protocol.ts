@@ -48,6 +48,8 @@ export const ExecStreamEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("stdout"), data: z.string() }),
   z.object({ type: z.literal("stderr"), data: z.string() }),
   ExecResultSchema.extend({ type: z.literal("exit") }),
+  /** Sent while a command is silent, so idle-connection timeouts between client and server never fire. */
+  z.object({ type: z.literal("heartbeat") }),
 ]);
 export type ExecStreamEvent = z.infer<typeof ExecStreamEventSchema>;
 

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { AppError } from "../core/errors";
 import {
-  DiffSchema, ExecResultSchema, ExecStreamEventSchema, FileEditResponseSchema, FileListResponseSchema,
+  DiffSchema, ExecStreamEventSchema, FileEditResponseSchema, FileListResponseSchema,
   FileReadResponseSchema, FileWriteResponseSchema, HealthResponseSchema, KillResultSchema, RollbackResponseSchema,
   SANDBOX_WORKSPACE_HEADER, SnapshotSchema,
   type Diff, type FileEditRequest, type FileEditResponse, type KillResult, type RollbackResponse, type Snapshot,
@@ -117,12 +117,12 @@ export class SandboxClient implements SandboxPort {
     }
   }
 
+  /**
+   * Runs a command to completion. It rides the streaming protocol and ignores the chunks: headers arrive at once
+   * and heartbeats keep the connection busy, so long silent commands never trip an HTTP client's idle timeouts.
+   */
   exec(req: ExecRequest, signal?: AbortSignal): Promise<ExecResult> {
-    const id = req.id ?? newExecId();
-    return this.abortable(id, signal, async (s) => {
-      const res = await this.send("POST", "/exec", { ...req, id, stream: false }, s);
-      return parseBody(ExecResultSchema, await res.json(), "exec result");
-    });
+    return this.execStream(req, () => undefined, signal);
   }
 
   execStream(req: ExecRequest, onChunk: (chunk: ExecChunk) => void, signal?: AbortSignal): Promise<ExecResult> {

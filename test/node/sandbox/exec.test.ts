@@ -102,6 +102,24 @@ describe("POST /exec", () => {
     expect(arrivals[4]! - arrivals[1]!).toBeGreaterThan(500);
   });
 
+  it("sends heartbeats while a streamed command is silent", async () => {
+    const quick = await startTestSandbox(300, 100);
+    try {
+      const res = await fetch(`${quick.server.url}/exec`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${quick.token}`, "x-sandbox-workspace": "ws1" },
+        body: JSON.stringify({ command: "sleep 0.45; echo done", stream: true }),
+      });
+      const types = (await res.text()).trim().split("\n").map((l) => JSON.parse(l).type);
+      expect(types[0]).toBe("started");
+      expect(types.filter((t) => t === "heartbeat").length).toBeGreaterThanOrEqual(3);
+      expect(types.slice(-2)).toEqual(["stdout", "exit"]);
+      expect((await quick.client("ws1").exec({ command: "sleep 0.25; echo ok" })).stdout).toBe("ok\n");
+    } finally {
+      await quick.stop();
+    }
+  });
+
   it("refuses a second exec with an id that is still running", async () => {
     const first = sb.call("POST", "/exec", { body: { command: "sleep 0.5", id: "dup-1" } });
     await new Promise((r) => setTimeout(r, 100));

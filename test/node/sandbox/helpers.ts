@@ -15,10 +15,10 @@ export type TestSandbox = {
   stop(): Promise<void>;
 };
 
-export async function startTestSandbox(killGraceMs = 300): Promise<TestSandbox> {
+export async function startTestSandbox(killGraceMs = 300, heartbeatMs?: number): Promise<TestSandbox> {
   const root = mkdtempSync(join(tmpdir(), "asm-sandbox-test-"));
   const token = `tok_${Math.random().toString(36).slice(2)}`;
-  const server = await startSandboxServer({ port: 0, token, root, killGraceMs });
+  const server = await startSandboxServer({ port: 0, token, root, killGraceMs, heartbeatMs });
   return {
     server,
     root,
