@@ -12,7 +12,8 @@ export type RunRow = typeof runs.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type ArtifactRow = typeof artifacts.$inferSelect;
 
-export function sessionToRow(s: Session): SessionRow {
+/** `pruned_events` is owned by retention, never by the session's own flush, so it is left out here. */
+export function sessionToRow(s: Session): Omit<SessionRow, "prunedEvents"> {
   return {
     id: s.id, tenantId: s.tenant_id, agentId: s.agent_id, parentSessionId: s.parent_session_id, status: s.status,
     metadata: JSON.stringify(s.metadata), context: JSON.stringify(s.context), tags: JSON.stringify(s.tags),

@@ -18,6 +18,8 @@ export const sessions = sqliteTable(
     totalTokens: integer("total_tokens").notNull().default(0),
     costUsd: real("cost_usd"),
     lastSequence: integer("last_sequence").notNull().default(0),
+    /** Events removed by retention; the health check does not count them as gaps. */
+    prunedEvents: integer("pruned_events").notNull().default(0),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
     deletedAt: text("deleted_at"),
@@ -94,4 +96,19 @@ export const artifacts = sqliteTable(
     createdAt: text("created_at").notNull(),
   },
   (t) => [index("artifacts_session").on(t.sessionId)],
+);
+
+/** Webhook subscriptions: per session (session_id set) or for every session of a tenant (session_id null). */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    sessionId: text("session_id"),
+    url: text("url").notNull(),
+    secret: text("secret").notNull(),
+    types: text("types"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("webhooks_tenant").on(t.tenantId, t.sessionId)],
 );
