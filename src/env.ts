@@ -11,6 +11,8 @@ export interface Env {
   /** The sandbox container binding (production); absent locally, where SANDBOX_URL is used. */
   SANDBOX?: DurableObjectNamespace<SandboxContainer>;
   SANDBOX_URL?: string;
+  /** Optional Cloudflare Queue that receives every event (fan-out sink). */
+  EVENTS_QUEUE?: Queue;
   SANDBOX_TOKEN?: string;
   [name: string]: unknown;
 }

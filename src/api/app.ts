@@ -9,6 +9,7 @@ import { eventsApi } from "./events";
 import { queryApi } from "./query";
 import { runsApi } from "./runs";
 import { sessionsApi } from "./sessions";
+import { webhooksApi } from "./webhooks";
 import { workspaceApi } from "./workspace";
 
 /** The Worker's HTTP surface: `/v1` (authenticated), `/openapi.json`, `/docs`, `/healthz`. */
@@ -27,6 +28,7 @@ export function createApp() {
   app.route("/v1", runsApi);
   app.route("/v1", queryApi);
   app.route("/v1", workspaceApi);
+  app.route("/v1", webhooksApi);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc("/openapi.json", {
     openapi: "3.0.3",

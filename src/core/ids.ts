@@ -1,5 +1,5 @@
 /** Prefixed random ids: `ses_`, `run_`, `evt_` + 32 lowercase hex characters (16 random bytes). */
-export type IdPrefix = "ses" | "run" | "evt" | "art" | "tc";
+export type IdPrefix = "ses" | "run" | "evt" | "art" | "tc" | "wh";
 
 export function randomHex(bytes = 16): string {
   const buf = new Uint8Array(bytes);

@@ -15,6 +15,7 @@ import { SessionRecord } from "./session-record";
 import { SseSubscriber, Subscribers, type SubscriberCursor } from "./subscribers";
 import { Waiters } from "./waiters";
 import { Approvals } from "./approvals";
+import { FanOut } from "./fanout";
 import { createRunHost } from "./run-host";
 import { RunManager } from "./runs";
 import { TranscriptCache } from "./transcript-cache";
@@ -55,6 +56,7 @@ export class SessionDO extends DurableObject<Env> {
   private readonly approvals = new Approvals();
   private runManager!: RunManager;
   private transcripts!: TranscriptCache;
+  private fanout!: FanOut;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,6 +78,10 @@ export class SessionDO extends DurableObject<Env> {
     this.alarms = new Alarms(this.ctx.storage, this.kv);
     this.flusher = new Flusher(this.alarms, this.kv, this.log, this.record, this.runs, new D1SessionStore(this.env.DB), this.config);
     this.subscribers = new Subscribers(this.ctx, this.log, this.config.wsReplayPageSize);
+    this.fanout = new FanOut(this.kv, this.log, this.env.DB, this.env.EVENTS_QUEUE, () => {
+      const session = this.record.get();
+      return session ? { tenantId: session.tenant_id, sessionId: session.id } : null;
+    });
     this.transcripts = new TranscriptCache(this.log, () => this.record.get()?.id ?? "");
     const host = createRunHost({
       env: this.env, config: this.config, approvals: this.approvals, record: this.record, runs: this.runs,
@@ -312,11 +318,26 @@ export class SessionDO extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     for (const name of this.alarms.takeDue()) {
-      if (name === "flush") await this.flusher.onAlarm();
+      if (name === "flush") {
+        await this.flusher.onAlarm();
+        await this.runFanOut();
+      }
+      if (name === "fanout") await this.runFanOut();
       // Keep-alive while runs execute: an alarm every 20 s keeps the object resident.
       if (name === "keepalive") this.runManager.pump();
     }
     await this.alarms.rearm();
+  }
+
+  /** Delivers to webhooks and the queue; a failing sink schedules its own retry. */
+  private async runFanOut(): Promise<void> {
+    const retryIn = await this.fanout.run();
+    if (retryIn !== null) await this.alarms.set("fanout", Date.now() + retryIn);
+  }
+
+  /** Runs fan-out now (tests and the maintenance endpoint use it). */
+  async fanOutNow(): Promise<{ retry_in_ms: number | null }> {
+    return { retry_in_ms: await this.fanout.run() };
   }
 
   async flushNow(): Promise<FlushStatus> {
