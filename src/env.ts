@@ -13,6 +13,8 @@ export interface Env {
   SANDBOX_URL?: string;
   /** Optional Cloudflare Queue that receives every event (fan-out sink). */
   EVENTS_QUEUE?: Queue;
+  /** The example Workflow (src/workflows/example.ts). */
+  AGENT_WORKFLOW?: Workflow;
   SANDBOX_TOKEN?: string;
   [name: string]: unknown;
 }

@@ -3,6 +3,7 @@ import type { Env } from "./env";
 
 export { SessionDO } from "./session/SessionDO";
 export { SandboxContainer } from "./sandbox/container";
+export { AgentPipelineWorkflow } from "./workflows/example";
 
 const app = createApp();
 

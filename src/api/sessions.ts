@@ -1,10 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { newId } from "../core/ids";
 import {
-  CreateSessionBodySchema, ListSessionsQuerySchema, SessionSchema, UpdateSessionBodySchema, type Session,
+  CreateSessionBodySchema, ListSessionsQuerySchema, newSession, SessionSchema, UpdateSessionBodySchema, type Session,
 } from "../core/session";
-import { EMPTY_USAGE } from "../core/usage";
 import { ArtifactStore } from "../artifacts/store";
 import { D1SessionStore } from "../store/session-store";
 import { errorResponses, jsonBody, jsonResponse, router, SessionIdParams } from "./openapi";
@@ -21,18 +19,7 @@ sessionsApi.openapi(
     responses: { 201: jsonResponse(SessionSchema, "The new session"), ...errorResponses },
   }),
   async (c) => {
-    const body = c.req.valid("json");
-    const now = new Date().toISOString();
-    const config = c.get("config");
-    const session: Session = {
-      id: newId("ses"), tenant_id: c.get("tenantId"), agent_id: body.agent_id,
-      parent_session_id: body.parent_session_id ?? null, status: "pending",
-      metadata: body.metadata ?? {}, context: body.context ?? {}, tags: [...new Set(body.tags ?? [])],
-      max_concurrent_runs: body.max_concurrent_runs ?? config.maxConcurrentRuns,
-      max_queued_runs: body.max_queued_runs ?? config.maxQueuedRuns,
-      token_usage: { ...EMPTY_USAGE }, cost_usd: null, last_sequence: 0,
-      created_at: now, updated_at: now, deleted_at: null,
-    };
+    const session = newSession(c.get("tenantId"), c.req.valid("json"), c.get("config"));
     const created = await call<Session>(sessionStub(c, session.id).createSession(session));
     return c.json(created, 201);
   },

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { JsonObjectSchema } from "./json";
-import { TokenUsageSchema } from "./usage";
+import { EMPTY_USAGE, TokenUsageSchema } from "./usage";
+import { newId } from "./ids";
 
 export const SESSION_STATUSES = ["pending", "active", "paused", "completed", "failed", "cancelled"] as const;
 export const SessionStatusSchema = z.enum(SESSION_STATUSES);
@@ -92,4 +93,17 @@ export function sessionStatusEvent(to: SessionStatus, from: SessionStatus):
     case "cancelled": return "session_cancelled";
     default: return null;
   }
+}
+
+/** A new pending session for a tenant, from a validated create body and the configured defaults. */
+export function newSession(tenantId: string, body: CreateSessionBody, defaults: { maxConcurrentRuns: number; maxQueuedRuns: number }, now = new Date().toISOString()): Session {
+  return {
+    id: newId("ses"), tenant_id: tenantId, agent_id: body.agent_id,
+    parent_session_id: body.parent_session_id ?? null, status: "pending",
+    metadata: body.metadata ?? {}, context: body.context ?? {}, tags: [...new Set(body.tags ?? [])],
+    max_concurrent_runs: body.max_concurrent_runs ?? defaults.maxConcurrentRuns,
+    max_queued_runs: body.max_queued_runs ?? defaults.maxQueuedRuns,
+    token_usage: { ...EMPTY_USAGE }, cost_usd: null, last_sequence: 0,
+    created_at: now, updated_at: now, deleted_at: null,
+  };
 }
