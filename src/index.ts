@@ -1,5 +1,8 @@
 import { createApp } from "./api/app";
 import type { Env } from "./env";
+import { retentionDefaults } from "./api/maintenance";
+import { RetentionPolicySchema } from "./core/retention";
+import { runRetention } from "./store/retention";
 
 export { SessionDO } from "./session/SessionDO";
 export { SandboxContainer } from "./sandbox/container";
@@ -9,4 +12,10 @@ const app = createApp();
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  /** Cron Trigger: retention for every tenant, with the deployment's policy. */
+  scheduled: (_controller, env, ctx) => {
+    ctx.waitUntil(runRetention(env, RetentionPolicySchema.parse(retentionDefaults(env)), { tenantId: null, dryRun: false }).then((r) => {
+      console.log("retention", JSON.stringify({ ...r, sessions_soft_deleted: r.sessions_soft_deleted.length, sessions_hard_deleted: r.sessions_hard_deleted.length }));
+    }));
+  },
 } satisfies ExportedHandler<Env>;

@@ -6,6 +6,7 @@ import { errorResponse, onError } from "./middleware/errors";
 import { requestContext } from "./middleware/request-id";
 import { router } from "./openapi";
 import { eventsApi } from "./events";
+import { maintenanceApi } from "./maintenance";
 import { queryApi } from "./query";
 import { runsApi } from "./runs";
 import { sessionsApi } from "./sessions";
@@ -29,6 +30,7 @@ export function createApp() {
   app.route("/v1", queryApi);
   app.route("/v1", workspaceApi);
   app.route("/v1", webhooksApi);
+  app.route("/v1", maintenanceApi);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc("/openapi.json", {
     openapi: "3.0.3",

@@ -22,6 +22,7 @@ import { TranscriptCache } from "./transcript-cache";
 import type { Run } from "../core/run";
 import type { SubmitRunBody } from "../core/run-submit";
 import type { Transcript } from "../core/transcript";
+import { planEventPruning, type RetentionPolicy } from "../core/retention";
 
 export type ReadEventsQuery = {
   after?: number | undefined; before?: number | undefined; limit?: number | undefined;
@@ -338,6 +339,21 @@ export class SessionDO extends DurableObject<Env> {
   /** Runs fan-out now (tests and the maintenance endpoint use it). */
   async fanOutNow(): Promise<{ retry_in_ms: number | null }> {
     return { retry_in_ms: await this.fanout.run() };
+  }
+
+  /** Retention: prunes this session's log per the policy (oldest first, protected types kept), here and in D1. */
+  async applyRetention(policy: RetentionPolicy): Promise<Result<{ pruned: number }>> {
+    return guarded(async () => {
+      const session = this.requireSession(true);
+      // Flush first: every doomed event is then in D1, so the two deletions below remove the same rows.
+      await this.flusher.flushAll();
+      const doomed = planEventPruning(this.log.index(), policy);
+      if (doomed.length === 0) return { pruned: 0 };
+      await this.flusher.store.pruneEvents(session.tenant_id, session.id, doomed);
+      this.log.deleteSequences(doomed);
+      this.transcripts.reset();
+      return { pruned: doomed.length };
+    });
   }
 
   async flushNow(): Promise<FlushStatus> {

@@ -26,7 +26,15 @@ export class EventLog {
       data TEXT NOT NULL, metadata TEXT NOT NULL)`);
     sql.exec(`CREATE INDEX IF NOT EXISTS events_run ON events(run_id, sequence)`);
     sql.exec(`CREATE INDEX IF NOT EXISTS events_type ON events(type, sequence)`);
-    this.last = Number(sql.exec(`SELECT COALESCE(MAX(sequence), 0) AS m FROM events`).one().m);
+    // The highest sequence ever assigned survives pruning here, so numbering can never go back.
+    sql.exec(`CREATE TABLE IF NOT EXISTS log_meta (id INTEGER PRIMARY KEY CHECK (id = 1), floor INTEGER NOT NULL)`);
+    this.last = this.storedLast();
+  }
+
+  private storedLast(): number {
+    return Number(this.sql.exec(
+      `SELECT MAX(COALESCE((SELECT MAX(sequence) FROM events), 0), COALESCE((SELECT floor FROM log_meta WHERE id = 1), 0)) AS m`,
+    ).one().m);
   }
 
   get lastSequence(): number {
@@ -67,7 +75,7 @@ export class EventLog {
 
   /** Rolls the in-memory counter back to storage after a failed transaction. */
   resync(): void {
-    this.last = Number(this.sql.exec(`SELECT COALESCE(MAX(sequence), 0) AS m FROM events`).one().m);
+    this.last = this.storedLast();
   }
 
   byId(id: string): Event | null {
@@ -95,6 +103,22 @@ export class EventLog {
   /** Events from `fromSequence` inclusive, in ascending order, for flushing (unfiltered). */
   range(fromSequence: number, limit: number): Event[] {
     return this.read({ after: fromSequence - 1, limit });
+  }
+
+  /** Retention: removes the given sequences. The counter is untouched, so numbering never goes back. */
+  deleteSequences(sequences: readonly number[]): number {
+    this.sql.exec(`INSERT INTO log_meta (id, floor) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET floor = MAX(floor, excluded.floor)`, this.last);
+    let removed = 0;
+    for (let i = 0; i < sequences.length; i += 500) {
+      const chunk = sequences.slice(i, i + 500);
+      removed += this.sql.exec(`DELETE FROM events WHERE sequence IN (${chunk.map(() => "?").join(",")})`, ...chunk).rowsWritten;
+    }
+    return removed;
+  }
+
+  /** (sequence, type) of every event, oldest first, for retention planning. */
+  index(): { sequence: number; type: string }[] {
+    return this.sql.exec<{ sequence: number; type: string }>(`SELECT sequence, type FROM events ORDER BY sequence`).toArray();
   }
 
   count(): number {

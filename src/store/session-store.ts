@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
 import type { BatchItem } from "drizzle-orm/batch";
 import { decodeCursor, encodeCursor } from "../core/cursor";
@@ -92,6 +92,18 @@ export class D1SessionStore {
     const rows = await this.db.select({ n: sql<number>`count(*)` }).from(events)
       .where(and(eq(events.tenantId, tenantId), eq(events.sessionId, sessionId)));
     return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Retention: removes pruned events from D1 and counts them on the session row, in one transaction. */
+  async pruneEvents(tenantId: string, sessionId: string, sequences: number[]): Promise<void> {
+    const statements: BatchItem<"sqlite">[] = [];
+    for (let i = 0; i < sequences.length; i += 90) {
+      const chunk = sequences.slice(i, i + 90);
+      statements.push(this.db.delete(events).where(and(eq(events.tenantId, tenantId), eq(events.sessionId, sessionId), inArray(events.sequence, chunk))));
+    }
+    statements.push(this.db.update(sessions).set({ prunedEvents: sql`${sessions.prunedEvents} + ${sequences.length}` })
+      .where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, sessionId))));
+    await this.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   }
 
   /** Removes a session with its runs, events and artifact rows in one transaction. Returns the artifact keys. */
