@@ -2,7 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Config } from "../core/config";
 import { AppError, fail, ok, type Result } from "../core/errors";
 import type { Event, EventInput, EventPage } from "../core/event";
-import { buildEvent, type EventOrigin } from "../core/event-build";
+import { buildEvent, type BuiltEvent, type EventOrigin } from "../core/event-build";
+import { redactEvent, RedactionConfigSchema, type RedactionConfig } from "../core/redact";
 import { canTransition, sessionStatusEvent, type Session, type UpdateSessionBody } from "../core/session";
 import type { Env } from "../env";
 import { D1SessionStore } from "../store/session-store";
@@ -29,6 +30,16 @@ export type ReadEventsQuery = {
   run_id?: string | undefined; types?: string[] | undefined; wait_ms?: number | undefined;
 };
 
+/** REDACTION (JSON) over the defaults; a malformed value keeps the defaults (redaction stays on). */
+function parseRedactionConfig(raw: unknown): RedactionConfig {
+  let value: unknown = {};
+  if (typeof raw === "string" && raw !== "") {
+    try { value = JSON.parse(raw); } catch { value = {}; }
+  }
+  const parsed = RedactionConfigSchema.safeParse(value);
+  return parsed.success ? parsed.data : RedactionConfigSchema.parse({});
+}
+
 /** Runs `fn`, turning a thrown AppError into a Result so it survives the RPC boundary. */
 async function guarded<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
   try {
@@ -45,6 +56,7 @@ async function guarded<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
  */
 export class SessionDO extends DurableObject<Env> {
   private readonly config: Config;
+  private readonly redaction: RedactionConfig;
   private kv!: KeyValue;
   private log!: EventLog;
   private record!: SessionRecord;
@@ -62,6 +74,7 @@ export class SessionDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.config = loadConfig(env);
+    this.redaction = parseRedactionConfig(env.REDACTION);
     this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     this.init();
     // A run stored as in flight has no executor in a fresh instance: a restart cut it off.
@@ -191,7 +204,7 @@ export class SessionDO extends DurableObject<Env> {
   /** Builds, appends (one transaction), then fans out. Returns stored events in input order. */
   private appendBuilt(inputs: EventInput[], origin: EventOrigin): Event[] {
     const now = new Date().toISOString();
-    const built = inputs.map((input, i) => buildEvent(input, origin, now, this.config.maxEventDataBytes, i));
+    const built = inputs.map((input, i) => this.redact(buildEvent(input, origin, now, this.config.maxEventDataBytes, i)));
     let result: { events: Event[]; fresh: Event[] };
     try {
       result = this.log.append(built, this.ctx.storage);
@@ -256,6 +269,13 @@ export class SessionDO extends DurableObject<Env> {
       this.requireSession(true);
       return this.transcripts.current();
     });
+  }
+
+  /** Secrets never reach storage or subscribers: redaction runs before the event is written or sent. */
+  private redact(event: BuiltEvent): BuiltEvent {
+    const result = redactEvent(event, this.redaction);
+    if (result.count === 0) return event;
+    return { ...event, data: result.data, metadata: { ...result.metadata, _redactions: result.count } };
   }
 
   // ── live streams ───────────────────────────────────────────────────────
