@@ -1,0 +1,183 @@
+import type { EventInput, EventQuery } from "../src/core/event";
+import type { CostSummary, QueryCost, QueryRuns } from "../src/core/query";
+import type { Run } from "../src/core/run";
+import type { ApprovalDecisionBody, SubmitRunBody } from "../src/core/run-submit";
+import type { CreateSessionBody, ListSessionsQuery, Session, UpdateSessionBody } from "../src/core/session";
+import { followEvents, type FollowOptions } from "./event-stream";
+import { HttpTransport, type FetchLike } from "./http";
+import {
+  CostSummarySchema, DeletedSchema, DiffResponseSchema, EventListSchema, EventPageSchema, ProvidersResponseSchema,
+  RunPageSchema, RunSchema, SessionPageSchema, SessionSchema, TranscriptResponseSchema,
+  type Deleted, type Page, type RunDiff, type Transcript,
+} from "./types";
+import type { Event, EventPage } from "../src/core/event";
+import { resolveWebSocket, type WebSocketConstructor } from "./websocket";
+
+/** Query parameters as a caller writes them, derived from the server's parsed query types. */
+type QueryOf<T> = { [K in keyof T]?: T[K] extends boolean | undefined ? boolean : T[K] extends readonly string[] | undefined ? string | string[] : T[K] };
+
+export type ListSessionsParams = QueryOf<ListSessionsQuery>;
+export type ReadEventsParams = Omit<QueryOf<EventQuery>, "type"> & { type?: string | string[] };
+export type QueryRunsParams = QueryOf<QueryRuns>;
+export type QueryCostParams = QueryOf<QueryCost>;
+
+export type AsmClientOptions = {
+  /** Service origin, with or without the `/v1` prefix. */
+  baseUrl: string;
+  apiKey?: string | undefined;
+  /** Defaults to the global fetch. */
+  fetch?: FetchLike | undefined;
+  /** Defaults to the global WebSocket, else the `ws` package (Node 20). */
+  WebSocket?: WebSocketConstructor | undefined;
+  /**
+   * How the key reaches the WebSocket upgrade: an `authorization` header (only the `ws` package can send one) or
+   * `?api_key=` (browsers and Workers). Defaults to the header for the `ws` package, the query otherwise.
+   */
+  wsAuth?: "header" | "query" | undefined;
+};
+
+export type SubmitRunOptions = { idempotencyKey?: string | undefined; signal?: AbortSignal | undefined };
+
+/** The typed client for the ASM HTTP API (DESIGN §5). Only fetch, WebSocket and URL: runs in Node 20 and Workers. */
+export class AsmClient {
+  readonly http: HttpTransport;
+  private readonly wsOption: WebSocketConstructor | undefined;
+  private readonly wsAuth: "header" | "query" | undefined;
+  private readonly apiKey: string | undefined;
+
+  constructor(opts: AsmClientOptions) {
+    const fetchImpl = opts.fetch ?? ((input: string, init?: RequestInit) => fetch(input, init));
+    this.http = new HttpTransport(opts.baseUrl, opts.apiKey, fetchImpl);
+    this.wsOption = opts.WebSocket;
+    this.wsAuth = opts.wsAuth;
+    this.apiKey = opts.apiKey;
+  }
+
+  // Sessions
+
+  createSession(body: CreateSessionBody, signal?: AbortSignal): Promise<Session> {
+    return this.http.request("POST", "/sessions", SessionSchema, { body, signal });
+  }
+
+  listSessions(params: ListSessionsParams = {}, signal?: AbortSignal): Promise<Page<Session>> {
+    return this.http.request("GET", "/sessions", SessionPageSchema, { query: params, signal });
+  }
+
+  getSession(id: string, opts: { includeDeleted?: boolean; signal?: AbortSignal } = {}): Promise<Session> {
+    return this.http.request("GET", `/sessions/${enc(id)}`, SessionSchema, { query: { include_deleted: opts.includeDeleted }, signal: opts.signal });
+  }
+
+  updateSession(id: string, body: UpdateSessionBody, signal?: AbortSignal): Promise<Session> {
+    return this.http.request("PATCH", `/sessions/${enc(id)}`, SessionSchema, { body, signal });
+  }
+
+  deleteSession(id: string, opts: { hard?: boolean; signal?: AbortSignal } = {}): Promise<Deleted> {
+    return this.http.request("DELETE", `/sessions/${enc(id)}`, DeletedSchema, { query: { hard: opts.hard }, signal: opts.signal });
+  }
+
+  // Events
+
+  appendEvents(sessionId: string, events: EventInput[], signal?: AbortSignal): Promise<Event[]> {
+    return this.http.request("POST", `/sessions/${enc(sessionId)}/events`, EventListSchema, { body: { events }, signal }).then((r) => r.events);
+  }
+
+  /** One cursor page (`wait_ms` long-polls until something newer than `after` exists). */
+  readEvents(sessionId: string, params: ReadEventsParams = {}, signal?: AbortSignal): Promise<EventPage> {
+    return this.http.request("GET", `/sessions/${enc(sessionId)}/events`, EventPageSchema, { query: params, signal });
+  }
+
+  /** Every event of the log (matching the filters) from `after`, page by page; ends at the current end. */
+  async *readAll(sessionId: string, params: Omit<ReadEventsParams, "wait_ms"> = {}, signal?: AbortSignal): AsyncGenerator<Event> {
+    let after = params.after ?? 0;
+    for (;;) {
+      const page = await this.readEvents(sessionId, { ...params, after }, signal);
+      for (const e of page.events) yield e;
+      if (page.next_after === null) return;
+      after = page.next_after;
+    }
+  }
+
+  /**
+   * Follows a session live: WebSocket first, reconnecting from `last_seen + 1`, long-poll when sockets are unavailable
+   * or keep failing. Yields every sequence once, in order (see event-stream.ts).
+   */
+  events(sessionId: string, opts: FollowOptions = {}): AsyncGenerator<Event> {
+    return followEvents(
+      {
+        readPage: (params, signal) => this.readEvents(sessionId, params, signal),
+        openSocket: async (from, filters) => {
+          const resolved = await resolveWebSocket(this.wsOption);
+          if (!resolved) return null;
+          const url = this.http.url(`/sessions/${enc(sessionId)}/ws`, { from_sequence: from, run_id: filters.runId, types: filters.types });
+          url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+          const auth = this.wsAuth ?? (resolved.supportsHeaders ? "header" : "query");
+          if (auth === "query" && this.apiKey) url.searchParams.set("api_key", this.apiKey);
+          const headers = auth === "header" ? this.http.authHeaders() : undefined;
+          return headers ? new resolved.ctor(url.toString(), undefined, { headers }) : new resolved.ctor(url.toString());
+        },
+      },
+      opts,
+    );
+  }
+
+  // Runs
+
+  submitRun(sessionId: string, body: SubmitRunBody, opts: SubmitRunOptions = {}): Promise<Run> {
+    const headers = opts.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : undefined;
+    return this.http.request("POST", `/sessions/${enc(sessionId)}/runs`, RunSchema, { body, headers, signal: opts.signal });
+  }
+
+  listRuns(sessionId: string, params: { limit?: number; cursor?: string } = {}, signal?: AbortSignal): Promise<Page<Run>> {
+    return this.http.request("GET", `/sessions/${enc(sessionId)}/runs`, RunPageSchema, { query: params, signal });
+  }
+
+  getRun(sessionId: string, runId: string, signal?: AbortSignal): Promise<Run> {
+    return this.http.request("GET", runPath(sessionId, runId), RunSchema, { signal });
+  }
+
+  cancelRun(sessionId: string, runId: string, signal?: AbortSignal): Promise<Run> {
+    return this.http.request("POST", `${runPath(sessionId, runId)}/cancel`, RunSchema, { signal });
+  }
+
+  /** Waits server-side until the run ends or `timeoutMs` passes (the run is returned either way). */
+  waitRun(sessionId: string, runId: string, timeoutMs?: number, signal?: AbortSignal): Promise<Run> {
+    return this.http.request("GET", `${runPath(sessionId, runId)}/wait`, RunSchema, { query: { timeout_ms: timeoutMs }, signal });
+  }
+
+  decideApproval(sessionId: string, runId: string, toolCallId: string, body: ApprovalDecisionBody, signal?: AbortSignal): Promise<Run> {
+    return this.http.request("POST", `${runPath(sessionId, runId)}/approvals/${enc(toolCallId)}`, RunSchema, { body, signal });
+  }
+
+  approve(sessionId: string, runId: string, toolCallId: string, reason?: string): Promise<Run> {
+    return this.decideApproval(sessionId, runId, toolCallId, { decision: "grant", ...(reason ? { reason } : {}) });
+  }
+
+  deny(sessionId: string, runId: string, toolCallId: string, reason?: string): Promise<Run> {
+    return this.decideApproval(sessionId, runId, toolCallId, { decision: "deny", ...(reason ? { reason } : {}) });
+  }
+
+  getTranscript(sessionId: string, signal?: AbortSignal): Promise<Transcript> {
+    return this.http.request("GET", `/sessions/${enc(sessionId)}/transcript`, TranscriptResponseSchema, { signal });
+  }
+
+  getRunDiff(sessionId: string, runId: string, signal?: AbortSignal): Promise<RunDiff> {
+    return this.http.request("GET", `${runPath(sessionId, runId)}/diff`, DiffResponseSchema, { signal });
+  }
+
+  // Query
+
+  queryRuns(params: QueryRunsParams = {}, signal?: AbortSignal): Promise<Page<Run>> {
+    return this.http.request("GET", "/query/runs", RunPageSchema, { query: params, signal });
+  }
+
+  queryCost(params: QueryCostParams = {}, signal?: AbortSignal): Promise<CostSummary> {
+    return this.http.request("GET", "/query/cost", CostSummarySchema, { query: params, signal });
+  }
+
+  providers(signal?: AbortSignal): Promise<unknown> {
+    return this.http.request("GET", "/providers", ProvidersResponseSchema, { signal });
+  }
+}
+
+const enc = encodeURIComponent;
+const runPath = (sessionId: string, runId: string) => `/sessions/${enc(sessionId)}/runs/${enc(runId)}`;
