@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkCommand, commandsOf } from "../../../src/core/policy";
 
@@ -71,5 +72,21 @@ describe("checkCommand", () => {
   it("matches names case-insensitively", () => {
     expect(checkCommand("RM x", { denied_commands: ["rm"] }).ok).toBe(false);
     expect(checkCommand("Git log", { allowed_commands: ["git"] }).ok).toBe(true);
+  });
+});
+
+describe("checkCommand properties", () => {
+  it("refuses a chain whenever any of its commands is denied", () => {
+    const program = fc.constantFrom("ls", "git", "rm", "cat", "/bin/rm", "echo");
+    const arg = fc.constantFrom("-la", "x", "'a b'", "\"c;d\"", "--force");
+    const simple = fc.tuple(fc.boolean(), program, fc.array(arg, { maxLength: 3 })).map(([env, p, args]) => [...(env ? ["FOO=1"] : []), p, ...args].join(" "));
+    const op = fc.constantFrom(" | ", " && ", " || ", "; ");
+    fc.assert(
+      fc.property(fc.array(fc.tuple(op, simple), { minLength: 1, maxLength: 5 }), (parts) => {
+        const line = parts.map(([o, s], i) => (i === 0 ? s : o + s)).join("");
+        const hasRm = parts.some(([, s]) => /(^|\s|\/)rm(\s|$)/.test(s.replace(/^FOO=1 /, "").split(" ")[0] ?? ""));
+        expect(checkCommand(line, { denied_commands: ["rm"] }).ok).toBe(!hasRm);
+      }),
+    );
   });
 });
