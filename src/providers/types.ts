@@ -34,7 +34,10 @@ export type RunOptions = z.infer<typeof RunOptionsSchema>;
 /** Hints the policy compiler derives for adapters that can enforce them at the source (SEED §4.4). */
 export type ProviderHints = { allowed_tools?: string[]; denied_tools?: string[]; max_tokens?: number };
 
-/** An event as an adapter produces it; the DO adds id, sequence, session, run, provider and timestamp. */
+/**
+ * An event as an adapter produces it; the DO adds id, sequence, session, run, provider and timestamp.
+ * `token_usage_updated` data carries running totals for the whole run (not per-turn deltas).
+ */
 export type AdapterEvent = {
   type: EventType;
   data?: JsonObject;

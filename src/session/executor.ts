@@ -69,6 +69,7 @@ export class RunExecution {
   private violationsToFail: Violation | null = null;
   private deadline: ReturnType<typeof setTimeout> | null = null;
   private workspaceSummary: WorkspaceSummary | null = null;
+  private readonly emittedViolations = new Set<string>();
 
   constructor(private readonly host: ExecutorHost, private run: Run, private readonly body: SubmitRunBody, private readonly timeoutMs: number) {
     this.policy = new RunPolicy(body, (usage, model) => host.costOf(run.provider, model, usage));
@@ -202,11 +203,14 @@ export class RunExecution {
     this.onViolations(this.policy.observe(event));
   }
 
-  /** Records violations once each; `cancel` aborts the run (it will end failed even if the provider succeeds). */
+  /**
+   * Emits `policy_violation` once per distinct violation (the tool gate and the event stream can both see the
+   * same one); `cancel` aborts the run, which then ends failed even if the provider succeeds.
+   */
   private onViolations(violations: Violation[] | Violation | null): void {
     const list = violations === null ? [] : Array.isArray(violations) ? violations : [violations];
     for (const v of list) {
-      this.host.emit(this.run, { type: "policy_violation", data: { policy: v.policy, kind: v.kind, action: v.action, details: v.details } });
+      this.recordViolation(v);
       if (v.action === "cancel") {
         this.violationsToFail ??= v;
         this.abort({ kind: "policy", violation: v });
@@ -214,9 +218,16 @@ export class RunExecution {
     }
   }
 
+  private recordViolation(v: Violation): void {
+    const key = `${v.kind}:${String(v.details.tool_name ?? v.details.metric ?? "")}`.toLowerCase();
+    if (this.emittedViolations.has(key)) return;
+    this.emittedViolations.add(key);
+    this.host.emit(this.run, { type: "policy_violation", data: { policy: v.policy, kind: v.kind, action: v.action, details: v.details } });
+  }
+
   /** Tool gate: rules and budgets first; `request_approval` pauses the run until a person decides. */
   private async authorizeTool(call: ToolCallRequest): Promise<ToolDecision> {
-    const violation = this.policy.checkTool(call.tool_name);
+    const violation = this.policy.checkTool(call.tool_name, call.tool_call_id);
     if (!violation) return { allowed: true };
     if (violation.action === "warn") {
       this.onViolations(violation);
@@ -231,7 +242,7 @@ export class RunExecution {
 
   private async awaitApproval(call: ToolCallRequest, violation: Violation): Promise<ToolDecision> {
     const host = this.host;
-    this.host.emit(this.run, { type: "policy_violation", data: { policy: violation.policy, kind: violation.kind, action: violation.action, details: violation.details } });
+    this.recordViolation(violation);
     this.host.emit(this.run, {
       type: "tool_approval_requested",
       data: { tool_name: call.tool_name, tool_call_id: call.tool_call_id, tool_input: call.tool_input, policy_name: violation.policy, violation_kind: violation.kind },

@@ -74,8 +74,8 @@ export class RunPolicy {
     return this.runtime?.checkDeadline() ?? null;
   }
 
-  checkTool(name: string): Violation | null {
-    return this.runtime?.checkTool(name) ?? null;
+  checkTool(name: string, toolCallId: string): Violation | null {
+    return this.runtime?.checkTool(name, toolCallId) ?? null;
   }
 
   observe(event: AdapterEvent): Violation[] {
@@ -87,7 +87,9 @@ export class RunPolicy {
       const cache_creation = num(d.cache_creation_tokens ?? d.cache_creation);
       this.usage = { input, output, cache_read, cache_creation, total: num(d.total_tokens) || input + output + cache_read + cache_creation };
     }
-    return this.runtime?.observe({ type: event.type, data: event.data ?? {} }) ?? [];
+    // Our adapters report token usage as running totals for the run (see src/providers/types.ts).
+    const data = event.type === "token_usage_updated" ? { ...(event.data ?? {}), cumulative: true } : event.data ?? {};
+    return this.runtime?.observe({ type: event.type, data }) ?? [];
   }
 
   observedUsage(): TokenUsage {
