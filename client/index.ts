@@ -6,4 +6,4 @@ export { followEvents } from "./event-stream";
 export type { FollowOptions, FollowSource, Transport } from "./event-stream";
 export type { WebSocketConstructor, WebSocketLike } from "./websocket";
 export * from "./types";
-// export * from "./render/index";
+export * from "./render/index";
