@@ -1,0 +1,117 @@
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { runCli } from "../../../client/cli/main";
+import { DEFAULT_URL, resolveConfig, ConfigError } from "../../../client/cli/config";
+import type { CliIo } from "../../../client/cli/io";
+import { EventSchema } from "../../../src/core/event";
+import { startLogServer, type LogServer } from "./log-server";
+
+const SESSION = "ses_4f1c2b7a9d0e4c6b8a1f2e3d4c5b6a70";
+const fixture = z.array(EventSchema).parse(JSON.parse(readFileSync(new URL("./fixtures/session-events.json", import.meta.url), "utf8")));
+
+describe("config precedence", () => {
+  const files = (map: Record<string, string>) => (path: string) => map[path] ?? null;
+  const home = "/home/u";
+  const fileAt = `${home}/.config/asm/config.json`;
+
+  it("flags beat env, env beats the config file, the file beats the default", () => {
+    const file = JSON.stringify({ url: "https://file.example", api_key: "k_file" });
+    const env = { ASM_URL: "https://env.example", ASM_API_KEY: "k_env" };
+    const flags = { url: "https://flag.example", apiKey: "k_flag" };
+    expect(resolveConfig({ flags, env, readFile: files({ [fileAt]: file }), homeDir: home })).toMatchObject({ url: "https://flag.example", apiKey: "k_flag" });
+    expect(resolveConfig({ flags: {}, env, readFile: files({ [fileAt]: file }), homeDir: home })).toMatchObject({ url: "https://env.example", apiKey: "k_env", sources: { url: "env" } });
+    expect(resolveConfig({ flags: {}, env: {}, readFile: files({ [fileAt]: file }), homeDir: home })).toMatchObject({ url: "https://file.example", apiKey: "k_file" });
+    expect(resolveConfig({ flags: {}, env: {}, readFile: files({}), homeDir: home })).toEqual({ url: DEFAULT_URL, apiKey: undefined, sources: { url: "default", apiKey: "none" } });
+  });
+
+  it("mixes sources per key, and ASM_CONFIG names another file", () => {
+    const cfg = resolveConfig({
+      flags: { url: "https://flag.example" }, env: { ASM_CONFIG: "/etc/asm.json" },
+      readFile: files({ "/etc/asm.json": JSON.stringify({ url: "https://ignored.example", apiKey: "k_alt" }), [fileAt]: JSON.stringify({ api_key: "k_home" }) }),
+      homeDir: home,
+    });
+    expect(cfg).toMatchObject({ url: "https://flag.example", apiKey: "k_alt", sources: { url: "flag", apiKey: "file /etc/asm.json" } });
+  });
+
+  it("rejects a broken config file with its path", () => {
+    expect(() => resolveConfig({ flags: {}, env: {}, readFile: files({ [fileAt]: "{nope" }), homeDir: home })).toThrow(ConfigError);
+    expect(() => resolveConfig({ flags: {}, env: {}, readFile: files({ [fileAt]: JSON.stringify({ url: "not a url" }) }), homeDir: home })).toThrow(/config\.json: url/);
+  });
+});
+
+function memoryIo(env: Record<string, string>, tty = false): CliIo & { out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  return {
+    stdout: { write: (t: string) => (out += t), isTTY: tty },
+    stderr: { write: (t: string) => (err += t) },
+    env, homeDir: "/nonexistent", readFile: () => null, readStdin: async () => "", ask: null,
+    out: () => out, err: () => err,
+  };
+}
+
+let server: LogServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function serverWithFixture(): Promise<LogServer> {
+  const s = await startLogServer(SESSION, 1);
+  s.append(fixture.map((e) => ({ type: e.type, run_id: e.run_id, data: e.data })));
+  return s;
+}
+
+describe("asm CLI", () => {
+  it("tail --no-follow renders the log and exits 0 (no colour without a TTY)", async () => {
+    server = await serverWithFixture();
+    const io = memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey });
+    expect(await runCli(["tail", SESSION, "--no-follow", "--format", "compact"], io)).toBe(0);
+    expect(io.out()).toBe(readFileSync(new URL("./__snapshots__/compact.txt", import.meta.url), "utf8"));
+    expect(io.out()).not.toContain("\x1b[");
+  });
+
+  it("tail --run follows one run live and stops at its end", async () => {
+    server = await startLogServer(SESSION, 1);
+    const io = memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey });
+    const runId = fixture[4]!.run_id!;
+    const done = runCli(["tail", SESSION, "--run", runId, "--format", "studio", "--transport", "poll"], io);
+    for (const e of fixture) {
+      server.append([{ type: e.type, run_id: e.run_id, data: e.data }]);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(await done).toBe(0);
+    expect(io.out()).toContain("✓ Done · end_turn");
+    expect(io.out()).not.toContain("ls missing-dir");
+  });
+
+  it("tail --format jsonl --jsonl-mode compact from a sequence", async () => {
+    server = await serverWithFixture();
+    const io = memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey });
+    expect(await runCli(["tail", SESSION, "--no-follow", "--from", "26", "--format", "jsonl", "--jsonl-mode", "compact"], io)).toBe(0);
+    expect(io.out().trimEnd().split("\n").map((l) => (JSON.parse(l) as { e: { t: string } }).e.t)).toEqual(["rs", "ts", "tc", "er", "rf", "rs", "ms", "rx"]);
+  });
+
+  it("events append sends events and prints their sequences", async () => {
+    server = await startLogServer(SESSION, 1);
+    const io = memoryIo({ ASM_API_KEY: server.apiKey });
+    const code = await runCli(["events", "append", SESSION, "--url", server.url, "--type", "message_received", "--data", '{"role":"assistant","content":"hi"}'], io);
+    expect(code).toBe(0);
+    expect(io.out()).toMatch(/^1 message_received evt_\w+\n$/);
+    expect(server.events[0]!.data).toEqual({ role: "assistant", content: "hi" });
+  });
+
+  it("exit codes: 2 for usage errors, 1 for API errors with the server's code", async () => {
+    server = await startLogServer(SESSION, 1);
+    const bad = memoryIo({ ASM_URL: server.url, ASM_API_KEY: "wrong" });
+    expect(await runCli(["tail", SESSION, "--no-follow"], bad)).toBe(1);
+    expect(bad.err()).toContain("asm: unauthorized (HTTP 401): Missing or invalid API key (set --api-key or ASM_API_KEY)");
+    const usage = memoryIo({});
+    expect(await runCli(["tail", SESSION, "--format", "fancy"], usage)).toBe(2);
+    expect(usage.err()).toContain("--format must be one of compact, verbose, studio, jsonl");
+    expect(await runCli(["tail", SESSION, "--bogus"], usage)).toBe(2);
+    expect(await runCli(["frobnicate"], usage)).toBe(2);
+    expect(await runCli(["run", SESSION, "--provider", "shell"], usage)).toBe(2);
+  });
+});
