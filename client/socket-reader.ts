@@ -29,8 +29,8 @@ export class SocketReader {
   constructor(private readonly ws: WebSocketLike, private readonly keepalive: KeepaliveOptions, signal?: AbortSignal) {
     this.connectTimer = setTimeout(() => this.finish("connect timeout"), keepalive.connectTimeoutMs);
     ws.addEventListener("open", () => this.onOpen());
-    ws.addEventListener("message", (ev) => this.onMessage(ev.data));
-    ws.addEventListener("close", (ev) => this.finish(`closed (${ev.code ?? "?"}${ev.reason ? ` ${ev.reason}` : ""})`));
+    ws.addEventListener("message", (ev: { data?: unknown }) => this.onMessage(ev.data));
+    ws.addEventListener("close", (ev: { code?: unknown; reason?: unknown }) => this.finish(`closed (${String(ev.code ?? "?")}${typeof ev.reason === "string" && ev.reason ? ` ${ev.reason}` : ""})`));
     ws.addEventListener("error", () => this.finish("socket error"));
     signal?.addEventListener("abort", () => this.finish("aborted"), { once: true });
   }

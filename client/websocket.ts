@@ -6,7 +6,9 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: "open" | "close" | "error" | "message", listener: (event: { data?: unknown; code?: number; reason?: string }) => void): void;
+  // `any`: the DOM, workerd and `ws` each type their events differently (and `ws` generically); we read only
+  // `data`, `code` and `reason`, and check them at runtime.
+  addEventListener(type: "open" | "close" | "error" | "message", listener: (event: any) => void): void;
 }
 
 export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string> }) => WebSocketLike;

@@ -163,3 +163,27 @@ describe("AsmClient.events: exactly once under forced disconnects", () => {
     await expect(iter.next()).rejects.toMatchObject({ name: "AsmError", code: "unauthorized", status: 401, retryable: false });
   });
 });
+
+describe("AsmClient.events: WebSocket auth", () => {
+  it("sends the key as ?api_key= when told to (browsers, Workers), with an injected constructor", async () => {
+    const { WebSocket } = await import("ws");
+    server = await startLogServer(SESSION, 2);
+    server.append(range(1, 3).map(() => ({ type: "message_streamed" as const })));
+    const urls: string[] = [];
+    class Recording extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols);
+        urls.push(url);
+      }
+    }
+    const client = new AsmClient({ baseUrl: `${server.url}/v1/`, apiKey: server.apiKey, WebSocket: Recording, wsAuth: "query" });
+    const seen = await collect(client.events(SESSION, { ...FAST, transport: "websocket", from: 2 }), (s) => s.length === 2);
+    expect(seqs(seen)).toEqual([2, 3]);
+    expect(urls).toHaveLength(1);
+    const url = new URL(urls[0]!);
+    expect(url.protocol).toBe("ws:");
+    expect(url.pathname).toBe(`/v1/sessions/${SESSION}/ws`);
+    expect(url.searchParams.get("from_sequence")).toBe("2");
+    expect(url.searchParams.get("api_key")).toBe(server.apiKey);
+  });
+});
