@@ -13,7 +13,8 @@ import { KeyValue } from "./kv";
 import { EventLog, type LogFilter } from "./log";
 import { RunRecords } from "./run-records";
 import { SessionRecord } from "./session-record";
-import { SseSubscriber, Subscribers, type SubscriberCursor } from "./subscribers";
+import { Subscribers } from "./subscribers";
+import { openStream } from "./streams";
 import { Waiters } from "./waiters";
 import { Approvals } from "./approvals";
 import { FanOut } from "./fanout";
@@ -65,7 +66,6 @@ export class SessionDO extends DurableObject<Env> {
   flusher!: Flusher;
   private subscribers!: Subscribers;
   private readonly waiters = new Waiters();
-  private heartbeat: ReturnType<typeof setInterval> | null = null;
   private readonly approvals = new Approvals();
   private runManager!: RunManager;
   private transcripts!: TranscriptCache;
@@ -280,46 +280,13 @@ export class SessionDO extends DurableObject<Env> {
 
   // ── live streams ───────────────────────────────────────────────────────
 
+  /** WebSocket upgrades and SSE streams, forwarded by the Worker with validated parameters. */
   override async fetch(request: Request): Promise<Response> {
-    const url = new URL(request.url);
     const session = this.record.get();
     if (!session || session.deleted_at) {
       return Response.json(new AppError("session_not_found", "Session not found").toBody(), { status: 404 });
     }
-    const cursor: SubscriberCursor = {
-      next: Number(url.searchParams.get("from") ?? "1"),
-      run_id: url.searchParams.get("run_id") ?? undefined,
-      types: url.searchParams.get("types")?.split(",").filter(Boolean) ?? undefined,
-    };
-    if (url.pathname.endsWith("/ws")) {
-      const pair = new WebSocketPair();
-      const [client, server] = [pair[0], pair[1]];
-      this.subscribers.acceptWebSocket(server, cursor);
-      return new Response(null, { status: 101, webSocket: client });
-    }
-    if (url.pathname.endsWith("/sse")) return this.openSse(cursor);
-    return Response.json(new AppError("not_found", "Unknown stream").toBody(), { status: 404 });
-  }
-
-  private openSse(cursor: SubscriberCursor): Response {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const sub = new SseSubscriber(cursor, writable.getWriter());
-    sub.heartbeat();
-    this.subscribers.addSse(sub);
-    if (!this.heartbeat) {
-      this.heartbeat = setInterval(() => this.beatSse(), this.config.sseHeartbeatMs);
-    }
-    return new Response(readable, {
-      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" },
-    });
-  }
-
-  private beatSse(): void {
-    const live = this.subscribers.heartbeatSse();
-    if (live === 0 && this.heartbeat) {
-      clearInterval(this.heartbeat);
-      this.heartbeat = null;
-    }
+    return openStream(request, this.subscribers, this.config.sseHeartbeatMs);
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {

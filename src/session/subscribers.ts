@@ -15,6 +15,7 @@ export const CLOSE_SLOW_CONSUMER = 4008;
 export class Subscribers {
   private readonly sse = new Set<SseSubscriber>();
   private pumpScheduled = false;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -28,9 +29,22 @@ export class Subscribers {
     this.pumpSocket(ws);
   }
 
-  addSse(sub: SseSubscriber): void {
+  /** Opens an SSE stream from the cursor; one shared timer sends comment heartbeats while any is open. */
+  openSse(cursor: SubscriberCursor, heartbeatMs: number): Response {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const sub = new SseSubscriber(cursor, writable.getWriter());
+    sub.heartbeat();
     this.sse.add(sub);
     this.pumpSse(sub);
+    this.heartbeat ??= setInterval(() => {
+      if (this.heartbeatSse() === 0 && this.heartbeat) {
+        clearInterval(this.heartbeat);
+        this.heartbeat = null;
+      }
+    }, heartbeatMs);
+    return new Response(readable, {
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" },
+    });
   }
 
   removeSse(sub: SseSubscriber): void {
