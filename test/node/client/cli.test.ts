@@ -93,6 +93,40 @@ describe("asm CLI", () => {
     expect(io.out().trimEnd().split("\n").map((l) => (JSON.parse(l) as { e: { t: string } }).e.t)).toEqual(["rs", "ts", "tc", "er", "rf", "rs", "ms", "rx"]);
   });
 
+  it("tail asks inline for a pending approval and sends the decision; decided ones are not asked again", async () => {
+    server = await serverWithFixture();
+    const runId = fixture[4]!.run_id!;
+    server.runs.set(runId, { status: "awaiting_approval", decisions: [] });
+    const questions: string[] = [];
+    const io = { ...memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey }), ask: async (q: string) => (questions.push(q), "not today") };
+    expect(await runCli(["tail", SESSION, "--run", runId, "--format", "studio"], io)).toBe(0);
+    expect(questions).toEqual(["Allow bash (toolu_04)? [y]es / [n]o / or type a reason to deny: "]);
+    expect(server.runs.get(runId)!.decisions).toEqual([{ tool_call_id: "toolu_04", decision: "deny", reason: "not today" }]);
+
+    const again = { ...memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey }), ask: async (q: string) => (questions.push(q), "y") };
+    expect(await runCli(["tail", SESSION, "--run", runId, "--format", "compact"], again)).toBe(0);
+    expect(questions).toHaveLength(1);
+  });
+
+  for (const [ending, code] of [["run_completed", 0], ["run_failed", 3]] as const) {
+    it(`run --wait submits, tails only the new run and exits ${code} on ${ending}`, async () => {
+      server = await serverWithFixture();
+      const io = { ...memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey }), readFile: (p: string) => (p === "policy.json" ? '[{"name":"no-rm"}]' : null) };
+      const done = runCli(["run", SESSION, "--provider", "shell", "--policy", "policy.json", "--idempotency-key", "k1", "--wait", "--format", "compact", "--", "ls", "-la"], io);
+      while (server.submissions.length === 0) await new Promise((r) => setTimeout(r, 5));
+      const runId = server.submissions[0]!.runId;
+      expect(server.submissions[0]).toEqual({ body: { provider: "shell", input: { command: "ls", args: ["-la"] }, policies: [{ name: "no-rm" }] }, idempotencyKey: "k1", runId });
+      server.append([
+        { type: "run_started", run_id: runId, data: { provider: "shell", model: null } },
+        { type: "tool_call_started", run_id: runId, data: { tool_name: "bash", tool_call_id: "t1", tool_input: { command: "ls" } } },
+        { type: ending, run_id: runId, data: ending === "run_completed" ? { stop_reason: "exit_code_0" } : { error_code: "provider_error", error_message: "boom" } },
+        { type: "session_completed", data: {} },
+      ]);
+      expect(await done).toBe(code);
+      expect(io.out()).toBe(ending === "run_completed" ? "r+ t+bash r-:exit_code_0\n" : "r+ t+bash !(provider_error: boom) r-:failed\n");
+    });
+  }
+
   it("events append sends events and prints their sequences", async () => {
     server = await startLogServer(SESSION, 1);
     const io = memoryIo({ ASM_API_KEY: server.apiKey });

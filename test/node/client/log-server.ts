@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Event } from "../../../src/core/event";
+import type { Run } from "../../../src/core/run";
+import type { Session } from "../../../src/core/session";
 
 /**
  * A small HTTP + WebSocket server that serves one in-memory session log the way the ASM API does (cursor pages,
@@ -27,7 +29,13 @@ export const NO_FAULTS: Faults = { maxFramesPerConnection: 0, duplicateRate: 0, 
 type Sub = { ws: WebSocket; next: number; runId?: string; types?: string[]; budget: number; silent: boolean; lastSent?: Event };
 type Waiter = { after: number; runId?: string; types?: string[]; wake: () => void };
 
+/** The run records the server answers for (`GET …/runs/:rid`), and approval decisions it received. */
+export type RunState = { status: Run["status"]; decisions: Array<{ tool_call_id: string; decision: string; reason?: string }> };
+
 export type LogServer = {
+  runs: Map<string, RunState>;
+  /** Bodies of `POST …/runs`, with their Idempotency-Key. */
+  submissions: Array<{ body: unknown; idempotencyKey: string | undefined; runId: string }>;
   url: string;
   apiKey: string;
   faults: Faults;
@@ -53,6 +61,18 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
   const subs = new Set<Sub>();
   let waiters: Waiter[] = [];
   const sockets = new Set<Socket>();
+  const runs = new Map<string, RunState>();
+  const runRecord = (id: string, status: Run["status"]): Run => ({
+    id, session_id: sessionId, status, provider: "anthropic", model: null, input: { prompt: "x" }, output: null, error: null,
+    token_usage: { input: 0, output: 0, cache_read: 0, cache_creation: 0, total: 0 }, cost_usd: null, turn_count: 0, metadata: {},
+    idempotency_key: null, queued_at: new Date(0).toISOString(), started_at: null, ended_at: null,
+  });
+  const submissions: LogServer["submissions"] = [];
+  const sessionRecord = (): Session => ({
+    id: sessionId, tenant_id: "tenant_a", agent_id: "test", parent_session_id: null, status: "active", metadata: {}, context: {}, tags: [],
+    max_concurrent_runs: 1, max_queued_runs: 10, token_usage: { input: 0, output: 0, cache_read: 0, cache_creation: 0, total: 0 },
+    cost_usd: null, last_sequence: events.length, created_at: new Date(0).toISOString(), updated_at: new Date(0).toISOString(), deleted_at: null,
+  });
   const stats = { connections: 0, drops: 0, lost: 0, duplicated: 0, silenced: 0, pollFailures: 0, pings: 0 };
   const f: Faults = { ...NO_FAULTS, ...faults };
 
@@ -138,6 +158,27 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
     };
     const error = (status: number, code: string, message: string, retryable = false) => json(status, { error: { code, message, details: {}, retryable } });
     if (req.headers.authorization !== `Bearer ${apiKey}`) return error(401, "unauthorized", "Missing or invalid API key");
+    if (url.pathname === `/v1/sessions/${sessionId}` && req.method === "GET") return json(200, sessionRecord());
+    if (url.pathname === `/v1/sessions/${sessionId}/runs` && req.method === "POST") {
+      let raw = "";
+      for await (const chunk of req) raw += chunk;
+      const id = `run_${String(runs.size + 1).padStart(32, "0")}`;
+      submissions.push({ body: JSON.parse(raw), idempotencyKey: req.headers["idempotency-key"] as string | undefined, runId: id });
+      runs.set(id, { status: "queued", decisions: [] });
+      return json(202, runRecord(id, "queued"));
+    }
+    const runMatch = url.pathname.match(new RegExp(`^/v1/sessions/${sessionId}/runs/([^/]+)(?:/approvals/([^/]+))?$`));
+    if (runMatch) {
+      const run = runs.get(runMatch[1]!);
+      if (!run) return error(404, "run_not_found", "No such run");
+      if (runMatch[2] && req.method === "POST") {
+        let raw = "";
+        for await (const chunk of req) raw += chunk;
+        run.decisions.push({ tool_call_id: decodeURIComponent(runMatch[2]), ...(JSON.parse(raw) as { decision: string; reason?: string }) });
+        run.status = "running";
+      }
+      return json(200, runRecord(runMatch[1]!, run.status));
+    }
     if (url.pathname !== `/v1/sessions/${sessionId}/events`) return error(404, "session_not_found", "No such session");
     if (req.method === "POST") {
       let raw = "";
@@ -190,7 +231,7 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`, apiKey, faults: f, events, stats,
+    url: `http://127.0.0.1:${port}`, apiKey, faults: f, events, stats, runs, submissions,
     openSockets: () => subs.size,
     append,
     dropAll() {
