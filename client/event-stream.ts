@@ -23,6 +23,8 @@ export type FollowOptions = {
   backoffMaxMs?: number | undefined;
   /** Consecutive connections that fail to open (or never hear back) before `auto` switches to long-poll. */
   maxSocketFailures?: number | undefined;
+  /** In `auto` mode, how long to long-poll before trying the WebSocket again; default 60 s. */
+  socketRetryMs?: number | undefined;
   /** Long-poll wait per request. */
   pollWaitMs?: number | undefined;
   pageLimit?: number | undefined;
@@ -55,6 +57,7 @@ export async function* followEvents(source: FollowSource, opts: FollowOptions = 
   let transport: Transport = opts.transport === "poll" ? "poll" : "websocket";
   let socketFailures = 0;
   let announced: Transport | null = null;
+  let pollingSince = 0;
 
   /** Yields `e` after whatever the gate says must come first. */
   async function* admit(e: Event): AsyncGenerator<Event> {
@@ -87,6 +90,16 @@ export async function* followEvents(source: FollowSource, opts: FollowOptions = 
       opts.onTransport?.(transport);
     }
     if (transport === "poll") {
+      if (opts.transport === undefined || opts.transport === "auto") {
+        // Sockets may have failed for a passing reason (a proxy, a deploy): try one again now and then.
+        if (pollingSince === 0) pollingSince = Date.now();
+        else if (Date.now() - pollingSince >= (opts.socketRetryMs ?? 60_000)) {
+          pollingSince = 0;
+          socketFailures = maxFailures - 1;
+          transport = "websocket";
+          continue;
+        }
+      }
       const page = await withRetry(
         () => source.readPage({ ...baseParams, after: gate.next - 1, limit: pageLimit, wait_ms: opts.pollWaitMs ?? 25_000 }, signal),
         backoff, signal,

@@ -125,6 +125,22 @@ describe("AsmClient.events: exactly once under forced disconnects", () => {
     expect(server.stats.pollFailures).toBeGreaterThan(0);
   });
 
+  it("goes back to the WebSocket once upgrades work again", async () => {
+    server = await startLogServer(SESSION, 13, { refuseUpgrade: true });
+    const client = new AsmClient({ baseUrl: server.url, apiKey: server.apiKey });
+    const transports: Transport[] = [];
+    const iter = client.events(SESSION, { ...FAST, maxSocketFailures: 2, socketRetryMs: 150, onTransport: (t) => transports.push(t) });
+    const reading = collect(iter, (seen) => seen.length >= 200);
+    await appendOverHttp(client, 100, seeded(4));
+    server.faults.refuseUpgrade = false;
+    await pause(250);
+    await appendOverHttp(client, 100, seeded(5));
+    const seen = await reading;
+    expect(seqs(seen)).toEqual(range(1, 200));
+    expect(transports).toEqual(["websocket", "poll", "websocket"]);
+    expect(server.stats.connections).toBeGreaterThan(0);
+  });
+
   it("long-poll from the middle of the log, with a small page size", async () => {
     server = await startLogServer(SESSION, 3, { pollFailRate: 0.1 });
     const client = new AsmClient({ baseUrl: server.url, apiKey: server.apiKey });
