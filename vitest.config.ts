@@ -19,6 +19,7 @@ export default defineConfig({
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),
                 SANDBOX_URL: ctx.inject<string>("sandboxUrl") ?? "",
                 SANDBOX_TOKEN: ctx.inject<string>("sandboxToken") ?? "",
+                WEBHOOK_SINK_URL: ctx.inject<string>("webhookSinkUrl") ?? "",
                 FLUSH_DELAY_MS: "5",
                 FLUSH_BACKOFF_BASE_MS: "20",
                 FLUSH_BACKOFF_MAX_MS: "200",

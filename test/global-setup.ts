@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startSandboxServer } from "../sandbox/server";
+import { startWebhookSink } from "./support/webhook-sink";
 
 /** Starts the real sandbox server on a free loopback port and hands its address to the Worker under test. */
 export default async function setup(project: TestProject) {
@@ -12,7 +13,10 @@ export default async function setup(project: TestProject) {
   project.provide("sandboxUrl", sandbox.url);
   project.provide("sandboxToken", token);
   project.provide("sandboxRoot", root);
+  const sink = await startWebhookSink();
+  project.provide("webhookSinkUrl", sink.url);
   return async () => {
+    await sink.close();
     await sandbox.close();
     rmSync(root, { recursive: true, force: true });
   };

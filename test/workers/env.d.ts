@@ -13,5 +13,6 @@ declare module "vitest" {
     sandboxUrl: string;
     sandboxToken: string;
     sandboxRoot: string;
+    webhookSinkUrl: string;
   }
 }
