@@ -7,6 +7,7 @@ import { requestContext } from "./middleware/request-id";
 import { router } from "./openapi";
 import { eventsApi } from "./events";
 import { maintenanceApi } from "./maintenance";
+import { providersApi } from "./providers";
 import { queryApi } from "./query";
 import { runsApi } from "./runs";
 import { sessionsApi } from "./sessions";
@@ -31,6 +32,7 @@ export function createApp() {
   app.route("/v1", workspaceApi);
   app.route("/v1", webhooksApi);
   app.route("/v1", maintenanceApi);
+  app.route("/v1", providersApi);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc("/openapi.json", {
     openapi: "3.0.3",
