@@ -4,6 +4,7 @@ import { isEventType, type EventType } from "./event-types";
 import { newId } from "./ids";
 import type { JsonObject } from "./json";
 import { shapeWarnings } from "./event-shape";
+import { fitToLimit } from "./fit";
 
 /** An event ready for the log: everything but the session and sequence, which the DO assigns. */
 export type BuiltEvent = {
@@ -28,11 +29,16 @@ export function buildEvent(input: EventInput, origin: EventOrigin, now: string, 
     type = "error_occurred";
     data = { error_message: `Adapter produced unknown event type '${input.type}'`, original_type: input.type, original_data: data };
   }
-  const size = JSON.stringify(data).length + JSON.stringify(input.metadata ?? {}).length;
-  if (size > maxDataBytes) {
-    throw new AppError("payload_too_large", `Event ${index} is ${size} bytes; the limit is ${maxDataBytes}`, { index, size, limit: maxDataBytes });
-  }
   const metadata: JsonObject = { ...(input.metadata ?? {}) };
+  const size = JSON.stringify(data).length + JSON.stringify(metadata).length;
+  if (size > maxDataBytes) {
+    if (origin === "client") {
+      throw new AppError("payload_too_large", `Event ${index} is ${size} bytes; the limit is ${maxDataBytes}`, { index, size, limit: maxDataBytes });
+    }
+    // What an adapter produced is never refused: its longest strings are cut to fit, and flagged.
+    data = fitToLimit(data, maxDataBytes - JSON.stringify(metadata).length - 64).data;
+    metadata._truncated = true;
+  }
   const warnings = shapeWarnings(type, data);
   if (warnings.length > 0) metadata._validation_warnings = warnings;
   return {

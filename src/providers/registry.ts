@@ -7,7 +7,9 @@ export type AdapterFactoryDeps = { env: Record<string, unknown>; config: Config 
 
 /** Provider name → adapter. One place that knows every adapter; the router composes the others. */
 const FACTORIES: Record<string, (deps: AdapterFactoryDeps) => ProviderAdapter> = {
-  shell: ({ config }) => new ShellAdapter({ timeoutMs: config.shellTimeoutMs, maxOutputBytes: config.sandboxMaxOutputBytes }),
+  shell: ({ config }) => new ShellAdapter({
+    timeoutMs: config.shellTimeoutMs, maxOutputBytes: config.sandboxMaxOutputBytes, previewChars: Math.floor(config.maxEventDataBytes / 4),
+  }),
 };
 
 export function registerAdapter(name: string, factory: (deps: AdapterFactoryDeps) => ProviderAdapter): void {

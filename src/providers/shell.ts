@@ -43,7 +43,12 @@ export class ShellAdapter implements ProviderAdapter {
     capabilities: [{ type: "code_execution" as const, name: "bash" }, { type: "tool" as const, name: "bash" }],
   };
 
-  constructor(private readonly defaults: { timeoutMs: number; maxOutputBytes: number }) {}
+  constructor(private readonly defaults: { timeoutMs: number; maxOutputBytes: number; previewChars: number }) {}
+
+  /** Output already went out as streamed events; results and tool outputs keep a bounded copy. */
+  private preview(text: string): string {
+    return text.length > this.defaults.previewChars ? text.slice(0, this.defaults.previewChars) : text;
+  }
 
   async execute(ctx: ExecutionContext, emit: Emit, signal: AbortSignal): Promise<RunResult> {
     const cmd = shellCommandOf(ctx.input);
@@ -85,9 +90,11 @@ export class ShellAdapter implements ProviderAdapter {
     if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new AppError("cancelled", "Run cancelled");
 
     const success = opts.success_exit_codes ?? [0];
+    const clipped = result.stdout.length > this.defaults.previewChars || result.stderr.length > this.defaults.previewChars;
+    const stdout = this.preview(result.stdout);
     const toolOutput: JsonObject = {
-      output: result.stdout, stderr: result.stderr, exit_code: result.exit_code, signal: result.signal,
-      duration_ms: result.duration_ms, truncated: result.truncated,
+      output: stdout, stderr: this.preview(result.stderr), exit_code: result.exit_code, signal: result.signal,
+      duration_ms: result.duration_ms, truncated: result.truncated || clipped,
     };
     if (result.timed_out) {
       await emit({ type: "tool_call_failed", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: toolOutput, error: "timeout" } });
@@ -103,9 +110,9 @@ export class ShellAdapter implements ProviderAdapter {
       });
     }
     await emit({ type: "tool_call_completed", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: toolOutput } });
-    await emit({ type: "message_received", data: { role: "assistant", content: result.stdout } });
+    await emit({ type: "message_received", data: { role: "assistant", content: stdout } });
     return {
-      output: { content: result.stdout, stderr: result.stderr, exit_code: result.exit_code, truncated: result.truncated },
+      output: { content: stdout, stderr: this.preview(result.stderr), exit_code: result.exit_code, truncated: result.truncated || clipped },
       stop_reason: `exit_code_${result.exit_code}`,
       token_usage: { ...EMPTY_USAGE },
       turn_count: 1,

@@ -51,7 +51,8 @@ export class RunManager {
     this.kv.put(`run_request:${run.id}`, body);
     this.host.emit(run, { type: "run_queued", data: { provider: run.provider, model: run.model, position: queued + 1 } });
     this.pump();
-    return { run: this.records.get(run.id) ?? run, created: true };
+    // The answer is the run as accepted (queued), even if a free slot already started it.
+    return { run, created: true };
   }
 
   get(id: string): Run {
@@ -121,6 +122,12 @@ export class RunManager {
       this.records.put(failed);
       this.host.emit(failed, { type: "run_failed", data: { error_code: error.code, error_message: error.message, details: error.details } });
       this.settled(failed);
+      // Best effort: a process the old instance started under the run's id should not outlive it.
+      try {
+        void this.host.sandbox().kill(run.id).catch(() => undefined);
+      } catch {
+        /* no sandbox configured */
+      }
     }
     this.pump();
     return stranded.map((r) => r.id);

@@ -1,4 +1,4 @@
-import { env, evictDurableObject } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Run } from "../../src/core/run";
 import { api, createSession, json } from "./helpers";
@@ -49,12 +49,14 @@ describe("shell runs", () => {
 
   it("ends a run past its timeout as timeout with run_timeout, and kills its process", async () => {
     const s = await createSession();
-    const marker = `asm-timeout-${crypto.randomUUID()}`;
+    const id = crypto.randomUUID();
+    const marker = `asm-timeout-${id}`;
     const run = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: `sleep 30 # ${marker}`, timeout_ms: 300 })).id);
     expect(run.status).toBe("timeout");
     expect(run.error?.code).toBe("timeout");
     expect((await runEvents(s.id, run.id)).map((e) => e.type)).toContain("run_timeout");
-    const check = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: `pgrep -f "${marker}" || echo gone` })).id);
+    // "[t]" keeps the checking shell's own command line from matching the pattern.
+    const check = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: `pgrep -f "asm-[t]imeout-${id}" || echo gone` })).id);
     expect(check.output?.content).toBe("gone\n");
   });
 
@@ -64,6 +66,9 @@ describe("shell runs", () => {
     expect(run.status).toBe("completed");
     expect(run.output?.truncated).toBe(true);
     expect(String(run.output?.content).length).toBeLessThanOrEqual(1_048_576);
+    const streamed = (await runEvents(s.id, run.id)).filter((e) => e.type === "message_streamed").map((e) => String(e.data.delta)).join("");
+    expect(streamed.length).toBe(1_048_576);
+    expect(/^a+$/.test(streamed)).toBe(true);
   });
 
   it("refuses a denied command even when it is also allowed (deny wins)", async () => {
@@ -105,13 +110,14 @@ describe("queue and slots", () => {
 
   it("cancels a running run and kills its process", async () => {
     const s = await createSession();
-    const marker = `asm-cancel-${crypto.randomUUID()}`;
+    const id = crypto.randomUUID();
+    const marker = `asm-cancel-${id}`;
     const run = await submitRun(s.id, { provider: "shell", input: `echo started; sleep 30 # ${marker}` });
     await untilEvent(s.id, run.id, "message_streamed");
     const cancelled = await json<Run>(api(`/v1/sessions/${s.id}/runs/${run.id}/cancel`, { method: "POST" }));
     expect(cancelled.status).toBe("cancelled");
     expect((await runEvents(s.id, run.id)).at(-1)!.type).toBe("run_cancelled");
-    const check = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: `pgrep -f "${marker}" || echo gone` })).id);
+    const check = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: `pgrep -f "asm-[c]ancel-${id}" || echo gone` })).id);
     expect(check.output?.content).toBe("gone\n");
   });
 
@@ -141,7 +147,10 @@ describe("queue and slots", () => {
     const next = await submitRun(s.id, { provider: "shell", input: "echo after" });
     await untilRun(s.id, long.id, (r) => r.status === "running");
     const stub = env.SESSIONS.get(env.SESSIONS.idFromName(`tenant_a:${s.id}`));
-    await evictDurableObject(stub);
+    // Reset the object as an eviction or deploy would: in-memory state (the executor) is gone, storage stays.
+    await runInDurableObject(stub, (_instance, state) => {
+      try { state.abort("test reset"); } catch { /* abort throws in the caller by design */ }
+    }).catch(() => undefined);
     const failed = await getRun(s.id, long.id);
     expect(failed.status).toBe("failed");
     expect(failed.error?.message).toMatch(/interrupted/i);
