@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 /**
  * A webhook receiver for tests, outside workerd: records every delivery (headers + raw body) per channel
  * (the first path segment). `POST /_control/<channel>` with `{fail: n}` makes the next n deliveries answer 500;
- * `GET /_received/<channel>` returns what arrived.
+ * `GET /_received/<channel>` returns what arrived and how many injected failures are still pending.
  */
 export async function startWebhookSink(): Promise<{ url: string; close(): Promise<void> }> {
   const received = new Map<string, { headers: Record<string, string>; body: string }[]>();
@@ -22,7 +22,8 @@ export async function startWebhookSink(): Promise<{ url: string; close(): Promis
       return;
     }
     if (first === "_received" && second) {
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received.get(second) ?? []));
+      res.writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ deliveries: received.get(second) ?? [], failures_left: failures.get(second) ?? 0 }));
       return;
     }
     const channel = first ?? "";
