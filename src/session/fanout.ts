@@ -30,8 +30,20 @@ export class FanOut {
     private readonly fetcher: (req: Request) => Promise<Response> = (req) => fetch(req),
   ) {}
 
-  /** Delivers what each sink has not seen. Returns the delay before the next retry, or null when all caught up. */
+  /**
+   * Delivers what each sink has not seen. Returns the delay before the next retry, or null when all caught up.
+   * Calls are serialized: two overlapping runs would read the same cursor and post the same batch twice.
+   */
   async run(): Promise<number | null> {
+    const previous = this.running;
+    const current = previous.catch(() => null).then(() => this.runOnce());
+    this.running = current.catch(() => null);
+    return current;
+  }
+
+  private running: Promise<number | null> = Promise.resolve(null);
+
+  private async runOnce(): Promise<number | null> {
     const sinks = await this.sinks();
     let retryIn: number | null = null;
     for (const sink of sinks) {
