@@ -4,19 +4,24 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startSandboxServer } from "../sandbox/server";
 import { startWebhookSink } from "./support/webhook-sink";
+import { startFaultProxy } from "./support/fault-proxy";
 
 /** Starts the real sandbox server on a free loopback port and hands its address to the Worker under test. */
 export default async function setup(project: TestProject) {
   const root = mkdtempSync(join(tmpdir(), "asm-sandbox-"));
   const token = `test-sandbox-${Math.random().toString(36).slice(2)}`;
   const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1", token, root });
-  project.provide("sandboxUrl", sandbox.url);
+  // The Worker reaches the sandbox through a proxy that reliability tests can make fail for their own session.
+  const proxy = await startFaultProxy(sandbox.url);
+  project.provide("sandboxUrl", proxy.url);
+  project.provide("sandboxDirectUrl", sandbox.url);
   project.provide("sandboxToken", token);
   project.provide("sandboxRoot", root);
   const sink = await startWebhookSink();
   project.provide("webhookSinkUrl", sink.url);
   return async () => {
     await sink.close();
+    await proxy.close();
     await sandbox.close();
     rmSync(root, { recursive: true, force: true });
   };

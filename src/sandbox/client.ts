@@ -131,6 +131,7 @@ export class SandboxClient implements SandboxPort {
       const res = await this.send("POST", "/exec", { ...req, id, stream: true }, s);
       if (!res.body) throw new AppError("internal_error", "sandbox exec stream has no body");
       let result: ExecResult | null = null;
+      // A connection cut mid-stream (the sandbox died) surfaces as a plain TypeError from the body reader.
       await forEachNdjsonLine(res.body, (line) => {
         let raw: unknown;
         try {
@@ -144,6 +145,9 @@ export class SandboxClient implements SandboxPort {
           const { type: _type, ...rest } = event;
           result = rest;
         }
+      }).catch((err: unknown) => {
+        if (err instanceof AppError || s.aborted) throw err;
+        throw new AppError("dependency_not_available", `the sandbox connection was lost while exec ${id} was running`, { id, cause: String(err) });
       });
       if (!result) throw new AppError("dependency_not_available", `sandbox exec stream ${id} ended before the process exited`, { id });
       return result;

@@ -286,7 +286,9 @@ export class SessionDO extends DurableObject<Env> {
     if (!session || session.deleted_at) {
       return Response.json(new AppError("session_not_found", "Session not found").toBody(), { status: 404 });
     }
-    return openStream(request, this.subscribers, this.config.sseHeartbeatMs);
+    return openStream(request, this.subscribers, {
+      heartbeatMs: this.config.sseHeartbeatMs, maxQueued: this.config.subscriberMaxQueued, stallMs: this.config.subscriberStallMs,
+    });
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {

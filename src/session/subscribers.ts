@@ -30,9 +30,9 @@ export class Subscribers {
   }
 
   /** Opens an SSE stream from the cursor; one shared timer sends comment heartbeats while any is open. */
-  openSse(cursor: SubscriberCursor, heartbeatMs: number): Response {
+  openSse(cursor: SubscriberCursor, heartbeatMs: number, stall: { maxQueued: number; stallMs: number }): Response {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const sub = new SseSubscriber(cursor, writable.getWriter());
+    const sub = new SseSubscriber(cursor, writable.getWriter(), stall);
     sub.heartbeat();
     this.sse.add(sub);
     this.pumpSse(sub);
@@ -122,12 +122,23 @@ export class Subscribers {
 /** An open Server-Sent Events stream held by this DO instance. */
 export class SseSubscriber {
   closed = false;
+  private backedUpSince: number | null = null;
   private readonly encoder = new TextEncoder();
 
   constructor(
     readonly cursor: SubscriberCursor,
     private readonly writer: WritableStreamDefaultWriter<Uint8Array>,
-  ) {}
+    /**
+     * A client that leaves more than `maxQueued` frames unread for longer than `stallMs` is dropped: it stopped
+     * reading or silently went away. (A burst alone never drops anyone: the queue must stay high.)
+     */
+    private readonly stall: { maxQueued: number; stallMs: number },
+  ) {
+    // The reader cancelling (client gone) errors the stream; stop writing to it from then on.
+    writer.closed.catch(() => {
+      this.closed = true;
+    });
+  }
 
   sendEvent(e: Event): void {
     this.write(`id: ${e.sequence}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
@@ -145,6 +156,18 @@ export class SseSubscriber {
 
   private write(text: string): void {
     if (this.closed) return;
+    const desired = this.writer.desiredSize;
+    if (desired !== null && -desired > this.stall.maxQueued) {
+      this.backedUpSince ??= Date.now();
+      if (Date.now() - this.backedUpSince > this.stall.stallMs) {
+        // Back-pressure: end its stream; the client can resume exactly with Last-Event-ID.
+        this.closed = true;
+        this.writer.abort(new Error("slow consumer")).catch(() => undefined);
+        return;
+      }
+    } else {
+      this.backedUpSince = null;
+    }
     this.writer.write(this.encoder.encode(text)).catch(() => {
       this.closed = true;
     });

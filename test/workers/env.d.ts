@@ -13,6 +13,7 @@ declare module "vitest" {
     sandboxUrl: string;
     sandboxToken: string;
     sandboxRoot: string;
+    sandboxDirectUrl: string;
     webhookSinkUrl: string;
   }
 }
