@@ -2,42 +2,39 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-worker
 import { defineConfig } from "vitest/config";
 
 /**
- * Two projects: `workers` runs inside workerd with real Durable Objects, D1 and R2 (the Worker under test);
- * `node` runs what is plain Node (the sandbox server, the client and CLI, pure core modules).
+ * Projects: `workers` runs inside workerd with real Durable Objects, D1 and R2 (the Worker under test, the real
+ * sandbox server behind it); `node` runs plain Node code (sandbox server, client and CLI, pure core, provider
+ * adapters against fake APIs); `e2e` drives the dashboard in Debian's chromium against `wrangler dev`;
+ * `soak` (not in `npm test`) is the long load run.
  */
+const workersPool = () =>
+  cloudflareTest(async (ctx) => ({
+    main: "./src/index.ts",
+    wrangler: { configPath: "./wrangler.toml" },
+    miniflare: {
+      bindings: {
+        API_KEYS: "test_key_a=tenant_a,test_key_b=tenant_b",
+        TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+        SANDBOX_URL: ctx.inject<string>("sandboxUrl") ?? "",
+        SANDBOX_TOKEN: ctx.inject<string>("sandboxToken") ?? "",
+        WEBHOOK_SINK_URL: ctx.inject<string>("webhookSinkUrl") ?? "",
+        FLUSH_DELAY_MS: "5",
+        FLUSH_BACKOFF_BASE_MS: "20",
+        FLUSH_BACKOFF_MAX_MS: "200",
+        SUBSCRIBER_MAX_QUEUED: "200",
+        SUBSCRIBER_STALL_MS: "300",
+        SSE_HEARTBEAT_MS: "100",
+      },
+    },
+  }));
+
+const workersSetup = { setupFiles: ["./test/workers/apply-migrations.ts"], globalSetup: ["./test/global-setup.ts"] };
+
 export default defineConfig({
   test: {
     projects: [
-      {
-        plugins: [
-          cloudflareTest(async (ctx) => ({
-            main: "./src/index.ts",
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                API_KEYS: "test_key_a=tenant_a,test_key_b=tenant_b",
-                TEST_MIGRATIONS: await readD1Migrations("./migrations"),
-                SANDBOX_URL: ctx.inject<string>("sandboxUrl") ?? "",
-                SANDBOX_TOKEN: ctx.inject<string>("sandboxToken") ?? "",
-                WEBHOOK_SINK_URL: ctx.inject<string>("webhookSinkUrl") ?? "",
-                FLUSH_DELAY_MS: "5",
-                SUBSCRIBER_MAX_QUEUED: "200",
-                SUBSCRIBER_STALL_MS: "300",
-                SSE_HEARTBEAT_MS: "100",
-                FLUSH_BACKOFF_BASE_MS: "20",
-                FLUSH_BACKOFF_MAX_MS: "200",
-              },
-            },
-          })),
-        ],
-        test: {
-          name: "workers",
-          include: ["test/workers/**/*.test.ts"],
-          setupFiles: ["./test/workers/apply-migrations.ts"],
-          globalSetup: ["./test/global-setup.ts"],
-          testTimeout: 20_000,
-        },
-      },
+      { plugins: [workersPool()], test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 20_000, ...workersSetup } },
+      { plugins: [workersPool()], test: { name: "soak", include: ["test/soak/**/*.test.ts"], testTimeout: 600_000, ...workersSetup } },
       {
         test: {
           name: "node",
@@ -45,6 +42,9 @@ export default defineConfig({
           environment: "node",
           testTimeout: 20_000,
         },
+      },
+      {
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 120_000 },
       },
     ],
   },
