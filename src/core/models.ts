@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AppError } from "./errors";
 
 /**
  * The model registry: which providers we know, which pricing table each one reads, its default model, and the
@@ -68,9 +69,8 @@ function liftFlatForm(value: unknown): unknown {
  * Example: `{"claude": {"models": {"claude-sonnet-4-5": {"input": 3, "output": 15}}}, "amp": {"input": 2, "output": 10}}`.
  */
 export const PricingTableSchema = z.partialRecord(
-  z.enum([...PROVIDER_NAMES, ...PRICING_FAMILIES.filter((f) => !(PROVIDER_NAMES as readonly string[]).includes(f))], {
-    error: (iss) => `unknown pricing key ${JSON.stringify(iss.input)}: use a provider (${PROVIDER_NAMES.join(", ")}) or a family (${PRICING_FAMILIES.join(", ")})`,
-  }),
+  // A typo'd key is rejected ("Unrecognized key") rather than silently pricing nothing.
+  z.enum([...PROVIDER_NAMES, ...PRICING_FAMILIES.filter((f) => !(PROVIDER_NAMES as readonly string[]).includes(f))]),
   z.preprocess(liftFlatForm, ProviderPricingSchema),
 );
 export type PricingTable = z.infer<typeof PricingTableSchema>;
@@ -166,4 +166,21 @@ export function pricingFor(provider: string, overrides?: PricingTable): Provider
     merged = { default: layer.default ?? merged.default, models: { ...merged.models, ...layer.models } };
   }
   return merged;
+}
+
+/** Parses a pricing override from configuration text (JSON); absent or blank means "built-in prices only". */
+export function parsePricingTable(text: string | null | undefined): PricingTable | undefined {
+  if (text == null || text.trim() === "") return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new AppError("validation_error", "pricing table: not valid JSON");
+  }
+  const parsed = PricingTableSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppError("validation_error", `pricing table: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`, { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) });
+  }
+  return parsed.data;
 }
