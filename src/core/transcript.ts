@@ -221,7 +221,7 @@ export function messageChars(m: TranscriptMessage): number {
  * The walk stops at the first message (from the end) that would not fit, so the kept messages stay contiguous.
  */
 export function truncateTranscript(messages: TranscriptMessage[], opts: TruncationOpts = {}): TranscriptMessage[] {
-  let kept = opts.max_messages !== undefined ? messages.slice(Math.max(0, messages.length - opts.max_messages)) : messages;
+  const kept = opts.max_messages !== undefined ? messages.slice(Math.max(0, messages.length - opts.max_messages)) : messages;
   const budgets = [opts.max_chars, opts.max_tokens_approx !== undefined ? opts.max_tokens_approx * CHARS_PER_TOKEN : undefined]
     .filter((b): b is number => b !== undefined);
   if (budgets.length === 0) return [...kept];
@@ -234,6 +234,5 @@ export function truncateTranscript(messages: TranscriptMessage[], opts: Truncati
     used += weight;
     start -= 1;
   }
-  kept = kept.slice(start);
-  return kept;
+  return kept.slice(start);
 }
