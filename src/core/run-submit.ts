@@ -2,6 +2,7 @@ import { z } from "zod";
 import { RunInputSchema } from "./run";
 import { JsonObjectSchema } from "./json";
 import { RunOptionsSchema } from "../providers/types";
+import { ContinuationModeSchema } from "./transcript";
 
 export const PROVIDER_NAMES = ["shell", "anthropic", "openai", "claude-code", "codex", "amp", "router"] as const;
 export const ProviderNameSchema = z.enum(PROVIDER_NAMES);
@@ -39,7 +40,7 @@ export const SubmitRunBodySchema = z.object({
   options: RunOptionsSchema.optional(),
   policy: JsonObjectSchema.optional(),
   policies: z.array(JsonObjectSchema).max(16).optional(),
-  continuation: z.union([z.enum(["auto", "replay", "native"]), z.literal(false)]).optional(),
+  continuation: ContinuationModeSchema.optional(),
   continuation_opts: JsonObjectSchema.optional(),
   workspace: WorkspaceOptionsSchema.optional(),
   routing: RoutingOptionsSchema.optional(),

@@ -5,6 +5,7 @@ import type { Run, RunError } from "../core/run";
 import type { SubmitRunBody } from "../core/run-submit";
 import type { Session } from "../core/session";
 import { addUsage, type TokenUsage } from "../core/usage";
+import { finalCost } from "../core/cost";
 import { ProviderFailure } from "../providers/errors";
 import type { AdapterEvent, ExecutionContext, ProviderAdapter, RunResult, ToolCallRequest, ToolDecision, TranscriptMessage } from "../providers/types";
 import type { Approvals } from "./approvals";
@@ -160,8 +161,7 @@ export class RunExecution {
     const usage = result?.token_usage ?? this.policy.observedUsage();
     const model = result?.model ?? run.model;
     const computed = host.costOf(run.provider, model, usage);
-    const reported = result?.reported_cost_usd ?? null;
-    const cost = reported !== null && reported > 0 ? reported : computed;
+    const cost = finalCost(result?.reported_cost_usd, computed);
     const summary = this.policy.summary();
     const ended: Run = {
       ...run, status, model, error,

@@ -1,5 +1,6 @@
 import type { Config } from "../core/config";
 import { costOf } from "../core/cost";
+import { parsePricingTable, type PricingTable } from "../core/models";
 import type { Event } from "../core/event";
 import type { EventInput } from "../core/event";
 import type { Run } from "../core/run";
@@ -25,6 +26,8 @@ export function createRunHost(d: {
   transcripts: TranscriptCache;
   append: (inputs: EventInput[]) => Event[];
 }): ExecutorHost & { keepAlive(active: boolean): void } {
+  // PRICING_TABLE (JSON, USD per million tokens) overrides the built-in prices; it is validated once here.
+  const pricing = loadPricing(d.env.PRICING_TABLE);
   const session = (): Session => {
     const s = d.record.get();
     if (!s) throw new Error("session record missing");
@@ -59,10 +62,20 @@ export function createRunHost(d: {
     adapter: (provider: string, _body: SubmitRunBody): ProviderAdapter => createAdapter(provider, { env: d.env as unknown as Record<string, unknown>, config: d.config }),
     transcriptFor: (run, body, usingNative) => d.transcripts.forRun(run, body, usingNative),
     nativeHandleFor: (run, body, adapter) => d.transcripts.nativeHandle(session(), run, body, adapter),
-    costOf: (provider: string, model: string | null, usage: TokenUsage) => costOf(provider, model, usage),
+    costOf: (provider: string, model: string | null, usage: TokenUsage) => costOf(provider, model, usage, pricing),
     keepAlive: (active) => {
       if (active) void d.alarms.set("keepalive", Date.now() + 20_000, true);
       else void d.alarms.clear("keepalive");
     },
   };
+}
+
+/** A malformed PRICING_TABLE is reported and the built-in prices are used, rather than failing every run. */
+function loadPricing(raw: unknown): PricingTable | undefined {
+  try {
+    return parsePricingTable(typeof raw === "string" ? raw : undefined);
+  } catch (err) {
+    console.error("PRICING_TABLE ignored:", err instanceof Error ? err.message : String(err));
+    return undefined;
+  }
 }
