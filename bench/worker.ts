@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import app from "../src/index";
 
-export { SessionDO, SandboxContainer } from "../src/index";
+export { SessionDO, SandboxContainer, RoutingStateDO, AgentPipelineWorkflow } from "../src/index";
 
 type BenchEnv = { BASELINE: DurableObjectNamespace<BaselineDO> };
 

@@ -1,5 +1,6 @@
 import type { SandboxContainer } from "./sandbox/container";
 import type { SessionDO } from "./session/SessionDO";
+import type { RoutingStateDO } from "./providers/RoutingStateDO";
 
 /** Bindings declared in wrangler.toml plus secrets. */
 export interface Env {
@@ -10,6 +11,8 @@ export interface Env {
   API_KEYS: string;
   /** The sandbox container binding (production); absent locally, where SANDBOX_URL is used. */
   SANDBOX?: DurableObjectNamespace<SandboxContainer>;
+  /** Per-tenant routing state (circuit breakers, health, stickiness) shared by the tenant's sessions. */
+  ROUTING?: DurableObjectNamespace<RoutingStateDO>;
   SANDBOX_URL?: string;
   /** Optional Cloudflare Queue that receives every event (fan-out sink). */
   EVENTS_QUEUE?: Queue;

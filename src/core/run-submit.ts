@@ -3,6 +3,7 @@ import { RunInputSchema } from "./run";
 import { JsonObjectSchema } from "./json";
 import { RunOptionsSchema } from "../providers/types";
 import { ContinuationModeSchema } from "./transcript";
+import { RoutingPolicyOverrideSchema } from "./routing/policy";
 
 export const PROVIDER_NAMES = ["shell", "anthropic", "openai", "claude-code", "codex", "amp", "router"] as const;
 export const ProviderNameSchema = z.enum(PROVIDER_NAMES);
@@ -18,18 +19,6 @@ export const WorkspaceOptionsSchema = z.object({
   ignore: z.object({ paths: z.array(z.string()).optional(), globs: z.array(z.string()).optional() }).optional(),
 });
 
-/** Per-run routing overrides for the router provider (SEED §5). */
-export const RoutingOptionsSchema = z.object({
-  prefer: z.array(z.string()).optional(),
-  exclude: z.array(z.string()).optional(),
-  strategy: z.enum(["prefer", "weighted"]).optional(),
-  weights: z.record(z.string(), z.number()).optional(),
-  max_attempts: z.number().int().min(1).max(10).optional(),
-  required_capabilities: z.array(z.object({ type: z.string(), name: z.string().nullable().optional() })).optional(),
-  sticky_session_id: z.string().optional(),
-  sticky_ttl_ms: z.number().int().min(0).optional(),
-});
-
 /**
  * `POST /v1/sessions/:id/runs`. Policies are validated by the policy module (kept as JSON here so this
  * schema does not depend on it); `policies` wins over `policy`.
@@ -43,7 +32,8 @@ export const SubmitRunBodySchema = z.object({
   continuation: ContinuationModeSchema.optional(),
   continuation_opts: JsonObjectSchema.optional(),
   workspace: WorkspaceOptionsSchema.optional(),
-  routing: RoutingOptionsSchema.optional(),
+  /** For provider "router": the routing policy of this run (SEED §5), over the defaults. */
+  routing: RoutingPolicyOverrideSchema.optional(),
   timeout_ms: z.number().int().min(1).nullable().optional(),
   approval_timeout_ms: z.number().int().min(1).optional(),
   on_approval_denied: z.enum(["continue", "fail"]).optional(),

@@ -160,7 +160,9 @@ export class RunExecution {
     const run = host.getRun(this.run.id);
     const usage = result?.token_usage ?? this.policy.observedUsage();
     const model = result?.model ?? run.model;
-    const computed = host.costOf(run.provider, model, usage);
+    // A routed run is priced as the provider that actually served it.
+    const routed = (result?.output.routing as { routed_provider?: string } | undefined)?.routed_provider;
+    const computed = host.costOf(routed ?? run.provider, model, usage);
     const cost = finalCost(result?.reported_cost_usd, computed);
     const summary = this.policy.summary();
     const ended: Run = {

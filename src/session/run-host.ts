@@ -7,7 +7,11 @@ import type { Run } from "../core/run";
 import type { SubmitRunBody } from "../core/run-submit";
 import type { Session } from "../core/session";
 import type { TokenUsage } from "../core/usage";
-import { createAdapter } from "../providers/registry";
+import { createAdapter, providerNames } from "../providers/registry";
+import { RouterAdapter } from "../providers/router";
+import { routingStoreFor } from "../providers/routing-state";
+import { RoutingPolicySchema } from "../core/routing/policy";
+import { AppError } from "../core/errors";
 import type { AdapterEvent, ProviderAdapter } from "../providers/types";
 import { sandboxFor } from "../sandbox/resolve";
 import { ArtifactStore } from "../artifacts/store";
@@ -59,7 +63,14 @@ export function createRunHost(d: {
         return ref;
       }, d.config.inlinePatchMaxBytes);
     },
-    adapter: (provider: string, _body: SubmitRunBody): ProviderAdapter => createAdapter(provider, { env: d.env as unknown as Record<string, unknown>, config: d.config }),
+    adapter: (provider: string, body: SubmitRunBody): ProviderAdapter => {
+      const deps = { env: d.env as unknown as Record<string, unknown>, config: d.config };
+      if (provider !== "router") return createAdapter(provider, deps);
+      // The router composes every other adapter; its breaker and health are shared by the tenant's sessions.
+      if (!d.env.ROUTING) throw new AppError("dependency_not_available", "the ROUTING Durable Object binding is missing");
+      const adapters = new Map(providerNames().filter((n) => n !== "router").map((n) => [n, createAdapter(n, deps)] as const));
+      return new RouterAdapter({ adapters, state: routingStoreFor(d.env.ROUTING as unknown as DurableObjectNamespace, session().tenant_id), policy: RoutingPolicySchema.parse(body.routing ?? {}) });
+    },
     transcriptFor: (run, body, usingNative) => d.transcripts.forRun(run, body, usingNative),
     nativeHandleFor: (run, body, adapter) => d.transcripts.nativeHandle(session(), run, body, adapter),
     costOf: (provider: string, model: string | null, usage: TokenUsage) => costOf(provider, model, usage, pricing),
