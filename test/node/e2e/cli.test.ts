@@ -1,0 +1,63 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// The benchmark harness starts the same local stack as `npm run dev`: wrangler dev + the sandbox server.
+import { root, startStack } from "../../../bench/harness.mjs";
+
+const run = promisify(execFile);
+let stack: { url: string; apiKey: string; stop(): Promise<void> };
+
+async function asm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(join(root, "node_modules/.bin/tsx"), ["client/cli/main.ts", ...args], {
+      cwd: root, env: { ...process.env, ASM_URL: stack.url, ASM_API_KEY: stack.apiKey, ASM_CONFIG: "/nonexistent" }, timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("asm CLI against wrangler dev", () => {
+  beforeAll(async () => {
+    stack = await startStack();
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("creates a session, runs a shell command and waits, tails it, shows cost and deletes", async () => {
+    const created = await asm(["sessions", "create", "--agent", "cli-e2e", "--json"]);
+    expect(created.code, created.stderr).toBe(0);
+    const session = JSON.parse(created.stdout) as { id: string };
+    expect(session.id).toMatch(/^ses_/);
+
+    const ran = await asm(["run", session.id, "--provider", "shell", "--wait", "--format", "compact", "--", "echo", "hello-cli"]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain("hello-cli");
+
+    const failed = await asm(["run", session.id, "--provider", "shell", "--wait", "--", "sh", "-c", "exit 4"]);
+    expect(failed.code).toBe(3);
+
+    const tail = await asm(["tail", session.id, "--no-follow", "--format", "jsonl"]);
+    expect(tail.code, tail.stderr).toBe(0);
+    const types = tail.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(types[0]).toBe("session_created");
+    expect(types).toContain("run_completed");
+    expect(types).toContain("run_failed");
+
+    const list = await asm(["sessions", "list", "--json"]);
+    expect(JSON.parse(list.stdout).items.some((s: { id: string }) => s.id === session.id)).toBe(true);
+    const cost = await asm(["cost", "--session", session.id, "--json"]);
+    expect(cost.code, cost.stderr).toBe(0);
+    const providers = await asm(["providers", "--json"]);
+    expect(JSON.parse(providers.stdout).items.map((p: { name: string }) => p.name)).toContain("shell");
+    const deleted = await asm(["sessions", "delete", session.id, "--hard"]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    const gone = await asm(["sessions", "show", session.id]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/session_not_found|not found/i);
+  }, 120_000);
+});
