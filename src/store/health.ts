@@ -16,9 +16,12 @@ export type HealthReport = {
  * gone, and sessions or runs that stopped moving while non-terminal.
  */
 export async function checkHealth(db: DrizzleD1Database, tenantId: string, stuckBefore: string, limit = 500): Promise<HealthReport> {
+  // Events removed by retention are counted on the session row, so pruning is not reported as a gap.
   const gaps = await db.all<{ session_id: string; n: number; m: number }>(sql`
-    SELECT session_id, COUNT(*) AS n, MAX(sequence) AS m FROM events WHERE tenant_id = ${tenantId}
-    GROUP BY session_id HAVING MAX(sequence) <> COUNT(*) OR MIN(sequence) <> 1 LIMIT ${limit}`);
+    SELECT e.session_id, COUNT(*) + COALESCE(MAX(s.pruned_events), 0) AS n, MAX(e.sequence) AS m
+    FROM events e LEFT JOIN sessions s ON s.id = e.session_id
+    WHERE e.tenant_id = ${tenantId}
+    GROUP BY e.session_id HAVING MAX(e.sequence) <> COUNT(*) + COALESCE(MAX(s.pruned_events), 0) LIMIT ${limit}`);
   const checked = await db.all<{ n: number }>(sql`SELECT COUNT(*) AS n FROM sessions WHERE tenant_id = ${tenantId}`);
   const orphanRuns = await db.all<{ id: string }>(sql`
     SELECT r.id FROM runs r LEFT JOIN sessions s ON s.id = r.session_id
