@@ -1,9 +1,22 @@
 import { z } from "zod";
 import { EventTypeSchema } from "./event-types";
 import { JsonObjectSchema } from "./json";
+import { AppError } from "./errors";
 
 /** The highest event schema version this build understands. */
 export const CURRENT_EVENT_SCHEMA_VERSION = 1;
+
+/**
+ * Stored events newer than this build are refused on read with a clear error rather than misread: a reader
+ * must be upgraded before it can serve them (see README, "Event schema versions").
+ */
+export function assertReadableVersion(version: number, eventId: string): void {
+  if (!Number.isInteger(version) || version < 1 || version > CURRENT_EVENT_SCHEMA_VERSION) {
+    throw new AppError("unsupported_schema_version", `Event ${eventId} has schema_version ${version}; this server reads up to ${CURRENT_EVENT_SCHEMA_VERSION}`, {
+      event_id: eventId, schema_version: version, supported: CURRENT_EVENT_SCHEMA_VERSION,
+    });
+  }
+}
 
 export const EventSchema = z.object({
   id: z.string(),

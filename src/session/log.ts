@@ -1,4 +1,4 @@
-import type { Event, EventQuery } from "../core/event";
+import { assertReadableVersion, type Event, type EventQuery } from "../core/event";
 import type { EventType } from "../core/event-types";
 import { parseJsonColumn } from "../core/json";
 
@@ -126,6 +126,7 @@ export class EventLog {
   }
 
   private toEvent(r: Row): Event {
+    assertReadableVersion(r.schema_version, r.id);
     return {
       id: r.id,
       session_id: this.sessionId(),

@@ -1,4 +1,4 @@
-import type { Event } from "../core/event";
+import { assertReadableVersion, type Event } from "../core/event";
 import type { EventType } from "../core/event-types";
 import type { Run, RunError } from "../core/run";
 import type { Session } from "../core/session";
@@ -63,6 +63,7 @@ export function eventToRow(e: Event, tenantId: string): EventRow {
 }
 
 export function rowToEvent(r: EventRow): Event {
+  assertReadableVersion(r.schemaVersion, r.id);
   return {
     id: r.id, session_id: r.sessionId, run_id: r.runId, sequence: r.sequence, type: r.type as EventType,
     timestamp: r.timestamp, provider: r.provider, correlation_id: r.correlationId, schema_version: r.schemaVersion,

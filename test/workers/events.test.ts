@@ -145,6 +145,23 @@ describe("event log", () => {
   });
 });
 
+describe("schema versions", () => {
+  it("stores schema_version on every event and refuses to read one newer than this build", async () => {
+    const s = await createSession();
+    const [stored] = await appendEvents(s.id, [note("v1")]);
+    expect(stored!.schema_version).toBe(1);
+    const tooNew = await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [{ ...note("v2"), schema_version: 2 }] } });
+    expect(tooNew.status).toBe(400);
+    // An event written by a newer build (simulated in storage) is a clear error, never misread.
+    await runInDurableObject(stubFor("tenant_a", s.id), (_i, state) => {
+      state.storage.sql.exec(`UPDATE events SET schema_version = 2 WHERE sequence = 2`);
+    });
+    const res = await api(`/v1/sessions/${s.id}/events`);
+    expect(res.status).toBe(400);
+    expect((await json<{ error: { code: string; details: { schema_version: number } } }>(res)).error).toMatchObject({ code: "unsupported_schema_version", details: { schema_version: 2 } });
+  });
+});
+
 describe("bad input", () => {
   it("rejects unknown event types without appending anything", async () => {
     const s = await createSession();
