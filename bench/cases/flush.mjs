@@ -15,16 +15,18 @@ export async function run(stack) {
     if (appended % 1000 < 50) {
       const marker = appended;
       const tA = performance.now();
-      for (;;) {
-        const page = await api(stack, `/v1/query/events?session_id=${s.id}&limit=1&since=${encodeURIComponent(res.events.at(-1).timestamp)}`);
+      for (const giveUp = Date.now() + 30_000; ; ) {
+        if (Date.now() > giveUp) throw new Error(`sequence ${marker} never reached D1`);
+        const page = await api(stack, `/v1/query/events?session_id=${s.id}&limit=1000&since=${encodeURIComponent(res.events.at(-1).timestamp)}`);
         if (page.items.some((e) => e.sequence >= marker)) break;
         await new Promise((r) => setTimeout(r, 2));
       }
       lags.push(performance.now() - tA);
     }
   }
-  // Wait until D1 holds everything.
-  for (;;) {
+  // Wait until D1 holds everything (bounded: a stuck flush must fail the benchmark, not hang it).
+  for (const giveUp = Date.now() + 60_000; ; ) {
+    if (Date.now() > giveUp) throw new Error("D1 never caught up");
     const h = await api(stack, `/v1/maintenance/health?lag_sessions=1`);
     const mine = h.flush_lag.find((f) => f.session_id === s.id);
     if (mine && mine.lag_events === 0) break;

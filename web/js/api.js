@@ -1,0 +1,60 @@
+// The API client for the dashboard: the key is entered once and kept in localStorage.
+const KEY = "asm.apiKey";
+
+export const apiKey = {
+  get: () => localStorage.getItem(KEY),
+  set: (k) => localStorage.setItem(KEY, k),
+  clear: () => localStorage.removeItem(KEY),
+};
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error?.message ?? `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.error?.code ?? "unknown_error";
+  }
+}
+
+export async function api(path, { method = "GET", body } = {}) {
+  const res = await fetch(`/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${apiKey.get() ?? ""}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+/**
+ * Follows a session live over its WebSocket from `from`, reconnecting with backoff from the last sequence seen.
+ * Sequences already delivered are dropped, so `onEvent` sees each event exactly once and in order.
+ */
+export function followSession(sessionId, from, onEvent, onState) {
+  let last = from - 1;
+  let ws = null;
+  let stopped = false;
+  let attempt = 0;
+  let ping = null;
+  const connect = () => {
+    if (stopped) return;
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    ws = new WebSocket(`${proto}://${location.host}/v1/sessions/${sessionId}/ws?from_sequence=${last + 1}&api_key=${encodeURIComponent(apiKey.get() ?? "")}`);
+    ws.onopen = () => { attempt = 0; onState("live"); ping = setInterval(() => ws.readyState === 1 && ws.send("ping"), 20_000); };
+    ws.onmessage = (m) => {
+      if (m.data === "pong") return;
+      const event = JSON.parse(m.data);
+      if (event.sequence <= last) return;
+      last = event.sequence;
+      onEvent(event);
+    };
+    ws.onclose = () => {
+      clearInterval(ping);
+      if (stopped) return;
+      onState("reconnecting");
+      setTimeout(connect, Math.min(10_000, 250 * 2 ** attempt++));
+    };
+  };
+  connect();
+  return () => { stopped = true; clearInterval(ping); ws?.close(); };
+}

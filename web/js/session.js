@@ -1,0 +1,97 @@
+import { api, followSession } from "./api.js";
+import { diffView, h, money, status, toolSummary } from "./format.js";
+
+/** One session: live events over the WebSocket, runs with status, approvals, diffs and a form to start a run. */
+export async function sessionView(root, sessionId) {
+  const session = await api(`/sessions/${sessionId}`);
+  const conn = h("span", { class: "muted" }, "connecting…");
+  const eventsEl = h("div", { class: "events", role: "log", "aria-label": "events" });
+  const runsBody = h("tbody");
+  const approvalsEl = h("div", { "aria-label": "pending approvals" });
+  const diffEl = h("div");
+  const pending = new Map();
+  const streams = new Map();
+
+  const refreshRuns = async () => {
+    const { items } = await api(`/sessions/${sessionId}/runs?limit=200`);
+    runsBody.replaceChildren(...items.reverse().map((r) => h("tr", {},
+      h("td", {}, r.id.slice(0, 14) + "…"), h("td", {}, r.provider), h("td", {}, status(r.status)),
+      h("td", {}, String(r.token_usage.total)), h("td", {}, money(r.cost_usd)),
+      h("td", {},
+        ["queued", "running", "awaiting_approval"].includes(r.status)
+          ? h("button", { type: "button", onclick: () => api(`/sessions/${sessionId}/runs/${r.id}/cancel`, { method: "POST" }) }, "Cancel") : null,
+        r.metadata?.workspace ? h("button", { type: "button", onclick: () => showDiff(r.id) }, "Diff") : null),
+    )));
+  };
+  const showDiff = async (runId) => {
+    const d = await api(`/sessions/${sessionId}/runs/${runId}/diff`);
+    diffEl.replaceChildren(h("div", { class: "panel" }, h("h3", {}, `Diff of ${runId.slice(0, 14)}…`),
+      h("p", {}, `${d.files_changed} files · +${d.insertions} −${d.deletions}`), diffView(d.patch)));
+  };
+  const renderApprovals = () => {
+    approvalsEl.replaceChildren(...[...pending.values()].map((p) => h("div", { class: "approval-box" },
+      h("div", {}, `Run ${p.run_id.slice(0, 14)}… wants to run: `, h("code", {}, toolSummary(p.tool_name, p.tool_input))),
+      h("div", { class: "muted" }, `policy ${p.policy_name}`),
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "primary", onclick: () => decide(p, "grant") }, "Approve"),
+        h("button", { type: "button", class: "danger", onclick: () => decide(p, "deny") }, "Deny")),
+    )));
+  };
+  const decide = async (p, decision) => {
+    await api(`/sessions/${sessionId}/runs/${p.run_id}/approvals/${p.tool_call_id}`, { method: "POST", body: { decision } });
+  };
+  const line = (e, cls, text) => eventsEl.append(h("div", { class: `event ${cls}`, "data-seq": e.sequence }, h("span", { class: "seq" }, `#${e.sequence}`), text));
+
+  const onEvent = (e) => {
+    const d = e.data ?? {};
+    switch (e.type) {
+      case "message_streamed": {
+        let el = streams.get(e.run_id);
+        if (!el) { el = h("span", { class: "stream" }); streams.set(e.run_id, el); line(e, "", el); }
+        el.append(String(d.delta ?? d.content ?? ""));
+        break;
+      }
+      case "tool_call_started": line(e, "tool", `◐ ${toolSummary(d.tool_name, d.tool_input)}`); break;
+      case "tool_call_completed": line(e, "tool", `✓ ${d.tool_name}`); break;
+      case "tool_call_failed": line(e, "error", `✗ ${d.tool_name}: ${d.error ?? ""}`); break;
+      case "tool_approval_requested": pending.set(d.tool_call_id, { ...d, run_id: e.run_id }); renderApprovals(); line(e, "approval", `? approval needed: ${toolSummary(d.tool_name, d.tool_input)}`); break;
+      case "tool_approval_granted": case "tool_approval_denied": case "tool_approval_expired":
+        pending.delete(d.tool_call_id); renderApprovals(); line(e, "approval", `${e.type.replace("tool_approval_", "approval ")}`); break;
+      case "run_failed": case "error_occurred": line(e, "error", `! ${e.type}: ${d.error_message ?? ""}`); streams.delete(e.run_id); break;
+      case "message_received": streams.delete(e.run_id); line(e, "", `● ${e.type}`); break;
+      default: line(e, "", `● ${e.type}${e.run_id ? ` (${e.run_id.slice(0, 12)}…)` : ""}`);
+    }
+    if (e.type.startsWith("run_") || e.type.startsWith("tool_approval")) refreshRuns().catch(() => undefined);
+    eventsEl.scrollTop = eventsEl.scrollHeight;
+  };
+
+  const provider = h("select", { id: "run-provider", "aria-label": "provider" }, ...["shell", "anthropic", "openai", "claude-code", "codex", "amp", "router"].map((p) => h("option", { value: p }, p)));
+  const input = h("textarea", { id: "run-input", "aria-label": "run input", placeholder: "echo hello" });
+  const policy = h("textarea", { id: "run-policy", "aria-label": "policy JSON", placeholder: '{"tool_rules":[{"deny":["bash"]}],"on_violation":"request_approval"}' });
+  const formError = h("p", { class: "event error", role: "alert" });
+  const form = h("form", { "aria-label": "start run", onsubmit: async (ev) => {
+    ev.preventDefault();
+    formError.textContent = "";
+    try {
+      const body = { provider: provider.value, input: input.value };
+      if (policy.value.trim()) body.policy = JSON.parse(policy.value);
+      await api(`/sessions/${sessionId}/runs`, { method: "POST", body });
+      input.value = "";
+      await refreshRuns();
+    } catch (err) { formError.textContent = err.message; }
+  } }, h("label", { for: "run-provider" }, "Provider"), provider, h("label", { for: "run-input" }, "Input"), input,
+    h("label", { for: "run-policy" }, "Policy (optional JSON)"), policy, h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Start run")), formError);
+
+  root.replaceChildren(
+    h("section", { class: "panel" }, h("div", { class: "row" }, h("h2", {}, `Session ${session.id}`), status(session.status), conn),
+      h("p", { class: "muted" }, `agent ${session.agent_id} · tokens ${session.token_usage.total} · cost ${money(session.cost_usd)}`)),
+    h("div", { class: "grid" },
+      h("div", {}, h("section", { class: "panel" }, h("h3", {}, "Start a run"), form),
+        h("section", { class: "panel" }, h("h3", {}, "Runs"),
+          h("table", {}, h("thead", {}, h("tr", {}, ...["Run", "Provider", "Status", "Tokens", "Cost", ""].map((t) => h("th", {}, t)))), runsBody)),
+        diffEl),
+      h("div", {}, approvalsEl, h("section", { class: "panel" }, h("h3", {}, "Events"), eventsEl))),
+  );
+  await refreshRuns();
+  return followSession(sessionId, 1, onEvent, (s) => { conn.textContent = s; });
+}
