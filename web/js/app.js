@@ -12,7 +12,7 @@ function keyForm() {
   const input = h("input", { id: "api-key", type: "password", "aria-label": "API key", autocomplete: "off" });
   const error = h("p", { role: "alert" });
   view.replaceChildren(h("section", { class: "panel" }, h("h2", {}, "API key"),
-    h("form", { "aria-label": "api key", onsubmit: async (ev) => {
+    h("form", { "aria-label": "key entry", onsubmit: async (ev) => {
       ev.preventDefault();
       apiKey.set(input.value.trim());
       try { await api("/sessions?limit=1"); route(); } catch (err) { apiKey.clear(); error.textContent = `That key does not work: ${err.message}`; }

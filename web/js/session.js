@@ -5,6 +5,7 @@ import { diffView, h, money, status, toolSummary } from "./format.js";
 export async function sessionView(root, sessionId) {
   const session = await api(`/sessions/${sessionId}`);
   const conn = h("span", { class: "muted" }, "connecting…");
+  const statusEl = status(session.status);
   const eventsEl = h("div", { class: "events", role: "log", "aria-label": "events" });
   const runsBody = h("tbody");
   const approvalsEl = h("div", { "aria-label": "pending approvals" });
@@ -61,6 +62,7 @@ export async function sessionView(root, sessionId) {
       case "message_received": streams.delete(e.run_id); line(e, "", `● ${e.type}`); break;
       default: line(e, "", `● ${e.type}${e.run_id ? ` (${e.run_id.slice(0, 12)}…)` : ""}`);
     }
+    if (e.type.startsWith("session_") && typeof d.to === "string") statusEl.replaceWith(Object.assign(statusEl, { className: `status ${d.to}`, textContent: d.to }));
     if (e.type.startsWith("run_") || e.type.startsWith("tool_approval")) refreshRuns().catch(() => undefined);
     eventsEl.scrollTop = eventsEl.scrollHeight;
   };
@@ -83,7 +85,7 @@ export async function sessionView(root, sessionId) {
     h("label", { for: "run-policy" }, "Policy (optional JSON)"), policy, h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Start run")), formError);
 
   root.replaceChildren(
-    h("section", { class: "panel" }, h("div", { class: "row" }, h("h2", {}, `Session ${session.id}`), status(session.status), conn),
+    h("section", { class: "panel" }, h("div", { class: "row" }, h("h2", {}, `Session ${session.id}`), statusEl, conn),
       h("p", { class: "muted" }, `agent ${session.agent_id} · tokens ${session.token_usage.total} · cost ${money(session.cost_usd)}`)),
     h("div", { class: "grid" },
       h("div", {}, h("section", { class: "panel" }, h("h3", {}, "Start a run"), form),
