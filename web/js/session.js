@@ -62,7 +62,7 @@ export async function sessionView(root, sessionId) {
       case "message_received": streams.delete(e.run_id); line(e, "", `● ${e.type}`); break;
       default: line(e, "", `● ${e.type}${e.run_id ? ` (${e.run_id.slice(0, 12)}…)` : ""}`);
     }
-    if (e.type.startsWith("session_") && typeof d.to === "string") statusEl.replaceWith(Object.assign(statusEl, { className: `status ${d.to}`, textContent: d.to }));
+    if (e.type.startsWith("session_") && typeof d.to === "string") Object.assign(statusEl, { className: `status ${d.to}`, textContent: d.to });
     if (e.type.startsWith("run_") || e.type.startsWith("tool_approval")) refreshRuns().catch(() => undefined);
     eventsEl.scrollTop = eventsEl.scrollHeight;
   };
