@@ -18,6 +18,18 @@ export async function run(stack) {
     toEnd.push(at("run_completed") - at("tool_call_completed"));
     execMs.push(events.find((e) => e.type === "tool_call_completed").data.tool_output.duration_ms);
   }
+  // Streamed output: a command printing 5,000 lines as it goes; events/s and bytes/s of message_streamed.
+  const streamRun = await api(stack, `/v1/sessions/${s.id}/runs`, { method: "POST", body: JSON.stringify({ provider: "shell", input: "i=0; while [ $i -lt 5000 ]; do echo \"line $i of streamed output\"; i=$((i+1)); done" }) });
+  await api(stack, `/v1/sessions/${s.id}/runs/${streamRun.id}/wait?timeout_ms=60000`);
+  const streamed = [];
+  for (let after = 0; ;) {
+    const page = await api(stack, `/v1/sessions/${s.id}/events?run_id=${streamRun.id}&after=${after}&limit=1000`);
+    streamed.push(...page.events.filter((e) => e.type === "message_streamed"));
+    if (page.next_after === null) break;
+    after = page.next_after;
+  }
+  const spanMs = Math.max(1, Date.parse(streamed.at(-1).timestamp) - Date.parse(streamed[0].timestamp));
+  const bytes = streamed.reduce((n, e) => n + String(e.data.delta).length, 0);
   const a = stats(toStart), b = stats(toEnd), c = stats(execMs), d = stats(total);
   return {
     name: "shell_run_overhead",
@@ -27,6 +39,7 @@ export async function run(stack) {
       { measure: "sandbox exec of `true` (ms)", p50: c.p50, p99: c.p99 },
       { measure: "client submit → wait returns (ms)", p50: d.p50, p99: d.p99 },
       { measure: "ratio total / sandbox exec", p50: (d.p50 / Math.max(c.p50, 0.001)).toFixed(1), p99: "" },
+      { measure: `streamed output: ${streamed.length} events, ${bytes} bytes`, p50: `${Math.round(streamed.length / (spanMs / 1000))} events/s`, p99: `${Math.round(bytes / (spanMs / 1000) / 1024)} KiB/s` },
     ],
   };
 }
