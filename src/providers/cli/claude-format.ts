@@ -84,6 +84,16 @@ function usageOf(u: z.infer<typeof UsageSchema>): TokenUsage {
   });
 }
 
+/**
+ * Adds our canonical keys next to the CLI's own: `command` for bash (Amp's Bash takes `cmd`), `path` for file
+ * tools (Claude's take `file_path`). Nothing is removed, so the input still says exactly what the agent sent.
+ */
+function canonicalInput(tool: string, input: JsonObject): JsonObject {
+  if (tool === "bash" && typeof input.command !== "string" && typeof input.cmd === "string") return { ...input, command: input.cmd };
+  if (/_file$/.test(tool) && typeof input.path !== "string" && typeof input.file_path === "string") return { ...input, path: input.file_path };
+  return input;
+}
+
 export type ClaudeFormatOptions = { provider: "claude-code" | "amp"; tools: ToolNameTable; requestedModel: string | null };
 
 type OpenCall = { name: string; input: JsonObject };
@@ -174,8 +184,9 @@ export class ClaudeFormatMapper implements CliStreamMapper {
 
   private toolStarted(block: z.infer<typeof ToolUseBlockSchema>, parent: string | null): AdapterEvent {
     const name = canonicalToolName(this.opts.tools, block.name);
-    this.calls.set(block.id, { name, input: block.input });
-    const data: JsonObject = { tool_call_id: block.id, tool_name: name, tool_input: block.input };
+    const input = canonicalInput(name, block.input);
+    this.calls.set(block.id, { name, input });
+    const data: JsonObject = { tool_call_id: block.id, tool_name: name, tool_input: input };
     if (name !== block.name) data.provider_tool_name = block.name;
     if (parent) data.parent_tool_call_id = parent;
     return { type: "tool_call_started", data };
