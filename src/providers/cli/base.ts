@@ -91,7 +91,7 @@ export class CliAgentAdapter implements ProviderAdapter {
     } catch (err) {
       await chain;
       if (stop) throw stop;
-      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new AppError("cancelled", "Run cancelled");
+      if (signal.aborted) throw cancelledBy(signal);
       throw err;
     } finally {
       signal.removeEventListener("abort", onAbort);
@@ -99,7 +99,7 @@ export class CliAgentAdapter implements ProviderAdapter {
     deliver(processor.end());
     await chain;
     if (stop) throw stop;
-    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new AppError("cancelled", "Run cancelled");
+    if (signal.aborted) throw cancelledBy(signal);
     return this.conclude(result, mapper, processor, command, timeoutMs, emit);
   }
 
@@ -181,6 +181,11 @@ export class CliAgentAdapter implements ProviderAdapter {
       provider_session: summary.provider_session_id ? { provider_session_id: summary.provider_session_id, model: summary.model } : null,
     };
   }
+}
+
+/** The caller's own AppError reason (e.g. a run timeout) as is; any other abort is a cancel. */
+function cancelledBy(signal: AbortSignal): AppError {
+  return signal.reason instanceof AppError ? signal.reason : new AppError("cancelled", "Run cancelled");
 }
 
 function streamStats(stats: StreamStats): JsonObject {
