@@ -18,6 +18,7 @@ const workersPool = () =>
         SANDBOX_URL: ctx.inject<string>("sandboxUrl") ?? "",
         SANDBOX_TOKEN: ctx.inject<string>("sandboxToken") ?? "",
         WEBHOOK_SINK_URL: ctx.inject<string>("webhookSinkUrl") ?? "",
+        FAKE_CLI_BIN: ctx.inject<string>("fakeCliBin") ?? "",
         FLUSH_DELAY_MS: "5",
         FLUSH_BACKOFF_BASE_MS: "20",
         FLUSH_BACKOFF_MAX_MS: "200",
@@ -34,7 +35,7 @@ export default defineConfig({
   test: {
     projects: [
       { plugins: [workersPool()], test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 20_000, ...workersSetup } },
-      { plugins: [workersPool()], test: { name: "soak", include: ["test/soak/**/*.test.ts"], testTimeout: 600_000, ...workersSetup } },
+      { test: { name: "soak", include: ["test/soak/**/*.test.ts"], environment: "node", testTimeout: 900_000, hookTimeout: 120_000 } },
       {
         test: {
           name: "node",

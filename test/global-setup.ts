@@ -17,6 +17,8 @@ export default async function setup(project: TestProject) {
   project.provide("sandboxDirectUrl", sandbox.url);
   project.provide("sandboxToken", token);
   project.provide("sandboxRoot", root);
+  // Fake coding-agent CLIs (they replay recorded streams of the real formats) for runs that put them on PATH.
+  project.provide("fakeCliBin", join(process.cwd(), "test", "fakes", "cli", "bin"));
   const sink = await startWebhookSink();
   project.provide("webhookSinkUrl", sink.url);
   return async () => {

@@ -13,6 +13,7 @@ declare module "vitest" {
     sandboxUrl: string;
     sandboxToken: string;
     sandboxRoot: string;
+    fakeCliBin: string;
     sandboxDirectUrl: string;
     webhookSinkUrl: string;
   }
