@@ -8,6 +8,9 @@ import type { KeyValue } from "./kv";
 import type { RunRecords } from "./run-records";
 import { RunExecution, type ExecutorHost } from "./executor";
 
+/** How long a cancel waits for a running run to reach its end before answering. */
+const CANCEL_WAIT_MS = 10_000;
+
 type Waiter = { resolve: (run: Run) => void; timer: ReturnType<typeof setTimeout> };
 
 /**
@@ -77,7 +80,10 @@ export class RunManager {
     if (live) {
       live.execution.abort({ kind: "cancelled", reason });
       this.host.approvals.cancelRun(id);
-      return live.done;
+      // An adapter that ignores its signal must not hang the caller: answer with the current state after a bound.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const bound = new Promise<Run>((resolve) => { timer = setTimeout(() => resolve(this.get(id)), CANCEL_WAIT_MS); });
+      return Promise.race([live.done, bound]).finally(() => clearTimeout(timer));
     }
     const cancelled: Run = { ...run, status: "cancelled", ended_at: new Date().toISOString() };
     this.records.put(cancelled);
