@@ -46,9 +46,10 @@ const NEVER_REDACTED = new Set([
 ]);
 
 type Compiled = { name: string; re: RegExp; group: number };
-const cache = new WeakMap<RedactionConfig, Compiled[]>();
+type CompiledSet = { patterns: Compiled[]; any: RegExp };
+const cache = new WeakMap<RedactionConfig, CompiledSet>();
 
-function compile(config: RedactionConfig): Compiled[] {
+function compile(config: RedactionConfig): CompiledSet {
   const hit = cache.get(config);
   if (hit) return hit;
   const list = config.patterns === "default" ? DEFAULT_PATTERNS
@@ -58,16 +59,20 @@ function compile(config: RedactionConfig): Compiled[] {
     if (p.group) flags.add("d");
     return { name: p.name, re: new RegExp(p.regex, [...flags].join("")), group: p.group ?? 0 };
   });
-  cache.set(config, compiled);
-  return compiled;
+  // One case-insensitive union as a prefilter: most strings hold no secret and are cleared by a single test.
+  const set = { patterns: compiled, any: new RegExp(list.map((p) => `(?:${p.regex})`).join("|"), "i") };
+  cache.set(config, set);
+  return set;
 }
 
 /** Redacts secrets in one string; returns the new text and how many were replaced. */
 export function redactText(text: string, config: RedactionConfig): { text: string; count: number } {
   if (!config.enabled || text.length < 6) return { text, count: 0 };
+  const compiled = compile(config);
+  if (!compiled.any.test(text)) return { text, count: 0 };
   let count = 0;
   let out = text;
-  for (const p of compile(config)) {
+  for (const p of compiled.patterns) {
     p.re.lastIndex = 0;
     if (!p.re.test(out)) continue;
     p.re.lastIndex = 0;

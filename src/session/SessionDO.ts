@@ -207,7 +207,8 @@ export class SessionDO extends DurableObject<Env> {
     const built = inputs.map((input, i) => this.redact(buildEvent(input, origin, now, this.config.maxEventDataBytes, i)));
     let result: { events: Event[]; fresh: Event[] };
     try {
-      result = this.log.append(built, this.ctx.storage);
+      const supplied = new Set(inputs.flatMap((input) => (input.id ? [input.id] : [])));
+      result = this.log.append(built, this.ctx.storage, supplied);
     } catch (err) {
       this.log.resync();
       throw new AppError("storage_write_failed", "The event log could not be written", { cause: String(err) });

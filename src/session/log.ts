@@ -44,14 +44,15 @@ export class EventLog {
   /**
    * Appends in order and returns the stored events. An id already in the log returns the stored event with its
    * original sequence and uses no new number. Runs inside one storage transaction: all or nothing.
+   * Only caller-supplied ids (`suppliedIds`) are looked up: ids we generate are 128 random bits and cannot repeat.
    */
-  append(batch: readonly PendingEvent[], storage: DurableObjectStorage): { events: Event[]; fresh: Event[] } {
+  append(batch: readonly PendingEvent[], storage: DurableObjectStorage, suppliedIds: ReadonlySet<string>): { events: Event[]; fresh: Event[] } {
     return storage.transactionSync(() => {
       const events: Event[] = [];
       const fresh: Event[] = [];
       const seenInBatch = new Map<string, Event>();
       for (const e of batch) {
-        const existing = seenInBatch.get(e.id) ?? this.byId(e.id);
+        const existing = seenInBatch.get(e.id) ?? (suppliedIds.has(e.id) ? this.byId(e.id) : null);
         if (existing) {
           events.push(existing);
           continue;
