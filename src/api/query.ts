@@ -3,11 +3,13 @@ import { z } from "zod";
 import { EventSchema } from "../core/event";
 import { CostSummarySchema, QueryCostSchema, QueryEventsSchema, QueryRunsSchema } from "../core/query";
 import { RunSchema } from "../core/run";
-import { D1SessionStore } from "../store/session-store";
+import { drizzle } from "drizzle-orm/d1";
 import { QueryStore } from "../store/query";
 import { errorResponses, jsonResponse, router } from "./openapi";
 
 export const queryApi = router();
+
+const queryStore = (db: D1Database) => new QueryStore(drizzle(db));
 
 const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
 
@@ -17,7 +19,7 @@ queryApi.openapi(
     request: { query: QueryRunsSchema },
     responses: { 200: jsonResponse(page(RunSchema), "A page of runs"), ...errorResponses },
   }),
-  async (c) => c.json(await new QueryStore(new D1SessionStore(c.env.DB).db).runs(c.get("tenantId"), c.req.valid("query")), 200),
+  async (c) => c.json(await queryStore(c.env.DB).runs(c.get("tenantId"), c.req.valid("query")), 200),
 );
 
 queryApi.openapi(
@@ -26,7 +28,7 @@ queryApi.openapi(
     request: { query: QueryCostSchema },
     responses: { 200: jsonResponse(CostSummarySchema, "Totals, by provider and by model"), ...errorResponses },
   }),
-  async (c) => c.json(await new QueryStore(new D1SessionStore(c.env.DB).db).cost(c.get("tenantId"), c.req.valid("query")), 200),
+  async (c) => c.json(await queryStore(c.env.DB).cost(c.get("tenantId"), c.req.valid("query")), 200),
 );
 
 queryApi.openapi(
@@ -35,5 +37,5 @@ queryApi.openapi(
     request: { query: QueryEventsSchema },
     responses: { 200: jsonResponse(page(EventSchema), "A page of events, oldest first"), ...errorResponses },
   }),
-  async (c) => c.json(await new QueryStore(new D1SessionStore(c.env.DB).db).events(c.get("tenantId"), c.req.valid("query")), 200),
+  async (c) => c.json(await queryStore(c.env.DB).events(c.get("tenantId"), c.req.valid("query")), 200),
 );
