@@ -19,6 +19,9 @@ const workersPool = () =>
         SANDBOX_TOKEN: ctx.inject<string>("sandboxToken") ?? "",
         WEBHOOK_SINK_URL: ctx.inject<string>("webhookSinkUrl") ?? "",
         FAKE_CLI_BIN: ctx.inject<string>("fakeCliBin") ?? "",
+        // The real Anthropic SDK talks to a local fake that speaks the Messages streaming protocol.
+        ANTHROPIC_BASE_URL: ctx.inject<string>("anthropicUrl") ?? "",
+        ANTHROPIC_API_KEY: "sk-ant-test-fake-key",
         FLUSH_DELAY_MS: "5",
         FLUSH_BACKOFF_BASE_MS: "20",
         FLUSH_BACKOFF_MAX_MS: "200",

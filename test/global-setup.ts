@@ -5,6 +5,7 @@ import type { TestProject } from "vitest/node";
 import { startSandboxServer } from "../sandbox/server";
 import { startWebhookSink } from "./support/webhook-sink";
 import { startFaultProxy } from "./support/fault-proxy";
+import { startFakeAnthropic } from "./fakes/anthropic-server";
 
 /** Starts the real sandbox server on a free loopback port and hands its address to the Worker under test. */
 export default async function setup(project: TestProject) {
@@ -19,10 +20,13 @@ export default async function setup(project: TestProject) {
   project.provide("sandboxRoot", root);
   // Fake coding-agent CLIs (they replay recorded streams of the real formats) for runs that put them on PATH.
   project.provide("fakeCliBin", join(process.cwd(), "test", "fakes", "cli", "bin"));
+  const anthropic = await startFakeAnthropic();
+  project.provide("anthropicUrl", anthropic.url);
   const sink = await startWebhookSink();
   project.provide("webhookSinkUrl", sink.url);
   return async () => {
     await sink.close();
+    await anthropic.close();
     await proxy.close();
     await sandbox.close();
     rmSync(root, { recursive: true, force: true });

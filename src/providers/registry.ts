@@ -2,6 +2,7 @@ import { AppError } from "../core/errors";
 import type { Config } from "../core/config";
 import type { ProviderAdapter } from "./types";
 import { ShellAdapter } from "./shell";
+import { AnthropicAdapter } from "./anthropic";
 import { cliDefaultsFrom, createCliAdapter } from "./cli";
 
 export type AdapterFactoryDeps = { env: Record<string, unknown>; config: Config };
@@ -12,6 +13,8 @@ const FACTORIES: Record<string, (deps: AdapterFactoryDeps) => ProviderAdapter> =
     timeoutMs: config.shellTimeoutMs, maxOutputBytes: config.sandboxMaxOutputBytes, previewChars: Math.floor(config.maxEventDataBytes / 4),
   }),
 };
+
+FACTORIES.anthropic = () => new AnthropicAdapter();
 
 for (const name of ["claude-code", "codex", "amp"] as const) {
   FACTORIES[name] = ({ config }) => createCliAdapter(name, cliDefaultsFrom(config));

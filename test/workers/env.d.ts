@@ -13,6 +13,7 @@ declare module "vitest" {
     sandboxUrl: string;
     sandboxToken: string;
     sandboxRoot: string;
+    anthropicUrl: string;
     fakeCliBin: string;
     sandboxDirectUrl: string;
     webhookSinkUrl: string;

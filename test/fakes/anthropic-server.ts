@@ -1,0 +1,75 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+
+/**
+ * A local stand-in for the Anthropic Messages API that speaks its real streaming protocol (SSE events
+ * message_start, content_block_start/delta/stop, message_delta, message_stop). The scenario is picked by a
+ * marker in the first user message: `[tools]` (write_file, then bash, then text), `[overloaded]` (529),
+ * `[slow]` (text trickling out), anything else a plain text answer.
+ */
+type Req = { model: string; messages: { role: string; content: unknown }[]; tools?: { name: string }[]; stream?: boolean };
+
+function sse(res: ServerResponse, event: string, data: unknown): void {
+  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+function firstUserText(body: Req): string {
+  const first = body.messages.find((m) => m.role === "user");
+  return typeof first?.content === "string" ? first.content : JSON.stringify(first?.content ?? "");
+}
+
+function toolResultsSoFar(body: Req): number {
+  return body.messages.filter((m) => m.role === "user" && Array.isArray(m.content) && (m.content as { type: string }[]).some((c) => c.type === "tool_result")).length;
+}
+
+async function streamMessage(res: ServerResponse, model: string, blocks: ({ text: string } | { tool: string; id: string; input: unknown })[], stop: string, usage: { input: number; output: number; cache_read?: number }, delayMs = 0) {
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  sse(res, "message_start", { type: "message_start", message: { id: `msg_${Date.now()}`, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 1, cache_read_input_tokens: usage.cache_read ?? 0, cache_creation_input_tokens: 0 } } });
+  sse(res, "ping", { type: "ping" });
+  for (const [index, b] of blocks.entries()) {
+    if ("text" in b) {
+      sse(res, "content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "" } });
+      for (const piece of b.text.match(/.{1,8}/gs) ?? []) {
+        if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+        if (res.destroyed) return;
+        sse(res, "content_block_delta", { type: "content_block_delta", index, delta: { type: "text_delta", text: piece } });
+      }
+    } else {
+      sse(res, "content_block_start", { type: "content_block_start", index, content_block: { type: "tool_use", id: b.id, name: b.tool, input: {} } });
+      const json = JSON.stringify(b.input);
+      for (let i = 0; i < json.length; i += 10) sse(res, "content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: json.slice(i, i + 10) } });
+    }
+    sse(res, "content_block_stop", { type: "content_block_stop", index });
+  }
+  sse(res, "message_delta", { type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: usage.output } });
+  sse(res, "message_stop", { type: "message_stop" });
+  res.end();
+}
+
+export async function startFakeAnthropic(): Promise<{ url: string; requests: Req[]; closedEarly: () => number; close(): Promise<void> }> {
+  const requests: Req[] = [];
+  let closedEarly = 0;
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    let raw = "";
+    for await (const chunk of req) raw += chunk;
+    const body = JSON.parse(raw || "{}") as Req;
+    requests.push(body);
+    res.on("close", () => { if (!res.writableEnded) closedEarly++; });
+    const text = firstUserText(body);
+    if (text.includes("[overloaded]")) {
+      res.writeHead(529, { "content-type": "application/json" }).end(JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }));
+      return;
+    }
+    if (text.includes("[slow]")) return streamMessage(res, body.model, [{ text: "x".repeat(4000) }], "end_turn", { input: 10, output: 500 }, 20);
+    if (text.includes("[tools]")) {
+      const step = toolResultsSoFar(body);
+      if (step === 0) return streamMessage(res, body.model, [{ text: "I'll write the file." }, { tool: "write_file", id: "toolu_01", input: { path: "notes.txt", content: "hello from claude\n" } }], "tool_use", { input: 400, output: 60, cache_read: 100 });
+      if (step === 1) return streamMessage(res, body.model, [{ tool: "bash", id: "toolu_02", input: { command: "cat notes.txt" } }], "tool_use", { input: 500, output: 30 });
+      return streamMessage(res, body.model, [{ text: "Done: notes.txt says hello." }], "end_turn", { input: 600, output: 20 });
+    }
+    return streamMessage(res, body.model, [{ text: "Hello there!" }], "end_turn", { input: 12, output: 5 });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}`, requests, closedEarly: () => closedEarly, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
