@@ -22,6 +22,8 @@ const workersPool = () =>
         // The real Anthropic SDK talks to a local fake that speaks the Messages streaming protocol.
         ANTHROPIC_BASE_URL: ctx.inject<string>("anthropicUrl") ?? "",
         ANTHROPIC_API_KEY: "sk-ant-test-fake-key",
+        OPENAI_BASE_URL: ctx.inject<string>("openaiUrl") ?? "",
+        OPENAI_API_KEY: "sk-test-fake-openai-key",
         FLUSH_DELAY_MS: "5",
         FLUSH_BACKOFF_BASE_MS: "20",
         FLUSH_BACKOFF_MAX_MS: "200",

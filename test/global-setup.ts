@@ -6,6 +6,7 @@ import { startSandboxServer } from "../sandbox/server";
 import { startWebhookSink } from "./support/webhook-sink";
 import { startFaultProxy } from "./support/fault-proxy";
 import { startFakeAnthropic } from "./fakes/anthropic-server";
+import { startFakeOpenAI } from "./fakes/openai-server";
 
 /** Starts the real sandbox server on a free loopback port and hands its address to the Worker under test. */
 export default async function setup(project: TestProject) {
@@ -22,11 +23,14 @@ export default async function setup(project: TestProject) {
   project.provide("fakeCliBin", join(process.cwd(), "test", "fakes", "cli", "bin"));
   const anthropic = await startFakeAnthropic();
   project.provide("anthropicUrl", anthropic.url);
+  const openai = await startFakeOpenAI();
+  project.provide("openaiUrl", openai.url);
   const sink = await startWebhookSink();
   project.provide("webhookSinkUrl", sink.url);
   return async () => {
     await sink.close();
     await anthropic.close();
+    await openai.close();
     await proxy.close();
     await sandbox.close();
     rmSync(root, { recursive: true, force: true });

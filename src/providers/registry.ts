@@ -3,6 +3,7 @@ import type { Config } from "../core/config";
 import type { ProviderAdapter } from "./types";
 import { ShellAdapter } from "./shell";
 import { AnthropicAdapter } from "./anthropic";
+import { OpenAIAdapter } from "./openai";
 import { cliDefaultsFrom, createCliAdapter } from "./cli";
 
 export type AdapterFactoryDeps = { env: Record<string, unknown>; config: Config };
@@ -15,6 +16,7 @@ const FACTORIES: Record<string, (deps: AdapterFactoryDeps) => ProviderAdapter> =
 };
 
 FACTORIES.anthropic = () => new AnthropicAdapter();
+FACTORIES.openai = () => new OpenAIAdapter();
 
 for (const name of ["claude-code", "codex", "amp"] as const) {
   FACTORIES[name] = ({ config }) => createCliAdapter(name, cliDefaultsFrom(config));

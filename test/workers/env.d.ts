@@ -14,6 +14,7 @@ declare module "vitest" {
     sandboxToken: string;
     sandboxRoot: string;
     anthropicUrl: string;
+    openaiUrl: string;
     fakeCliBin: string;
     sandboxDirectUrl: string;
     webhookSinkUrl: string;
