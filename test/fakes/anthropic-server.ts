@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
  * A local stand-in for the Anthropic Messages API that speaks its real streaming protocol (SSE events
  * message_start, content_block_start/delta/stop, message_delta, message_stop). The scenario is picked by a
  * marker in the first user message: `[tools]` (write_file, then bash, then text), `[overloaded]` (529),
+ * `[ratelimited]` (429 with retry-after), `[server-error]` (500), `[cut]` (stream dropped mid-message),
  * `[slow]` (text trickling out), anything else a plain text answer.
  */
 type Req = { model: string; messages: { role: string; content: unknown }[]; tools?: { name: string }[]; stream?: boolean };
@@ -57,6 +58,23 @@ export async function startFakeAnthropic(): Promise<{ url: string; requests: Req
     const text = firstUserText(body);
     if (text.includes("[overloaded]")) {
       res.writeHead(529, { "content-type": "application/json" }).end(JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }));
+      return;
+    }
+    if (text.includes("[ratelimited]")) {
+      res.writeHead(429, { "content-type": "application/json", "retry-after": "7" }).end(JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: "Rate limited" } }));
+      return;
+    }
+    if (text.includes("[server-error]")) {
+      res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ type: "error", error: { type: "api_error", message: "Internal server error" } }));
+      return;
+    }
+    if (text.includes("[cut]")) {
+      // The connection drops in the middle of a message: no message_delta, no message_stop.
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      sse(res, "message_start", { type: "message_start", message: { id: "msg_cut", type: "message", role: "assistant", model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 1 } } });
+      sse(res, "content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
+      sse(res, "content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "partial" } });
+      setTimeout(() => res.destroy(), 20);
       return;
     }
     if (text.includes("[slow]")) return streamMessage(res, body.model, [{ text: "x".repeat(4000) }], "end_turn", { input: 10, output: 500 }, 20);

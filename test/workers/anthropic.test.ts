@@ -47,6 +47,23 @@ describe("Claude agent (real SDK against a fake Messages API)", () => {
     expect(last.metadata).toMatchObject({ routed_provider: "shell", failover_from: "anthropic" });
   });
 
+  it("maps 429 (with retry-after), 500 and a stream cut mid-message to provider errors with the right kinds", async () => {
+    const s = await createSession();
+    const cases: [string, string, string, boolean][] = [
+      ["[ratelimited] hi", "provider_rate_limited", "rate_limited", true],
+      ["[server-error] hi", "provider_unavailable", "server", true],
+      ["[overloaded] hi", "provider_unavailable", "overloaded", true],
+      ["[cut] hi", "provider_unavailable", "network", true],
+    ];
+    for (const [input, code, kind] of cases) {
+      const run = await waitRun(s.id, (await submitRun(s.id, { provider: "anthropic", input })).id);
+      expect(run.status, input).toBe("failed");
+      expect(run.error, input).toMatchObject({ code, provider_error: { provider: "anthropic", kind } });
+    }
+    const limited = await waitRun(s.id, (await submitRun(s.id, { provider: "anthropic", input: "[ratelimited] again" })).id);
+    expect(limited.error?.details).toMatchObject({ status: 429, retry_after: "7" });
+  });
+
   it("cancels mid-stream", async () => {
     const s = await createSession();
     const run = await submitRun(s.id, { provider: "anthropic", input: "[slow] talk" });
