@@ -1,7 +1,7 @@
 // Types for the benchmark harness (plain ESM, also used by end-to-end tests).
 export const root: string;
 export function freePort(): Promise<number>;
-export function startStack(opts?: { apiKey?: string; quiet?: boolean }): Promise<{ url: string; apiKey: string; stop(): Promise<void> }>;
+export function startStack(opts?: { apiKey?: string; quiet?: boolean; vars?: Record<string, string> }): Promise<{ url: string; apiKey: string; stop(): Promise<void> }>;
 export function percentile(sorted: number[], p: number): number;
 export function stats(samples: number[]): { n: number; p50: number; p99: number; mean: number };
 export function api(stack: { url: string; apiKey: string }, path: string, init?: RequestInit): Promise<any>; // JSON of any route

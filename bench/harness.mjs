@@ -31,7 +31,7 @@ async function waitFor(url, ms = 60_000) {
   throw new Error(`${url} did not come up`);
 }
 
-export async function startStack({ apiKey = "bench_key", quiet = true } = {}) {
+export async function startStack({ apiKey = "bench_key", quiet = true, vars = {} } = {}) {
   const state = mkdtempSync(join(tmpdir(), "asm-bench-"));
   const sandboxPort = await freePort();
   const port = await freePort();
@@ -47,6 +47,7 @@ export async function startStack({ apiKey = "bench_key", quiet = true } = {}) {
   const worker = spawn(bin("wrangler"), [
     "dev", "--config", config, "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist,
     "--var", `API_KEYS:${apiKey}=bench`, "--var", `SANDBOX_URL:http://127.0.0.1:${sandboxPort}`, "--var", `SANDBOX_TOKEN:${token}`,
+    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ], { cwd: root, stdio: io, env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" } });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/healthz`);

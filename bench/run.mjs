@@ -9,18 +9,22 @@ const wanted = process.argv.slice(2);
 const cases = readdirSync(dir).filter((f) => f.endsWith(".mjs")).map((f) => f.replace(/\.mjs$/, ""))
   .filter((name) => wanted.length === 0 || wanted.includes(name));
 
-const stack = await startStack({ quiet: !process.env.BENCH_VERBOSE });
+// Model agents run against a local fake Messages API (the real SDK, the real streaming protocol).
+const { startFakeAnthropic } = await import("../test/fakes/anthropic-server.ts");
+const anthropic = await startFakeAnthropic();
+const stack = await startStack({ quiet: !process.env.BENCH_VERBOSE, vars: { ANTHROPIC_BASE_URL: anthropic.url, ANTHROPIC_API_KEY: "sk-ant-bench-fake" } });
 const results = [];
 try {
   for (const name of cases) {
     const mod = await import(join(dir, `${name}.mjs`));
     const started = Date.now();
-    const result = await mod.run(stack);
+    const result = await mod.run(stack, { anthropicUrl: anthropic.url });
     console.log(`\n## ${result.name} (${((Date.now() - started) / 1000).toFixed(1)} s)\n${table(result.rows)}`);
     results.push({ ...result, case_file: name });
   }
 } finally {
   await stack.stop();
+  await anthropic.close();
 }
 mkdirSync(join(root, "bench", "results"), { recursive: true });
 const file = join(root, "bench", "results", `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
