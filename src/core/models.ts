@@ -91,6 +91,7 @@ const CLAUDE_MODELS: Record<string, Rates> = {
   "claude-opus-4-1": OPUS_OLD,
   "claude-opus-4": OPUS_OLD,
   "claude-3-opus": OPUS_OLD,
+  "claude-sonnet-4-6": SONNET,
   "claude-sonnet-4-5": SONNET,
   "claude-sonnet-4": SONNET,
   "claude-3-7-sonnet": SONNET,
@@ -134,8 +135,9 @@ export const BUILTIN_PRICING: Readonly<Record<PricingFamily, ProviderPricing>> =
  * or calls no model at all (shell).
  */
 const DEFAULT_MODELS: Record<ProviderName, string | null> = {
-  anthropic: "claude-sonnet-4-5",
-  "claude-code": "claude-sonnet-4-5",
+  // claude-sonnet-4-5 reaches end of life on 2026-11-30 (the SDK warns when it is used).
+  anthropic: "claude-sonnet-4-6",
+  "claude-code": "claude-sonnet-4-6",
   openai: "gpt-4.1",
   codex: "gpt-5-codex",
   amp: null,

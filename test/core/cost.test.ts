@@ -42,7 +42,8 @@ describe("resolveRates", () => {
   });
 
   it("tier 3: the longest prefix", () => {
-    expect(resolveRates("anthropic", "claude-sonnet-4-6")).toMatchObject({ tier: "prefix", key: "claude-sonnet-4" });
+    expect(resolveRates("anthropic", "claude-sonnet-4-9")).toMatchObject({ tier: "prefix", key: "claude-sonnet-4" });
+    expect(resolveRates("anthropic", "claude-sonnet-4-6")).toMatchObject({ tier: "exact", key: "claude-sonnet-4-6" });
     expect(resolveRates("openai", "gpt-4o-mini-search-preview")).toMatchObject({ tier: "prefix", key: "gpt-4o-mini" });
     expect(resolveRates("openai", "gpt-5.1")).toMatchObject({ tier: "prefix", key: "gpt-5" });
     expect(resolveRates("anthropic", "claude-3-5-haiku-latest")).toMatchObject({ tier: "prefix", key: "claude-3-5-haiku" });
