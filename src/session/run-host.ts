@@ -1,8 +1,7 @@
 import type { Config } from "../core/config";
 import { costOf } from "../core/cost";
 import { parsePricingTable, type PricingTable } from "../core/models";
-import type { Event } from "../core/event";
-import type { EventInput } from "../core/event";
+import type { Event, EventInput } from "../core/event";
 import type { Run } from "../core/run";
 import type { SubmitRunBody } from "../core/run-submit";
 import type { Session } from "../core/session";
