@@ -7,3 +7,6 @@ export function stats(samples: number[]): { n: number; p50: number; p99: number;
 export function api(stack: { url: string; apiKey: string }, path: string, init?: RequestInit): Promise<any>; // JSON of any route
 export function createSession(stack: { url: string; apiKey: string }, extra?: Record<string, unknown>): Promise<{ id: string }>;
 export function table(rows: Record<string, unknown>[]): string;
+export function openSessionSocket(
+  stack: { url: string; apiKey: string }, sessionId: string, from?: number, onEvent?: (event: { sequence: number }) => void, every?: number,
+): Promise<import("ws").WebSocket>;

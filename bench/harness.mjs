@@ -93,3 +93,24 @@ export function table(rows) {
   const line = (vals) => vals.map((v, i) => String(v).padEnd(width[i])).join("  ");
   return [line(cols), line(width.map((w) => "-".repeat(w))), ...rows.map((r) => line(cols.map((c) => r[c])))].join("\n");
 }
+
+/** Opens an ASM session WebSocket that acks every `every` events, as the typed client does (flow control). */
+export async function openSessionSocket(stack, sessionId, from = 1, onEvent = () => undefined, every = 64) {
+  const { default: WebSocket } = await import("ws");
+  const ws = new WebSocket(`${stack.url.replace("http", "ws")}/v1/sessions/${sessionId}/ws?from_sequence=${from}`, {
+    headers: { authorization: `Bearer ${stack.apiKey}` },
+  });
+  let unacked = 0;
+  ws.on("message", (buf) => {
+    const text = buf.toString();
+    if (text === "pong") return;
+    const event = JSON.parse(text);
+    onEvent(event);
+    if (++unacked >= every) {
+      unacked = 0;
+      ws.send(JSON.stringify({ type: "ack", sequence: event.sequence }));
+    }
+  });
+  await new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); });
+  return ws;
+}

@@ -1,5 +1,6 @@
 import { ErrorBodySchema } from "../src/core/errors";
 import { EventSchema, type Event } from "../src/core/event";
+import { ackFrame } from "../src/core/socket-protocol";
 import { AsmError } from "./errors";
 import type { WebSocketLike } from "./websocket";
 
@@ -10,11 +11,15 @@ export type SocketEnd = { kind: "end"; reason: string; error?: AsmError };
 type Item = { kind: "event"; event: Event } | SocketEnd;
 
 const decoder = new TextDecoder();
+/** Flow control: ack after this many events handed to the caller, or this long after the first unacked one. */
+const ACK_EVERY = 64;
+const ACK_IDLE_MS = 200;
 
 /**
  * Turns one WebSocket into a pull-based stream of events. It sends "ping" every `pingIntervalMs` and treats a socket
  * that answers nothing (no event, no "pong") within `pongTimeoutMs` as dead, since a half-open TCP connection can stay
- * silent forever without a close event.
+ * silent forever without a close event. It acks events as the caller takes them, so a slow caller slows the server
+ * down instead of growing this queue without bound.
  */
 export class SocketReader {
   private readonly queue: Item[] = [];
@@ -23,6 +28,9 @@ export class SocketReader {
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private pongTimer: ReturnType<typeof setTimeout> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastTaken = 0;
+  private unacked = 0;
   /** Whether the socket opened and the server said anything (an event or a pong): the mark of a healthy connection. */
   heardFromServer = false;
 
@@ -38,11 +46,32 @@ export class SocketReader {
   /** The next event, or the end of the connection. */
   next(): Promise<Item> {
     const item = this.queue.shift();
-    if (item) return Promise.resolve(item);
+    if (item) return Promise.resolve(this.taken(item));
     if (this.ended) return Promise.resolve({ kind: "end", reason: "ended" });
     return new Promise((resolve) => {
       this.waiter = resolve;
     });
+  }
+
+  /** Counts an event handed to the caller towards the next ack. */
+  private taken(item: Item): Item {
+    if (item.kind !== "event") return item;
+    this.lastTaken = item.event.sequence;
+    if (++this.unacked >= ACK_EVERY) this.ack();
+    else this.ackTimer ??= setTimeout(() => this.ack(), ACK_IDLE_MS);
+    return item;
+  }
+
+  private ack(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.unacked === 0 || this.ended) return;
+    this.unacked = 0;
+    try {
+      this.ws.send(ackFrame(this.lastTaken));
+    } catch {
+      this.finish("send failed");
+    }
   }
 
   close(): void {
@@ -91,7 +120,7 @@ export class SocketReader {
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = null;
-      waiter(item);
+      waiter(this.taken(item));
     } else {
       this.queue.push(item);
     }
@@ -102,6 +131,7 @@ export class SocketReader {
     this.ended = true;
     clearTimeout(this.connectTimer);
     clearTimeout(this.pongTimer);
+    clearTimeout(this.ackTimer);
     clearInterval(this.pingTimer);
     try {
       this.ws.close(4000, reason.slice(0, 100));

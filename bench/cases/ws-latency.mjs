@@ -1,6 +1,6 @@
 // 2. Append-to-delivery latency to 1/10/100 WebSocket subscribers, against a DO that only broadcasts.
 import WebSocket from "ws";
-import { api, createSession, stats } from "../harness.mjs";
+import { api, createSession, openSessionSocket, stats } from "../harness.mjs";
 
 const ROUNDS = 200;
 
@@ -38,7 +38,8 @@ export async function run(stack) {
   for (const n of [1, 10, 100]) {
     const s = await createSession(stack);
     const wsUrl = stack.url.replace("http", "ws");
-    const ours = await openAll(Array.from({ length: n }, () => `${wsUrl}/v1/sessions/${s.id}/ws?from_sequence=2`), { authorization: `Bearer ${stack.apiKey}` });
+    // Our subscribers ack every 64 events, as the typed client does; the baseline has no flow control.
+    const ours = await Promise.all(Array.from({ length: n }, () => openSessionSocket(stack, s.id, 2)));
     const oursStats = await measure(ours, (marker) => api(stack, `/v1/sessions/${s.id}/events`, {
       method: "POST", body: JSON.stringify({ events: [{ type: "message_streamed", data: { content: marker, delta: marker } }] }),
     }), 10);

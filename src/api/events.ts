@@ -74,6 +74,9 @@ eventsApi.openapi(
   createRoute({
     method: "get", path: "/sessions/{id}/ws", tags: ["events"],
     summary: "WebSocket: replays from from_sequence (inclusive), then follows live; one event per message",
+    description: 'Send "ping" for "pong", and {"type":"ack","sequence":N} for flow control: the server sends at most '
+      + "SUBSCRIBER_MAX_QUEUED sequences past the last ack, and closes a socket that stays full for SUBSCRIBER_STALL_MS "
+      + "with code 4008 (slow consumer); reconnect from last_seen + 1.",
     request: { params: SessionIdParams, query: WsQuery },
     responses: { 101: { description: "Switching protocols" }, 426: { description: "Upgrade required" }, ...errorResponses },
   }),

@@ -25,6 +25,7 @@ import type { Run } from "../core/run";
 import type { SubmitRunBody } from "../core/run-submit";
 import type { Transcript } from "../core/transcript";
 import { planEventPruning, type RetentionPolicy } from "../core/retention";
+import { parseAck } from "../core/socket-protocol";
 
 export type ReadEventsQuery = {
   after?: number | undefined; before?: number | undefined; limit?: number | undefined;
@@ -91,7 +92,9 @@ export class SessionDO extends DurableObject<Env> {
     this.runs = new RunRecords(sql);
     this.alarms = new Alarms(this.ctx.storage, this.kv);
     this.flusher = new Flusher(this.alarms, this.kv, this.log, this.record, this.runs, new D1SessionStore(this.env.DB), this.config);
-    this.subscribers = new Subscribers(this.ctx, this.log, this.config.wsReplayPageSize);
+    this.subscribers = new Subscribers(this.ctx, this.log, this.config.wsReplayPageSize, {
+      window: this.config.subscriberMaxQueued, stallMs: this.config.subscriberStallMs,
+    });
     this.fanout = new FanOut(this.kv, this.log, this.env.DB, this.env.EVENTS_QUEUE, () => {
       const session = this.record.get();
       return session ? { tenantId: session.tenant_id, sessionId: session.id } : null;
@@ -293,8 +296,10 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    // Clients only send "ping" (answered by the auto-response without waking us); anything else is ignored.
-    if (message === "close") ws.close(1000, "bye");
+    // "ping" is answered by the auto-response without waking us; acks grant flow-control credit; the rest is ignored.
+    if (message === "close") return ws.close(1000, "bye");
+    const ack = parseAck(message);
+    if (ack !== null) this.subscribers.acknowledge(ws, ack);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {

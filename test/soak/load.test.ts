@@ -1,6 +1,6 @@
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, createSession, startStack } from "../../bench/harness.mjs";
+import { api, createSession, openSessionSocket, startStack } from "../../bench/harness.mjs";
 
 const SESSIONS = Number(process.env.SOAK_SESSIONS ?? 50);
 const EVENTS = Number(process.env.SOAK_EVENTS ?? 2000);
@@ -37,12 +37,8 @@ describe("load", () => {
       const lists: number[][] = [];
       for (let i = 0; i < SUBSCRIBERS; i++) {
         const list: number[] = [];
-        const ws = new WebSocket(`${stack.url.replace("http", "ws")}/v1/sessions/${s.id}/ws?from_sequence=1`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
-        await new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); });
-        ws.on("message", (buf) => {
-          const text = buf.toString();
-          if (text !== "pong") list.push((JSON.parse(text) as { sequence: number }).sequence);
-        });
+        // Acks every 64 events, as the typed client does.
+        const ws = await openSessionSocket(stack, s.id, 1, (e) => list.push(e.sequence));
         lists.push(list);
         sockets.push(ws);
       }

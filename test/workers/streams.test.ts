@@ -93,6 +93,20 @@ describe("WebSocket", () => {
     all.ws.close();
   });
 
+  it("a sparse filter never runs out of flow-control credit: matches far apart still arrive without acks", async () => {
+    const s = await createSession();
+    const sock = await openSocket(s.id, "from_sequence=1&types=message_streamed");
+    // Two matches 450 sequences apart, more than twice the window (200 in tests), and the client never acks.
+    await appendEvents(s.id, [{ type: "message_streamed", data: { content: "a", delta: "a" } }]);
+    for (let i = 0; i < 3; i++) await appendEvents(s.id, Array.from({ length: 150 }, (_, j) => note(`gap ${i}-${j}`)));
+    await sock.until(() => sock.received.length >= 1);
+    sock.ws.send(JSON.stringify({ type: "ack", sequence: sock.received[0]!.sequence }));
+    await appendEvents(s.id, [{ type: "message_streamed", data: { content: "b", delta: "b" } }]);
+    await sock.until(() => sock.received.length >= 2);
+    expect(sock.received.map((e) => e.sequence)).toEqual([2, 453]);
+    sock.ws.close();
+  });
+
   it("answers ping with pong and refuses upgrades without auth or a WebSocket header", async () => {
     const s = await createSession();
     const sock = await openSocket(s.id, "from_sequence=1");

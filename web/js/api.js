@@ -41,12 +41,24 @@ export function followSession(sessionId, from, onEvent, onState) {
     const proto = location.protocol === "https:" ? "wss" : "ws";
     ws = new WebSocket(`${proto}://${location.host}/v1/sessions/${sessionId}/ws?from_sequence=${last + 1}&api_key=${encodeURIComponent(apiKey.get() ?? "")}`);
     ws.onopen = () => { attempt = 0; onState("live"); ping = setInterval(() => ws.readyState === 1 && ws.send("ping"), 20_000); };
+    const socket = ws;
+    let unacked = 0;
+    let ackTimer = null;
+    // Flow control: the server stops sending past its window until we ack what we have rendered.
+    const ack = () => {
+      clearTimeout(ackTimer);
+      ackTimer = null;
+      if (unacked && socket.readyState === 1) socket.send(JSON.stringify({ type: "ack", sequence: last }));
+      unacked = 0;
+    };
     ws.onmessage = (m) => {
       if (m.data === "pong") return;
       const event = JSON.parse(m.data);
       if (event.sequence <= last) return;
       last = event.sequence;
       onEvent(event);
+      if (++unacked >= 64) ack();
+      else ackTimer ??= setTimeout(ack, 200);
     };
     ws.onclose = () => {
       clearInterval(ping);

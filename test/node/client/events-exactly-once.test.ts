@@ -152,6 +152,29 @@ describe("AsmClient.events: exactly once under forced disconnects", () => {
     expect(seqs(seen)).toEqual(range(50, 220));
   });
 
+  it("acks what the caller takes, so a server's flow-control window paces delivery on one connection", async () => {
+    server = await startLogServer(SESSION, 11, { window: 100 });
+    const client = new AsmClient({ baseUrl: server.url, apiKey: server.apiKey });
+    server.append(range(1, 500).map(() => ({ type: "message_streamed" as const })));
+    const iter = client.events(SESSION, { ...FAST, pingIntervalMs: 5_000, pongTimeoutMs: 5_000 });
+    // The server may run at most 100 ahead of what the caller has taken.
+    const seen = await collect(iter, (s) => s.length === 500);
+    expect(seqs(seen)).toEqual(range(1, 500));
+    expect(server.stats.connections).toBe(1);
+    // Acks every 64 taken: without them the window would have stopped the stream at 100.
+    expect(server.stats.acks).toBeGreaterThanOrEqual(6);
+  });
+
+  it("a window smaller than the ack batch still drains: the idle ack releases it", async () => {
+    server = await startLogServer(SESSION, 12, { window: 10 });
+    const client = new AsmClient({ baseUrl: server.url, apiKey: server.apiKey });
+    server.append(range(1, 25).map(() => ({ type: "message_streamed" as const })));
+    const seen = await collect(client.events(SESSION, { ...FAST, pingIntervalMs: 5_000, pongTimeoutMs: 5_000 }), (s) => s.length === 25);
+    expect(seqs(seen)).toEqual(range(1, 25));
+    expect(server.stats.acks).toBeGreaterThanOrEqual(2);
+    expect(server.stats.connections).toBe(1);
+  });
+
   it("ending the iteration closes the socket; aborting ends it quietly", async () => {
     server = await startLogServer(SESSION, 9);
     const client = new AsmClient({ baseUrl: server.url, apiKey: server.apiKey });

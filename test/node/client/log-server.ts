@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import type { Event } from "../../../src/core/event";
 import type { Run } from "../../../src/core/run";
 import type { Session } from "../../../src/core/session";
+import { parseAck } from "../../../src/core/socket-protocol";
 
 /**
  * A small HTTP + WebSocket server that serves one in-memory session log the way the ASM API does (cursor pages,
@@ -22,11 +23,13 @@ export type Faults = {
   refuseUpgrade: boolean;
   /** Chance a long-poll answers 503 (retryable) or has its socket destroyed. */
   pollFailRate: number;
+  /** Flow control as the real server does it: never send a sequence beyond the last `{"type":"ack"}` + window. */
+  window: number;
 };
 
-export const NO_FAULTS: Faults = { maxFramesPerConnection: 0, duplicateRate: 0, loseRate: 0, silentRate: 0, refuseUpgrade: false, pollFailRate: 0 };
+export const NO_FAULTS: Faults = { maxFramesPerConnection: 0, duplicateRate: 0, loseRate: 0, silentRate: 0, refuseUpgrade: false, pollFailRate: 0, window: Infinity };
 
-type Sub = { ws: WebSocket; next: number; runId?: string; types?: string[]; budget: number; silent: boolean; lastSent?: Event };
+type Sub = { ws: WebSocket; next: number; runId?: string; types?: string[]; budget: number; silent: boolean; lastSent?: Event; acked: number };
 type Waiter = { after: number; runId?: string; types?: string[]; wake: () => void };
 
 /** The run records the server answers for (`GET …/runs/:rid`), and approval decisions it received. */
@@ -40,7 +43,7 @@ export type LogServer = {
   apiKey: string;
   faults: Faults;
   events: Event[];
-  stats: { connections: number; drops: number; lost: number; duplicated: number; silenced: number; pollFailures: number; pings: number };
+  stats: { connections: number; drops: number; lost: number; duplicated: number; silenced: number; pollFailures: number; pings: number; acks: number };
   openSockets(): number;
   append(inputs: Array<{ type: Event["type"]; run_id?: string | null; data?: Record<string, unknown> }>): Event[];
   dropAll(): void;
@@ -73,7 +76,7 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
     max_concurrent_runs: 1, max_queued_runs: 10, token_usage: { input: 0, output: 0, cache_read: 0, cache_creation: 0, total: 0 },
     cost_usd: null, last_sequence: events.length, created_at: new Date(0).toISOString(), updated_at: new Date(0).toISOString(), deleted_at: null,
   });
-  const stats = { connections: 0, drops: 0, lost: 0, duplicated: 0, silenced: 0, pollFailures: 0, pings: 0 };
+  const stats = { connections: 0, drops: 0, lost: 0, duplicated: 0, silenced: 0, pollFailures: 0, pings: 0, acks: 0 };
   const f: Faults = { ...NO_FAULTS, ...faults };
 
   const matches = (e: Event, runId?: string, types?: string[]) => (!runId || e.run_id === runId) && (!types || types.includes(e.type));
@@ -83,7 +86,7 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
 
   function pump(sub: Sub): void {
     if (sub.silent || sub.ws.readyState !== sub.ws.OPEN) return;
-    while (sub.next <= events.length) {
+    while (sub.next <= events.length && sub.next <= sub.acked + f.window) {
       const e = events[sub.next - 1]!;
       sub.next += 1;
       if (!matches(e, sub.runId, sub.types)) continue;
@@ -137,10 +140,17 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
         ...(url.searchParams.get("run_id") ? { runId: url.searchParams.get("run_id")! } : {}),
         ...(types ? { types } : {}),
         budget: f.maxFramesPerConnection > 0 ? 1 + Math.floor(random() * f.maxFramesPerConnection) : -1,
-        silent: false,
+        silent: false, acked: 0,
       };
+      sub.acked = sub.next - 1;
       subs.add(sub);
       ws.on("message", (data) => {
+        const ack = parseAck(data.toString());
+        if (ack !== null) {
+          stats.acks += 1;
+          sub.acked = Math.max(sub.acked, Math.min(ack, sub.lastSent?.sequence ?? 0));
+          return pump(sub);
+        }
         if (data.toString() !== "ping") return;
         stats.pings += 1;
         if (!sub.silent && ws.readyState === ws.OPEN) ws.send("pong");

@@ -108,4 +108,39 @@ describe("faults", () => {
     expect(ids).toEqual(Array.from({ length: 303 }, (_, i) => i + 1));
     await reader.cancel();
   });
+
+  it("pauses a WebSocket that stops acking at its window and drops it with 4008, while an acking one gets everything once", async () => {
+    const s = await createSession();
+    const open = async (acking: boolean, from = 1) => {
+      const ws = (await api(`/v1/sessions/${s.id}/ws?from_sequence=${from}`, { headers: { upgrade: "websocket" } })).webSocket!;
+      ws.accept();
+      const seen: number[] = [];
+      const closed = new Promise<number>((resolve) => ws.addEventListener("close", (e) => resolve(e.code)));
+      ws.addEventListener("message", (m) => {
+        if (m.data === "pong") return;
+        seen.push((JSON.parse(m.data as string) as { sequence: number }).sequence);
+        if (acking && seen.length % 25 === 0) ws.send(JSON.stringify({ type: "ack", sequence: seen.at(-1) }));
+      });
+      return { ws, seen, closed };
+    };
+    const silent = await open(false);
+    const reader = await open(true);
+    // 1 + 300 events: well past the window (SUBSCRIBER_MAX_QUEUED = 200 in tests) for the one that never acks.
+    for (let i = 0; i < 6; i++) await appendEvents(s.id, Array.from({ length: 50 }, (_, j) => note(`bulk ${i}-${j}`)));
+    const code = await Promise.race([silent.closed, new Promise<number>((r) => setTimeout(() => r(-1), 3000))]);
+    expect(code).toBe(4008);
+    // It was sent exactly its window and not one sequence more.
+    expect(silent.seen).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    const deadline = Date.now() + 3000;
+    while (reader.seen.length < 301 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(reader.seen).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
+    expect(reader.ws.readyState).toBe(WebSocket.OPEN);
+    // The dropped one resumes exactly where it stopped.
+    const again = await open(true, silent.seen.at(-1)! + 1);
+    const until = Date.now() + 3000;
+    while (again.seen.length < 101 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect([...silent.seen, ...again.seen]).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
+    again.ws.close();
+    reader.ws.close();
+  });
 });
