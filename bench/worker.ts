@@ -3,11 +3,28 @@
  * (write the same rows to SQLite; broadcast to sockets), so every figure is a ratio measured in one run.
  */
 import { DurableObject } from "cloudflare:workers";
+import { Agent, routeAgentRequest } from "agents";
 import app from "../src/index";
 
 export { SessionDO, SandboxContainer, RoutingStateDO, AgentPipelineWorkflow } from "../src/index";
 
-type BenchEnv = { BASELINE: DurableObjectNamespace<BaselineDO> };
+type BenchEnv = { BASELINE: DurableObjectNamespace<BaselineDO>; BenchAgent: DurableObjectNamespace<BenchAgent> };
+
+/**
+ * The peer: the Cloudflare `agents` package's own fan-out. `POST /agents/bench-agent/<name>` sets the state to
+ * the request's marker, which the framework persists to SQLite and broadcasts to every connected client as a
+ * `cf_agent_state` message: the same "write, then deliver to N sockets" our append does.
+ */
+export class BenchAgent extends Agent<Cloudflare.Env, { marker: string }> {
+  override initialState = { marker: "" };
+
+  override async onRequest(request: Request): Promise<Response> {
+    if (request.method !== "POST") return new Response("not found", { status: 404 });
+    const { marker } = (await request.json()) as { marker: string };
+    this.setState({ marker });
+    return Response.json({ ok: true }, { status: 201 });
+  }
+}
 
 export class BaselineDO extends DurableObject<Record<string, never>> {
   private seq = 0;
@@ -49,6 +66,7 @@ export default {
     const url = new URL(request.url);
     const m = url.pathname.match(/^\/baseline\/([^/]+)\//);
     if (m) return env.BASELINE.get(env.BASELINE.idFromName(m[1]!)).fetch(request);
+    if (url.pathname.startsWith("/agents/")) return (await routeAgentRequest(request, env)) ?? new Response("not found", { status: 404 });
     return app.fetch(request, env as never, ctx);
   },
 };

@@ -1,0 +1,46 @@
+// Shared by the fan-out cases (ws-latency, agents-peer): open N sockets, then time one marker per round to all.
+import WebSocket from "ws";
+import { stats } from "./harness.mjs";
+
+export const ROUNDS = 200;
+export const WARMUP_ROUNDS = 10;
+
+export async function openAll(urls, headers = {}) {
+  return Promise.all(urls.map((u) => new Promise((resolve, reject) => {
+    const ws = new WebSocket(u, { headers });
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+  })));
+}
+
+/** Sends one marker per round and records, per socket, the time until a message carrying it arrives. */
+export async function measureFanout(sockets, send) {
+  const samples = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const marker = `r${round}-${Math.random()}`;
+    const started = performance.now();
+    const arrivals = sockets.map((ws) => new Promise((resolve) => {
+      const onMessage = (buf) => {
+        if (!buf.toString().includes(marker)) return;
+        ws.off("message", onMessage);
+        resolve(performance.now() - started);
+      };
+      ws.on("message", onMessage);
+    }));
+    await send(marker);
+    samples.push(...(await Promise.all(arrivals)));
+  }
+  return stats(samples.slice(WARMUP_ROUNDS * sockets.length));
+}
+
+/** One append of a single `message_streamed` event carrying the marker, through the public API. */
+export function appendMarker(stack, sessionId, marker) {
+  return fetch(`${stack.url}/v1/sessions/${sessionId}/events`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${stack.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ events: [{ type: "message_streamed", data: { content: marker, delta: marker } }] }),
+  }).then((res) => {
+    if (res.status !== 201) throw new Error(`append: ${res.status}`);
+    return res.arrayBuffer();
+  });
+}
