@@ -1,6 +1,6 @@
 // Shared by the fan-out cases (ws-latency, agents-peer): open N sockets, then time one marker per round to all.
 import WebSocket from "ws";
-import { stats } from "./harness.mjs";
+import { createSession, openSessionSocket, stats } from "./harness.mjs";
 
 export const ROUNDS = 200;
 export const WARMUP_ROUNDS = 10;
@@ -43,4 +43,15 @@ export function appendMarker(stack, sessionId, marker) {
     if (res.status !== 201) throw new Error(`append: ${res.status}`);
     return res.arrayBuffer();
   });
+}
+
+/** ASM's side of a fan-out case: a fresh session, `n` subscribers that ack every 64 events as the client does. */
+export async function measureAsmFanout(stack, n) {
+  const s = await createSession(stack);
+  const sockets = await Promise.all(Array.from({ length: n }, () => openSessionSocket(stack, s.id, 2)));
+  try {
+    return await measureFanout(sockets, (marker) => appendMarker(stack, s.id, marker));
+  } finally {
+    sockets.forEach((ws) => ws.close());
+  }
 }

@@ -1,15 +1,12 @@
 // 8. A peer: the same fan-out through the Cloudflare `agents` package (setState persists and broadcasts
 // `cf_agent_state` to every connection), measured in the same run against ASM's append → WebSocket delivery.
-import { appendMarker, measureFanout, openAll } from "../fanout.mjs";
-import { createSession, openSessionSocket } from "../harness.mjs";
+import { measureAsmFanout, measureFanout, openAll } from "../fanout.mjs";
 
 export async function run(stack) {
   const rows = [];
   for (const n of [1, 10, 100]) {
-    const s = await createSession(stack);
-    const ours = await Promise.all(Array.from({ length: n }, () => openSessionSocket(stack, s.id, 2)));
-    const oursStats = await measureFanout(ours, (marker) => appendMarker(stack, s.id, marker));
-    ours.forEach((ws) => ws.close());
+    // Our subscribers ack every 64 events, as the typed client does.
+    const oursStats = await measureAsmFanout(stack, n);
 
     const agentPath = `/agents/bench-agent/peer-${n}-${Date.now()}`;
     const peers = await openAll(Array.from({ length: n }, () => `${stack.url.replace("http", "ws")}${agentPath}`));

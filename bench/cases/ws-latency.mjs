@@ -1,15 +1,11 @@
 // 2. Append-to-delivery latency to 1/10/100 WebSocket subscribers, against a DO that only broadcasts.
-import { appendMarker, measureFanout, openAll } from "../fanout.mjs";
-import { createSession, openSessionSocket } from "../harness.mjs";
+import { measureAsmFanout, measureFanout, openAll } from "../fanout.mjs";
 
 export async function run(stack) {
   const rows = [];
   for (const n of [1, 10, 100]) {
-    const s = await createSession(stack);
-    // Our subscribers ack every 64 events, as the typed client does; the baseline has no flow control.
-    const ours = await Promise.all(Array.from({ length: n }, () => openSessionSocket(stack, s.id, 2)));
-    const oursStats = await measureFanout(ours, (marker) => appendMarker(stack, s.id, marker));
-    ours.forEach((ws) => ws.close());
+    // Our subscribers ack every 64 events, as the typed client does.
+    const oursStats = await measureAsmFanout(stack, n);
     const name = `ws-${n}-${Date.now()}`;
     const base = await openAll(Array.from({ length: n }, () => `${stack.url.replace("http", "ws")}/baseline/${name}/ws`));
     const baseStats = await measureFanout(base, async (marker) => {

@@ -107,6 +107,24 @@ describe("WebSocket", () => {
     sock.ws.close();
   });
 
+  it("ignores malformed frames and clamps an ack from the future: it cannot buy credit for unsent events", async () => {
+    const s = await createSession();
+    const sock = await openSocket(s.id, "from_sequence=1");
+    await sock.until(() => sock.received.length >= 1);
+    for (const frame of ["{", "[]", '{"type":"ack"}', '{"type":"ack","sequence":-1}', '{"type":"ack","sequence":"9"}', new Uint8Array([1, 2])]) sock.ws.send(frame);
+    sock.ws.send(JSON.stringify({ type: "ack", sequence: 1_000_000 }));
+    for (let i = 0; i < 5; i++) await appendEvents(s.id, Array.from({ length: 50 }, (_, j) => note(`n ${i}-${j}`)));
+    // The ack counted only up to sequence 1 (all it had been sent): the window (200 in tests) ends at 201.
+    await sock.until(() => sock.received.length >= 201);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sock.received.map((e) => e.sequence)).toEqual(Array.from({ length: 201 }, (_, i) => i + 1));
+    // A real ack opens the rest.
+    sock.ws.send(JSON.stringify({ type: "ack", sequence: 201 }));
+    await sock.until(() => sock.received.length >= 251);
+    expect(sock.received.at(-1)!.sequence).toBe(251);
+    sock.ws.close();
+  });
+
   it("answers ping with pong and refuses upgrades without auth or a WebSocket header", async () => {
     const s = await createSession();
     const sock = await openSocket(s.id, "from_sequence=1");
