@@ -26,7 +26,8 @@ async function d1Count(sessionId: string): Promise<number> {
  * every subscriber must see every sequence exactly once and in order, and D1 must hold all of them.
  */
 describe("load", () => {
-  beforeAll(async () => { stack = await startStack({ apiKey: "soak_key" }); }, 120_000);
+  // A flow-control window far below the 2,001 events per session: every subscriber must ack to see them all.
+  beforeAll(async () => { stack = await startStack({ apiKey: "soak_key", vars: { SUBSCRIBER_MAX_QUEUED: "500" } }); }, 120_000);
   afterAll(async () => { await stack?.stop(); });
 
   it(`${SESSIONS} sessions × ${EVENTS} events with ${SUBSCRIBERS} WebSocket subscribers each`, async () => {
