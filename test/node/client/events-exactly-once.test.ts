@@ -137,7 +137,11 @@ describe("AsmClient.events: exactly once under forced disconnects", () => {
     await appendOverHttp(client, 100, seeded(5));
     const seen = await reading;
     expect(seqs(seen)).toEqual(range(1, 200));
-    expect(transports).toEqual(["websocket", "poll", "websocket"]);
+    // Socket retries (every 150 ms) that land while upgrades are still refused go back to polling, so a slow
+    // machine sees more than one websocket → poll round; the follower must end on the socket and stay there.
+    expect(transports.slice(0, 2)).toEqual(["websocket", "poll"]);
+    expect(transports.every((t, i) => t === (i % 2 === 0 ? "websocket" : "poll"))).toBe(true);
+    expect(transports.at(-1)).toBe("websocket");
     expect(server.stats.connections).toBeGreaterThan(0);
   });
 
