@@ -1,6 +1,6 @@
 // Shared by the fan-out cases (ws-latency, agents-peer): open N sockets, then time one marker per round to all.
 import WebSocket from "ws";
-import { createSession, openSessionSocket, stats } from "./harness.mjs";
+import { api, createSession, openSessionSocket, stats } from "./harness.mjs";
 
 export const ROUNDS = 200;
 export const WARMUP_ROUNDS = 10;
@@ -35,13 +35,8 @@ export async function measureFanout(sockets, send) {
 
 /** One append of a single `message_streamed` event carrying the marker, through the public API. */
 export function appendMarker(stack, sessionId, marker) {
-  return fetch(`${stack.url}/v1/sessions/${sessionId}/events`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${stack.apiKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ events: [{ type: "message_streamed", data: { content: marker, delta: marker } }] }),
-  }).then((res) => {
-    if (res.status !== 201) throw new Error(`append: ${res.status}`);
-    return res.arrayBuffer();
+  return api(stack, `/v1/sessions/${sessionId}/events`, {
+    method: "POST", body: JSON.stringify({ events: [{ type: "message_streamed", data: { content: marker, delta: marker } }] }),
   });
 }
 

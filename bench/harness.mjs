@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ackFrame } from "../src/core/socket-protocol.ts";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (n) => join(root, "node_modules", ".bin", n);
@@ -108,7 +109,7 @@ export async function openSessionSocket(stack, sessionId, from = 1, onEvent = ()
     onEvent(event);
     if (++unacked >= every) {
       unacked = 0;
-      ws.send(JSON.stringify({ type: "ack", sequence: event.sequence }));
+      ws.send(ackFrame(event.sequence));
     }
   });
   await new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); });

@@ -135,14 +135,14 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
     wss.handleUpgrade(req, socket, head, (ws) => {
       stats.connections += 1;
       const types = url.searchParams.get("types")?.split(",");
+      const next = Math.max(1, Number(url.searchParams.get("from_sequence") ?? 1));
       const sub: Sub = {
-        ws, next: Math.max(1, Number(url.searchParams.get("from_sequence") ?? 1)),
+        ws, next,
         ...(url.searchParams.get("run_id") ? { runId: url.searchParams.get("run_id")! } : {}),
         ...(types ? { types } : {}),
         budget: f.maxFramesPerConnection > 0 ? 1 + Math.floor(random() * f.maxFramesPerConnection) : -1,
-        silent: false, acked: 0,
+        silent: false, acked: next - 1,
       };
-      sub.acked = sub.next - 1;
       subs.add(sub);
       ws.on("message", (data) => {
         const ack = parseAck(data.toString());
