@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { and, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
@@ -8,8 +9,23 @@ import { newId, randomHex } from "../core/ids";
 import { parseJsonColumn } from "../core/json";
 import { webhooks } from "../store/schema";
 import { errorResponses, jsonBody, jsonResponse, router } from "./openapi";
+import { sessionStub } from "./session-stub";
+import type { AppEnv } from "./types";
 
 export const webhooksApi = router();
+
+/**
+ * Tells a session's object its webhooks changed, so the change applies at once rather than when its cached list
+ * expires (tenant-wide webhooks still wait for that: every session would have to be told). Best effort: the
+ * webhook is stored either way, and the cache expires within seconds.
+ */
+async function notifySession(c: Context<AppEnv>, sessionId: string): Promise<void> {
+  try {
+    await sessionStub(c, sessionId).webhooksChanged();
+  } catch {
+    /* the object is unreachable or the id names no session; the cache expiry covers it */
+  }
+}
 
 const WebhookSchema = z.object({
   id: z.string(), session_id: z.string().nullable(), url: z.string(), types: z.array(z.string()).nullable(), created_at: z.string(),
@@ -36,6 +52,7 @@ webhooksApi.openapi(
       secret: body.secret ?? `whsec_${randomHex(24)}`, types: body.types ? JSON.stringify(body.types) : null, createdAt: new Date().toISOString(),
     };
     await drizzle(c.env.DB).insert(webhooks).values(row);
+    if (row.sessionId) await notifySession(c, row.sessionId);
     return c.json({ id: row.id, session_id: row.sessionId, url: row.url, types: body.types ?? null, created_at: row.createdAt, secret: row.secret }, 201);
   },
 );
@@ -60,8 +77,10 @@ webhooksApi.openapi(
   }),
   async (c) => {
     const { wid } = c.req.valid("param");
-    const result = await drizzle(c.env.DB).delete(webhooks).where(and(eq(webhooks.tenantId, c.get("tenantId")), eq(webhooks.id, wid))).returning({ id: webhooks.id });
+    const result = await drizzle(c.env.DB).delete(webhooks).where(and(eq(webhooks.tenantId, c.get("tenantId")), eq(webhooks.id, wid)))
+      .returning({ id: webhooks.id, sessionId: webhooks.sessionId });
     if (result.length === 0) throw new AppError("not_found", `Webhook ${wid} not found`);
+    if (result[0]!.sessionId) await notifySession(c, result[0]!.sessionId);
     return c.json({ id: wid, deleted: true as const }, 200);
   },
 );

@@ -331,6 +331,12 @@ export class SessionDO extends DurableObject<Env> {
     if (retryIn !== null) await this.alarms.set("fanout", Date.now() + retryIn);
   }
 
+  /** A webhook for this session was added or removed: reload the list and deliver what the new one has not seen. */
+  async webhooksChanged(): Promise<void> {
+    this.fanout.forgetHooks();
+    await this.runFanOut();
+  }
+
   /** Runs fan-out now (tests and the maintenance endpoint use it). */
   async fanOutNow(): Promise<{ retry_in_ms: number | null }> {
     return { retry_in_ms: await this.fanout.run() };

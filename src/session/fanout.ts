@@ -57,6 +57,11 @@ export class FanOut {
     return this.queue !== undefined || (this.hooks?.list.length ?? 1) > 0;
   }
 
+  /** Drops the cached webhook list, so a webhook just added or removed for this session applies at once. */
+  forgetHooks(): void {
+    this.hooks = null;
+  }
+
   cursorOf(key: string): number {
     return this.kv.get<number>(`fanout_cursor:${key}`) ?? 0;
   }

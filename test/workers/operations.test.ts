@@ -178,4 +178,24 @@ describe("webhooks", () => {
       expect(await verifySignature(created.secret, r.headers["x-asm-signature"]!, `${r.body} `, Math.floor(Date.now() / 1000))).toBe(false);
     }
   });
+
+  it("a session webhook added or removed applies at once, even after the object cached its webhook list", async () => {
+    const s = await createSession();
+    const stub = env.SESSIONS.get(env.SESSIONS.idFromName(`tenant_a:${s.id}`));
+    // Loads (and caches) the list while it is still empty, as the first flush's fan-out does.
+    expect((await stub.fanOutNow()).retry_in_ms).toBeNull();
+    const channel = `c${crypto.randomUUID().replace(/-/g, "")}`;
+    const received = async () => ((await (await fetch(`${sinkUrl()}/_received/${channel}`)).json()) as { deliveries: { body: string }[] }).deliveries
+      .flatMap((r) => (JSON.parse(r.body) as { events: Event[] }).events.map((e) => e.sequence));
+    const created = await json<{ id: string }>(api("/v1/webhooks", { method: "POST", json: { url: `${sinkUrl()}/${channel}`, session_id: s.id } }));
+    // Registering it delivered the backlog (session_created) without waiting for the cache to expire.
+    expect(await received()).toEqual([1]);
+    await appendEvents(s.id, [note("one")]);
+    await stub.fanOutNow();
+    expect(await received()).toEqual([1, 2]);
+    expect((await api(`/v1/webhooks/${created.id}`, { method: "DELETE" })).status).toBe(200);
+    await appendEvents(s.id, [note("after delete")]);
+    await stub.fanOutNow();
+    expect(await received()).toEqual([1, 2]);
+  });
 });
