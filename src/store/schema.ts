@@ -112,3 +112,30 @@ export const webhooks = sqliteTable(
   },
   (t) => [index("webhooks_tenant").on(t.tenantId, t.sessionId)],
 );
+
+/**
+ * Delivery state of a webhook, one row per (webhook, session): a tenant-wide webhook is delivered by every
+ * session's object on its own, so each writes only its own row (no cross-object contention). The object's
+ * storage holds the authoritative cursor; this row mirrors it after every attempt so the API can show it.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    webhookId: text("webhook_id").notNull(),
+    sessionId: text("session_id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    /** Events up to this sequence were delivered (or skipped by the webhook's type filter). */
+    cursor: integer("cursor").notNull().default(0),
+    lastAttemptAt: text("last_attempt_at"),
+    lastSuccessAt: text("last_success_at"),
+    /** HTTP status of the last attempt; null when it got no answer or was refused before sending. */
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    nextAttemptAt: text("next_attempt_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.webhookId, t.sessionId] }),
+    index("webhook_deliveries_tenant").on(t.tenantId, t.webhookId, t.lastAttemptAt),
+  ],
+);
