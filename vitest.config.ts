@@ -18,6 +18,8 @@ const workersPool = () =>
         SANDBOX_URL: ctx.inject<string>("sandboxUrl") ?? "",
         SANDBOX_TOKEN: ctx.inject<string>("sandboxToken") ?? "",
         WEBHOOK_SINK_URL: ctx.inject<string>("webhookSinkUrl") ?? "",
+        // The webhook sink listens on 127.0.0.1; outside development loopback targets are refused.
+        WEBHOOK_ALLOW_LOOPBACK: "1",
         FAKE_CLI_BIN: ctx.inject<string>("fakeCliBin") ?? "",
         // The real Anthropic SDK talks to a local fake that speaks the Messages streaming protocol.
         ANTHROPIC_BASE_URL: ctx.inject<string>("anthropicUrl") ?? "",

@@ -3,11 +3,15 @@ import type { Context } from "hono";
 import { and, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
+import { webhookEgress } from "../core/config";
 import { AppError } from "../core/errors";
 import { EventTypeSchema } from "../core/event-types";
-import { newId, randomHex } from "../core/ids";
+import { newId } from "../core/ids";
 import { parseJsonColumn } from "../core/json";
+import { DeliveryStateSchema, newWebhookSecret, WebhookSecretSchema } from "../core/webhook";
+import { checkWebhookTarget } from "../core/webhook-target";
 import { webhooks } from "../store/schema";
+import { deleteDeliveryState, readDeliveryState } from "../store/webhook-deliveries";
 import { errorResponses, jsonBody, jsonResponse, router } from "./openapi";
 import { sessionStub } from "./session-stub";
 import type { AppEnv } from "./types";
@@ -32,28 +36,38 @@ const WebhookSchema = z.object({
   secret: z.string().optional(),
 });
 const CreateWebhookSchema = z.object({
-  url: z.url().refine((u) => u.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(u), "url must be https (or http on loopback)"),
+  // Judged by checkWebhookTarget in the handler, which names the reason a target is refused.
+  url: z.string().min(1).max(2048).describe("https URL on a public host; loopback only under WEBHOOK_ALLOW_LOOPBACK (development)"),
   session_id: z.string().regex(/^ses_[0-9a-f]{32}$/).nullable().optional(),
   types: z.array(EventTypeSchema).min(1).optional(),
-  secret: z.string().min(16).max(256).optional(),
+  secret: WebhookSecretSchema.optional().describe("whsec_ + base64 of 24–64 bytes; generated when absent"),
 });
+const WebhookWithStateSchema = WebhookSchema.omit({ secret: true }).extend({ delivery: DeliveryStateSchema });
+const WebhookIdParams = z.object({ wid: z.string().min(1).max(64) });
+type WebhookRow = typeof webhooks.$inferSelect;
+
+function present(r: WebhookRow) {
+  return { id: r.id, session_id: r.sessionId, url: r.url, types: parseJsonColumn<string[] | null>(r.types, null), created_at: r.createdAt };
+}
 
 webhooksApi.openapi(
   createRoute({
     method: "post", path: "/webhooks", tags: ["fan-out"],
-    summary: "Subscribe a URL to a session's events (session_id) or to every session of the tenant; events are POSTed in order, signed (x-asm-signature: t=…,v1=HMAC-SHA256)",
+    summary: "Subscribe a URL to a session's events (session_id) or to every session of the tenant; events are POSTed in order, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). Targets on loopback, private, link-local, CGNAT or metadata addresses and URLs with credentials are refused (400, details.reason)",
     request: jsonBody(CreateWebhookSchema),
     responses: { 201: jsonResponse(WebhookSchema, "The webhook, with its secret (shown once)"), ...errorResponses },
   }),
   async (c) => {
     const body = c.req.valid("json");
+    const target = checkWebhookTarget(body.url, webhookEgress(c.env));
+    if (!target.ok) throw new AppError("validation_error", target.message, { field: "url", reason: target.reason });
     const row = {
-      id: newId("wh"), tenantId: c.get("tenantId"), sessionId: body.session_id ?? null, url: body.url,
-      secret: body.secret ?? `whsec_${randomHex(24)}`, types: body.types ? JSON.stringify(body.types) : null, createdAt: new Date().toISOString(),
+      id: newId("wh"), tenantId: c.get("tenantId"), sessionId: body.session_id ?? null, url: target.url,
+      secret: body.secret ?? newWebhookSecret(), types: body.types ? JSON.stringify(body.types) : null, createdAt: new Date().toISOString(),
     };
     await drizzle(c.env.DB).insert(webhooks).values(row);
     if (row.sessionId) await notifySession(c, row.sessionId);
-    return c.json({ id: row.id, session_id: row.sessionId, url: row.url, types: body.types ?? null, created_at: row.createdAt, secret: row.secret }, 201);
+    return c.json({ ...present(row), secret: row.secret }, 201);
   },
 );
 
@@ -64,15 +78,30 @@ webhooksApi.openapi(
   }),
   async (c) => {
     const rows = await drizzle(c.env.DB).select().from(webhooks).where(eq(webhooks.tenantId, c.get("tenantId")));
-    const items = rows.map((r) => ({ id: r.id, session_id: r.sessionId, url: r.url, types: parseJsonColumn<string[] | null>(r.types, null), created_at: r.createdAt }));
-    return c.json({ items, next_cursor: null }, 200);
+    return c.json({ items: rows.map(present), next_cursor: null }, 200);
+  },
+);
+
+webhooksApi.openapi(
+  createRoute({
+    method: "get", path: "/webhooks/{wid}", tags: ["fan-out"],
+    summary: "A webhook with its delivery state: per session, the cursor, last attempt, last error, consecutive failures and next retry",
+    request: { params: WebhookIdParams },
+    responses: { 200: jsonResponse(WebhookWithStateSchema, "The webhook (without its secret)"), ...errorResponses },
+  }),
+  async (c) => {
+    const { wid } = c.req.valid("param");
+    const tenantId = c.get("tenantId");
+    const [row] = await drizzle(c.env.DB).select().from(webhooks).where(and(eq(webhooks.tenantId, tenantId), eq(webhooks.id, wid)));
+    if (!row) throw new AppError("not_found", `Webhook ${wid} not found`);
+    return c.json({ ...present(row), delivery: await readDeliveryState(c.env.DB, tenantId, wid) }, 200);
   },
 );
 
 webhooksApi.openapi(
   createRoute({
     method: "delete", path: "/webhooks/{wid}", tags: ["fan-out"], summary: "Remove a webhook",
-    request: { params: z.object({ wid: z.string().min(1).max(64) }) },
+    request: { params: WebhookIdParams },
     responses: { 200: jsonResponse(z.object({ id: z.string(), deleted: z.literal(true) }), "Deleted"), ...errorResponses },
   }),
   async (c) => {
@@ -80,6 +109,7 @@ webhooksApi.openapi(
     const result = await drizzle(c.env.DB).delete(webhooks).where(and(eq(webhooks.tenantId, c.get("tenantId")), eq(webhooks.id, wid)))
       .returning({ id: webhooks.id, sessionId: webhooks.sessionId });
     if (result.length === 0) throw new AppError("not_found", `Webhook ${wid} not found`);
+    await deleteDeliveryState(c.env.DB, c.get("tenantId"), wid);
     if (result[0]!.sessionId) await notifySession(c, result[0]!.sessionId);
     return c.json({ id: wid, deleted: true as const }, 200);
   },

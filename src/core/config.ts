@@ -1,3 +1,5 @@
+import type { WebhookEgress } from "./webhook-target";
+
 /**
  * Every tunable in one place. Values come from `wrangler.toml [vars]` / secrets (strings) and fall back
  * to these defaults; nothing else in the code base carries its own literal for them.
@@ -5,6 +7,8 @@
 export const DEFAULTS = {
   maxBodyBytes: 1_048_576,
   maxEventDataBytes: 262_144,
+  /** Deepest JSON nesting a request body may have (objects and arrays); deeper is 400 validation_error. */
+  maxJsonDepth: 64,
   defaultEventPageLimit: 100,
   maxEventPageLimit: 1000,
   maxLongPollMs: 60_000,
@@ -33,6 +37,7 @@ export type Config = { -readonly [K in keyof typeof DEFAULTS]: number };
 const ENV_NAMES: Record<keyof typeof DEFAULTS, string> = {
   maxBodyBytes: "MAX_BODY_BYTES",
   maxEventDataBytes: "MAX_EVENT_DATA_BYTES",
+  maxJsonDepth: "MAX_JSON_DEPTH",
   defaultEventPageLimit: "DEFAULT_EVENT_PAGE_LIMIT",
   maxEventPageLimit: "MAX_EVENT_PAGE_LIMIT",
   maxLongPollMs: "MAX_LONG_POLL_MS",
@@ -79,4 +84,13 @@ export function parseApiKeys(raw: string | undefined): Map<string, string> {
     if (key && tenant) keys.set(key, tenant);
   }
   return keys;
+}
+
+/**
+ * Webhook egress settings. `WEBHOOK_ALLOW_LOOPBACK=1` is for development and tests only: it lets webhooks target
+ * loopback (127.0.0.0/8, ::1, localhost), over plain http too. Off unless set, so a deployment is closed by default.
+ */
+export function webhookEgress(vars: Record<string, unknown>): WebhookEgress {
+  const raw = String(vars.WEBHOOK_ALLOW_LOOPBACK ?? "").trim().toLowerCase();
+  return { allowLoopback: raw === "1" || raw === "true" };
 }

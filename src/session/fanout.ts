@@ -1,14 +1,25 @@
+import { env as workerEnv } from "cloudflare:workers";
 import { and, eq, isNull, or } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import { webhookEgress } from "../core/config";
 import type { Event } from "../core/event";
 import { parseJsonColumn } from "../core/json";
-import { nextRetryDelay, signPayload } from "../core/webhook";
+import { nextRetryDelay } from "../core/webhook";
+import type { WebhookEgress } from "../core/webhook-target";
 import { webhooks } from "../store/schema";
+import { recordDeliveryAttempt } from "../store/webhook-deliveries";
 import type { KeyValue } from "./kv";
 import type { EventLog } from "./log";
+import { DeliveryFailure, postToWebhook, type Hook } from "./webhook-delivery";
 
-type Hook = { id: string; url: string; secret: string; types: string[] | null };
-type Sink = { key: string; send(events: Event[]): Promise<void>; types: string[] | null };
+type Outcome = { at: Date; cursor: number; ok: boolean; status: number | null; error: string | null; failures: number; nextAttemptAt: Date | null };
+type Sink = {
+  key: string; types: string[] | null;
+  /** Resolves to the receiver's HTTP status when it has one. */
+  send(events: Event[]): Promise<number | null>;
+  /** Where the outcome of an attempt is shown (webhooks: their D1 delivery row). */
+  report?(outcome: Outcome): Promise<void>;
+};
 
 const BATCH = 100;
 const HOOK_CACHE_MS = 5_000;
@@ -17,6 +28,7 @@ const HOOK_CACHE_MS = 5_000;
  * Event fan-out beyond our own readers: signed webhooks (per session and per tenant) and an optional
  * Cloudflare Queue. Each sink has a delivery cursor in the DO's storage, so delivery is in order, resumes
  * where it stopped after a restart, and a failing sink is retried with backoff without blocking the others.
+ * A failed batch is pinned: its retry carries the same events (and so the same webhook-id), even if more arrived.
  */
 export class FanOut {
   private hooks: { at: number; list: Hook[] } | null = null;
@@ -28,6 +40,8 @@ export class FanOut {
     private readonly queue: Queue | undefined,
     private readonly ids: () => { tenantId: string; sessionId: string } | null,
     private readonly fetcher: (req: Request) => Promise<Response> = (req) => fetch(req),
+    // Read from the deployment's bindings at each delivery, so a changed setting applies to stored webhooks too.
+    private readonly egress: () => WebhookEgress = () => webhookEgress(workerEnv as unknown as Record<string, unknown>),
   ) {}
 
   /**
@@ -67,25 +81,51 @@ export class FanOut {
   }
 
   private async drain(sink: Sink): Promise<number | null> {
+    // A failing sink waits out its backoff, even when new events (a flush) call fan-out sooner.
+    const waitMs = (this.kv.get<number>(`fanout_next:${sink.key}`) ?? 0) - Date.now();
+    if (waitMs > 0) return waitMs;
     for (;;) {
       const cursor = this.cursorOf(sink.key);
-      const events = this.log.read({ after: cursor, limit: BATCH, ...(sink.types ? { types: sink.types } : {}) });
-      const scannedTo = events.length === BATCH ? events[events.length - 1]!.sequence : this.log.lastSequence;
+      const pinned = this.kv.get<number>(`fanout_pinned:${sink.key}`);
+      const events = this.log.read({
+        after: cursor, limit: BATCH, ...(pinned !== null ? { before: pinned + 1 } : {}), ...(sink.types ? { types: sink.types } : {}),
+      });
+      const scannedTo = pinned ?? (events.length === BATCH ? events[events.length - 1]!.sequence : this.log.lastSequence);
       if (events.length === 0) {
         if (scannedTo > cursor) this.kv.put(`fanout_cursor:${sink.key}`, scannedTo);
+        this.kv.delete(`fanout_pinned:${sink.key}`);
+        if (pinned !== null) continue; // the pinned batch was pruned meanwhile: go on with the rest
         return null;
       }
+      const at = new Date();
+      let status: number | null;
       try {
-        await sink.send(events);
+        status = await sink.send(events);
       } catch (err) {
-        const attempt = (this.kv.get<number>(`fanout_attempts:${sink.key}`) ?? 0) + 1;
-        this.kv.put(`fanout_attempts:${sink.key}`, attempt);
+        const failures = (this.kv.get<number>(`fanout_attempts:${sink.key}`) ?? 0) + 1;
+        const delay = nextRetryDelay(failures);
+        this.kv.put(`fanout_attempts:${sink.key}`, failures);
         this.kv.put(`fanout_error:${sink.key}`, err instanceof Error ? err.message : String(err));
-        return nextRetryDelay(attempt);
+        this.kv.put(`fanout_next:${sink.key}`, at.getTime() + delay);
+        this.kv.put(`fanout_pinned:${sink.key}`, scannedTo);
+        await this.report(sink, {
+          at, cursor, ok: false, status: err instanceof DeliveryFailure ? err.status : null,
+          error: err instanceof Error ? err.message : String(err), failures, nextAttemptAt: new Date(at.getTime() + delay),
+        });
+        return delay;
       }
       this.kv.put(`fanout_cursor:${sink.key}`, scannedTo);
-      this.kv.delete(`fanout_attempts:${sink.key}`);
-      this.kv.delete(`fanout_error:${sink.key}`);
+      for (const k of ["attempts", "error", "next", "pinned"]) this.kv.delete(`fanout_${k}:${sink.key}`);
+      await this.report(sink, { at, cursor: scannedTo, ok: true, status, error: null, failures: 0, nextAttemptAt: null });
+    }
+  }
+
+  /** Best effort: the object's storage is the source of truth; a D1 hiccup must not fail or repeat a delivery. */
+  private async report(sink: Sink, outcome: Outcome): Promise<void> {
+    try {
+      await sink.report?.(outcome);
+    } catch {
+      /* the next attempt writes the row again */
     }
   }
 
@@ -95,10 +135,20 @@ export class FanOut {
     if (!ids) return sinks;
     if (this.queue) {
       const queue = this.queue;
-      sinks.push({ key: "queue", types: null, send: async (events) => { await queue.sendBatch(events.map((e) => ({ body: e, contentType: "json" }))); } });
+      sinks.push({ key: "queue", types: null, send: async (events) => {
+        await queue.sendBatch(events.map((e) => ({ body: e, contentType: "json" })));
+        return null;
+      } });
     }
     for (const hook of await this.loadHooks(ids.tenantId, ids.sessionId)) {
-      sinks.push({ key: `webhook:${hook.id}`, types: hook.types, send: (events) => this.post(hook, ids.sessionId, events) });
+      sinks.push({
+        key: `webhook:${hook.id}`, types: hook.types,
+        send: (events) => postToWebhook(hook, ids.sessionId, events, this.egress(), this.fetcher),
+        report: (o) => recordDeliveryAttempt(this.d1, {
+          webhookId: hook.id, tenantId: ids.tenantId, sessionId: ids.sessionId, cursor: o.cursor, at: o.at, ok: o.ok,
+          status: o.status, error: o.error, consecutiveFailures: o.failures, nextAttemptAt: o.nextAttemptAt,
+        }),
+      });
     }
     return sinks;
   }
@@ -110,21 +160,5 @@ export class FanOut {
     const list = rows.map((r) => ({ id: r.id, url: r.url, secret: r.secret, types: parseJsonColumn<string[] | null>(r.types, null) }));
     this.hooks = { at: Date.now(), list };
     return list;
-  }
-
-  private async post(hook: Hook, sessionId: string, events: Event[]): Promise<void> {
-    const body = JSON.stringify({ webhook_id: hook.id, session_id: sessionId, events });
-    const timestamp = Math.floor(Date.now() / 1000);
-    const signature = await signPayload(hook.secret, timestamp, body);
-    const res = await this.fetcher(new Request(hook.url, {
-      method: "POST", body,
-      headers: {
-        "content-type": "application/json",
-        "x-asm-signature": signature,
-        "x-asm-delivery": `${hook.id}:${events[0]!.sequence}-${events[events.length - 1]!.sequence}`,
-      },
-    }));
-    await res.body?.cancel();
-    if (!res.ok) throw new Error(`webhook ${hook.id} answered ${res.status}`);
   }
 }

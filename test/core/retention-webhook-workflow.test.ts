@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { planEventPruning, planSessionRetention, RetentionPolicySchema } from "../../src/core/retention";
-import { nextRetryDelay, signPayload, verifySignature } from "../../src/core/webhook";
+import { Webhook } from "standardwebhooks";
+import { deliveryId, newWebhookSecret, nextRetryDelay, signDelivery, WebhookSecretSchema } from "../../src/core/webhook";
 import { classifyError } from "../../src/core/workflow";
 
 const day = 86_400_000;
@@ -37,15 +38,40 @@ describe("retention planning", () => {
 });
 
 describe("webhook signatures", () => {
-  it("verifies its own signature and rejects tampering, other secrets and stale timestamps", async () => {
-    const t = 1_800_000_000;
-    const header = await signPayload("whsec_0123456789abcdef", t, '{"a":1}');
-    expect(header).toMatch(/^t=1800000000,v1=[0-9a-f]{64}$/);
-    expect(await verifySignature("whsec_0123456789abcdef", header, '{"a":1}', t + 10)).toBe(true);
-    expect(await verifySignature("whsec_0123456789abcdef", header, '{"a":2}', t + 10)).toBe(false);
-    expect(await verifySignature("whsec_other_secret_value", header, '{"a":1}', t + 10)).toBe(false);
-    expect(await verifySignature("whsec_0123456789abcdef", header, '{"a":1}', t + 301)).toBe(false);
-    expect(await verifySignature("whsec_0123456789abcdef", "garbage", '{"a":1}', t)).toBe(false);
+  // Receivers verify with the standardwebhooks library itself; its tolerance is checked against the clock.
+  const at = new Date();
+  const body = '{"a":1}';
+  const id = deliveryId("wh_1", "ses_1", 3, 7);
+
+  it("signs per Standard Webhooks, verifiable by the library, and rejects tampering and other secrets", () => {
+    const secret = newWebhookSecret();
+    expect(WebhookSecretSchema.safeParse(secret).success).toBe(true);
+    const headers = signDelivery(secret, id, at, body);
+    expect(headers["webhook-id"]).toBe("wh_1:ses_1:3-7");
+    expect(headers["webhook-timestamp"]).toBe(String(Math.floor(at.getTime() / 1000)));
+    expect(headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+    expect(new Webhook(secret).verify(body, headers)).toEqual({ a: 1 });
+    expect(() => new Webhook(secret).verify('{"a":2}', headers)).toThrow();
+    expect(() => new Webhook(newWebhookSecret()).verify(body, headers)).toThrow();
+    expect(() => new Webhook(secret).verify(body, { ...headers, "webhook-id": "wh_1:ses_1:3-8" })).toThrow();
+    const stale = signDelivery(secret, id, new Date(at.getTime() - 301_000), body);
+    expect(() => new Webhook(secret).verify(body, stale)).toThrow(/too old/);
+  });
+
+  it("maps secrets stored before the standard: whsec_<hex> as is, any other form as raw bytes", () => {
+    const legacyHex = "whsec_0123456789abcdef0123456789abcdef0123456789abcdef";
+    expect(new Webhook(legacyHex).verify(body, signDelivery(legacyHex, id, at, body))).toEqual({ a: 1 });
+    const legacyRaw = "my-own-secret-value-1234";
+    expect(new Webhook(legacyRaw, { format: "raw" }).verify(body, signDelivery(legacyRaw, id, at, body))).toEqual({ a: 1 });
+  });
+
+  it("accepts only whsec_ + base64 of 24 to 64 bytes as a new secret", () => {
+    const b64 = (n: number) => btoa("x".repeat(n));
+    expect(WebhookSecretSchema.safeParse(`whsec_${b64(24)}`).success).toBe(true);
+    expect(WebhookSecretSchema.safeParse(`whsec_${b64(64)}`).success).toBe(true);
+    for (const bad of [`whsec_${b64(23)}`, `whsec_${b64(65)}`, b64(32), "whsec_not-base64-at-all-but-long-enough!!", "my-own-secret-value-1234"]) {
+      expect(WebhookSecretSchema.safeParse(bad).success, bad).toBe(false);
+    }
   });
 
   it("backs off exponentially with bounded jitter", () => {

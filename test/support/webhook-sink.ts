@@ -1,13 +1,25 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import { Webhook } from "standardwebhooks";
+
+type Delivery = { headers: Record<string, string>; body: string; verified: boolean | null };
+type Channel = { deliveries: Delivery[]; attempts: number; fail: number; redirect: number; webhook: Webhook | null };
 
 /**
  * A webhook receiver for tests, outside workerd: records every delivery (headers + raw body) per channel
- * (the first path segment). `POST /_control/<channel>` with `{fail: n}` makes the next n deliveries answer 500;
- * `GET /_received/<channel>` returns what arrived and how many injected failures are still pending.
+ * (the first path segment). `POST /_control/<channel>` with any of
+ * - `{fail: n}`: the next n deliveries answer 500;
+ * - `{redirect: n}`: the next n answer 302 to `/<channel>-redirected` (a follower would land there);
+ * - `{secret}`: deliveries are verified with the `standardwebhooks` library, as a real receiver would; a bad
+ *   signature answers 401 and is recorded with `verified: false`.
+ * `GET /_received/<channel>` returns what arrived, how many requests came in (`attempts`) and what is still pending.
  */
 export async function startWebhookSink(): Promise<{ url: string; close(): Promise<void> }> {
-  const received = new Map<string, { headers: Record<string, string>; body: string }[]>();
-  const failures = new Map<string, number>();
+  const channels = new Map<string, Channel>();
+  const channel = (name: string): Channel => {
+    let c = channels.get(name);
+    if (!c) channels.set(name, (c = { deliveries: [], attempts: 0, fail: 0, redirect: 0, webhook: null }));
+    return c;
+  };
   const read = (req: IncomingMessage) => new Promise<string>((resolve) => {
     let body = "";
     req.on("data", (c) => (body += c));
@@ -17,26 +29,46 @@ export async function startWebhookSink(): Promise<{ url: string; close(): Promis
     const [, first, second] = (req.url ?? "/").split("/");
     const body = await read(req);
     if (first === "_control" && second) {
-      failures.set(second, Number((JSON.parse(body || "{}") as { fail?: number }).fail ?? 0));
+      const control = JSON.parse(body || "{}") as { fail?: number; redirect?: number; secret?: string };
+      const c = channel(second);
+      if (control.fail !== undefined) c.fail = control.fail;
+      if (control.redirect !== undefined) c.redirect = control.redirect;
+      if (control.secret !== undefined) c.webhook = new Webhook(control.secret);
       res.writeHead(204).end();
       return;
     }
     if (first === "_received" && second) {
+      const c = channel(second);
       res.writeHead(200, { "content-type": "application/json" })
-        .end(JSON.stringify({ deliveries: received.get(second) ?? [], failures_left: failures.get(second) ?? 0 }));
+        .end(JSON.stringify({ deliveries: c.deliveries, attempts: c.attempts, failures_left: c.fail, redirects_left: c.redirect }));
       return;
     }
-    const channel = first ?? "";
-    const left = failures.get(channel) ?? 0;
-    if (left > 0) {
-      failures.set(channel, left - 1);
+    const name = first ?? "";
+    const c = channel(name);
+    c.attempts++;
+    if (c.fail > 0) {
+      c.fail--;
       res.writeHead(500).end("injected failure");
       return;
     }
-    const list = received.get(channel) ?? [];
-    list.push({ headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body });
-    received.set(channel, list);
-    res.writeHead(200).end("ok");
+    if (c.redirect > 0) {
+      c.redirect--;
+      res.writeHead(302, { location: `/${name}-redirected` }).end();
+      return;
+    }
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+    let verified: boolean | null = null;
+    if (c.webhook) {
+      try {
+        c.webhook.verify(body, headers);
+        verified = true;
+      } catch {
+        verified = false;
+      }
+    }
+    c.deliveries.push({ headers, body, verified });
+    if (verified === false) res.writeHead(401).end("bad signature");
+    else res.writeHead(200).end("ok");
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
