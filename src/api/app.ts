@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../core/errors";
 import { auth } from "./middleware/auth";
 import { errorResponse, onError } from "./middleware/errors";
+import { jsonDepthLimit } from "./middleware/json-depth";
 import { requestContext } from "./middleware/request-id";
 import { router } from "./openapi";
 import { eventsApi } from "./events";
@@ -25,6 +26,7 @@ export function createApp() {
       onError: (cx) => errorResponse(cx, new AppError("payload_too_large", `The request body exceeds ${c.get("config").maxBodyBytes} bytes`)),
     })(c, next),
   );
+  app.use("/v1/*", jsonDepthLimit);
   app.route("/v1", sessionsApi);
   app.route("/v1", eventsApi);
   app.route("/v1", runsApi);

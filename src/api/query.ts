@@ -4,12 +4,17 @@ import { EventSchema } from "../core/event";
 import { CostSummarySchema, QueryCostSchema, QueryEventsSchema, QueryRunsSchema } from "../core/query";
 import { RunSchema } from "../core/run";
 import { drizzle } from "drizzle-orm/d1";
+import { redactorFromEnv } from "../core/redact-env";
+import type { Env } from "../env";
 import { QueryStore } from "../store/query";
 import { errorResponses, jsonResponse, router } from "./openapi";
 
 export const queryApi = router();
 
 const queryStore = (db: D1Database) => new QueryStore(drizzle(db));
+
+/** Rows are redacted before they reach D1; redacting on the way out too covers rows an older build wrote. */
+const redacted = <T>(env: Env, page: T): T => redactorFromEnv(env).value(page).value;
 
 const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
 
@@ -19,7 +24,7 @@ queryApi.openapi(
     request: { query: QueryRunsSchema },
     responses: { 200: jsonResponse(page(RunSchema), "A page of runs"), ...errorResponses },
   }),
-  async (c) => c.json(await queryStore(c.env.DB).runs(c.get("tenantId"), c.req.valid("query")), 200),
+  async (c) => c.json(redacted(c.env, await queryStore(c.env.DB).runs(c.get("tenantId"), c.req.valid("query"))), 200),
 );
 
 queryApi.openapi(
@@ -37,5 +42,5 @@ queryApi.openapi(
     request: { query: QueryEventsSchema },
     responses: { 200: jsonResponse(page(EventSchema), "A page of events, oldest first"), ...errorResponses },
   }),
-  async (c) => c.json(await queryStore(c.env.DB).events(c.get("tenantId"), c.req.valid("query")), 200),
+  async (c) => c.json(redacted(c.env, await queryStore(c.env.DB).events(c.get("tenantId"), c.req.valid("query"))), 200),
 );

@@ -4,6 +4,7 @@ import { AppError } from "../core/errors";
 import type { Run } from "../core/run";
 import type { Transcript } from "../core/transcript";
 import { ArtifactStore } from "../artifacts/store";
+import { redactorFromEnv } from "../core/redact-env";
 import type { WorkspaceSummary } from "../session/workspace-tracker";
 import { errorResponses, jsonResponse, router, RunIdParams, SessionIdParams } from "./openapi";
 import { call, sessionStub } from "./session-stub";
@@ -29,7 +30,9 @@ workspaceApi.openapi(
     const run = await call<Run>(sessionStub(c, id).getRun(rid));
     const ws = run.metadata.workspace as WorkspaceSummary | undefined;
     if (!ws) throw new AppError("not_found", "This run has no workspace diff (submit it with workspace: {snapshot: true})", { run_id: rid });
-    const patch = ws.patch_ref ? await new ArtifactStore(c.env.ARTIFACTS, c.env.DB).text(c.get("tenantId"), ws.patch_ref) : ws.patch;
+    const stored = ws.patch_ref ? await new ArtifactStore(c.env.ARTIFACTS, c.env.DB).text(c.get("tenantId"), ws.patch_ref) : ws.patch;
+    // Patches are redacted before they are stored; this covers objects an older build wrote.
+    const patch = stored === null ? null : redactorFromEnv(c.env).text(stored).value;
     return c.json({
       run_id: run.id, backend: ws.backend, before_ref: ws.before_ref, after_ref: ws.after_ref, ...ws.diff,
       patch, patch_ref: ws.patch_ref, rolled_back: ws.rolled_back,

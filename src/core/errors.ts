@@ -6,7 +6,7 @@ export const ERROR_CATEGORIES = {
   state: [
     "invalid_status", "invalid_transition", "invalid_event_type", "invalid_capability_type",
     "missing_required_capability", "stream_closed", "context_mismatch", "invalid_cursor",
-    "session_mismatch", "run_mismatch", "unsupported_schema_version",
+    "session_mismatch", "run_mismatch", "unsupported_schema_version", "event_impersonation", "idempotency_key_reused",
   ],
   resource: ["not_found", "session_not_found", "run_not_found", "capability_not_found", "already_exists", "duplicate_capability"],
   provider: [
@@ -54,7 +54,8 @@ export function httpStatusOf(code: string): number {
     case "policy_violation": case "missing_required_capability": return 400;
     case "rate_limited": case "max_runs_exceeded": case "max_sessions_exceeded": return 429;
     case "already_exists": case "invalid_status": case "invalid_transition": case "invalid_operation":
-    case "stream_closed": case "session_mismatch": case "run_mismatch": case "context_mismatch": return 409;
+    case "stream_closed": case "session_mismatch": case "run_mismatch": case "context_mismatch": case "event_impersonation": return 409;
+    case "idempotency_key_reused": return 422;
     case "storage_connection_failed": case "dependency_not_available": case "provider_unavailable": return 503;
     case "timeout": case "provider_timeout": return 504;
   }

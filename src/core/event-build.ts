@@ -1,5 +1,5 @@
 import { AppError } from "./errors";
-import { CURRENT_EVENT_SCHEMA_VERSION, type EventInput } from "./event";
+import { CURRENT_EVENT_SCHEMA_VERSION, type EventInput, type EventOrigin } from "./event";
 import { isEventType, type EventType } from "./event-types";
 import { newId } from "./ids";
 import type { JsonObject } from "./json";
@@ -9,15 +9,22 @@ import { fitToLimit } from "./fit";
 /** An event ready for the log: everything but the session and sequence, which the DO assigns. */
 export type BuiltEvent = {
   id: string; run_id: string | null; type: EventType; timestamp: string; provider: string | null;
-  correlation_id: string | null; schema_version: number; data: JsonObject; metadata: JsonObject;
+  correlation_id: string | null; schema_version: number; origin: EventOrigin; data: JsonObject; metadata: JsonObject;
 };
 
-/**
- * `client` events with an unknown type are rejected (`invalid_event_type`); `adapter` events with one are kept
- * as `error_occurred` with the original in data, as the original library did.
- */
-export type EventOrigin = "client" | "adapter";
+/** Metadata keys only the service sets; a client's values for them are dropped so they cannot vouch for themselves. */
+const SERVICE_METADATA_KEYS = ["_redactions", "_truncated", "_validation_warnings"] as const;
 
+const encoder = new TextEncoder();
+/** Size limits count UTF-8 bytes, as stored and sent, not UTF-16 string length. */
+export function jsonBytes(value: unknown): number {
+  return encoder.encode(JSON.stringify(value)).byteLength;
+}
+
+/**
+ * `client` events with an unknown type are rejected (`invalid_event_type`); `service` (adapter) events with one
+ * are kept as `error_occurred` with the original in data, as the original library did.
+ */
 export function buildEvent(input: EventInput, origin: EventOrigin, now: string, maxDataBytes: number, index = 0): BuiltEvent {
   let type: EventType;
   let data: JsonObject = input.data ?? {};
@@ -30,13 +37,14 @@ export function buildEvent(input: EventInput, origin: EventOrigin, now: string, 
     data = { error_message: `Adapter produced unknown event type '${input.type}'`, original_type: input.type, original_data: data };
   }
   const metadata: JsonObject = { ...(input.metadata ?? {}) };
-  const size = JSON.stringify(data).length + JSON.stringify(metadata).length;
+  if (origin === "client") for (const key of SERVICE_METADATA_KEYS) delete metadata[key];
+  const size = jsonBytes(data) + jsonBytes(metadata);
   if (size > maxDataBytes) {
     if (origin === "client") {
       throw new AppError("payload_too_large", `Event ${index} is ${size} bytes; the limit is ${maxDataBytes}`, { index, size, limit: maxDataBytes });
     }
     // What an adapter produced is never refused: its longest strings are cut to fit, and flagged.
-    data = fitToLimit(data, maxDataBytes - JSON.stringify(metadata).length - 64).data;
+    data = fitToLimit(data, maxDataBytes - jsonBytes(metadata) - 64).data;
     metadata._truncated = true;
   }
   const warnings = shapeWarnings(type, data);
@@ -49,6 +57,7 @@ export function buildEvent(input: EventInput, origin: EventOrigin, now: string, 
     provider: input.provider ?? null,
     correlation_id: input.correlation_id ?? null,
     schema_version: input.schema_version ?? CURRENT_EVENT_SCHEMA_VERSION,
+    origin,
     data,
     metadata,
   };

@@ -18,6 +18,13 @@ export function assertReadableVersion(version: number, eventId: string): void {
   }
 }
 
+/**
+ * Who wrote an event: `service` for what this service produced (run lifecycle, adapters, approvals, policy),
+ * `client` for what a caller appended through `POST /v1/sessions/:id/events`.
+ */
+export const EventOriginSchema = z.enum(["service", "client"]);
+export type EventOrigin = z.infer<typeof EventOriginSchema>;
+
 export const EventSchema = z.object({
   id: z.string(),
   session_id: z.string(),
@@ -28,6 +35,7 @@ export const EventSchema = z.object({
   provider: z.string().nullable(),
   correlation_id: z.string().nullable(),
   schema_version: z.number().int().min(1),
+  origin: EventOriginSchema,
   data: JsonObjectSchema,
   metadata: JsonObjectSchema,
 });

@@ -1,9 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Config } from "../core/config";
 import { AppError, fail, ok, type Result } from "../core/errors";
-import type { Event, EventInput, EventPage } from "../core/event";
-import { buildEvent, type BuiltEvent, type EventOrigin } from "../core/event-build";
-import { redactEvent, RedactionConfigSchema, type RedactionConfig } from "../core/redact";
+import type { Event, EventInput, EventOrigin, EventPage } from "../core/event";
+import { buildEvent, type BuiltEvent } from "../core/event-build";
+import { assertClientMayAppend } from "../core/event-rules";
+import { requestFingerprint } from "../core/idempotency";
+import type { Redactor } from "../core/redact";
+import { redactorFromEnv } from "../core/redact-env";
 import { canTransition, sessionStatusEvent, type Session, type UpdateSessionBody } from "../core/session";
 import type { Env } from "../env";
 import { D1SessionStore } from "../store/session-store";
@@ -32,16 +35,6 @@ export type ReadEventsQuery = {
   run_id?: string | undefined; types?: string[] | undefined; wait_ms?: number | undefined;
 };
 
-/** REDACTION (JSON) over the defaults; a malformed value keeps the defaults (redaction stays on). */
-function parseRedactionConfig(raw: unknown): RedactionConfig {
-  let value: unknown = {};
-  if (typeof raw === "string" && raw !== "") {
-    try { value = JSON.parse(raw); } catch { value = {}; }
-  }
-  const parsed = RedactionConfigSchema.safeParse(value);
-  return parsed.success ? parsed.data : RedactionConfigSchema.parse({});
-}
-
 /** Runs `fn`, turning a thrown AppError into a Result so it survives the RPC boundary. */
 async function guarded<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
   try {
@@ -58,7 +51,7 @@ async function guarded<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
  */
 export class SessionDO extends DurableObject<Env> {
   private readonly config: Config;
-  private readonly redaction: RedactionConfig;
+  private readonly redactor: Redactor;
   private kv!: KeyValue;
   private log!: EventLog;
   private record!: SessionRecord;
@@ -75,7 +68,7 @@ export class SessionDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.config = loadConfig(env);
-    this.redaction = parseRedactionConfig(env.REDACTION);
+    this.redactor = redactorFromEnv(env as unknown as Record<string, unknown>);
     this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     this.init();
     // A run stored as in flight has no executor in a fresh instance: a restart cut it off.
@@ -87,9 +80,9 @@ export class SessionDO extends DurableObject<Env> {
   private init(): void {
     const sql = this.ctx.storage.sql;
     this.kv = new KeyValue(sql);
-    this.record = new SessionRecord(this.kv);
+    this.record = new SessionRecord(this.kv, this.redactor);
     this.log = new EventLog(sql, () => this.record.get()?.id ?? "");
-    this.runs = new RunRecords(sql);
+    this.runs = new RunRecords(sql, this.redactor);
     this.alarms = new Alarms(this.ctx.storage, this.kv);
     this.flusher = new Flusher(this.alarms, this.kv, this.log, this.record, this.runs, new D1SessionStore(this.env.DB), this.config);
     this.subscribers = new Subscribers(this.ctx, this.log, this.config.wsReplayPageSize, {
@@ -102,8 +95,8 @@ export class SessionDO extends DurableObject<Env> {
     this.transcripts = new TranscriptCache(this.log, () => this.record.get()?.id ?? "");
     const host = createRunHost({
       env: this.env, config: this.config, approvals: this.approvals, record: this.record, runs: this.runs,
-      alarms: this.alarms, transcripts: this.transcripts,
-      append: (inputs) => this.appendBuilt(inputs, "adapter"),
+      alarms: this.alarms, transcripts: this.transcripts, redactor: this.redactor,
+      append: (inputs) => this.appendBuilt(inputs, "service"),
     });
     this.runManager = new RunManager(host, this.runs, this.kv, this.config);
   }
@@ -114,7 +107,7 @@ export class SessionDO extends DurableObject<Env> {
     return guarded(async () => {
       if (this.record.get()) throw new AppError("already_exists", `Session ${session.id} already exists`);
       this.record.put(session);
-      this.appendBuilt([{ type: "session_created", data: { provider: (session.metadata.provider as string | undefined) ?? null } }], "adapter");
+      this.appendBuilt([{ type: "session_created", data: { provider: (session.metadata.provider as string | undefined) ?? null } }], "service");
       await this.flushEagerly();
       return this.currentSession();
     });
@@ -148,7 +141,7 @@ export class SessionDO extends DurableObject<Env> {
         statusEvent = sessionStatusEvent(patch.status, session.status);
       }
       this.record.put(next);
-      if (statusEvent) this.appendBuilt([{ type: statusEvent, data: { from: session.status, to: next.status } }], "adapter");
+      if (statusEvent) this.appendBuilt([{ type: statusEvent, data: { from: session.status, to: next.status } }], "service");
       await this.flushEagerly();
       return this.currentSession();
     });
@@ -175,10 +168,12 @@ export class SessionDO extends DurableObject<Env> {
 
   // ── events ─────────────────────────────────────────────────────────────
 
-  async appendEvents(inputs: EventInput[], origin: EventOrigin = "client"): Promise<Result<Event[]>> {
+  /** A client's events (POST …/events): checked so none poses as the service's (core/event-rules.ts). */
+  async appendEvents(inputs: EventInput[]): Promise<Result<Event[]>> {
     return guarded(() => {
       this.requireSession();
-      return this.appendBuilt(inputs, origin);
+      inputs.forEach((input, i) => assertClientMayAppend(input, i));
+      return this.appendBuilt(inputs, "client");
     });
   }
 
@@ -204,10 +199,10 @@ export class SessionDO extends DurableObject<Env> {
     });
   }
 
-  /** Builds, appends (one transaction), then fans out. Returns stored events in input order. */
+  /** Redacts, builds, appends (one transaction), then fans out. Returns stored events in input order. */
   private appendBuilt(inputs: EventInput[], origin: EventOrigin): Event[] {
     const now = new Date().toISOString();
-    const built = inputs.map((input, i) => this.redact(buildEvent(input, origin, now, this.config.maxEventDataBytes, i)));
+    const built = inputs.map((input, i) => this.redactAndBuild(input, origin, now, i));
     let result: { events: Event[]; fresh: Event[] };
     try {
       const supplied = new Set(inputs.flatMap((input) => (input.id ? [input.id] : [])));
@@ -227,9 +222,10 @@ export class SessionDO extends DurableObject<Env> {
   // ── runs ───────────────────────────────────────────────────────────────
 
   async submitRun(body: SubmitRunBody, idempotencyKey: string | null): Promise<Result<Run>> {
-    return guarded(() => {
+    return guarded(async () => {
       this.requireSession();
-      return this.runManager.submit(body, idempotencyKey).run;
+      const fingerprint = idempotencyKey ? await requestFingerprint(body) : null;
+      return this.runManager.submit(body, idempotencyKey, fingerprint).run;
     });
   }
 
@@ -271,15 +267,19 @@ export class SessionDO extends DurableObject<Env> {
   async getTranscript(): Promise<Result<Transcript>> {
     return guarded(() => {
       this.requireSession(true);
-      return this.transcripts.current();
+      // Built from redacted events; redacted again for events stored before every field was covered.
+      return this.redactor.value(this.transcripts.current()).value;
     });
   }
 
-  /** Secrets never reach storage or subscribers: redaction runs before the event is written or sent. */
-  private redact(event: BuiltEvent): BuiltEvent {
-    const result = redactEvent(event, this.redaction);
-    if (result.count === 0) return event;
-    return { ...event, data: result.data, metadata: { ...result.metadata, _redactions: result.count } };
+  /**
+   * Secrets never reach storage or subscribers: every field of every event, whatever its type or origin, is
+   * redacted before it is built (so a size cut cannot leave half a secret behind) and written.
+   */
+  private redactAndBuild(input: EventInput, origin: EventOrigin, now: string, index: number): BuiltEvent {
+    const { value, count } = this.redactor.value(input);
+    const event = buildEvent(value, origin, now, this.config.maxEventDataBytes, index);
+    return count === 0 ? event : { ...event, metadata: { ...event.metadata, _redactions: count } };
   }
 
   // ── live streams ───────────────────────────────────────────────────────

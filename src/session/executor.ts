@@ -111,7 +111,8 @@ export class RunExecution {
     let failure: unknown = null;
     try {
       const ctx: ExecutionContext = {
-        session: host.session(), run: this.run, input: this.run.input, options: this.body.options ?? {},
+        // The submitted input, not the stored run's: the stored copy is redacted, and a run must see the real values.
+        session: host.session(), run: this.run, input: this.body.input, options: this.body.options ?? {},
         hints: this.policy.hints(), transcript, native_handle: native, sandbox: host.sandbox(),
         authorizeTool: (call) => this.authorizeTool(call), env: host.env, now: () => Date.now(),
       };

@@ -1,14 +1,21 @@
-import { assertReadableVersion, type Event, type EventQuery } from "../core/event";
+import { assertReadableVersion, type Event, type EventOrigin, type EventQuery } from "../core/event";
 import type { EventType } from "../core/event-types";
 import { parseJsonColumn } from "../core/json";
+import { ensureColumn } from "./sql-columns";
 
 /** One prepared event, sequence not yet assigned. */
 export type PendingEvent = Omit<Event, "sequence" | "session_id">;
 
 type Row = {
   sequence: number; id: string; run_id: string | null; type: string; timestamp: string;
-  provider: string | null; correlation_id: string | null; schema_version: number; data: string; metadata: string;
+  provider: string | null; correlation_id: string | null; schema_version: number; origin: string; data: string; metadata: string;
 };
+
+/**
+ * Events stored before the origin was recorded read as `client`: the service does not vouch for what it
+ * cannot tell it wrote.
+ */
+const LEGACY_ORIGIN: EventOrigin = "client";
 
 export type LogFilter = { run_id?: string | undefined; types?: readonly string[] | undefined };
 
@@ -23,7 +30,8 @@ export class EventLog {
     sql.exec(`CREATE TABLE IF NOT EXISTS events (
       sequence INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, run_id TEXT, type TEXT NOT NULL,
       timestamp TEXT NOT NULL, provider TEXT, correlation_id TEXT, schema_version INTEGER NOT NULL,
-      data TEXT NOT NULL, metadata TEXT NOT NULL)`);
+      data TEXT NOT NULL, metadata TEXT NOT NULL, origin TEXT NOT NULL DEFAULT '${LEGACY_ORIGIN}')`);
+    ensureColumn(sql, "events", "origin", `TEXT NOT NULL DEFAULT '${LEGACY_ORIGIN}'`);
     sql.exec(`CREATE INDEX IF NOT EXISTS events_run ON events(run_id, sequence)`);
     sql.exec(`CREATE INDEX IF NOT EXISTS events_type ON events(type, sequence)`);
     // The highest sequence ever assigned survives pruning here, so numbering can never go back.
@@ -59,9 +67,9 @@ export class EventLog {
         }
         const sequence = this.last + 1;
         this.sql.exec(
-          `INSERT INTO events (sequence, id, run_id, type, timestamp, provider, correlation_id, schema_version, data, metadata)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          sequence, e.id, e.run_id, e.type, e.timestamp, e.provider, e.correlation_id, e.schema_version,
+          `INSERT INTO events (sequence, id, run_id, type, timestamp, provider, correlation_id, schema_version, origin, data, metadata)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          sequence, e.id, e.run_id, e.type, e.timestamp, e.provider, e.correlation_id, e.schema_version, e.origin,
           JSON.stringify(e.data), JSON.stringify(e.metadata),
         );
         this.last = sequence;
@@ -138,6 +146,7 @@ export class EventLog {
       provider: r.provider,
       correlation_id: r.correlation_id,
       schema_version: r.schema_version,
+      origin: r.origin === "service" ? "service" : LEGACY_ORIGIN,
       data: parseJsonColumn(r.data, {}),
       metadata: parseJsonColumn(r.metadata, {}),
     };

@@ -2,6 +2,7 @@ import type { Config } from "../core/config";
 import { costOf } from "../core/cost";
 import { parsePricingTable, type PricingTable } from "../core/models";
 import type { Event, EventInput } from "../core/event";
+import type { Redactor } from "../core/redact";
 import type { Run } from "../core/run";
 import type { SubmitRunBody } from "../core/run-submit";
 import type { Session } from "../core/session";
@@ -26,7 +27,7 @@ import type { TranscriptCache } from "./transcript-cache";
 /** The DO's side of the executor contract, assembled from the DO's parts. */
 export function createRunHost(d: {
   env: Env; config: Config; approvals: Approvals; record: SessionRecord; runs: RunRecords; alarms: Alarms;
-  transcripts: TranscriptCache;
+  transcripts: TranscriptCache; redactor: Redactor;
   append: (inputs: EventInput[]) => Event[];
 }): ExecutorHost & { keepAlive(active: boolean): void } {
   // PRICING_TABLE (JSON, USD per million tokens) overrides the built-in prices; it is validated once here.
@@ -60,7 +61,7 @@ export function createRunHost(d: {
         const ref = await artifacts.put({ tenantId: s.tenant_id, sessionId: s.id, runId: run.id, prefix: `patch_${from.slice(0, 12)}_${to.slice(0, 12)}`, content: patch, contentType: "text/x-diff" });
         emit({ type: "artifact_stored", data: { key: ref.key, size: ref.size, sha256: ref.sha256, content_type: ref.content_type, kind: "patch" } });
         return ref;
-      }, d.config.inlinePatchMaxBytes);
+      }, d.config.inlinePatchMaxBytes, (patch) => d.redactor.text(patch).value);
     },
     adapter: (provider: string, body: SubmitRunBody): ProviderAdapter => {
       const deps = { env: d.env as unknown as Record<string, unknown>, config: d.config };

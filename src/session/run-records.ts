@@ -1,12 +1,20 @@
 import type { Run } from "../core/run";
 import { parseJsonColumn } from "../core/json";
+import type { Redactor } from "../core/redact";
+import { ensureColumn } from "./sql-columns";
 
-/** The session's runs in the DO's SQLite, each with a revision so the flusher knows which ones D1 lacks. */
+/**
+ * The session's runs in the DO's SQLite, each with a revision so the flusher knows which ones D1 lacks.
+ * Every write goes through the redactor: what is stored here (and so flushed to D1 and served by /v1/query)
+ * holds no secret in `input`, `output`, `error` (stderr included) or `metadata`.
+ */
 export class RunRecords {
-  constructor(private readonly sql: SqlStorage) {
+  constructor(private readonly sql: SqlStorage, private readonly redactor: Redactor) {
     sql.exec(`CREATE TABLE IF NOT EXISTS runs (
       id TEXT PRIMARY KEY, data TEXT NOT NULL, status TEXT NOT NULL, queued_at TEXT NOT NULL,
-      idempotency_key TEXT UNIQUE, revision INTEGER NOT NULL, flushed_revision INTEGER NOT NULL DEFAULT 0)`);
+      idempotency_key TEXT UNIQUE, revision INTEGER NOT NULL, flushed_revision INTEGER NOT NULL DEFAULT 0,
+      request_fingerprint TEXT)`);
+    ensureColumn(sql, "runs", "request_fingerprint", "TEXT");
     sql.exec(`CREATE INDEX IF NOT EXISTS runs_status ON runs(status, queued_at)`);
   }
 
@@ -15,17 +23,29 @@ export class RunRecords {
     return row ? parseJsonColumn<Run | null>(row.data, null) : null;
   }
 
-  byIdempotencyKey(key: string): Run | null {
-    const row = this.sql.exec<{ data: string }>(`SELECT data FROM runs WHERE idempotency_key = ?`, key).toArray()[0];
-    return row ? parseJsonColumn<Run | null>(row.data, null) : null;
+  /** The run submitted under an Idempotency-Key, with the fingerprint of the body it was submitted with (null before fingerprints were kept). */
+  byIdempotencyKey(key: string): { run: Run; fingerprint: string | null } | null {
+    const row = this.sql.exec<{ data: string; request_fingerprint: string | null }>(
+      `SELECT data, request_fingerprint FROM runs WHERE idempotency_key = ?`, key).toArray()[0];
+    const run = row ? parseJsonColumn<Run | null>(row.data, null) : null;
+    return row && run ? { run, fingerprint: row.request_fingerprint } : null;
   }
 
-  put(run: Run): void {
+  /** Stores the run (redacted) and returns what was stored; `fingerprint` is kept from the first write of a run. */
+  put(run: Run, fingerprint: string | null = null): Run {
+    const stored = this.redacted(run);
     this.sql.exec(
-      `INSERT INTO runs (id, data, status, queued_at, idempotency_key, revision) VALUES (?, ?, ?, ?, ?, 1)
+      `INSERT INTO runs (id, data, status, queued_at, idempotency_key, revision, request_fingerprint) VALUES (?, ?, ?, ?, ?, 1, ?)
        ON CONFLICT(id) DO UPDATE SET data = excluded.data, status = excluded.status, revision = runs.revision + 1`,
-      run.id, JSON.stringify(run), run.status, run.queued_at, run.idempotency_key,
+      stored.id, JSON.stringify(stored), stored.status, stored.queued_at, stored.idempotency_key, fingerprint,
     );
+    return stored;
+  }
+
+  private redacted(run: Run): Run {
+    const { input, output, error, metadata, model } = run;
+    const { value, count } = this.redactor.value({ input, output, error, metadata, model });
+    return count === 0 ? run : { ...run, ...value };
   }
 
   list(opts: { status?: readonly string[]; limit: number; after_queued_at?: string }): Run[] {

@@ -28,10 +28,21 @@ export class RunManager {
     private readonly config: Config,
   ) {}
 
-  submit(body: SubmitRunBody, idempotencyKey: string | null): { run: Run; created: boolean } {
+  /**
+   * An Idempotency-Key seen before returns the run it created, if the body is the same (by `fingerprint`);
+   * the same key with a different body is refused rather than silently answered with the other run.
+   */
+  submit(body: SubmitRunBody, idempotencyKey: string | null, fingerprint: string | null = null): { run: Run; created: boolean } {
     if (idempotencyKey) {
       const existing = this.records.byIdempotencyKey(idempotencyKey);
-      if (existing) return { run: existing, created: false };
+      if (existing) {
+        if (existing.fingerprint !== null && fingerprint !== null && existing.fingerprint !== fingerprint) {
+          throw new AppError("idempotency_key_reused", "This Idempotency-Key was used for a different request body; use a new key for a new run", {
+            idempotency_key: idempotencyKey, run_id: existing.run.id,
+          });
+        }
+        return { run: existing.run, created: false };
+      }
     }
     const session = this.host.session();
     if (["completed", "failed", "cancelled"].includes(session.status)) {
@@ -49,13 +60,14 @@ export class RunManager {
       input: body.input, output: null, error: null, token_usage: { ...EMPTY_USAGE }, cost_usd: null, turn_count: 0,
       metadata: body.metadata ?? {}, idempotency_key: idempotencyKey, queued_at: new Date().toISOString(), started_at: null, ended_at: null,
     };
-    this.records.put(run);
-    // The full request (it may hold env values) stays in the DO; only the run row is flushed to D1.
+    const stored = this.records.put(run, fingerprint);
+    // The full request (it may hold env values, unredacted because the run needs them) stays in the DO until the
+    // run ends; it is never returned or flushed. The run row, redacted, is what is read and flushed to D1.
     this.kv.put(`run_request:${run.id}`, body);
-    this.host.emit(run, { type: "run_queued", data: { provider: run.provider, model: run.model, position: queued + 1 } });
+    this.host.emit(stored, { type: "run_queued", data: { provider: run.provider, model: run.model, position: queued + 1 } });
     this.pump();
     // The answer is the run as accepted (queued), even if a free slot already started it.
-    return { run, created: true };
+    return { run: stored, created: true };
   }
 
   get(id: string): Run {
@@ -85,8 +97,7 @@ export class RunManager {
       const bound = new Promise<Run>((resolve) => { timer = setTimeout(() => resolve(this.get(id)), CANCEL_WAIT_MS); });
       return Promise.race([live.done, bound]).finally(() => clearTimeout(timer));
     }
-    const cancelled: Run = { ...run, status: "cancelled", ended_at: new Date().toISOString() };
-    this.records.put(cancelled);
+    const cancelled = this.records.put({ ...run, status: "cancelled", ended_at: new Date().toISOString() });
     this.host.emit(cancelled, { type: "run_cancelled", data: { reason } });
     this.settled(cancelled);
     return cancelled;
@@ -124,8 +135,7 @@ export class RunManager {
         message: "Run interrupted: the session's Durable Object restarted (eviction or deploy) while the run was in progress",
         details: { reason: "interrupted", previous_status: run.status },
       };
-      const failed: Run = { ...run, status: "failed", error, ended_at: new Date().toISOString() };
-      this.records.put(failed);
+      const failed = this.records.put({ ...run, status: "failed", error, ended_at: new Date().toISOString() });
       this.host.emit(failed, { type: "run_failed", data: { error_code: error.code, error_message: error.message, details: error.details } });
       this.settled(failed);
       // Best effort: a process the old instance started under the run's id should not outlive it.
@@ -153,8 +163,7 @@ export class RunManager {
   private start(queued: Run): void {
     const body = this.kv.get<SubmitRunBody>(`run_request:${queued.id}`);
     const now = new Date().toISOString();
-    const run: Run = { ...queued, status: "running", started_at: now };
-    this.records.put(run);
+    const run = this.records.put({ ...queued, status: "running", started_at: now });
     const session = this.host.session();
     if (session.status === "pending") {
       this.host.saveSession({ ...session, status: "active", updated_at: now });
@@ -165,11 +174,12 @@ export class RunManager {
     const execution = new RunExecution(this.host, run, body ?? { provider: run.provider as SubmitRunBody["provider"], input: run.input as SubmitRunBody["input"] }, timeout);
     const done = execution.execute().catch((err: unknown) => {
       // The executor turns every failure into a run end; this only guards against a bug in it.
-      const failed: Run = { ...this.get(run.id), status: "failed", ended_at: new Date().toISOString(), error: { code: "internal_error", message: String(err) } };
-      this.records.put(failed);
+      const failed = this.records.put({ ...this.get(run.id), status: "failed", ended_at: new Date().toISOString(), error: { code: "internal_error", message: String(err) } });
       this.host.emit(failed, { type: "run_failed", data: { error_code: "internal_error", error_message: String(err) } });
       return failed;
-    }).then((ended) => {
+    }).then((finished) => {
+      // Waiters get the stored (redacted) run, never the executor's in-memory copy.
+      const ended = this.records.get(run.id) ?? finished;
       this.inflight.delete(run.id);
       this.kv.delete(`run_request:${run.id}`);
       this.settled(ended);

@@ -18,7 +18,8 @@ export type WorkspaceSummary = {
 
 /**
  * Snapshots the workspace before and after a run, computes the diff, moves a large patch to R2, and rolls
- * back on failure when asked (git only).
+ * back on failure when asked (git only). The patch is redacted as soon as it arrives, so neither the run
+ * record, the R2 object nor `GET …/diff` can hold a secret a run wrote into a file.
  */
 export class WorkspaceTracker {
   private before: Snapshot | null = null;
@@ -29,6 +30,7 @@ export class WorkspaceTracker {
     private readonly emit: (e: AdapterEvent) => void,
     private readonly storePatch: (patch: string, from: string, to: string) => Promise<ArtifactRef>,
     private readonly inlinePatchMaxBytes: number,
+    private readonly redact: (text: string) => string,
   ) {}
 
   async snapshotBefore(): Promise<void> {
@@ -44,7 +46,7 @@ export class WorkspaceTracker {
     const after = await this.sandbox.snapshot({ path: this.opts.path, backend: this.before.backend, label: succeeded ? "after" : "after_failure", ...(this.opts.ignore ? { ignore: this.opts.ignore } : {}) });
     this.emit({ type: "workspace_snapshot_taken", data: this.snapshotData(after) });
     const diff: Diff = await this.sandbox.diff(this.before, after, { capture_patch: this.opts.capture_patch });
-    const patch = diff.patch ?? null;
+    const patch = diff.patch == null ? null : this.redact(diff.patch);
     const patchBytes = patch ? new TextEncoder().encode(patch).byteLength : 0;
     let patchRef: ArtifactRef | null = null;
     if (patch && patchBytes > this.inlinePatchMaxBytes) patchRef = await this.storePatch(patch, this.before.ref, after.ref);

@@ -58,7 +58,7 @@ export function eventToRow(e: Event, tenantId: string): EventRow {
   return {
     sessionId: e.session_id, sequence: e.sequence, id: e.id, tenantId, runId: e.run_id, type: e.type,
     timestamp: e.timestamp, provider: e.provider, correlationId: e.correlation_id, schemaVersion: e.schema_version,
-    data: JSON.stringify(e.data), metadata: JSON.stringify(e.metadata),
+    data: JSON.stringify(e.data), metadata: JSON.stringify(e.metadata), origin: e.origin,
   };
 }
 
@@ -67,6 +67,7 @@ export function rowToEvent(r: EventRow): Event {
   return {
     id: r.id, session_id: r.sessionId, run_id: r.runId, sequence: r.sequence, type: r.type as EventType,
     timestamp: r.timestamp, provider: r.provider, correlation_id: r.correlationId, schema_version: r.schemaVersion,
+    origin: r.origin === "service" ? "service" : "client",
     data: parseJsonColumn(r.data, {}), metadata: parseJsonColumn(r.metadata, {}),
   };
 }

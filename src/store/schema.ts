@@ -73,6 +73,8 @@ export const events = sqliteTable(
     schemaVersion: integer("schema_version").notNull(),
     data: text("data").notNull().default("{}"),
     metadata: text("metadata").notNull().default("{}"),
+    /** "service" or "client" (core/event.ts); rows flushed before the column existed read as "client". */
+    origin: text("origin").notNull().default("client"),
   },
   (t) => [
     primaryKey({ columns: [t.sessionId, t.sequence] }),

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
 import type { BatchItem } from "drizzle-orm/batch";
 import { decodeCursor, encodeCursor } from "../core/cursor";
@@ -8,8 +8,8 @@ import type { ListSessionsQuery, Session } from "../core/session";
 import { artifacts, events, runs, sessions } from "./schema";
 import { eventToRow, rowToEvent, rowToRun, rowToSession, runToRow, sessionToRow } from "./codec";
 
-/** D1 allows at most 100 bound parameters per statement: 12 event columns → 8 rows per insert. */
-const EVENT_ROWS_PER_INSERT = 8;
+/** D1 allows at most 100 bound parameters per statement: 13 event columns → 7 rows per insert. */
+const EVENT_ROWS_PER_INSERT = Math.floor(100 / Object.keys(getTableColumns(events)).length);
 
 export type FlushBatch = { tenantId: string; session: Session | null; runs: Run[]; events: Event[] };
 export type Page<T> = { items: T[]; next_cursor: string | null };

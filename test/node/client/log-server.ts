@@ -226,7 +226,7 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
       const e: Event = {
         id: `evt_${String(events.length + 1).padStart(32, "0")}`, session_id: sessionId, run_id: input.run_id ?? null,
         sequence: events.length + 1, type: input.type, timestamp: new Date().toISOString(), provider: null,
-        correlation_id: null, schema_version: 1, data: input.data ?? {}, metadata: {},
+        correlation_id: null, schema_version: 1, origin: "client", data: input.data ?? {}, metadata: {},
       };
       events.push(e);
       return e;
