@@ -1,13 +1,22 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { constants as osConstants } from "node:os";
 import { StringDecoder } from "node:string_decoder";
 import { AppError } from "../src/core/errors";
-import { DEFAULT_MAX_OUTPUT_BYTES, type ExecRequestBody, type KillResult } from "../src/core/sandbox-protocol";
-import type { ExecResult } from "../src/providers/types";
+import {
+  DEFAULT_MAX_OUTPUT_BYTES, type ExecRequestBody, type ExecResult, type KillResult, type NetworkPolicy, type ResourceLimit,
+  type SandboxLimits,
+} from "../src/core/sandbox-protocol";
+import { jailArgv, JAIL_HOME, type Isolation } from "./isolation";
+import { effectiveLimits, limitFromExit, type Watchdog } from "./limits";
+import { prepareNetwork, type PreparedNetwork } from "./network";
+import { toJailPath, type WorkspaceInfo } from "./paths";
 
 /**
- * The process table: spawns commands in their own process group (detached) so a timeout or kill reaches every
- * process the command started, caps captured output, and keeps running processes addressable by id.
+ * The process table: starts every command through the jail (isolation.ts) in its own process group (detached), so
+ * a timeout or kill reaches the whole jail (bubblewrap tears the PID namespace down with it), caps captured output,
+ * enforces resource bounds with the watchdog, and keeps running processes addressable by id.
  */
 
 export type ExecListener = {
@@ -17,16 +26,25 @@ export type ExecListener = {
 
 export type ExecSpec = Omit<ExecRequestBody, "cwd" | "stream"> & { cwd: string };
 
-const FALLBACK_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** Runs a command the table does not need to track (git for snapshots): same jail, same limits, a timeout. */
+export type JailRunner = (ws: WorkspaceInfo, spec: ExecSpec) => Promise<ExecResult>;
+
+const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** After the group leader exits we wait this long for the pipes to close before giving up on stragglers. */
 const CLOSE_AFTER_EXIT_MS = 2_000;
+const TERM_REPEAT_MS = 100;
 
-/** A minimal environment: the server's own (token included) never leaks into commands. */
-export function buildEnv(requestEnv: Record<string, string> = {}): Record<string, string> {
-  const basePath = process.env.PATH ?? FALLBACK_PATH;
+/**
+ * A minimal environment: the server's own (token included) never leaks into commands. In a jail the system PATH
+ * and the jail's home; without one, the server's PATH and a home inside the workspace's private folder.
+ */
+export function buildEnv(requestEnv: Record<string, string> = {}, jailed = true, homeDir = JAIL_HOME): Record<string, string> {
+  const basePath = jailed ? SYSTEM_PATH : (process.env.PATH ?? SYSTEM_PATH);
   const env: Record<string, string> = {
     PATH: basePath,
-    HOME: process.env.HOME ?? "/tmp",
+    HOME: homeDir,
+    TMPDIR: "/tmp",
+    USER: "sandbox",
     LANG: "C.UTF-8",
     TERM: "dumb",
   };
@@ -45,22 +63,67 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
+const SIGNALS = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+
+/**
+ * bubblewrap reports a command killed by signal n as exit 128 + n, and a program it cannot start as exit 1 with
+ * "bwrap: execvp"; turn both back into what a shell-less spawn would report.
+ */
+function fromJailStatus(code: number | null, signal: NodeJS.Signals | null, stderr: string): { code: number | null; signal: string | null } {
+  if (signal || code === null) return { code, signal };
+  if (code === 1 && /^bwrap: execvp /m.test(stderr)) return { code: 127, signal: null };
+  const bySignal = code > 128 ? SIGNALS.get(code - 128) : undefined;
+  return bySignal ? { code: null, signal: bySignal } : { code, signal: null };
+}
+
+/** Signals every descendant of `pid` (not `pid` itself), from one pass over /proc. */
+async function signalDescendants(pid: number | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!pid) return;
+  const children = new Map<number, number[]>();
+  for (const name of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, "utf8").catch(() => null);
+    if (!stat) continue;
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  const stack = [...(children.get(pid) ?? [])];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    stack.push(...(children.get(next) ?? []));
+    try {
+      process.kill(next, signal);
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
 class RunningProcess {
   readonly startedAt = performance.now();
   readonly done: Promise<ExecResult>;
   killed = false;
   private timedOut = false;
   private truncated = false;
+  private limit: ResourceLimit | null = null;
   private budget: number;
   private stdout = "";
   private stderr = "";
   private exitCode: number | null = null;
   private exitSignal: string | null = null;
   private killTimer: NodeJS.Timeout | undefined;
+  private termTimer: NodeJS.Timeout | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private finished = false;
 
-  constructor(readonly id: string, readonly child: ChildProcess, spec: ExecSpec, private readonly listener: ExecListener, private readonly graceMs: number) {
+  constructor(
+    readonly id: string,
+    readonly child: ChildProcess,
+    spec: ExecSpec,
+    private readonly listener: ExecListener,
+    private readonly graceMs: number,
+    private readonly jailed: boolean,
+  ) {
     this.budget = spec.max_output_bytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.done = new Promise((resolveDone) => this.wire(resolveDone, spec));
   }
@@ -87,6 +150,7 @@ class RunningProcess {
       if (this.finished) return;
       this.finished = true;
       clearTimeout(this.killTimer);
+      clearInterval(this.termTimer);
       clearTimeout(this.timeoutTimer);
       for (const stream of ["stdout", "stderr"] as const) {
         const rest = this.truncated ? "" : decoders[stream].end();
@@ -105,8 +169,9 @@ class RunningProcess {
       finish();
     });
     child.on("exit", (code, signal) => {
-      this.exitCode = code;
-      this.exitSignal = signal;
+      const status = this.jailed ? fromJailStatus(code, signal, this.stderr) : { code, signal };
+      this.exitCode = status.code;
+      this.exitSignal = status.signal;
       // Background children of the command die with it; otherwise they would hold the pipes open.
       signalGroup(child.pid, "SIGKILL");
       setTimeout(() => {
@@ -125,12 +190,32 @@ class RunningProcess {
     }
   }
 
-  /** SIGTERM to the whole group, SIGKILL after the grace period if anything is still there. */
+  /** A resource bound was hit: the jail goes at once (a fork bomb or a memory hog gets no grace period). */
+  exceed(limit: ResourceLimit): void {
+    if (this.finished || this.limit) return;
+    this.limit = limit;
+    signalGroup(this.child.pid, "SIGKILL");
+  }
+
+  /**
+   * SIGTERM to the command (in a jail: to every process inside it, since bubblewrap itself would just die and take
+   * them down without a chance to clean up), SIGKILL to the whole group after the grace period.
+   */
   terminate(): void {
     if (this.finished) return;
-    signalGroup(this.child.pid, "SIGTERM");
+    if (this.jailed) {
+      // Repeated until the grace period ends: a jail still being set up has no command to signal yet.
+      void signalDescendants(this.child.pid, "SIGTERM");
+      clearInterval(this.termTimer);
+      this.termTimer = setInterval(() => void signalDescendants(this.child.pid, "SIGTERM"), TERM_REPEAT_MS);
+    } else {
+      signalGroup(this.child.pid, "SIGTERM");
+    }
     clearTimeout(this.killTimer);
-    this.killTimer = setTimeout(() => signalGroup(this.child.pid, "SIGKILL"), this.graceMs);
+    this.killTimer = setTimeout(() => {
+      clearInterval(this.termTimer);
+      signalGroup(this.child.pid, "SIGKILL");
+    }, this.graceMs);
   }
 
   result(): ExecResult {
@@ -144,32 +229,74 @@ class RunningProcess {
       truncated: this.truncated,
       timed_out: this.timedOut,
       killed: this.killed,
+      limit_exceeded: this.limit ?? limitFromExit(this.exitCode, this.exitSignal),
     };
   }
 }
 
+export type ProcessTableOptions = { isolation: Isolation; watchdog: Watchdog; serverLimits: Required<SandboxLimits>; defaultNetwork: NetworkPolicy; runtimeRoot: string; graceMs?: number };
+
 export class ProcessTable {
   private readonly running = new Map<string, RunningProcess>();
+  private readonly graceMs: number;
 
-  constructor(private readonly graceMs = 1_500) {}
+  constructor(private readonly opts: ProcessTableOptions) {
+    this.graceMs = opts.graceMs ?? 1_500;
+  }
+
+  /** The program, arguments and environment that run `spec` for `ws`: through the jail when isolation is on. */
+  private async launch(ws: WorkspaceInfo, spec: ExecSpec, id: string): Promise<{ file: string; args: string[]; env: Record<string, string>; limits: Required<SandboxLimits>; network: PreparedNetwork | null }> {
+    const limits = effectiveLimits(this.opts.serverLimits, spec.limits);
+    const policy = spec.network ?? this.opts.defaultNetwork;
+    const [file, argv] = spec.args ? [spec.command, spec.args] : ["/bin/sh", ["-c", spec.command]];
+    const iso = this.opts.isolation;
+    if (!iso.enabled) {
+      if (policy !== "all" && spec.network !== undefined) {
+        throw new AppError("dependency_not_available", "this sandbox has no isolation, so it cannot enforce a network policy other than \"all\"", { isolation: iso.info });
+      }
+      return { file, args: argv, env: buildEnv(spec.env, false, ws.homeDir), limits, network: null };
+    }
+    const network = await prepareNetwork(policy, this.opts.runtimeRoot, `${ws.id}-${id}`);
+    const env = { ...buildEnv(spec.env), ...(network?.env ?? {}) };
+    const jail = jailArgv(iso, {
+      workspaceDir: ws.realDir, homeDir: ws.homeDir, cwd: toJailPath(ws, spec.cwd), env, uid: ws.uid ?? 0,
+      network: policy, limits, ...(network ? { runtimeDir: network.runtimeDir } : {}),
+      argv: network ? [...network.entry, file, ...argv] : [file, ...argv],
+    });
+    return { ...jail, env: {}, limits, network };
+  }
 
   /** Ids are scoped to a workspace: one workspace can neither see nor kill another's processes. */
-  start(workspace: string, spec: ExecSpec, listener: ExecListener = {}): { id: string; done: Promise<ExecResult> } {
+  async start(ws: WorkspaceInfo, spec: ExecSpec, listener: ExecListener = {}): Promise<{ id: string; done: Promise<ExecResult> }> {
     const id = spec.id ?? `exec_${randomUUID().replace(/-/g, "")}`;
-    const key = `${workspace}/${id}`;
+    const key = `${ws.id}/${id}`;
     if (this.running.has(key)) throw new AppError("already_exists", `an exec with id ${id} is still running`, { id });
-    const [file, argv] = spec.args ? [spec.command, spec.args] : ["/bin/sh", ["-c", spec.command]];
-    const child = spawn(file, argv, {
-      cwd: spec.cwd,
-      env: buildEnv(spec.env),
+    const launch = await this.launch(ws, spec, id);
+    const child = spawn(launch.file, launch.args, {
+      // The jail sets its own working directory; the host-side cwd only matters without isolation.
+      cwd: this.opts.isolation.enabled ? "/" : spec.cwd,
+      env: this.opts.isolation.enabled ? { PATH: SYSTEM_PATH } : launch.env,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
-    const proc = new RunningProcess(id, child, spec, listener, this.graceMs);
+    const proc = new RunningProcess(id, child, spec, listener, this.graceMs, this.opts.isolation.enabled);
     this.running.set(key, proc);
+    const unwatch = this.opts.isolation.enabled
+      ? this.opts.watchdog.watch({ uid: ws.uid, workspaceDir: ws.realDir, limits: launch.limits, exceed: (limit) => proc.exceed(limit) })
+      : () => undefined;
     listener.onStarted?.(id, child.pid ?? null);
-    const done = proc.done.finally(() => this.running.delete(key));
+    const done = proc.done.finally(() => {
+      unwatch();
+      this.running.delete(key);
+      void launch.network?.close();
+    });
     return { id, done };
+  }
+
+  /** Runs to completion without an id in the table (git for snapshots): same jail, no network. */
+  async run(ws: WorkspaceInfo, spec: ExecSpec): Promise<ExecResult> {
+    const { done } = await this.start(ws, { ...spec, network: "none", id: `internal_${randomUUID().replace(/-/g, "")}` });
+    return done;
   }
 
   /** Kills a running exec; null when no exec with that id is running. */
@@ -188,6 +315,17 @@ export class ProcessTable {
     if (!proc) return;
     proc.killed = true;
     proc.terminate();
+  }
+
+  /** Kills every process of a workspace at once and waits for them to be gone (hard delete). */
+  async killWorkspace(workspace: string): Promise<number> {
+    const procs = [...this.running.entries()].filter(([key]) => key.startsWith(`${workspace}/`)).map(([, p]) => p);
+    for (const proc of procs) {
+      proc.killed = true;
+      signalGroup(proc.child.pid, "SIGKILL");
+    }
+    await Promise.all(procs.map((p) => p.done));
+    return procs.length;
   }
 
   killAll(): void {

@@ -1,9 +1,9 @@
 import { lstat, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { AppError } from "../src/core/errors";
 import type { FileEditRequest, FileEditResponse, FileListResponse, FileReadResponse, FileWriteResponse } from "../src/core/sandbox-protocol";
 import type { FileEntry } from "../src/providers/types";
-import { resolveInside, toRelative, type Workspace } from "./paths";
+import { giveToWorkspace, resolveInside, toRelative, type Workspace } from "./paths";
 
 /** File operations inside one workspace. Paths in responses are workspace-relative. */
 
@@ -31,12 +31,23 @@ export async function readTextFile(ws: Workspace, path: string): Promise<FileRea
   return { path: toRelative(ws, abs), content, size: info.size };
 }
 
+/** Folders from `first` (the first one mkdir created) down to `last`, for handing to the workspace user. */
+function createdChain(first: string | undefined, last: string): string[] {
+  if (!first) return [];
+  const chain = [first];
+  for (const part of relative(first, last).split(sep).filter(Boolean)) chain.push(join(chain[chain.length - 1]!, part));
+  return chain;
+}
+
 export async function writeTextFile(ws: Workspace, path: string, content: string): Promise<FileWriteResponse> {
   const abs = await resolveInside(ws, path);
-  await mkdir(dirname(abs), { recursive: true });
+  const created = await mkdir(dirname(abs), { recursive: true });
   const existing = await statOrNull(abs);
   if (existing?.isDirectory()) throw new AppError("validation_error", `is a directory: ${path}`, { path });
+  // Checked again after creating folders: nothing may have turned a folder into a link meanwhile.
+  if ((await resolveInside(ws, path)) !== abs) throw new AppError("forbidden", `path changed while writing: ${path}`, { path });
   await writeFile(abs, content, "utf8");
+  await giveToWorkspace(ws, [...createdChain(created, dirname(abs)), abs]);
   return { path: toRelative(ws, abs), size: Buffer.byteLength(content) };
 }
 

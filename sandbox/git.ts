@@ -1,11 +1,22 @@
-import { spawn } from "node:child_process";
 import { dirname } from "node:path";
 import { AppError } from "../src/core/errors";
+import type { Workspace } from "./paths";
 
-/** Runs git without a shell, capturing output. Discovery never climbs above the workspace (ceiling dirs). */
+/**
+ * Runs git for the server (snapshots, diffs, rollback) inside the workspace's own jail, as the workspace's user,
+ * without network and with a timeout: whatever a hostile repository configures (fsmonitor, hooks, filters,
+ * textconv, diff drivers, ssh commands, credential helpers, alternates or includes pointing at other folders)
+ * can do no more than the run itself could. The common hooks are also switched off, so snapshots stay fast and
+ * do not depend on what the repository runs.
+ */
 
 export type GitResult = { code: number | null; stdout: string; stderr: string };
-export type GitOptions = { env?: Record<string, string>; workspaceDir: string; allowFailure?: boolean };
+export type GitOptions = { env?: Record<string, string>; allowFailure?: boolean };
+
+export const GIT_TIMEOUT_MS = Number(process.env.SANDBOX_GIT_TIMEOUT_MS ?? 120_000);
+
+/** Patches can be large; capPatch trims them afterwards to what the caller asked for. */
+const GIT_MAX_OUTPUT_BYTES = 268_435_456;
 
 const IDENTITY = {
   GIT_AUTHOR_NAME: "asm-sandbox",
@@ -14,35 +25,51 @@ const IDENTITY = {
   GIT_COMMITTER_EMAIL: "asm-sandbox@localhost",
 };
 
-function gitEnv(opts: GitOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...IDENTITY, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
-  delete env.SANDBOX_TOKEN;
-  // Without a ceiling, a workspace without its own repository would be mistaken for part of an enclosing one.
-  env.GIT_CEILING_DIRECTORIES = dirname(opts.workspaceDir);
-  for (const key of ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"]) delete env[key];
-  return { ...env, ...opts.env };
+/** Settings that stop git from running anything a repository names, on the command line (highest precedence). */
+export const NEUTRAL_GIT_CONFIG = [
+  "core.fsmonitor=false",
+  "core.hooksPath=/dev/null",
+  "core.sshCommand=false",
+  "core.pager=cat",
+  "core.askPass=false",
+  "core.editor=false",
+  "core.attributesFile=/dev/null",
+  "core.untrackedCache=false",
+  "credential.helper=",
+  "diff.external=",
+  "protocol.allow=never",
+  "gc.auto=0",
+  "maintenance.auto=false",
+  "safe.directory=*",
+].flatMap((setting) => ["-c", setting]);
+
+function gitEnv(ws: Workspace, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...IDENTITY,
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    // Discovery never climbs above the workspace (in a jail the workspace's parent is the jail's root).
+    GIT_CEILING_DIRECTORIES: ws.jailed ? "/" : dirname(ws.realDir),
+    LC_ALL: "C",
+    ...extra,
+  };
 }
 
-export function git(cwd: string, args: string[], opts: GitOptions): Promise<GitResult> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn("git", args, { cwd, env: gitEnv(opts), stdio: ["ignore", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", (e) => reject(new AppError("dependency_not_available", `git could not be started: ${e.message}`)));
-    child.on("close", (code) => {
-      const result = { code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
-      if (code !== 0 && !opts.allowFailure) {
-        reject(new AppError("internal_error", `git ${args[0]} failed: ${result.stderr.trim() || `exit ${code}`}`, { args, exit_code: code }));
-      } else {
-        resolveRun(result);
-      }
-    });
-  });
+export async function git(ws: Workspace, cwd: string, args: string[], opts: GitOptions = {}): Promise<GitResult> {
+  const res = await ws.run({ command: "git", args: [...NEUTRAL_GIT_CONFIG, ...args], cwd, env: gitEnv(ws, opts.env), timeout_ms: GIT_TIMEOUT_MS, max_output_bytes: GIT_MAX_OUTPUT_BYTES });
+  if (res.timed_out) throw new AppError("timeout", `git ${args[0]} took longer than ${GIT_TIMEOUT_MS} ms`, { args: args.slice(0, 3) });
+  const result = { code: res.exit_code, stdout: res.stdout, stderr: res.stderr };
+  if (res.exit_code === 127 && /git/.test(res.stderr) && /not found|No such file/.test(res.stderr)) {
+    throw new AppError("dependency_not_available", `git could not be started: ${res.stderr.trim()}`);
+  }
+  if (res.exit_code !== 0 && !opts.allowFailure) {
+    throw new AppError("internal_error", `git ${args[0]} failed: ${res.stderr.trim() || `exit ${res.exit_code}`}`, { args, exit_code: res.exit_code });
+  }
+  return result;
 }
 
 /** `git … ` output with the trailing newline removed. */
-export async function gitLine(cwd: string, args: string[], opts: GitOptions): Promise<string> {
-  return (await git(cwd, args, opts)).stdout.trim();
+export async function gitLine(ws: Workspace, cwd: string, args: string[], opts: GitOptions = {}): Promise<string> {
+  return (await git(ws, cwd, args, opts)).stdout.trim();
 }

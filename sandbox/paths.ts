@@ -1,7 +1,9 @@
-import { lstat, mkdir, realpath } from "node:fs/promises";
+import { chmod, lstat, mkdir, realpath, rm } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { AppError } from "../src/core/errors";
 import { WORKSPACE_ID_PATTERN } from "../src/core/sandbox-protocol";
+import { giveTo, giveTreeTo, UidAllocator } from "./identity";
+import { JAIL_WORKSPACE } from "./isolation";
 
 /**
  * Workspace confinement. Every path a request names is resolved against the workspace directory and refused
@@ -9,15 +11,91 @@ import { WORKSPACE_ID_PATTERN } from "../src/core/sandbox-protocol";
  * on the deepest existing ancestor).
  */
 
-export type Workspace = { id: string; dir: string; realDir: string };
+export type Workspace = {
+  id: string;
+  dir: string;
+  realDir: string;
+  /** The workspace's private home (outside the workspace, kept between runs: CLIs keep their sessions there). */
+  homeDir: string;
+  /** The unprivileged user its commands run as; null when the server cannot switch users. */
+  uid: number | null;
+  /** True when its processes run in a jail (and see the workspace at /workspace). */
+  jailed: boolean;
+  /** Runs a program for the server (git) in this workspace's jail, with a timeout. */
+  run: WorkspaceRunner;
+};
 
-export async function openWorkspace(root: string, id: string | undefined): Promise<Workspace> {
-  if (!id || !WORKSPACE_ID_PATTERN.test(id)) {
-    throw new AppError("validation_error", "header x-sandbox-workspace must match [A-Za-z0-9_-]{1,128}");
+/** A workspace without its runner (what the process table needs). */
+export type WorkspaceInfo = Omit<Workspace, "run">;
+
+export type WorkspaceRunner = (spec: {
+  command: string; args: string[]; cwd: string; env?: Record<string, string>; timeout_ms: number; max_output_bytes?: number;
+}) => Promise<{
+  exit_code: number | null; stdout: string; stderr: string; timed_out: boolean;
+}>;
+
+/** Beside the workspaces, under names a workspace id cannot take (ids never start with a dot). */
+export const HOMES_DIR = ".asm-homes";
+export const RUNTIME_DIR = ".asm-runtime";
+
+/**
+ * The layout under the server's root: `<id>/` workspaces, `.asm-homes/<id>/` their homes, `.asm-snapshots/<id>/`
+ * hash manifests (server-only), `.asm-runtime/` per-process sockets. The root is searchable but not listable
+ * by workspace users.
+ */
+export class Workspaces {
+  private readonly uids: UidAllocator;
+  private readonly ready: Promise<void>;
+
+  constructor(
+    readonly root: string,
+    private readonly jailed: boolean,
+    private readonly switchUser: boolean,
+    private readonly runner: (ws: WorkspaceInfo) => WorkspaceRunner,
+  ) {
+    this.uids = new UidAllocator(root);
+    this.ready = (async () => {
+      for (const dir of [root, join(root, HOMES_DIR), join(root, RUNTIME_DIR)]) {
+        await mkdir(dir, { recursive: true });
+        await chmod(dir, 0o711);
+      }
+    })();
   }
-  const dir = join(resolve(root), id);
-  await mkdir(dir, { recursive: true });
-  return { id, dir, realDir: await realpath(dir) };
+
+  async open(id: string | undefined): Promise<Workspace> {
+    if (!id || !WORKSPACE_ID_PATTERN.test(id)) {
+      throw new AppError("validation_error", "header x-sandbox-workspace must match [A-Za-z0-9_-]{1,128}");
+    }
+    await this.ready;
+    const dir = join(this.root, id);
+    const homeDir = join(this.root, HOMES_DIR, id);
+    const existing = await lstat(dir).catch(() => null);
+    await mkdir(dir, { recursive: true });
+    await mkdir(homeDir, { recursive: true });
+    let uid: number | null = null;
+    if (this.switchUser) {
+      uid = existing && existing.uid !== 0 ? existing.uid : await this.uids.allocate();
+      // A new workspace, or one made before workspaces had users: hand it over once.
+      if (!existing || existing.uid === 0) await giveTreeTo(dir, uid);
+      if ((await lstat(homeDir)).uid !== uid) await giveTreeTo(homeDir, uid);
+    }
+    const ws = { id, dir, realDir: await realpath(dir), homeDir, uid, jailed: this.jailed };
+    return { ...ws, run: this.runner(ws) };
+  }
+
+  /** Removes a workspace, its home and every server-side record of it (hash manifests). */
+  async remove(id: string, extraDirs: string[]): Promise<boolean> {
+    if (!WORKSPACE_ID_PATTERN.test(id)) throw new AppError("validation_error", "invalid workspace id");
+    const dir = join(this.root, id);
+    const existed = (await lstat(dir).catch(() => null)) !== null;
+    for (const path of [dir, join(this.root, HOMES_DIR, id), ...extraDirs]) await rm(path, { recursive: true, force: true });
+    return existed;
+  }
+}
+
+/** Hands what the server created inside a workspace to the workspace's user. */
+export async function giveToWorkspace(ws: Workspace, paths: string[]): Promise<void> {
+  for (const path of paths) await giveTo(path, ws.uid);
 }
 
 function isInside(parent: string, child: string): boolean {
@@ -52,11 +130,26 @@ async function realLocation(abs: string, requested: string): Promise<string> {
 /** Resolves a request path (relative to the workspace, or absolute inside it) to a safe absolute path. */
 export async function resolveInside(ws: Workspace, requested: string): Promise<string> {
   if (requested.includes("\0")) throw new AppError("validation_error", "path contains a NUL byte");
-  const abs = isAbsolute(requested) ? resolve(requested) : resolve(ws.dir, requested);
+  const abs = isAbsolute(requested) ? resolve(fromJailPath(ws, requested)) : resolve(ws.dir, requested);
   if (!isInside(ws.dir, abs) && !isInside(ws.realDir, abs)) throw forbidden(requested);
   const real = await realLocation(abs, requested);
   if (!isInside(ws.realDir, real)) throw forbidden(requested);
   return real;
+}
+
+/** Commands see the workspace at /workspace, so a path they print there names the same file here. */
+export function fromJailPath(ws: Pick<Workspace, "dir" | "jailed">, requested: string): string {
+  const normal = resolve(requested);
+  if (!ws.jailed) return normal;
+  if (normal === JAIL_WORKSPACE) return ws.dir;
+  if (normal.startsWith(`${JAIL_WORKSPACE}/`)) return join(ws.dir, normal.slice(JAIL_WORKSPACE.length + 1));
+  return normal;
+}
+
+/** Where a host path inside the workspace appears to a jailed process. */
+export function toJailPath(ws: Pick<Workspace, "realDir">, abs: string): string {
+  const rel = relative(ws.realDir, abs);
+  return rel === "" ? JAIL_WORKSPACE : `${JAIL_WORKSPACE}/${rel.split(sep).join("/")}`;
 }
 
 /** Workspace-relative, `/`-separated form of an absolute path inside it (for responses). */

@@ -2,19 +2,26 @@ import { timingSafeEqual } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { AppError } from "../src/core/errors";
 import {
   DiffRequestSchema, ExecRequestSchema, FileEditRequestSchema, FileWriteRequestSchema, RollbackRequestSchema,
-  SANDBOX_WORKSPACE_HEADER, SnapshotRequestSchema, type ExecStreamEvent,
+  SANDBOX_WORKSPACE_HEADER, SnapshotRequestSchema, type ExecStreamEvent, type HealthResponse, type NetworkPolicy,
+  type SandboxLimits, type WorkspaceDeleteResponse,
 } from "../src/core/sandbox-protocol";
 import { ProcessTable } from "./exec";
 import { editTextFile, listFiles, readTextFile, writeTextFile } from "./files";
 import { readJson, sendError, sendJson } from "./http";
-import { openWorkspace, resolveInside, type Workspace } from "./paths";
+import { detectIsolation, type Isolation, type IsolationSettings } from "./isolation";
+import { DEFAULT_LIMITS, killUserProcesses, Watchdog } from "./limits";
+import { resolveInside, RUNTIME_DIR, Workspaces, type Workspace } from "./paths";
+import { SNAPSHOT_STORE_DIR } from "./snapshot-hash";
 import { diffSnapshots, rollbackSnapshot, takeSnapshot } from "./snapshots";
 
-/** The sandbox HTTP server (DESIGN §7): token-authenticated exec, files and workspace snapshots. */
+/**
+ * The sandbox HTTP server: token-authenticated exec, files and workspace snapshots. Every process it starts runs
+ * in the workspace's jail (isolation.ts) when the machine allows it; /health says which.
+ */
 
 export type SandboxServerOptions = {
   /** 0 picks a free port. */
@@ -27,12 +34,21 @@ export type SandboxServerOptions = {
   killGraceMs?: number;
   /** A streamed exec that has been silent this long gets a `{type:"heartbeat"}` line. */
   heartbeatMs?: number;
+  /** `auto` (default): bubblewrap when it works here; `bubblewrap`: refuse to start without it; `none`: off. */
+  isolation?: IsolationSettings["mode"];
+  /** Extra host folders visible read-only, at the same path, inside every jail (fake CLIs in tests). */
+  readOnlyPaths?: string[];
+  /** Network of commands that do not ask for one. */
+  defaultNetwork?: NetworkPolicy;
+  /** Upper bounds for every run (a run may ask for less). */
+  limits?: Required<SandboxLimits>;
 };
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
-export type SandboxServer = { url: string; port: number; close(): Promise<void> };
+export type SandboxServer = { url: string; port: number; isolation: Isolation; close(): Promise<void> };
 
-type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; ws: () => Promise<Workspace> };
+type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; ws: () => Promise<Workspace>; workspaceId: string | undefined };
+type Parts = { table: ProcessTable; workspaces: Workspaces; isolation: Isolation };
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   const match = /^Bearer (.+)$/.exec(header ?? "");
@@ -61,8 +77,15 @@ async function handleExec(ctx: Ctx, table: ProcessTable, heartbeatMs: number): P
     res.write(`${JSON.stringify(event)}\n`);
     heartbeat?.refresh();
   };
-  const { id, done } = table.start(
-    ws.id,
+  // A client that goes away takes its process with it, even if it leaves while the jail is still being set up.
+  let gone = false;
+  let started: string | null = null;
+  res.on("close", () => {
+    gone = true;
+    if (!completed && started) table.abandon(ws.id, started);
+  });
+  const { id, done } = await table.start(
+    ws,
     { ...spec, cwd },
     stream
       ? {
@@ -75,10 +98,8 @@ async function handleExec(ctx: Ctx, table: ProcessTable, heartbeatMs: number): P
         }
       : {},
   );
-  // A client that goes away takes its process with it.
-  res.on("close", () => {
-    if (!completed) table.abandon(ws.id, id);
-  });
+  started = id;
+  if (gone) table.abandon(ws.id, id);
   const result = await done.finally(() => clearInterval(heartbeat));
   completed = true;
   if (stream) {
@@ -89,7 +110,17 @@ async function handleExec(ctx: Ctx, table: ProcessTable, heartbeatMs: number): P
   }
 }
 
-async function route(ctx: Ctx, opts: SandboxServerOptions, table: ProcessTable): Promise<void> {
+/** Hard delete: every process of the workspace is killed, then its folder, home and manifests are removed. */
+async function deleteWorkspace(ctx: Ctx, parts: Parts): Promise<WorkspaceDeleteResponse> {
+  const ws = await ctx.ws();
+  const killed = await parts.table.killWorkspace(ws.id);
+  if (ws.uid !== null) await killUserProcesses(ws.uid);
+  const removed = await parts.workspaces.remove(ws.id, [join(parts.workspaces.root, SNAPSHOT_STORE_DIR, ws.id)]);
+  return { killed, removed };
+}
+
+async function route(ctx: Ctx, opts: SandboxServerOptions, parts: Parts): Promise<void> {
+  const { table } = parts;
   const { req, res, url } = ctx;
   const key = `${req.method} ${url.pathname}`;
   const killMatch = /^\/exec\/([^/]+)\/kill$/.exec(url.pathname);
@@ -120,6 +151,8 @@ async function route(ctx: Ctx, opts: SandboxServerOptions, table: ProcessTable):
       return sendJson(res, 200, await diffSnapshots(opts.root, await ctx.ws(), await readJson(req, DiffRequestSchema)));
     case "POST /workspace/rollback":
       return sendJson(res, 200, await rollbackSnapshot(await ctx.ws(), await readJson(req, RollbackRequestSchema)));
+    case "DELETE /workspace":
+      return sendJson(res, 200, await deleteWorkspace(ctx, parts));
   }
   throw new AppError("not_found", `no route for ${key}`);
 }
@@ -133,17 +166,25 @@ function requiredQuery(url: URL, name: string): string {
 export async function startSandboxServer(options: SandboxServerOptions): Promise<SandboxServer> {
   if (!options.token) throw new Error("startSandboxServer: a non-empty token is required");
   const opts = { ...options, root: resolve(options.root) };
-  const table = new ProcessTable(opts.killGraceMs);
+  const defaultNetwork = opts.defaultNetwork ?? "none";
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const isolation = detectIsolation({ mode: opts.isolation ?? "auto", readOnlyPaths: opts.readOnlyPaths ?? [], defaultNetwork, defaultLimits: limits });
+  const table = new ProcessTable({
+    isolation, watchdog: new Watchdog(), serverLimits: limits, defaultNetwork, runtimeRoot: join(opts.root, RUNTIME_DIR), graceMs: opts.killGraceMs,
+  });
+  const workspaces = new Workspaces(opts.root, isolation.enabled, isolation.switchUser, (ws) => (spec) => table.run(ws, spec));
+  const parts: Parts = { table, workspaces, isolation };
+  const health: HealthResponse = { ok: true, isolation: isolation.info };
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://sandbox");
     const handle = async () => {
-      if (req.method === "GET" && url.pathname === "/health") return sendJson(res, 200, { ok: true });
+      if (req.method === "GET" && url.pathname === "/health") return sendJson(res, 200, health);
       if (!tokenMatches(req.headers.authorization, opts.token)) {
         throw new AppError("unauthorized", "missing or invalid bearer token");
       }
       const header = req.headers[SANDBOX_WORKSPACE_HEADER];
-      const ws = () => openWorkspace(opts.root, Array.isArray(header) ? header[0] : header);
-      await route({ req, res, url, ws }, opts, table);
+      const workspaceId = Array.isArray(header) ? header[0] : header;
+      await route({ req, res, url, ws: () => workspaces.open(workspaceId), workspaceId }, opts, parts);
     };
     handle().catch((err: unknown) => {
       if (res.headersSent) res.end();
@@ -159,6 +200,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   return {
     url: `http://${host}:${port}`,
     port,
+    isolation,
     close: () =>
       new Promise<void>((resolveClose) => {
         table.killAll();

@@ -1,11 +1,11 @@
-import { copyFile, mkdtemp, readdir, rm, rmdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { randomUUID } from "node:crypto";
+import { copyFile, readdir, rm, rmdir } from "node:fs/promises";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { AppError } from "../src/core/errors";
 import { capPatch, parseNameStatusZ, parseNumstatZ, summarizeDiff } from "../src/core/workspace/diff-summary";
 import type { Diff, RollbackResponse, Snapshot } from "../src/core/sandbox-protocol";
-import { git, gitLine, type GitOptions } from "./git";
-import { resolveInside, type Workspace } from "./paths";
+import { git, gitLine } from "./git";
+import { giveToWorkspace, fromJailPath, resolveInside, toJailPath, type Workspace } from "./paths";
 
 /**
  * Git backend (SEED §7). A snapshot is a commit of the whole working tree, untracked files included, built in a
@@ -16,15 +16,16 @@ import { resolveInside, type Workspace } from "./paths";
 export const SNAPSHOT_REF_PREFIX = "refs/asm/snapshots/";
 export const SAFETY_REF_PREFIX = "refs/asm/safety/";
 
-function opts(ws: Workspace, env?: Record<string, string>): GitOptions {
-  return { workspaceDir: ws.realDir, env };
+/** A path git printed (jail path when jailed) as a host path. */
+function hostPath(ws: Workspace, base: string, printed: string): string {
+  return isAbsolute(printed) ? fromJailPath(ws, printed) : resolve(base, printed);
 }
 
 /** The repository top level for `dir`, or null when `dir` is not inside a repository within the workspace. */
 export async function gitTopLevel(ws: Workspace, dir: string): Promise<string | null> {
-  const res = await git(dir, ["rev-parse", "--show-toplevel"], { ...opts(ws), allowFailure: true }).catch(() => null);
+  const res = await git(ws, dir, ["rev-parse", "--show-toplevel"], { allowFailure: true }).catch(() => null);
   if (!res || res.code !== 0) return null;
-  const top = resolve(res.stdout.trim());
+  const top = hostPath(ws, dir, res.stdout.trim());
   return top === ws.realDir || top.startsWith(`${ws.realDir}/`) ? top : null;
 }
 
@@ -35,31 +36,38 @@ async function requireTopLevel(ws: Workspace, dir: string, path: string): Promis
 }
 
 async function revParse(ws: Workspace, top: string, rev: string): Promise<string | null> {
-  const res = await git(top, ["rev-parse", "--verify", "-q", rev], { ...opts(ws), allowFailure: true });
+  const res = await git(ws, top, ["rev-parse", "--verify", "-q", rev], { allowFailure: true });
   return res.code === 0 ? res.stdout.trim() : null;
 }
 
-/** Runs `fn` with GIT_INDEX_FILE pointing at a fresh temporary index (seeded from `seedFrom` if given). */
-async function withTempIndex<T>(seedFrom: string | null, fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), "asm-index-"));
-  const index = join(dir, "index");
+/**
+ * Runs `fn` with GIT_INDEX_FILE pointing at a fresh temporary index (seeded from `seedFrom` if given). It lives in
+ * the repository's git folder, the one place both the server and the jailed git see.
+ */
+async function withTempIndex<T>(ws: Workspace, top: string, seedFrom: string | null, fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
+  const gitDir = hostPath(ws, top, await gitLine(ws, top, ["rev-parse", "--git-dir"]));
+  const index = join(gitDir, `asm-index-${randomUUID()}`);
   try {
     // Seeding keeps tracked-but-ignored files in the snapshot and lets git reuse its stat cache.
-    if (seedFrom) await copyFile(seedFrom, index).catch(() => undefined);
-    return await fn({ GIT_INDEX_FILE: index });
+    if (seedFrom) {
+      await copyFile(seedFrom, index).catch(() => undefined);
+      await giveToWorkspace(ws, [index]);
+    }
+    return await fn({ GIT_INDEX_FILE: ws.jailed ? toJailPath(ws, index) : index });
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(index, { force: true });
+    await rm(`${index}.lock`, { force: true });
   }
 }
 
 /** Commits the working tree of the repository at `top` without touching HEAD or the index. */
 async function captureTree(ws: Workspace, top: string, message: string): Promise<{ commit: string; tree: string; head: string | null }> {
   const head = await revParse(ws, top, "HEAD^{commit}");
-  const indexPath = resolve(top, await gitLine(top, ["rev-parse", "--git-path", "index"], opts(ws)));
-  return withTempIndex(indexPath, async (env) => {
-    await git(top, ["add", "-A", "--", "."], opts(ws, env));
-    const tree = await gitLine(top, ["write-tree"], opts(ws, env));
-    const commit = await gitLine(top, ["commit-tree", tree, ...(head ? ["-p", head] : []), "-m", message], opts(ws, env));
+  const indexPath = hostPath(ws, top, await gitLine(ws, top, ["rev-parse", "--git-path", "index"]));
+  return withTempIndex(ws, top, indexPath, async (env) => {
+    await git(ws, top, ["add", "-A", "--", "."], { env });
+    const tree = await gitLine(ws, top, ["write-tree"], { env });
+    const commit = await gitLine(ws, top, ["commit-tree", tree, ...(head ? ["-p", head] : []), "-m", message], { env });
     return { commit, tree, head };
   });
 }
@@ -68,9 +76,9 @@ export async function gitSnapshot(ws: Workspace, path: string, label: string | n
   const dir = await resolveInside(ws, path);
   const top = await requireTopLevel(ws, dir, path);
   const { commit, tree, head } = await captureTree(ws, top, `asm snapshot${label ? `: ${label}` : ""}`);
-  await git(top, ["update-ref", `${refPrefix}${commit}`, commit], opts(ws));
+  await git(ws, top, ["update-ref", `${refPrefix}${commit}`, commit]);
   const headTree = head ? await revParse(ws, top, `${head}^{tree}`) : null;
-  const branch = await git(top, ["symbolic-ref", "-q", "HEAD"], { ...opts(ws), allowFailure: true });
+  const branch = await git(ws, top, ["symbolic-ref", "-q", "HEAD"], { allowFailure: true });
   return {
     backend: "git",
     path,
@@ -98,12 +106,12 @@ export async function gitDiff(ws: Workspace, from: Snapshot, to: Snapshot, captu
   const top = await requireTopLevel(ws, await resolveInside(ws, to.path), to.path);
   const [a, b] = [await requireCommit(ws, top, from.ref), await requireCommit(ws, top, to.ref)];
   const base = ["diff", "--no-renames", "--no-ext-diff", "--no-color", "--no-textconv"];
-  const numstat = parseNumstatZ((await git(top, [...base, "-z", "--numstat", a, b], opts(ws))).stdout);
-  const sets = parseNameStatusZ((await git(top, [...base, "-z", "--name-status", a, b], opts(ws))).stdout);
+  const numstat = parseNumstatZ((await git(ws, top, [...base, "-z", "--numstat", a, b])).stdout);
+  const sets = parseNameStatusZ((await git(ws, top, [...base, "-z", "--name-status", a, b])).stdout);
   const metadata: Record<string, unknown> = {};
   let patch: string | null = null;
   if (capturePatch) {
-    const capped = capPatch((await git(top, [...base, a, b], opts(ws))).stdout, maxPatchBytes);
+    const capped = capPatch((await git(ws, top, [...base, a, b])).stdout, maxPatchBytes);
     patch = capped.patch;
     metadata.patch_bytes = capped.bytes;
     metadata.patch_truncated = capped.truncated;
@@ -129,15 +137,15 @@ export async function gitRollback(ws: Workspace, snapshot: Snapshot): Promise<Ro
   const target = await requireCommit(ws, top, snapshot.ref);
   const safety = await gitSnapshot(ws, snapshot.path, `before rollback to ${target}`, SAFETY_REF_PREFIX);
   const base = ["diff", "--no-renames", "--no-ext-diff", "-z", "--name-status"];
-  const created = parseNameStatusZ((await git(top, [...base, target, safety.ref], opts(ws))).stdout).added;
+  const created = parseNameStatusZ((await git(ws, top, [...base, target, safety.ref])).stdout).added;
   for (const rel of created) {
     const abs = join(top, rel);
     await rm(abs, { force: true });
     await pruneEmptyDirs(dirname(abs), top);
   }
-  await withTempIndex(null, async (env) => {
-    await git(top, ["read-tree", target], opts(ws, env));
-    await git(top, ["checkout-index", "-a", "-f"], opts(ws, env));
+  await withTempIndex(ws, top, null, async (env) => {
+    await git(ws, top, ["read-tree", target], { env });
+    await git(ws, top, ["checkout-index", "-a", "-f"], { env });
   });
   return { backend: "git", restored_ref: target, safety_snapshot: safety, removed: created };
 }

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { ExecChunk, ExecRequest, ExecResult, FileEntry } from "../providers/types";
 
 /**
  * The sandbox HTTP protocol (DESIGN §7), shared by the Node server (sandbox/) and the client (src/sandbox/).
@@ -15,6 +14,56 @@ export const DEFAULT_MAX_PATCH_BYTES = 1_048_576;
 const ExecIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "exec id must match [A-Za-z0-9_.:-]{1,128}");
 const RelPathSchema = z.string().min(1).max(4096);
 
+// ---- isolation ------------------------------------------------------------------------------------------------
+
+/** A host name or `*.suffix` pattern of a network allow list (ports are not part of the pattern). */
+const HostPatternSchema = z.string().min(1).max(253).regex(/^(\*\.)?[A-Za-z0-9_.-]+$|^\[?[0-9A-Fa-f:.]+\]?$/, "a host name, `*.domain` or an IP address");
+
+/**
+ * What a command may reach: nothing (`none`, the default), everything (`all`), or only the listed hosts through the
+ * sandbox's allow-listing proxy (`{allow}`); in every case the command's network namespace is what enforces it.
+ */
+export const NetworkPolicySchema = z.union([
+  z.literal("none"),
+  z.literal("all"),
+  z.object({ allow: z.array(HostPatternSchema).min(1).max(256) }).strict(),
+]);
+export type NetworkPolicy = z.infer<typeof NetworkPolicySchema>;
+
+/** Per-run resource bounds; each one that is hit ends the run with `limit_exceeded` naming it. */
+export const SandboxLimitsSchema = z.object({
+  /** Processes (and threads) alive at once for the session's user. */
+  max_processes: z.number().int().min(4).max(65_536).optional(),
+  /** Resident memory of all the run's processes together. */
+  max_memory_bytes: z.number().int().min(16 * 1024 * 1024).max(2 ** 40).optional(),
+  /** CPU seconds per process. */
+  max_cpu_seconds: z.number().int().min(1).max(86_400).optional(),
+  /** Size of the whole workspace while the run is going. */
+  max_workspace_bytes: z.number().int().min(1024).max(2 ** 44).optional(),
+  /** Largest single file a process may write (workspace or /tmp). */
+  max_file_bytes: z.number().int().min(1024).max(2 ** 44).optional(),
+}).strict();
+export type SandboxLimits = z.infer<typeof SandboxLimitsSchema>;
+
+export const RESOURCE_LIMITS = ["processes", "memory", "cpu_time", "workspace_size", "file_size"] as const;
+export const ResourceLimitSchema = z.enum(RESOURCE_LIMITS);
+export type ResourceLimit = z.infer<typeof ResourceLimitSchema>;
+
+export const ISOLATION_MODES = ["bubblewrap", "none"] as const;
+/** How the sandbox server contains what it runs (reported by /health, GET /v1/providers and every run_started). */
+export const IsolationInfoSchema = z.object({
+  mode: z.enum(ISOLATION_MODES),
+  /** Commands run as a user other than the server's (one per workspace). */
+  distinct_user: z.boolean(),
+  /** Network policies are enforced by a namespace, not by environment variables. */
+  network_enforced: z.boolean(),
+  /** Why isolation is off, when it is. */
+  reason: z.string().nullable(),
+  default_network: NetworkPolicySchema,
+  default_limits: SandboxLimitsSchema,
+});
+export type IsolationInfo = z.infer<typeof IsolationInfoSchema>;
+
 // ---- exec -----------------------------------------------------------------------------------------------------
 
 export const ExecRequestSchema = z.object({
@@ -25,10 +74,15 @@ export const ExecRequestSchema = z.object({
   timeout_ms: z.number().int().min(1).max(604_800_000).optional(),
   max_output_bytes: z.number().int().min(0).max(268_435_456).optional(),
   id: ExecIdSchema.optional(),
+  network: NetworkPolicySchema.optional(),
+  limits: SandboxLimitsSchema.optional(),
   /** Answer with NDJSON events as they happen instead of one JSON result. */
   stream: z.boolean().optional(),
 });
 export type ExecRequestBody = z.infer<typeof ExecRequestSchema>;
+/** What providers ask of the sandbox (the wire body without the transport's `stream` flag). */
+export type ExecRequest = Omit<ExecRequestBody, "stream">;
+export type ExecChunk = { stream: "stdout" | "stderr"; data: string };
 
 export const ExecResultSchema = z.object({
   id: z.string(),
@@ -40,7 +94,10 @@ export const ExecResultSchema = z.object({
   truncated: z.boolean(),
   timed_out: z.boolean(),
   killed: z.boolean(),
+  /** The resource bound that ended the process, if one did. */
+  limit_exceeded: ResourceLimitSchema.nullable().default(null),
 });
+export type ExecResult = z.output<typeof ExecResultSchema>;
 
 /** One line of a streamed exec (`application/x-ndjson`). */
 export const ExecStreamEventSchema = z.discriminatedUnion("type", [
@@ -81,6 +138,7 @@ export const FileEditResponseSchema = z.object({ path: z.string(), replacements:
 export type FileEditResponse = z.infer<typeof FileEditResponseSchema>;
 
 export const FileEntrySchema = z.object({ path: z.string(), type: z.enum(["file", "dir"]), size: z.number().int().min(0) });
+export type FileEntry = z.infer<typeof FileEntrySchema>;
 export const FileListResponseSchema = z.object({ entries: z.array(FileEntrySchema), truncated: z.boolean() });
 export type FileListResponse = z.infer<typeof FileListResponseSchema>;
 
@@ -150,12 +208,9 @@ export const RollbackResponseSchema = z.object({
 });
 export type RollbackResponse = z.infer<typeof RollbackResponseSchema>;
 
-export const HealthResponseSchema = z.object({ ok: z.literal(true) });
+export const HealthResponseSchema = z.object({ ok: z.literal(true), isolation: IsolationInfoSchema });
+export type HealthResponse = z.infer<typeof HealthResponseSchema>;
 
-// Compile-time guards: the wire schemas stay in step with the SandboxPort types in src/providers/types.ts.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const sameResult: Same<z.infer<typeof ExecResultSchema>, ExecResult> = true;
-const sameEntry: Same<z.infer<typeof FileEntrySchema>, FileEntry> = true;
-const requestFits: Same<Omit<ExecRequestBody, "stream">, ExecRequest> = true;
-const chunkStreams: Same<ExecChunk["stream"], "stdout" | "stderr"> = true;
-void sameResult; void sameEntry; void requestFits; void chunkStreams;
+/** `DELETE /workspace`: what a hard delete removed. */
+export const WorkspaceDeleteResponseSchema = z.object({ killed: z.number().int().min(0), removed: z.boolean() });
+export type WorkspaceDeleteResponse = z.infer<typeof WorkspaceDeleteResponseSchema>;

@@ -66,31 +66,9 @@ export type ToolCallRequest = { tool_call_id: string; tool_name: string; tool_in
  */
 export type ToolDecision = { allowed: true } | { allowed: false; reason: string; end_run: boolean };
 
-/** The sandbox operations providers use (implemented by src/sandbox/client.ts over HTTP). */
-export type ExecRequest = {
-  /** A shell string (`/bin/sh -c`) or a program with arguments. */
-  command: string;
-  args?: string[];
-  cwd?: string;
-  env?: Record<string, string>;
-  timeout_ms?: number;
-  max_output_bytes?: number;
-  /** Caller-chosen id, used to kill it later. */
-  id?: string;
-};
-export type ExecChunk = { stream: "stdout" | "stderr"; data: string };
-export type ExecResult = {
-  id: string;
-  exit_code: number | null;
-  signal: string | null;
-  duration_ms: number;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
-  timed_out: boolean;
-  killed: boolean;
-};
-export type FileEntry = { path: string; type: "file" | "dir"; size: number };
+/** The sandbox operations providers use (implemented by src/sandbox/client.ts over HTTP); shapes from the wire schemas. */
+export type { ExecChunk, ExecRequest, ExecResult, FileEntry } from "../core/sandbox-protocol";
+import type { ExecChunk, ExecRequest, ExecResult, FileEntry } from "../core/sandbox-protocol";
 
 export interface SandboxPort {
   exec(req: ExecRequest, signal?: AbortSignal): Promise<ExecResult>;

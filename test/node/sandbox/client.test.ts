@@ -1,3 +1,4 @@
+import { execSync } from "node:child_process";
 import fc from "fast-check";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -80,10 +81,15 @@ describe("SandboxClient against the real server", () => {
   it("aborting execStream rejects with cancelled and the process is gone", async () => {
     const client = sb.client("c1");
     const controller = new AbortController();
+    // The command's own pid is namespaced, so find it on the host by a unique argument.
+    const marker = `30.${process.pid}1`;
+    const hostPid = () => execSync("ps -eo pid,args").toString().split("\n").find((l) => l.includes(`sleep ${marker}`))?.trim().split(/\s+/)[0];
     let pid = 0;
-    const run = client.execStream({ command: "echo $$; exec sleep 30" }, (c) => {
-      pid = Number(c.data.trim());
-      controller.abort();
+    const run = client.execStream({ command: `echo started; exec sleep ${marker}` }, () => {
+      void waitUntil(() => hostPid() !== undefined).then(() => {
+        pid = Number(hostPid());
+        controller.abort();
+      });
     }, controller.signal);
     await expect(run).rejects.toMatchObject({ code: "cancelled" });
     expect(pid).toBeGreaterThan(0);
@@ -123,7 +129,7 @@ describe("SandboxClient against the real server", () => {
     await expect(client.readFile("missing.txt")).rejects.toMatchObject({ code: "not_found" });
     const wrongToken = new SandboxClient({ fetcher: { fetch: (r) => fetch(r) }, baseUrl: sb.server.url, token: "bad", workspace: "c3" });
     await expect(wrongToken.exec({ command: "true" })).rejects.toMatchObject({ code: "unauthorized" });
-    expect(await wrongToken.health()).toEqual({ ok: true });
+    expect(await wrongToken.health()).toMatchObject({ ok: true, isolation: { mode: "bubblewrap" } });
   });
 
   it("an unreachable sandbox becomes dependency_not_available", async () => {

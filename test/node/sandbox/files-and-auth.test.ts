@@ -22,7 +22,7 @@ describe("auth and request validation", () => {
   it("serves /health without a token", async () => {
     const res = await fetch(`${sb.server.url}/health`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true });
+    expect(await res.json()).toMatchObject({ ok: true, isolation: { mode: "bubblewrap", distinct_user: true, network_enforced: true, default_network: "none" } });
   });
 
   it("answers 401 without or with a wrong bearer token", async () => {

@@ -18,7 +18,8 @@ export type TestSandbox = {
 export async function startTestSandbox(killGraceMs = 300, heartbeatMs?: number): Promise<TestSandbox> {
   const root = mkdtempSync(join(tmpdir(), "asm-sandbox-test-"));
   const token = `tok_${Math.random().toString(36).slice(2)}`;
-  const server = await startSandboxServer({ port: 0, token, root, killGraceMs, heartbeatMs });
+  // Tests demand real isolation: without bubblewrap they fail instead of silently running unconfined.
+  const server = await startSandboxServer({ port: 0, token, root, killGraceMs, heartbeatMs, isolation: "bubblewrap" });
   return {
     server,
     root,
@@ -70,7 +71,8 @@ export async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promis
 }
 
 export function gitIn(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, {
+  // The workspace belongs to its sandbox user, not to the test's.
+  return execFileSync("git", ["-c", "safe.directory=*", ...args], {
     cwd,
     encoding: "utf8",
     env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" },
