@@ -99,6 +99,8 @@ describe("webhook targets at creation", () => {
     const shown = await json<Record<string, unknown>>(api(`/v1/webhooks/${created.id}`));
     expect(shown.secret).toBeUndefined();
     expect((await json<{ items: Record<string, unknown>[] }>(api("/v1/webhooks"))).items.every((h) => h.secret === undefined)).toBe(true);
+    const doc = await json<{ paths: Record<string, Record<string, unknown>> }>(api("/openapi.json", { key: null }));
+    expect(doc.paths["/v1/webhooks/{wid}"]?.get).toBeDefined();
   });
 });
 
