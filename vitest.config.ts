@@ -32,6 +32,9 @@ const workersPool = () =>
         SUBSCRIBER_MAX_QUEUED: "200",
         SUBSCRIBER_STALL_MS: "300",
         SSE_HEARTBEAT_MS: "100",
+        // Above the default (64) so the redaction tests can plant a secret in a client event 200 levels deep;
+        // test/workers/honest-events.test.ts checks the limit against this value.
+        MAX_JSON_DEPTH: "256",
       },
     },
   }));

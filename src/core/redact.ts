@@ -36,7 +36,7 @@ export const DEFAULT_PATTERNS: RedactionPattern[] = [
     // NAME=value, NAME: value, "NAME": "value". Plural _KEYS/_SECRETS count (API_KEYS=…); _TOKENS does not
     // (max_tokens: 100000 is a setting, not a secret).
     name: "secret_assignment",
-    regex: "\\b([A-Za-z0-9_]*(?:_KEYS?|_TOKEN|_SECRETS?|PASSWORDS?|PASSWD|_PWD|APIKEYS?|ACCESS_TOKEN|AUTH_TOKEN|DATABASE_URL|REDIS_URL|PRIVATE_KEY))[\"']?\\s*[:=]\\s*[\"']?([^\\s\"',;]{6,})",
+    regex: "\\b([A-Za-z0-9_]*(?:_KEYS?|_TOKEN|_SECRETS?|PASSWORDS?|PASSWD|_PWD|APIKEYS?|ACCESS_TOKEN|AUTH_TOKEN|DATABASE_URL|REDIS_URL|PRIVATE_KEY))[\"']?\\s*[:=]\\s*[\"']?(?!\\[REDACTED)([^\\s\"',;]{6,})",
     flags: "i", group: 2,
   },
 ];

@@ -57,6 +57,7 @@ describe("redaction patterns", () => {
     ["a token count", "TOKEN_COUNT: 5"],
     ["max_tokens settings", "max_tokens: 100000, input_tokens: 123456"],
     ["a session id", "ses_0123456789abcdef0123456789abcdef"],
+    ["an assignment already redacted", "export API_KEY=[REDACTED]"],
   ])("keeps %s", (_name, text) => {
     expect(r(text)).toEqual({ text, count: 0 });
   });
