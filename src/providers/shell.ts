@@ -58,10 +58,10 @@ export class ShellAdapter implements ProviderAdapter {
     await emit({ type: "run_started", data: { provider: "shell", model: null, command: cmd.command } });
     await emit({ type: "tool_call_started", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput } });
 
-    const rule = checkCommand(cmd.args ? { command: cmd.command, args: cmd.args } : cmd.command, {
+    const rule = await checkCommand(cmd.args ? { command: cmd.command, args: cmd.args } : cmd.command, {
       ...(opts.allowed_commands ? { allowed_commands: opts.allowed_commands } : {}),
       ...(opts.denied_commands ? { denied_commands: opts.denied_commands } : {}),
-    });
+    }, { environment: Object.keys({ ...(opts.env ?? {}), ...(cmd.env ?? {}) }) });
     if (!rule.ok) {
       await emit({ type: "tool_call_failed", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: null, error: rule.message } });
       throw new AppError("policy_violation", rule.message, { ...rule.details, tool_call_id: toolCallId });

@@ -1,115 +1,71 @@
-import { parseCommands, type SimpleCommand } from "./shell-words";
+import { changesPrograms } from "./shell/environment";
+import { basename } from "./shell/launch";
+import { loadBashParser } from "./shell/parser";
+import type { Refusal, RefusalReason } from "./shell/refusal";
+import { scanArgv, scanScript, type Scan } from "./shell/scan";
 
 /**
- * Shell command rules (SEED §11): `allowed_commands` / `denied_commands` match the basename of each program
- * a command runs — every command of a pipeline or `&&`/`||`/`;` chain, substitutions, the program behind a
- * wrapper (`sudo rm`, `env X=1 rm`, `timeout 5 rm`) and the script of `sh -c '…'`. The deny list wins.
- * Names compare case-insensitively, like tool names.
+ * Shell command rules (SEED §11): `allowed_commands` / `denied_commands` match the basename of every program a
+ * command line runs — each command of a pipeline or list, substitutions, the program behind a wrapper
+ * (`timeout 5 rm`, `env A=1 rm`, `xargs rm`, `find -exec rm`) and the script of `sh -c '…'`, read with the
+ * tree-sitter bash grammar. Names compare case-insensitively; the deny list wins.
+ *
+ * Fail closed: under a list, a line whose programs cannot all be known before it runs (computed program names,
+ * interpreter code, opaque wrappers, eval, source, functions, aliases, syntax errors) is refused.
  */
 export type CommandRules = { allowed_commands?: readonly string[]; denied_commands?: readonly string[] };
+/** A shell command line, or a program with arguments run without a shell. */
 export type CommandInput = string | { command: string; args?: readonly string[] };
-export type CommandCheck =
-  | { ok: true }
-  | { ok: false; message: string; details: { command: string; rule: "deny"; denied_commands: string[] } | { command: string; rule: "allow"; allowed_commands: string[] } };
+/** Names of environment variables the run sets (a PATH or LD_PRELOAD there changes what names mean). */
+export type CommandContext = { environment?: readonly string[] };
 
-function basename(word: string): string {
-  const trimmed = word.replace(/\/+$/, "");
-  return trimmed.slice(trimmed.lastIndexOf("/") + 1);
+export type CommandViolation =
+  | { reason: "denied_command"; rule: "deny"; command: string; denied_commands: string[] }
+  | { reason: "not_allowed"; rule: "allow"; command: string; allowed_commands: string[] }
+  | { reason: RefusalReason; rule: "unknowable"; construct: string; text: string };
+export type CommandCheck = { ok: true } | { ok: false; message: string; details: CommandViolation };
+
+const key = (name: string) => basename(name).toLowerCase();
+
+/** Everything a command line runs, and what could not be judged. Loads the parser on first use. */
+export async function scanCommand(command: CommandInput): Promise<Scan> {
+  const parser = await loadBashParser();
+  return typeof command === "string" ? scanScript(parser, command) : scanArgv(parser, [command.command, ...(command.args ?? [])]);
 }
 
-const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh", "ash"]);
-/** Programs that run the program named after their own options; their option values are skipped. */
-const WRAPPERS: Record<string, { valueOptions: ReadonlySet<string>; leadingArgs: number }> = {
-  sudo: { valueOptions: new Set(["-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U"]), leadingArgs: 0 },
-  doas: { valueOptions: new Set(["-u", "-C"]), leadingArgs: 0 },
-  env: { valueOptions: new Set(["-u", "-C", "-S"]), leadingArgs: 0 },
-  exec: { valueOptions: new Set(["-a"]), leadingArgs: 0 },
-  command: { valueOptions: new Set(), leadingArgs: 0 },
-  builtin: { valueOptions: new Set(), leadingArgs: 0 },
-  nohup: { valueOptions: new Set(), leadingArgs: 0 },
-  time: { valueOptions: new Set(["-f", "-o"]), leadingArgs: 0 },
-  nice: { valueOptions: new Set(["-n"]), leadingArgs: 0 },
-  ionice: { valueOptions: new Set(["-c", "-n", "-p"]), leadingArgs: 0 },
-  setsid: { valueOptions: new Set(), leadingArgs: 0 },
-  stdbuf: { valueOptions: new Set(["-i", "-o", "-e"]), leadingArgs: 0 },
-  xargs: { valueOptions: new Set(["-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s"]), leadingArgs: 0 },
-  timeout: { valueOptions: new Set(["-k", "-s"]), leadingArgs: 1 },
-  chroot: { valueOptions: new Set(), leadingArgs: 1 },
-};
-
-/** The command a wrapper runs: its words after options, option values, assignments and fixed arguments. */
-function unwrap(wrapper: string, rest: SimpleCommand): SimpleCommand {
-  const spec = WRAPPERS[wrapper];
-  if (!spec) return [];
-  let i = 0;
-  let leading = spec.leadingArgs;
-  while (i < rest.length) {
-    const word = rest[i] as string;
-    if (word === "--") return rest.slice(i + 1);
-    if (word.startsWith("-") && word.length > 1) i += spec.valueOptions.has(word) ? 2 : 1;
-    else if (wrapper === "env" && /^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) i++;
-    else if (leading > 0) {
-      leading--;
-      i++;
-    } else return rest.slice(i);
-  }
-  return [];
+function refusalOf(refusal: Refusal): CommandCheck {
+  return {
+    ok: false,
+    message: `Command refused under a command list: cannot tell what it runs (${refusal.reason}: ${refusal.construct})`,
+    details: { reason: refusal.reason, rule: "unknowable", construct: refusal.construct, text: refusal.text },
+  };
 }
 
-/** The script of `sh -c 'script'` (also `-lc`, `-ec`, …), or null. */
-function shellScript(args: SimpleCommand): string | null {
-  for (let i = 0; i < args.length; i++) {
-    const word = args[i] as string;
-    if (/^-[a-z]*c[a-z]*$/.test(word)) return args[i + 1] ?? null;
-    if (!word.startsWith("-")) return null;
-  }
-  return null;
-}
+export async function checkCommand(command: CommandInput, rules: CommandRules, context: CommandContext = {}): Promise<CommandCheck> {
+  const denied = (rules.denied_commands ?? []).map(basename);
+  const allowed = rules.allowed_commands?.map(basename);
+  if (denied.length === 0 && allowed === undefined) return { ok: true }; // no list: nothing to judge, isolation is the boundary
 
-const MAX_DEPTH = 8;
-
-/** Every program name a simple command runs, itself first, following wrappers and `sh -c`/`eval` scripts. */
-function programsOf(words: SimpleCommand, depth: number): string[] {
-  const [first, ...rest] = words;
-  if (first === undefined || depth > MAX_DEPTH) return [];
-  const name = basename(first);
-  const inner: string[] = [];
-  if (WRAPPERS[name]) inner.push(...programsOf(unwrap(name, rest), depth + 1));
-  if (SHELLS.has(name)) {
-    const script = shellScript(rest);
-    if (script !== null) inner.push(...programsIn(script, depth + 1));
-  }
-  if (name === "eval") inner.push(...programsIn(rest.join(" "), depth + 1));
-  return [name, ...inner];
-}
-
-function programsIn(script: string, depth: number): string[] {
-  return parseCommands(script).flatMap((words) => programsOf(words, depth));
-}
-
-/** The program names a command runs, in order (duplicates kept). Exposed for tests and diagnostics. */
-export function commandsOf(command: CommandInput): string[] {
-  if (typeof command === "string") return programsIn(command, 0);
-  // A program with arguments is not parsed by a shell: only the program and what it wraps are checked.
-  return programsOf([command.command, ...(command.args ?? [])], 0);
-}
-
-const lower = (s: string) => s.toLowerCase();
-
-export function checkCommand(command: CommandInput, rules: CommandRules): CommandCheck {
-  const programs = commandsOf(command).filter((p) => p.length > 0);
-  const denied = (rules.denied_commands ?? []).map((c) => basename(c));
-  const deniedSet = new Set(denied.map(lower));
-  const hit = programs.find((p) => deniedSet.has(lower(p)));
+  const scan = await scanCommand(command);
+  const deniedKeys = new Set(denied.map(key));
+  const hit = scan.programs.find((p) => deniedKeys.has(key(p)));
   if (hit !== undefined) {
-    return { ok: false, message: `Command '${hit}' is denied`, details: { command: hit, rule: "deny", denied_commands: denied } };
+    return { ok: false, message: `Command '${hit}' is denied`, details: { reason: "denied_command", rule: "deny", command: hit, denied_commands: denied } };
   }
-  if (rules.allowed_commands === undefined) return { ok: true };
-  const allowed = rules.allowed_commands.map((c) => basename(c));
-  const allowedSet = new Set(allowed.map(lower));
-  const miss = programs.find((p) => !allowedSet.has(lower(p)));
-  if (miss !== undefined) {
-    return { ok: false, message: `Command '${miss}' is not in the allowed list`, details: { command: miss, rule: "allow", allowed_commands: allowed } };
+  if (allowed !== undefined) {
+    const allowedKeys = new Set(allowed.map(key));
+    const miss = scan.programs.find((p) => !allowedKeys.has(key(p)));
+    if (miss !== undefined) {
+      return {
+        ok: false, message: `Command '${miss}' is not in the allowed list`,
+        details: { reason: "not_allowed", rule: "allow", command: miss, allowed_commands: allowed },
+      };
+    }
   }
-  return { ok: true };
+  const environment = (context.environment ?? []).find(changesPrograms);
+  if (environment !== undefined) {
+    return refusalOf({ reason: "dynamic_program", construct: `environment variable ${environment} (changes which program runs)`, text: environment });
+  }
+  const [refusal] = scan.refusals;
+  return refusal ? refusalOf(refusal) : { ok: true };
 }
