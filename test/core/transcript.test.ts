@@ -15,7 +15,7 @@ function ev(sequence: number, type: EventType, data: JsonObject = {}): Event {
   return EventSchema.parse({
     id: `evt_${sequence.toString(16).padStart(32, "0")}`, session_id: SID, run_id: "run_1", sequence, type,
     timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, sequence)).toISOString(), provider: "anthropic", correlation_id: null,
-    schema_version: 1, data, metadata: {},
+    schema_version: 1, origin: "service", data, metadata: {},
   });
 }
 
