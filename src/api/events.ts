@@ -4,7 +4,7 @@ import { z } from "zod";
 import { AppError } from "../core/errors";
 import { AppendEventsBodySchema, EventPageSchema, EventQuerySchema, EventSchema, type Event, type EventPage } from "../core/event";
 import { isEventType } from "../core/event-types";
-import { errorResponses, jsonBody, jsonResponse, router, SessionIdParams } from "./openapi";
+import { errorContent, errorResponses, jsonBody, jsonResponse, router, SessionIdParams } from "./openapi";
 import { call, sessionStub } from "./session-stub";
 import type { AppEnv } from "./types";
 
@@ -23,8 +23,16 @@ eventsApi.openapi(
   createRoute({
     method: "post", path: "/sessions/{id}/events", tags: ["events"],
     summary: "Append events (bring-your-own-agent); sequences are assigned by the session",
+    description: 'Stored with `origin: "client"`. Any canonical type may be appended without a run_id or for a run of the '
+      + "caller's own, except session lifecycle types (change status with PATCH). Events for a run the service owns "
+      + "(id run_ + 32 hex) are refused with 409 event_impersonation; the batch is all or nothing.",
     request: { params: SessionIdParams, ...jsonBody(AppendEventsBodySchema) },
-    responses: { 201: jsonResponse(z.object({ events: z.array(EventSchema) }), "The stored events, in input order"), ...errorResponses },
+    responses: {
+      201: jsonResponse(z.object({ events: z.array(EventSchema) }), "The stored events, in input order"),
+      ...errorResponses,
+      409: { description: "event_impersonation: the event would pose as the service's", content: errorContent },
+      413: { description: "payload_too_large: an event's data and metadata exceed MAX_EVENT_DATA_BYTES (UTF-8 bytes)", content: errorContent },
+    },
   }),
   async (c) => {
     const { id } = c.req.valid("param");

@@ -14,7 +14,7 @@ export function router(): OpenAPIHono<AppEnv> {
   });
 }
 
-const errorContent = { "application/json": { schema: ErrorBodySchema } };
+export const errorContent = { "application/json": { schema: ErrorBodySchema } };
 
 /** The error responses every authenticated route can give. */
 export const errorResponses = {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ApprovalDecisionBodySchema, SubmitRunBodySchema } from "../core/run-submit";
 import { RunSchema, type Run } from "../core/run";
 import { preflightSubmission } from "../session/run-policy";
-import { errorResponses, jsonBody, jsonResponse, router, RunIdParams, SessionIdParams } from "./openapi";
+import { errorContent, errorResponses, jsonBody, jsonResponse, router, RunIdParams, SessionIdParams } from "./openapi";
 import { call, sessionStub } from "./session-stub";
 
 export const runsApi = router();
@@ -14,12 +14,18 @@ runsApi.openapi(
   createRoute({
     method: "post", path: "/sessions/{id}/runs", tags: ["runs"],
     summary: "Submit a run (202, queued). Idempotency-Key returns the same run for a repeated submission",
+    description: "The same Idempotency-Key with the same body (compared as normalised JSON) returns the run it created; "
+      + "with a different body it is refused with 422 idempotency_key_reused.",
     request: {
       params: SessionIdParams,
       headers: z.object({ "idempotency-key": z.string().min(1).max(255).optional() }),
       ...jsonBody(SubmitRunBodySchema),
     },
-    responses: { 202: jsonResponse(RunSchema, "The queued run"), ...errorResponses },
+    responses: {
+      202: jsonResponse(RunSchema, "The queued run"),
+      ...errorResponses,
+      422: { description: "idempotency_key_reused: the key was used for a different body", content: errorContent },
+    },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
