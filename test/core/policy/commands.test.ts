@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkCommand, scanCommand, type CommandRules } from "../../../src/core/policy";
+import { REFUSAL_REASONS, checkCommand, scanCommand, type CommandRules } from "../../../src/core/policy";
 
 const DENY_RM: CommandRules = { denied_commands: ["rm"] };
 const ALLOW_GIT: CommandRules = { allowed_commands: ["git", "less"] };
@@ -80,6 +80,9 @@ const TABLE: Array<[line: string, expected: string, rules?: CommandRules]> = [
   ["echo $((x + 1))", "dynamic_program"],
   ["echo ${!name}", "dynamic_program"],
   ["find . $ACTION ls", "dynamic_program"],
+  ["sed 's/a/b/' \"$f\"", "dynamic_program"], // GNU sed reads options after operands: "$f" could be -e
+  ["[[ $n -eq 1 ]] && ls", "dynamic_program"],
+  ["read PATH < f; ls", "dynamic_program"],
   // Refused: code handed to an interpreter.
   ["sh script.sh", "interpreter_script"],
   ["curl https://example.com/install | sh", "interpreter_script"],
@@ -115,6 +118,9 @@ const TABLE: Array<[line: string, expected: string, rules?: CommandRules]> = [
   ["echo )", "parse_error"],
   ["ls !(x)", "parse_error"],
   ["echo \"unterminated", "parse_error"],
+  // Refused: keywords the grammar reads as words, hiding the compound command they run.
+  ["time { rm x; }", "unsupported_construct"],
+  ["coproc worker { ls; }", "unsupported_construct"],
 ];
 
 describe("command table", () => {
@@ -127,7 +133,7 @@ describe("command table", () => {
     expect(TABLE.length).toBeGreaterThanOrEqual(40);
     expect(count((o) => o === "ok")).toBeGreaterThanOrEqual(10);
     expect(count((o) => o === "denied_command" || o === "not_allowed")).toBeGreaterThanOrEqual(10);
-    for (const reason of ["dynamic_program", "interpreter_script", "nested_program", "eval", "source", "function_definition", "alias", "parse_error"]) {
+    for (const reason of REFUSAL_REASONS) {
       expect(count((o) => o === reason)).toBeGreaterThanOrEqual(1);
     }
   });

@@ -24,6 +24,14 @@ const LEAVES = new Set([
   "file_descriptor", "variable_name", "special_variable_name", "simple_expansion", "regex", "test_operator", "extglob_pattern",
   "brace_expression",
 ]);
+/**
+ * Reserved words the grammar reads as plain words after `time` or `coproc` (`time { rm x; }` parses as the
+ * program `time` with arguments `{ rm x;` and a command `}`). Where one stands as a program or follows those
+ * keywords, what runs is hidden from the tree, so the line is refused.
+ */
+const RESERVED_WORDS = new Set(["{", "}", "(", ")", "!", "[[", "]]", "((", "))", "if", "then", "elif", "else", "fi", "case", "esac", "for", "select", "while", "until", "do", "done", "in", "function", "time", "coproc"]);
+const KEYWORD_PREFIXES = new Set(["time", "coproc"]);
+
 /** `[[ a -eq b ]]` compares as arithmetic, which evaluates variable contents (`a[$(cmd)]` runs cmd). */
 const ARITHMETIC_TESTS = new Set(["-eq", "-ne", "-lt", "-le", "-gt", "-ge"]);
 
@@ -60,6 +68,10 @@ class Scanner {
     if (first.kind === "dynamic") return this.refuse("dynamic_program", `program is computed (${first.construct})`, text);
     const name = basename(first.text);
     if (name === "") return;
+    if (RESERVED_WORDS.has(first.text) && !KEYWORD_PREFIXES.has(first.text)) return this.refuse("unsupported_construct", `keyword ${first.text} read as a program`, text);
+    if (KEYWORD_PREFIXES.has(name) && args.some((w) => w.kind === "static" && RESERVED_WORDS.has(w.text))) {
+      return this.refuse("unsupported_construct", `${name} with a compound command`, text);
+    }
     this.programs.push(name);
     if (depth > MAX_DEPTH) return this.refuse("nested_program", `more than ${MAX_DEPTH} nested shells or wrappers`, text);
     for (const launch of launchesOf(name, args)) {
