@@ -101,8 +101,11 @@ class Scanner {
       case "arithmetic_expansion":
         return this.arithmetic(node, depth);
       case "c_style_for_statement":
-        for (const field of ["initializer", "condition", "update"]) for (const part of node.childrenForFieldName(field)) if (part) this.arithmetic(part, depth);
-        return this.visit(node.childForFieldName("body") ?? node, depth);
+        for (const field of ["initializer", "condition", "update"]) {
+          for (const part of node.childrenForFieldName(field)) if (part) this.arithmeticPart(part, node, depth);
+        }
+        for (const body of node.childrenForFieldName("body")) if (body) this.visit(body, depth);
+        return;
       case "test_command":
         return this.test(node, depth);
       case "expansion":
@@ -166,7 +169,7 @@ class Scanner {
   private arithmeticPart(part: Node, context: Node, depth: number): void {
     if (part.type === "number" || part.type === "test_operator") return;
     if (part.type === "command_substitution") return this.visit(part, depth);
-    if (part.type.endsWith("_expression") || part.type === "variable_assignment") return this.arithmetic(part, depth);
+    if (part.type.endsWith("_expression") || part.type === "arithmetic_expansion" || part.type === "variable_assignment") return this.arithmetic(part, depth);
     this.refuse("dynamic_program", `arithmetic on ${part.text} (evaluates variable contents)`, context.text);
   }
 

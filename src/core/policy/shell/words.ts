@@ -91,6 +91,27 @@ function expansionConstruct(node: Node): string {
   }
 }
 
+const children = (node: Node): Node[] => node.children.filter((c): c is Node => c !== null);
+
+/**
+ * Joins the parts of a word, provided they cover all of its text: the grammar can leave characters out of its
+ * child nodes, and a word we read differently from the shell must not be judged.
+ */
+function tiled(node: Node, pieces: Word[]): Word {
+  const covered = children(node).reduce((sum, child) => sum + child.text.length, 0);
+  return covered === node.text.length ? concat(pieces) : dynamic(`word the grammar splits unevenly (${node.text})`);
+}
+
+/** "…": literal text and lone `$` are quoted characters; any expansion makes the word computed. */
+function stringWord(node: Node): Word {
+  const pieces = children(node).map((child) => {
+    if (child.type === "\"") return quoted("");
+    if (child.type === "string_content") return quoted(doubleQuotedContent(child.text));
+    return child.isNamed ? dynamic(expansionConstruct(child)) : quoted(child.text);
+  });
+  return tiled(node, pieces);
+}
+
 /** The parts of one word, before glob and brace checks. */
 function parts(node: Node): Word {
   switch (node.type) {
@@ -105,11 +126,9 @@ function parts(node: Node): Word {
       return decoded === null ? dynamic("ANSI-C escape") : quoted(decoded);
     }
     case "string":
-      return concat(
-        node.namedChildren.map((child) => (child?.type === "string_content" ? quoted(doubleQuotedContent(child.text)) : dynamic(child ? expansionConstruct(child) : "string"))),
-      );
+      return stringWord(node);
     case "concatenation":
-      return concat(node.namedChildren.map((child) => (child ? parts(child) : dynamic("word"))));
+      return tiled(node, children(node).map((child) => (child.isNamed ? parts(child) : bareWord(child.text))));
     default:
       return dynamic(expansionConstruct(node));
   }
