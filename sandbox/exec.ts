@@ -256,7 +256,7 @@ export class ProcessTable {
       }
       return { file, args: argv, env: buildEnv(spec.env, false, ws.homeDir), limits, network: null };
     }
-    const network = await prepareNetwork(policy, this.opts.runtimeRoot, `${ws.id}-${id}`);
+    const network = await prepareNetwork(policy, this.opts.runtimeRoot, randomUUID().replace(/-/g, "").slice(0, 16));
     const env = { ...buildEnv(spec.env), ...(network?.env ?? {}) };
     const jail = jailArgv(iso, {
       workspaceDir: ws.realDir, homeDir: ws.homeDir, cwd: toJailPath(ws, spec.cwd), env, uid: ws.uid ?? 0,

@@ -36,11 +36,10 @@ export type WorkspaceRunner = (spec: {
 
 /** Beside the workspaces, under names a workspace id cannot take (ids never start with a dot). */
 export const HOMES_DIR = ".asm-homes";
-export const RUNTIME_DIR = ".asm-runtime";
 
 /**
  * The layout under the server's root: `<id>/` workspaces, `.asm-homes/<id>/` their homes, `.asm-snapshots/<id>/`
- * hash manifests (server-only), `.asm-runtime/` per-process sockets. The root is searchable but not listable
+ * hash manifests (server-only). The root is searchable but not listable
  * by workspace users.
  */
 export class Workspaces {
@@ -55,7 +54,7 @@ export class Workspaces {
   ) {
     this.uids = new UidAllocator(root);
     this.ready = (async () => {
-      for (const dir of [root, join(root, HOMES_DIR), join(root, RUNTIME_DIR)]) {
+      for (const dir of [root, join(root, HOMES_DIR)]) {
         await mkdir(dir, { recursive: true });
         await chmod(dir, 0o711);
       }

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
-import { stat } from "node:fs/promises";
+import { chmod, mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -14,7 +15,7 @@ import { editTextFile, listFiles, readTextFile, writeTextFile } from "./files";
 import { readJson, sendError, sendJson } from "./http";
 import { detectIsolation, type Isolation, type IsolationSettings } from "./isolation";
 import { DEFAULT_LIMITS, killUserProcesses, Watchdog } from "./limits";
-import { resolveInside, RUNTIME_DIR, Workspaces, type Workspace } from "./paths";
+import { resolveInside, Workspaces, type Workspace } from "./paths";
 import { SNAPSHOT_STORE_DIR } from "./snapshot-hash";
 import { diffSnapshots, rollbackSnapshot, takeSnapshot } from "./snapshots";
 
@@ -163,14 +164,25 @@ function requiredQuery(url: URL, name: string): string {
   return value;
 }
 
+/**
+ * Per-process proxy sockets live in a private folder under the system temp dir: a Unix socket path must stay
+ * under 108 bytes, which a workspace root inside a deep checkout would exceed.
+ */
+async function runtimeRoot(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "asm-rt-"));
+  await chmod(dir, 0o711);
+  return dir;
+}
+
 export async function startSandboxServer(options: SandboxServerOptions): Promise<SandboxServer> {
   if (!options.token) throw new Error("startSandboxServer: a non-empty token is required");
   const opts = { ...options, root: resolve(options.root) };
   const defaultNetwork = opts.defaultNetwork ?? "none";
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const isolation = detectIsolation({ mode: opts.isolation ?? "auto", readOnlyPaths: opts.readOnlyPaths ?? [], defaultNetwork, defaultLimits: limits });
+  const runtime = await runtimeRoot();
   const table = new ProcessTable({
-    isolation, watchdog: new Watchdog(), serverLimits: limits, defaultNetwork, runtimeRoot: join(opts.root, RUNTIME_DIR), graceMs: opts.killGraceMs,
+    isolation, watchdog: new Watchdog(), serverLimits: limits, defaultNetwork, runtimeRoot: runtime, graceMs: opts.killGraceMs,
   });
   const workspaces = new Workspaces(opts.root, isolation.enabled, isolation.switchUser, (ws) => (spec) => table.run(ws, spec));
   const parts: Parts = { table, workspaces, isolation };
@@ -206,6 +218,6 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
         table.killAll();
         server.close(() => resolveClose());
         server.closeAllConnections();
-      }),
+      }).then(() => rm(runtime, { recursive: true, force: true })),
   };
 }

@@ -12,7 +12,9 @@ import { startFakeOpenAI } from "./fakes/openai-server";
 export default async function setup(project: TestProject) {
   const root = mkdtempSync(join(tmpdir(), "asm-sandbox-"));
   const token = `test-sandbox-${Math.random().toString(36).slice(2)}`;
-  const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1", token, root });
+  // Runs are jailed exactly as in production; the fake CLIs are the one host folder they may read.
+  const fakeCliDir = join(process.cwd(), "test", "fakes", "cli");
+  const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1", token, root, isolation: "bubblewrap", readOnlyPaths: [fakeCliDir] });
   // The Worker reaches the sandbox through a proxy that reliability tests can make fail for their own session.
   const proxy = await startFaultProxy(sandbox.url);
   project.provide("sandboxUrl", proxy.url);
@@ -20,7 +22,7 @@ export default async function setup(project: TestProject) {
   project.provide("sandboxToken", token);
   project.provide("sandboxRoot", root);
   // Fake coding-agent CLIs (they replay recorded streams of the real formats) for runs that put them on PATH.
-  project.provide("fakeCliBin", join(process.cwd(), "test", "fakes", "cli", "bin"));
+  project.provide("fakeCliBin", join(fakeCliDir, "bin"));
   const anthropic = await startFakeAnthropic();
   project.provide("anthropicUrl", anthropic.url);
   const openai = await startFakeOpenAI();

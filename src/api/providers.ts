@@ -1,6 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { createAdapter, providerNames } from "../providers/registry";
+import { IsolationInfoSchema } from "../core/sandbox-protocol";
+import { sandboxIsolation } from "../sandbox/resolve";
 import { errorResponses, jsonResponse, router } from "./openapi";
 
 export const providersApi = router();
@@ -22,7 +24,14 @@ const REQUIRED_ENV: Record<string, string[]> = {
 providersApi.openapi(
   createRoute({
     method: "get", path: "/providers", tags: ["providers"], summary: "Adapters, their capabilities, configuration and circuit state",
-    responses: { 200: jsonResponse(z.object({ items: z.array(ProviderInfoSchema), next_cursor: z.null() }), "Providers"), ...errorResponses },
+    responses: {
+      200: jsonResponse(z.object({
+        items: z.array(ProviderInfoSchema),
+        next_cursor: z.null(),
+        isolation: IsolationInfoSchema.nullable().describe("How the sandbox contains runs; null when there is no sandbox or it does not answer"),
+      }), "Providers"),
+      ...errorResponses,
+    },
   }),
   async (c) => {
     const env = c.env as unknown as Record<string, unknown>;
@@ -32,7 +41,9 @@ providersApi.openapi(
       const configured = (REQUIRED_ENV[name] ?? []).every((k) => typeof env[k] === "string" && env[k] !== "");
       return { name, capabilities: adapter.capabilities as unknown as Record<string, unknown>, configured, circuit: circuits[name] ?? null };
     });
-    return c.json({ items, next_cursor: null }, 200);
+    // The sandbox is per session in production; any workspace name reaches the same image.
+    const isolation = await sandboxIsolation(c.env, "isolation-probe");
+    return c.json({ items, next_cursor: null, isolation }, 200);
   },
 );
 

@@ -17,7 +17,7 @@ export const ERROR_CATEGORIES = {
     "storage_error", "storage_connection_failed", "dependency_not_available", "migration_required",
     "storage_write_failed", "storage_read_failed",
   ],
-  runtime: ["timeout", "cancelled", "policy_violation", "internal_error", "unknown_error"],
+  runtime: ["timeout", "cancelled", "policy_violation", "internal_error", "unknown_error", "resource_limit_exceeded"],
   concurrency: ["max_sessions_exceeded", "max_runs_exceeded", "capability_not_supported", "invalid_operation", "rate_limited"],
   tool: ["tool_error", "tool_not_found", "tool_execution_failed", "tool_permission_denied"],
   auth: ["unauthorized", "forbidden"],

@@ -4,6 +4,7 @@ import { JsonObjectSchema } from "./json";
 import { RunOptionsSchema } from "../providers/types";
 import { ContinuationModeSchema } from "./transcript";
 import { RoutingPolicyOverrideSchema } from "./routing/policy";
+import { workspaceRelative, WorkspacePathSchema } from "./workspace/path";
 
 export const PROVIDER_NAMES = ["shell", "anthropic", "openai", "claude-code", "codex", "amp", "router"] as const;
 export const ProviderNameSchema = z.enum(PROVIDER_NAMES);
@@ -11,7 +12,7 @@ export type ProviderName = z.infer<typeof ProviderNameSchema>;
 
 /** Per-run workspace snapshot options (issue 5). */
 export const WorkspaceOptionsSchema = z.object({
-  path: z.string().max(1024).default("."),
+  path: WorkspacePathSchema.default("."),
   backend: z.enum(["git", "hash", "auto"]).default("auto"),
   snapshot: z.boolean().default(true),
   rollback_on_failure: z.boolean().default(false),
@@ -38,6 +39,13 @@ export const SubmitRunBodySchema = z.object({
   approval_timeout_ms: z.number().int().min(1).optional(),
   on_approval_denied: z.enum(["continue", "fail"]).optional(),
   metadata: JsonObjectSchema.optional(),
+}).superRefine((body, ctx) => {
+  // A shell input's own cwd obeys the same rule as options.cwd and workspace.path.
+  const input = body.input as unknown;
+  const cwd = input && typeof input === "object" ? (input as { cwd?: unknown }).cwd : undefined;
+  if (typeof cwd === "string" && workspaceRelative(cwd) === null) {
+    ctx.addIssue({ code: "custom", path: ["input", "cwd"], message: "must stay inside the session's workspace: a relative path, or an absolute one under /workspace" });
+  }
 });
 export type SubmitRunBody = z.infer<typeof SubmitRunBodySchema>;
 

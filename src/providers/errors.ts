@@ -1,6 +1,7 @@
 import { AppError, type ErrorCode } from "../core/errors";
 import type { ProviderError } from "../core/run";
 import { truncateErrorText } from "../core/error-text";
+import type { ResourceLimit } from "../core/sandbox-protocol";
 
 /** How a provider failed; each kind knows its error code and whether another attempt may succeed. */
 export const PROVIDER_ERROR_KINDS = {
@@ -51,4 +52,13 @@ export class ProviderFailure extends AppError {
   override get retryable(): boolean {
     return isRetryableKind(this.kind);
   }
+}
+
+const LIMIT_LABELS: Record<ResourceLimit, string> = {
+  processes: "process", memory: "memory", cpu_time: "CPU time", workspace_size: "workspace size", file_size: "file size",
+};
+
+/** A sandbox resource bound ended the process: the run fails with `resource_limit_exceeded` naming the bound. */
+export function resourceLimitError(limit: ResourceLimit, details: Record<string, unknown> = {}): AppError {
+  return new AppError("resource_limit_exceeded", `The sandbox ended the process: it exceeded the ${LIMIT_LABELS[limit]} limit`, { limit, ...details });
 }

@@ -52,7 +52,8 @@ export async function runTool(sandbox: SandboxPort, name: string, input: unknown
       case "bash": {
         const args = parsed.data as z.infer<typeof TOOL_INPUTS.bash>;
         const r = await sandbox.exec({ command: args.command, ...(args.timeout_ms ? { timeout_ms: args.timeout_ms } : {}) }, signal);
-        const text = [r.stdout, r.stderr ? `[stderr]\n${r.stderr}` : "", `[exit ${r.exit_code ?? r.signal}]`].filter(Boolean).join("\n");
+        const ended = r.limit_exceeded ? `[ended by the sandbox: ${r.limit_exceeded} limit exceeded]` : `[exit ${r.exit_code ?? r.signal}]`;
+        const text = [r.stdout, r.stderr ? `[stderr]\n${r.stderr}` : "", ended].filter(Boolean).join("\n");
         return { ok: r.exit_code === 0, output: cap(text) };
       }
       case "read_file":

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { NetworkPolicySchema, SandboxLimitsSchema } from "../core/sandbox-protocol";
+import { WorkspacePathSchema } from "../core/workspace/path";
 import type { EventType } from "../core/event-types";
 import type { JsonObject } from "../core/json";
 import type { Run } from "../core/run";
@@ -21,13 +23,17 @@ export const RunOptionsSchema = z.object({
   max_turns: z.number().int().min(1).max(1000).nullable().optional(),
   permission_mode: PermissionModeSchema.optional(),
   timeout_ms: z.number().int().min(1).nullable().optional(),
-  cwd: z.string().max(1024).optional(),
+  cwd: WorkspacePathSchema.optional(),
   env: z.record(z.string(), z.string()).optional(),
   sdk_opts: z.record(z.string(), z.unknown()).optional(),
   /** Shell only: command rules and accepted exit codes. */
   allowed_commands: z.array(z.string().min(1)).optional(),
   denied_commands: z.array(z.string().min(1)).optional(),
   success_exit_codes: z.array(z.number().int()).optional(),
+  /** What the run's processes may reach (default: the sandbox's, `none` unless configured otherwise). */
+  network: NetworkPolicySchema.optional(),
+  /** Resource bounds for the run's processes, at most the sandbox's own. */
+  sandbox_limits: SandboxLimitsSchema.optional(),
 });
 export type RunOptions = z.infer<typeof RunOptionsSchema>;
 

@@ -3,8 +3,8 @@ import { AppError } from "../core/errors";
 import {
   DiffSchema, ExecStreamEventSchema, FileEditResponseSchema, FileListResponseSchema,
   FileReadResponseSchema, FileWriteResponseSchema, HealthResponseSchema, KillResultSchema, RollbackResponseSchema,
-  SANDBOX_WORKSPACE_HEADER, SnapshotSchema,
-  type Diff, type FileEditRequest, type FileEditResponse, type KillResult, type RollbackResponse, type Snapshot,
+  SANDBOX_WORKSPACE_HEADER, SnapshotSchema, WorkspaceDeleteResponseSchema,
+  type Diff, type HealthResponse, type WorkspaceDeleteResponse, type FileEditRequest, type FileEditResponse, type KillResult, type RollbackResponse, type Snapshot,
   type SnapshotRequest,
 } from "../core/sandbox-protocol";
 import type { ExecChunk, ExecRequest, ExecResult, FileEntry, SandboxPort } from "../providers/types";
@@ -16,10 +16,11 @@ import { forEachNdjsonLine } from "./ndjson";
  */
 
 export type SandboxFetcher = { fetch(input: Request): Promise<Response> };
-export type SandboxClientOptions = { fetcher: SandboxFetcher; baseUrl: string; token: string; workspace: string };
+export type ExecDefaults = Pick<ExecRequest, "network" | "limits">;
+export type SandboxClientOptions = { fetcher: SandboxFetcher; baseUrl: string; token: string; workspace: string; execDefaults?: ExecDefaults };
 export type DiffOptions = { capture_patch?: boolean; max_patch_bytes?: number };
 
-type Method = "GET" | "PUT" | "POST";
+type Method = "GET" | "PUT" | "POST" | "DELETE";
 
 function newExecId(): string {
   return `exec_${crypto.randomUUID().replace(/-/g, "")}`;
@@ -128,7 +129,7 @@ export class SandboxClient implements SandboxPort {
   execStream(req: ExecRequest, onChunk: (chunk: ExecChunk) => void, signal?: AbortSignal): Promise<ExecResult> {
     const id = req.id ?? newExecId();
     return this.abortable(id, signal, async (s) => {
-      const res = await this.send("POST", "/exec", { ...req, id, stream: true }, s);
+      const res = await this.send("POST", "/exec", { ...this.opts.execDefaults, ...req, id, stream: true }, s);
       if (!res.body) throw new AppError("internal_error", "sandbox exec stream has no body");
       let result: ExecResult | null = null;
       // A connection cut mid-stream (the sandbox died) surfaces as a plain TypeError from the body reader.
@@ -199,8 +200,18 @@ export class SandboxClient implements SandboxPort {
     return this.json(RollbackResponseSchema, "POST", "/workspace/rollback", { snapshot }, "rollback");
   }
 
-  async health(): Promise<{ ok: true }> {
+  async health(): Promise<HealthResponse> {
     const res = await this.send("GET", "/health", undefined, undefined, false);
     return parseBody(HealthResponseSchema, await res.json().catch(() => null), "health response");
+  }
+
+  /** Hard delete: kills every process of the workspace and removes its files, home and snapshots. */
+  deleteWorkspace(): Promise<WorkspaceDeleteResponse> {
+    return this.json(WorkspaceDeleteResponseSchema, "DELETE", "/workspace", undefined, "workspace delete");
+  }
+
+  /** The same sandbox, with a run's network policy and limits applied to every exec that does not set its own. */
+  forRun(defaults: ExecDefaults): SandboxClient {
+    return new SandboxClient({ ...this.opts, execDefaults: { ...this.opts.execDefaults, ...defaults } });
   }
 }

@@ -1,4 +1,5 @@
 import { AppError } from "../core/errors";
+import type { IsolationInfo } from "../core/sandbox-protocol";
 import { SandboxClient } from "./client";
 import type { SandboxContainer } from "./container";
 
@@ -15,6 +16,11 @@ export type SandboxEnv = {
 
 /** The host is never resolved: the container stub routes by DO, the port comes from `defaultPort`. */
 const CONTAINER_BASE_URL = "http://sandbox.container";
+
+/** True when this deployment has a sandbox at all (a session's workspace may then exist and must be removed). */
+export function sandboxConfigured(env: SandboxEnv): boolean {
+  return Boolean(env.SANDBOX_URL || env.SANDBOX);
+}
 
 export function sandboxFor(env: SandboxEnv, workspace: string): SandboxClient {
   const token = env.SANDBOX_TOKEN ?? "";
@@ -34,4 +40,19 @@ export function sandboxFor(env: SandboxEnv, workspace: string): SandboxClient {
     "dependency_not_available",
     "no sandbox configured: set SANDBOX_URL (and SANDBOX_TOKEN) for a local sandbox server, or bind the SANDBOX container",
   );
+}
+
+const ISOLATION_TTL_MS = 30_000;
+let isolationCache: { at: number; info: IsolationInfo } | null = null;
+
+/**
+ * How the sandbox isolates runs, asked at most every 30 s per isolate (it changes only when the sandbox restarts);
+ * null when there is no sandbox or it does not answer (then it is asked again next time).
+ */
+export async function sandboxIsolation(env: SandboxEnv, workspace: string): Promise<IsolationInfo | null> {
+  if (isolationCache && Date.now() - isolationCache.at < ISOLATION_TTL_MS) return isolationCache.info;
+  if (!sandboxConfigured(env)) return null;
+  const info = await sandboxFor(env, workspace).health().then((h) => h.isolation, () => null);
+  if (info) isolationCache = { at: Date.now(), info };
+  return info;
 }

@@ -12,6 +12,8 @@ import type { Approvals } from "./approvals";
 import { RunPolicy, type Violation } from "./run-policy";
 import type { WorkspaceOptions, WorkspaceSummary, WorkspaceTracker } from "./workspace-tracker";
 import type { SandboxClient } from "../sandbox/client";
+import { narrowestNetwork } from "../core/policy/stack";
+import type { IsolationInfo } from "../core/sandbox-protocol";
 
 /** What the executor needs from its Durable Object. */
 export interface ExecutorHost {
@@ -23,6 +25,8 @@ export interface ExecutorHost {
   saveRun(run: Run): void;
   emit(run: Run, event: AdapterEvent): Event;
   sandbox(): SandboxClient;
+  /** How the sandbox isolates runs (cached); null when there is no sandbox or it cannot be asked. */
+  isolation(): Promise<IsolationInfo | null>;
   workspace(run: Run, opts: WorkspaceOptions, emit: (e: AdapterEvent) => void): WorkspaceTracker;
   adapter(provider: string, body: SubmitRunBody): ProviderAdapter;
   transcriptFor(run: Run, body: SubmitRunBody, usingNative: boolean): TranscriptMessage[] | null;
@@ -71,6 +75,8 @@ export class RunExecution {
   private deadline: ReturnType<typeof setTimeout> | null = null;
   private workspaceSummary: WorkspaceSummary | null = null;
   private readonly emittedViolations = new Set<string>();
+  /** Reported on run_started: `bubblewrap`, `none`, or `unknown` when the sandbox could not be asked. */
+  private isolation: string = "unknown";
 
   constructor(private readonly host: ExecutorHost, private run: Run, private readonly body: SubmitRunBody, private readonly timeoutMs: number) {
     this.policy = new RunPolicy(body, (usage, model) => host.costOf(run.provider, model, usage));
@@ -87,6 +93,18 @@ export class RunExecution {
       this.emit({ type: "policy_violation", data: { ...preflight } });
       return this.finish("failed", null, { code: "policy_violation", message: `Policy preflight failed: ${String(preflight.details.check ?? preflight.kind)}`, details: preflight.details });
     }
+    const rules = this.policy.sandboxRules();
+    const network = narrowestNetwork(rules.network, this.body.options?.network);
+    const limits = this.body.options?.sandbox_limits;
+    const isolation = await host.isolation();
+    this.isolation = isolation?.mode ?? "unknown";
+    if (rules.require_isolation && isolation?.mode !== "bubblewrap") {
+      // Fail closed: a sandbox that cannot say it is isolated is treated as not isolated.
+      const details = { check: "require_isolation", reason: "isolation_unavailable", isolation: this.isolation, why: isolation?.reason ?? "the sandbox did not answer" };
+      this.emit({ type: "policy_violation", data: { policy: "require_isolation", kind: "tool_denied", action: "cancel", details } });
+      return this.finish("failed", null, { code: "policy_violation", message: `The policy requires an isolated sandbox, and this one is ${this.isolation === "none" ? "not isolated" : "not reachable"}: ${details.why}`, details });
+    }
+    const options = { ...(this.body.options ?? {}), ...(network !== undefined ? { network } : {}) };
     let adapter: ProviderAdapter;
     let native: ExecutionContext["native_handle"];
     let transcript: TranscriptMessage[] | null;
@@ -112,11 +130,15 @@ export class RunExecution {
     try {
       const ctx: ExecutionContext = {
         // The submitted input, not the stored run's: the stored copy is redacted, and a run must see the real values.
-        session: host.session(), run: this.run, input: this.body.input, options: this.body.options ?? {},
-        hints: this.policy.hints(), transcript, native_handle: native, sandbox: host.sandbox(),
+        session: host.session(), run: this.run, input: this.body.input, options,
+        hints: this.policy.hints(), transcript, native_handle: native,
+        sandbox: host.sandbox().forRun({ ...(network !== undefined ? { network } : {}), ...(limits ? { limits } : {}) }),
         authorizeTool: (call) => this.authorizeTool(call), env: host.env, now: () => Date.now(),
       };
-      result = await adapter.execute(ctx, async (e) => { this.emit(e); }, this.controller.signal);
+      result = await adapter.execute(ctx, async (e) => {
+        // Every run_started says how its commands were contained, whichever adapter sent it.
+        this.emit(e.type === "run_started" ? { ...e, data: { ...e.data, isolation: this.isolation } } : e);
+      }, this.controller.signal);
     } catch (err) {
       failure = err;
     } finally {

@@ -13,7 +13,7 @@ import { routingStoreFor } from "../providers/routing-state";
 import { RoutingPolicySchema } from "../core/routing/policy";
 import { AppError } from "../core/errors";
 import type { AdapterEvent, ProviderAdapter } from "../providers/types";
-import { sandboxFor } from "../sandbox/resolve";
+import { sandboxFor, sandboxIsolation } from "../sandbox/resolve";
 import { ArtifactStore } from "../artifacts/store";
 import { WorkspaceTracker } from "./workspace-tracker";
 import type { Env } from "../env";
@@ -54,6 +54,7 @@ export function createRunHost(d: {
       return stored!;
     },
     sandbox: () => sandboxFor(d.env, session().id),
+    isolation: () => sandboxIsolation(d.env, session().id),
     workspace: (run, opts, emit) => {
       const s = session();
       const artifacts = new ArtifactStore(d.env.ARTIFACTS, d.env.DB);

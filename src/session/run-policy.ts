@@ -4,6 +4,7 @@ import {
   compileHints, PolicyRuntime, PolicySchema, preflight, stackPolicies, type Policy, type PolicyViolation,
 } from "../core/policy";
 import type { SubmitRunBody } from "../core/run-submit";
+import type { NetworkPolicy } from "../core/sandbox-protocol";
 import { EMPTY_USAGE, type TokenUsage } from "../core/usage";
 import type { AdapterEvent, ProviderHints } from "../providers/types";
 
@@ -47,6 +48,11 @@ export class RunPolicy {
   private readonly policy: Policy | null;
   private readonly runtime: PolicyRuntime | null;
   private usage: TokenUsage = { ...EMPTY_USAGE };
+
+  /** The policy's sandbox rules: the network it allows (unset: no opinion) and whether isolation is required. */
+  sandboxRules(): { network: NetworkPolicy | undefined; require_isolation: boolean } {
+    return { network: this.policy?.network, require_isolation: this.policy?.require_isolation ?? false };
+  }
 
   constructor(body: SubmitRunBody, costOf: (usage: TokenUsage, model: string | null) => number | null) {
     this.policy = effectivePolicy(body);

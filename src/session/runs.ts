@@ -103,6 +103,18 @@ export class RunManager {
     return cancelled;
   }
 
+  /**
+   * Cancels every queued run (none reaches a provider) and, with `running`, aborts the running ones and waits
+   * (bounded) for their ends: soft delete cancels the queue, hard delete everything.
+   */
+  async cancelAll(reason: string, running: boolean): Promise<string[]> {
+    const queued = this.records.list({ status: ["queued"], limit: 100_000 });
+    for (const run of queued) await this.cancel(run.id, reason);
+    const live = running ? [...this.inflight.keys()] : [];
+    await Promise.all(live.map((id) => this.cancel(id, reason)));
+    return [...queued.map((r) => r.id), ...live];
+  }
+
   /** Resolves when the run ends, or with its current state at the deadline. */
   wait(id: string, timeoutMs: number): Promise<Run> {
     const run = this.get(id);
@@ -149,10 +161,10 @@ export class RunManager {
     return stranded.map((r) => r.id);
   }
 
-  /** Starts queued runs while slots are free. */
+  /** Starts queued runs while slots are free; a deleted session starts none. */
   pump(): void {
     const session = this.host.session();
-    while (this.inflight.size < session.max_concurrent_runs) {
+    while (!session.deleted_at && this.inflight.size < session.max_concurrent_runs) {
       const next = this.records.list({ status: ["queued"], limit: 1 })[0];
       if (!next) break;
       this.start(next);

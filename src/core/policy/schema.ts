@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { NetworkPolicySchema } from "../sandbox-protocol";
 
 /**
  * The policy model (SEED §4.1, with our changes: `limits` is an object, tool names match case-insensitively).
@@ -45,6 +46,10 @@ export const PolicySchema = z.strictObject({
   limits: PolicyLimitsSchema.default({}),
   tool_rules: z.array(ToolRuleSchema, { error: "tool_rules must be an array" }).max(100).default([]),
   on_violation: OnViolationSchema.default("cancel"),
+  /** What the run's processes may reach; stacked policies keep the most restrictive. */
+  network: NetworkPolicySchema.optional(),
+  /** Fail the run rather than run it in a sandbox that is not isolated. */
+  require_isolation: z.boolean({ error: "require_isolation must be a boolean" }).default(false),
   metadata: z.record(z.string(), z.unknown(), { error: "metadata must be an object" }).default({}),
 });
 export type Policy = z.infer<typeof PolicySchema>;

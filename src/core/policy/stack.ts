@@ -1,3 +1,4 @@
+import type { NetworkPolicy } from "../sandbox-protocol";
 import { defaultPolicy, type OnViolation, type Policy, type PolicyInputBody, type PolicyLimits } from "./schema";
 
 /** Strictness of each action: the strictest of a stack wins (SEED §4.3). */
@@ -24,13 +25,30 @@ function mergeLimits(a: PolicyLimits, b: PolicyLimits): PolicyLimits {
 }
 
 function stackTwo(a: Policy, b: Policy): Policy {
+  const network = narrowestNetwork(a.network, b.network);
   return {
     name: mergeNames(a.name, b.name),
     limits: mergeLimits(a.limits, b.limits),
     tool_rules: [...a.tool_rules, ...b.tool_rules],
     on_violation: strictestAction(a.on_violation, b.on_violation),
+    ...(network !== undefined ? { network } : {}),
+    require_isolation: a.require_isolation || b.require_isolation,
     metadata: { ...a.metadata, ...b.metadata },
   };
+}
+
+/**
+ * The most restrictive of two network settings (unset means "no opinion"): `none` beats an allow list, which beats
+ * `all`; two allow lists keep only the hosts both name (none left: `none`).
+ */
+export function narrowestNetwork(a: NetworkPolicy | undefined, b: NetworkPolicy | undefined): NetworkPolicy | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  if (a === "none" || b === "none") return "none";
+  if (a === "all") return b;
+  if (b === "all") return a;
+  const both = a.allow.filter((host) => b.allow.some((other) => other.toLowerCase() === host.toLowerCase()));
+  return both.length > 0 ? { allow: both } : "none";
 }
 
 /** Merges policies left to right (SEED §4.3). An empty stack is the default policy. */

@@ -1,6 +1,7 @@
 import { AppError } from "../../core/errors";
+import type { NetworkPolicy } from "../../core/sandbox-protocol";
 import type { JsonObject } from "../../core/json";
-import { ProviderFailure, type ProviderErrorKind } from "../errors";
+import { ProviderFailure, resourceLimitError, type ProviderErrorKind } from "../errors";
 import type {
   AdapterEvent, Emit, ExecRequest, ExecResult, ExecutionContext, ProviderAdapter, ProviderCapabilities, RunResult,
 } from "../types";
@@ -17,6 +18,8 @@ export type CliAdapterSpec = {
   capabilities: ProviderCapabilities;
   /** Copied from `ctx.env` into the process env when they are strings (e.g. ANTHROPIC_API_KEY). */
   credentialEnv: string[];
+  /** The CLI's own model API: always reachable by its runs, whatever network the run allows otherwise. */
+  apiHosts: string[];
 };
 
 export type CliAdapterDefaults = {
@@ -26,6 +29,13 @@ export type CliAdapterDefaults = {
   /** Program path override (e.g. a pinned install); defaults to the spec's command looked up on PATH. */
   command?: string;
 };
+
+/** The run's network plus the CLI's own API hosts (`all` stays `all`). */
+export function withApiHosts(network: NetworkPolicy | undefined, hosts: string[]): NetworkPolicy {
+  if (network === "all") return "all";
+  const allowed = network === undefined || network === "none" ? [] : network.allow;
+  return { allow: [...new Set([...allowed, ...hosts])] };
+}
 
 /**
  * Runs a coding-agent CLI in the session sandbox and turns its JSON stream into canonical events.
@@ -62,7 +72,7 @@ export class CliAgentAdapter implements ProviderAdapter {
     const request: ExecRequest = {
       id: `cli_${ctx.run.id.slice(4, 20)}_${crypto.randomUUID().slice(0, 8)}`,
       command, args, cwd: ctx.options.cwd ?? ".", env: this.envFor(ctx), timeout_ms: timeoutMs,
-      max_output_bytes: this.defaults.maxOutputBytes,
+      max_output_bytes: this.defaults.maxOutputBytes, network: withApiHosts(ctx.options.network, this.spec.apiHosts),
     };
 
     // `local` aborts the exec for the caller's cancel and for our own reasons (a denied tool, a failed emit).
@@ -148,6 +158,7 @@ export class CliAgentAdapter implements ProviderAdapter {
       throw failure;
     };
 
+    if (result.limit_exceeded) throw resourceLimitError(result.limit_exceeded, { command });
     if (result.timed_out) return fail("timeout", `${command} timed out after ${timeoutMs} ms`, { error_code: "cli_timeout" });
     if (summary.failure) return fail(summary.failure.kind, summary.failure.message, summary.failure.details);
     if (result.exit_code !== 0) {
