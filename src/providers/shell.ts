@@ -1,7 +1,7 @@
 import { AppError } from "../core/errors";
 import type { JsonObject } from "../core/json";
 import { EMPTY_USAGE } from "../core/usage";
-import { ProviderFailure } from "./errors";
+import { ProviderFailure, resourceLimitError } from "./errors";
 import type { Emit, ExecRequest, ExecutionContext, ProviderAdapter, RunResult } from "./types";
 import { checkCommand } from "../core/policy/commands";
 
@@ -96,6 +96,10 @@ export class ShellAdapter implements ProviderAdapter {
       output: stdout, stderr: this.preview(result.stderr), exit_code: result.exit_code, signal: result.signal,
       duration_ms: result.duration_ms, truncated: result.truncated || clipped,
     };
+    if (result.limit_exceeded) {
+      await emit({ type: "tool_call_failed", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: toolOutput, error: `${result.limit_exceeded} limit exceeded` } });
+      throw resourceLimitError(result.limit_exceeded, { tool_call_id: toolCallId });
+    }
     if (result.timed_out) {
       await emit({ type: "tool_call_failed", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: toolOutput, error: "timeout" } });
       throw new ProviderFailure("shell", "timeout", `Command timed out after ${request.timeout_ms} ms`, {

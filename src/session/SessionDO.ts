@@ -10,6 +10,7 @@ import { redactorFromEnv } from "../core/redact-env";
 import { canTransition, sessionStatusEvent, type Session, type UpdateSessionBody } from "../core/session";
 import type { Env } from "../env";
 import { D1SessionStore } from "../store/session-store";
+import { sandboxConfigured, sandboxFor } from "../sandbox/resolve";
 import { Alarms } from "./alarms";
 import { Flusher, type FlushStatus } from "./flusher";
 import { KeyValue } from "./kv";
@@ -147,16 +148,24 @@ export class SessionDO extends DurableObject<Env> {
     });
   }
 
-  /** Soft delete marks the session; hard delete removes it from D1 (one transaction) and wipes this object. */
+  /**
+   * Soft delete marks the session and cancels its queued runs (it takes no new ones). Hard delete cancels and
+   * kills everything, removes the sandbox workspace (processes, files, snapshots: if the sandbox cannot confirm,
+   * nothing is deleted and the caller may retry), removes the session from D1 (one transaction) and wipes this
+   * object; the caller removes the R2 objects whose keys it gets back.
+   */
   async deleteSession(hard: boolean): Promise<Result<{ id: string; hard: boolean; artifact_keys: string[] }>> {
     return guarded(async () => {
       const session = this.requireSession(true);
       if (!hard) {
         const now = new Date().toISOString();
         this.record.put({ ...session, deleted_at: session.deleted_at ?? now, updated_at: now });
+        await this.runManager.cancelAll("session deleted", false);
         await this.flushEagerly();
         return { id: session.id, hard: false, artifact_keys: [] };
       }
+      await this.runManager.cancelAll("session deleted", true);
+      if (sandboxConfigured(this.env)) await sandboxFor(this.env, session.id).deleteWorkspace();
       const keys = await this.flusher.store.hardDeleteSession(session.tenant_id, session.id);
       for (const ws of this.ctx.getWebSockets()) ws.close(1000, "session deleted");
       await this.ctx.storage.deleteAlarm();
