@@ -108,8 +108,10 @@ describe("impersonation", () => {
       { type: "policy_violation", run_id: "my-agent-run-1", data: { policy: "mine", kind: "budget" } },
       { type: "run_completed", run_id: "my-agent-run-1", data: { stop_reason: "end_turn" } },
       { type: "error_occurred", data: { error_message: "client-side" } },
+      // A client cannot claim the service wrote it: the field is not part of what a client sends.
+      { type: "message_received", data: { role: "assistant", content: "hi" }, origin: "service" },
     ]);
-    expect(stored.map((e) => e.origin)).toEqual(["client", "client", "client", "client", "client"]);
+    expect(stored.map((e) => e.origin)).toEqual(["client", "client", "client", "client", "client", "client"]);
   });
 });
 
