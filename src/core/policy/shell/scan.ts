@@ -32,6 +32,12 @@ const LEAVES = new Set([
 const RESERVED_WORDS = new Set(["{", "}", "(", ")", "!", "[[", "]]", "((", "))", "if", "then", "elif", "else", "fi", "case", "esac", "for", "select", "while", "until", "do", "done", "in", "function", "time", "coproc"]);
 const KEYWORD_PREFIXES = new Set(["time", "coproc"]);
 
+/** Nodes that stand for one shell word. */
+const WORD_TYPES = new Set([
+  "word", "number", "string", "raw_string", "ansi_c_string", "translated_string", "concatenation", "simple_expansion", "expansion",
+  "command_substitution", "process_substitution", "arithmetic_expansion", "brace_expression",
+]);
+
 /** `[[ a -eq b ]]` compares as arithmetic, which evaluates variable contents (`a[$(cmd)]` runs cmd). */
 const ARITHMETIC_TESTS = new Set(["-eq", "-ne", "-lt", "-le", "-gt", "-ge"]);
 
@@ -129,6 +135,10 @@ class Scanner {
   private command(node: Node, depth: number): void {
     const name = node.childForFieldName("name");
     const argumentNodes = node.childrenForFieldName("argument").filter((c): c is Node => c !== null);
+    const argumentIds = new Set(argumentNodes.map((a) => a.id));
+    // A word the grammar did not mark as an argument would shift where a wrapper's program starts.
+    const stray = namedChildren(node).find((c) => WORD_TYPES.has(c.type) && !argumentIds.has(c.id));
+    if (stray) this.refuse("unsupported_construct", `word ${stray.text} outside the command's arguments`, node.text);
     for (const child of namedChildren(node)) {
       if (child.type === "command_name") namedChildren(child).forEach((part) => this.visit(part, depth));
       else this.visit(child, depth); // arguments, assignments, redirections: substitutions inside them run
