@@ -163,7 +163,7 @@ describe("redaction on every surface", () => {
     const bigDiff = await json<{ patch: string }>(api(`/v1/sessions/${s.id}/runs/${big.id}/diff`));
     expect(bigDiff.patch).toContain("+GH=[REDACTED]");
     expectNoSecrets(await everything(s.id) + artifact, [AWS_KEY, GH_TOKEN]);
-  });
+  }, 60_000); // four sandboxed runs with git snapshots: slow on a loaded machine
 
   it("CLI adapter raw lines: error_recovered for a malformed line and metadata.unmapped_lines", async () => {
     const s = await createSession();
