@@ -9,6 +9,7 @@ import {
   type SandboxLimits,
 } from "../src/core/sandbox-protocol";
 import { jailArgv, JAIL_HOME, type Isolation } from "./isolation";
+import { RunCgroup, type CgroupSupport } from "./cgroups";
 import { effectiveLimits, limitFromExit, type Watchdog } from "./limits";
 import { prepareNetwork, type PreparedNetwork } from "./network";
 import { toJailPath, type WorkspaceInfo } from "./paths";
@@ -102,6 +103,8 @@ async function signalDescendants(pid: number | undefined, signal: NodeJS.Signals
 class RunningProcess {
   readonly startedAt = performance.now();
   readonly done: Promise<ExecResult>;
+  /** `done` plus the table's bookkeeping: once it resolves, the id is free again. */
+  settled!: Promise<ExecResult>;
   killed = false;
   private timedOut = false;
   private truncated = false;
@@ -234,10 +237,25 @@ class RunningProcess {
   }
 }
 
-export type ProcessTableOptions = { isolation: Isolation; watchdog: Watchdog; serverLimits: Required<SandboxLimits>; defaultNetwork: NetworkPolicy; runtimeRoot: string; graceMs?: number };
+export type ProcessTableOptions = {
+  isolation: Isolation;
+  watchdog: Watchdog;
+  /** Control groups for memory and process bounds, where the server may create them. */
+  cgroups: CgroupSupport | null;
+  serverLimits: Required<SandboxLimits>;
+  defaultNetwork: NetworkPolicy;
+  runtimeRoot: string;
+  graceMs?: number;
+};
+
+type Launch = {
+  file: string; args: string[]; env: Record<string, string>; limits: Required<SandboxLimits>;
+  network: PreparedNetwork | null; cgroup: RunCgroup | null;
+};
 
 export class ProcessTable {
   private readonly running = new Map<string, RunningProcess>();
+  private readonly starting = new Map<string, { killed: boolean; process: Promise<RunningProcess | null> }>();
   private readonly graceMs: number;
 
   constructor(private readonly opts: ProcessTableOptions) {
@@ -245,7 +263,7 @@ export class ProcessTable {
   }
 
   /** The program, arguments and environment that run `spec` for `ws`: through the jail when isolation is on. */
-  private async launch(ws: WorkspaceInfo, spec: ExecSpec, id: string): Promise<{ file: string; args: string[]; env: Record<string, string>; limits: Required<SandboxLimits>; network: PreparedNetwork | null }> {
+  private async launch(ws: WorkspaceInfo, spec: ExecSpec, id: string): Promise<Launch> {
     const limits = effectiveLimits(this.opts.serverLimits, spec.limits);
     const policy = spec.network ?? this.opts.defaultNetwork;
     const [file, argv] = spec.args ? [spec.command, spec.args] : ["/bin/sh", ["-c", spec.command]];
@@ -254,8 +272,9 @@ export class ProcessTable {
       if (policy !== "all" && spec.network !== undefined) {
         throw new AppError("dependency_not_available", "this sandbox has no isolation, so it cannot enforce a network policy other than \"all\"", { isolation: iso.info });
       }
-      return { file, args: argv, env: buildEnv(spec.env, false, ws.homeDir), limits, network: null };
+      return { file, args: argv, env: buildEnv(spec.env, false, ws.homeDir), limits, network: null, cgroup: null };
     }
+    const cgroup = this.opts.cgroups ? await RunCgroup.create(this.opts.cgroups, `${ws.id}-${id}`, limits) : null;
     const network = await prepareNetwork(policy, this.opts.runtimeRoot, randomUUID().replace(/-/g, "").slice(0, 16));
     const env = { ...buildEnv(spec.env), ...(network?.env ?? {}) };
     const jail = jailArgv(iso, {
@@ -263,15 +282,29 @@ export class ProcessTable {
       network: policy, limits, ...(network ? { runtimeDir: network.runtimeDir } : {}),
       argv: network ? [...network.entry, file, ...argv] : [file, ...argv],
     });
-    return { ...jail, env: {}, limits, network };
+    if (!cgroup) return { ...jail, env: {}, limits, network, cgroup };
+    const [entry, ...entryArgs] = cgroup.entry();
+    return { file: entry!, args: [...entryArgs, jail.file, ...jail.args], env: {}, limits, network, cgroup };
   }
 
   /** Ids are scoped to a workspace: one workspace can neither see nor kill another's processes. */
   async start(ws: WorkspaceInfo, spec: ExecSpec, listener: ExecListener = {}): Promise<{ id: string; done: Promise<ExecResult> }> {
     const id = spec.id ?? `exec_${randomUUID().replace(/-/g, "")}`;
     const key = `${ws.id}/${id}`;
-    if (this.running.has(key)) throw new AppError("already_exists", `an exec with id ${id} is still running`, { id });
-    const launch = await this.launch(ws, spec, id);
+    if (this.running.has(key) || this.starting.has(key)) throw new AppError("already_exists", `an exec with id ${id} is still running`, { id });
+    // Setting up a jail takes a moment; a kill that arrives meanwhile is kept and applied once the process exists.
+    let registered!: (proc: RunningProcess | null) => void;
+    const ticket = { killed: false, process: new Promise<RunningProcess | null>((r) => (registered = r)) };
+    this.starting.set(key, ticket);
+    let launch: Launch;
+    try {
+      launch = await this.launch(ws, spec, id);
+    } catch (err) {
+      registered(null);
+      throw err;
+    } finally {
+      this.starting.delete(key);
+    }
     const child = spawn(launch.file, launch.args, {
       // The jail sets its own working directory; the host-side cwd only matters without isolation.
       cwd: this.opts.isolation.enabled ? "/" : spec.cwd,
@@ -282,14 +315,25 @@ export class ProcessTable {
     const proc = new RunningProcess(id, child, spec, listener, this.graceMs, this.opts.isolation.enabled);
     this.running.set(key, proc);
     const unwatch = this.opts.isolation.enabled
-      ? this.opts.watchdog.watch({ uid: ws.uid, workspaceDir: ws.realDir, limits: launch.limits, exceed: (limit) => proc.exceed(limit) })
+      ? this.opts.watchdog.watch({ uid: ws.uid, workspaceDir: ws.realDir, limits: launch.limits, cgroup: launch.cgroup, exceed: (limit) => proc.exceed(limit) })
       : () => undefined;
     listener.onStarted?.(id, child.pid ?? null);
-    const done = proc.done.finally(() => {
+    registered(proc);
+    if (ticket.killed) {
+      proc.killed = true;
+      proc.terminate();
+    }
+    const done = proc.done.then(async (result) => {
+      // The kernel may have ended it (OOM killer) between two watchdog ticks: its counters say so.
+      const limit = result.limit_exceeded ?? (await launch.cgroup?.exceeded()) ?? null;
+      return { ...result, limit_exceeded: limit };
+    }).finally(() => {
       unwatch();
       this.running.delete(key);
       void launch.network?.close();
+      void launch.cgroup?.remove();
     });
+    proc.settled = done;
     return { id, done };
   }
 
@@ -301,16 +345,20 @@ export class ProcessTable {
 
   /** Kills a running exec; null when no exec with that id is running. */
   async kill(workspace: string, id: string): Promise<KillResult | null> {
-    const proc = this.running.get(`${workspace}/${id}`);
+    const ticket = this.starting.get(`${workspace}/${id}`);
+    if (ticket) ticket.killed = true;
+    const proc = this.running.get(`${workspace}/${id}`) ?? (await ticket?.process) ?? null;
     if (!proc) return null;
     proc.killed = true;
     proc.terminate();
-    const result = await proc.done;
+    const result = await proc.settled;
     return { id, exit_code: result.exit_code, signal: result.signal, duration_ms: result.duration_ms };
   }
 
   /** Marks an exec killed and terminates it without waiting (client went away). */
   abandon(workspace: string, id: string): void {
+    const ticket = this.starting.get(`${workspace}/${id}`);
+    if (ticket) ticket.killed = true;
     const proc = this.running.get(`${workspace}/${id}`);
     if (!proc) return;
     proc.killed = true;
@@ -324,7 +372,7 @@ export class ProcessTable {
       proc.killed = true;
       signalGroup(proc.child.pid, "SIGKILL");
     }
-    await Promise.all(procs.map((p) => p.done));
+    await Promise.all(procs.map((p) => p.settled));
     return procs.length;
   }
 

@@ -65,6 +65,7 @@ export function detectIsolation(settings: IsolationSettings): Isolation {
       mode: enabled ? "bubblewrap" : "none",
       distinct_user: switchUser,
       network_enforced: enabled,
+      resource_bounds: "rlimits",
       reason,
       default_network: settings.defaultNetwork,
       default_limits: settings.defaultLimits,
@@ -100,12 +101,19 @@ function systemMounts(): string[] {
   return args;
 }
 
-/** rlimits are the hard backstop; the watchdog turns the aggregate limits into clear errors first. */
+/** Headroom of the per-process backstops over the aggregate bounds, so the bound itself is hit (and named) first. */
+const NPROC_HEADROOM = 32;
+const DATA_HEADROOM = 2;
+
+/**
+ * rlimits are the hard backstop: control groups (or the watchdog) enforce the aggregate bounds first and name
+ * them; these stop what slips between two watchdog ticks.
+ */
 function rlimitArgs(limits: Required<SandboxLimits>): string[] {
   return [
-    `--nproc=${limits.max_processes}`,
+    `--nproc=${limits.max_processes + NPROC_HEADROOM}`,
     // DATA, not AS: V8 (the CLIs are Node programs) reserves far more address space than it ever touches.
-    `--data=${limits.max_memory_bytes}`,
+    `--data=${limits.max_memory_bytes * DATA_HEADROOM}`,
     // SIGXCPU at the soft limit (reported as cpu_time), SIGKILL a second later if it is ignored.
     `--cpu=${limits.max_cpu_seconds}:${limits.max_cpu_seconds + 1}`,
     `--fsize=${limits.max_file_bytes}`,

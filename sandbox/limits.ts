@@ -1,6 +1,7 @@
 import { lstat, readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { ResourceLimit, SandboxLimits } from "../src/core/sandbox-protocol";
+import type { RunCgroup } from "./cgroups";
 
 /**
  * Resource bounds. rlimits (set in isolation.ts) are the hard backstop per process; this watchdog enforces the
@@ -100,6 +101,8 @@ export type Watched = {
   uid: number | null;
   workspaceDir: string;
   limits: Required<SandboxLimits>;
+  /** The process tree's control group, when the kernel enforces memory and process bounds. */
+  cgroup: RunCgroup | null;
   /** Ends the process because `limit` was exceeded. */
   exceed(limit: ResourceLimit): void;
 };
@@ -137,6 +140,11 @@ export class Watchdog {
       const uids = new Set(entries.flatMap((e) => (e.uid === null ? [] : [e.uid])));
       const usage = uids.size > 0 ? await usageByUid(uids) : new Map<number, UserUsage>();
       for (const entry of entries) {
+        const enforced = await entry.cgroup?.exceeded();
+        if (enforced) {
+          entry.exceed(enforced);
+          continue;
+        }
         const used = entry.uid === null ? undefined : usage.get(entry.uid);
         if (used && used.processes >= entry.limits.max_processes) entry.exceed("processes");
         else if (used && used.rssBytes > entry.limits.max_memory_bytes) entry.exceed("memory");

@@ -10,6 +10,7 @@ import {
   SANDBOX_WORKSPACE_HEADER, SnapshotRequestSchema, type ExecStreamEvent, type HealthResponse, type NetworkPolicy,
   type SandboxLimits, type WorkspaceDeleteResponse,
 } from "../src/core/sandbox-protocol";
+import { detectCgroups } from "./cgroups";
 import { ProcessTable } from "./exec";
 import { editTextFile, listFiles, readTextFile, writeTextFile } from "./files";
 import { readJson, sendError, sendJson } from "./http";
@@ -67,24 +68,25 @@ async function resolveCwd(ws: Workspace, cwd: string): Promise<string> {
 
 async function handleExec(ctx: Ctx, table: ProcessTable, heartbeatMs: number): Promise<void> {
   const { req, res } = ctx;
+  // A client that goes away takes its process with it, even if it leaves before the process exists.
+  let gone = false;
+  let started: string | null = null;
+  let completed = false;
+  res.on("close", () => {
+    gone = true;
+    if (!completed && started) table.abandon(ctx.workspaceId ?? "", started);
+  });
   const body = await readJson(req, ExecRequestSchema);
   const ws = await ctx.ws();
   const cwd = await resolveCwd(ws, body.cwd ?? ".");
   const { stream, ...spec } = body;
-  let completed = false;
+  if (gone) return;
   let heartbeat: NodeJS.Timeout | undefined;
   const writeLine = (event: ExecStreamEvent) => {
     if (res.writableEnded || res.destroyed) return;
     res.write(`${JSON.stringify(event)}\n`);
     heartbeat?.refresh();
   };
-  // A client that goes away takes its process with it, even if it leaves while the jail is still being set up.
-  let gone = false;
-  let started: string | null = null;
-  res.on("close", () => {
-    gone = true;
-    if (!completed && started) table.abandon(ws.id, started);
-  });
   const { id, done } = await table.start(
     ws,
     { ...spec, cwd },
@@ -181,8 +183,10 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const isolation = detectIsolation({ mode: opts.isolation ?? "auto", readOnlyPaths: opts.readOnlyPaths ?? [], defaultNetwork, defaultLimits: limits });
   const runtime = await runtimeRoot();
+  const cgroups = isolation.enabled ? await detectCgroups() : null;
+  isolation.info.resource_bounds = cgroups ? `cgroup_v${cgroups.version}` : "rlimits";
   const table = new ProcessTable({
-    isolation, watchdog: new Watchdog(), serverLimits: limits, defaultNetwork, runtimeRoot: runtime, graceMs: opts.killGraceMs,
+    isolation, cgroups, watchdog: new Watchdog(), serverLimits: limits, defaultNetwork, runtimeRoot: runtime, graceMs: opts.killGraceMs,
   });
   const workspaces = new Workspaces(opts.root, isolation.enabled, isolation.switchUser, (ws) => (spec) => table.run(ws, spec));
   const parts: Parts = { table, workspaces, isolation };

@@ -3,7 +3,7 @@ import { PolicyInputSchema, PolicySchema, defaultPolicy, resolvePolicy } from ".
 
 describe("PolicySchema", () => {
   it("fills every default", () => {
-    expect(PolicySchema.parse({})).toEqual({ name: "default", limits: {}, tool_rules: [], on_violation: "cancel", metadata: {} });
+    expect(PolicySchema.parse({})).toEqual({ name: "default", limits: {}, tool_rules: [], on_violation: "cancel", require_isolation: false, metadata: {} });
     expect(defaultPolicy().name).toBe("default");
   });
 

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PolicySchema, stackPolicies, type Policy, type PolicyInput } from "../../../src/core/policy";
+import { narrowestNetwork } from "../../../src/core/policy/stack";
 
 const policy = (input: PolicyInput): Policy => PolicySchema.parse(input);
 
@@ -91,5 +92,21 @@ describe("stacking properties", () => {
         expect(merged.tool_rules.length).toBe(stack.reduce((n, p) => n + p.tool_rules.length, 0));
       }),
     );
+  });
+});
+
+describe("network in stacked policies", () => {
+  it("keeps the most restrictive setting: none over an allow list over all; allow lists intersect", () => {
+    expect(narrowestNetwork(undefined, "all")).toBe("all");
+    expect(narrowestNetwork("all", { allow: ["a.example"] })).toEqual({ allow: ["a.example"] });
+    expect(narrowestNetwork({ allow: ["a.example"] }, "none")).toBe("none");
+    expect(narrowestNetwork({ allow: ["a.example", "B.example"] }, { allow: ["b.example", "c.example"] })).toEqual({ allow: ["B.example"] });
+    expect(narrowestNetwork({ allow: ["a.example"] }, { allow: ["c.example"] })).toBe("none");
+  });
+
+  it("require_isolation holds if any policy of the stack asks for it", () => {
+    const stacked = stackPolicies([PolicySchema.parse({ require_isolation: true }), PolicySchema.parse({ network: "all" })]);
+    expect(stacked.require_isolation).toBe(true);
+    expect(stacked.network).toBe("all");
   });
 });
