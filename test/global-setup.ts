@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startSandboxServer } from "../sandbox/server";
 import { startWebhookSink } from "./support/webhook-sink";
+import { startHostProbe } from "./support/host-probe";
 import { startFaultProxy } from "./support/fault-proxy";
 import { startFakeAnthropic } from "./fakes/anthropic-server";
 import { startFakeOpenAI } from "./fakes/openai-server";
@@ -27,10 +28,18 @@ export default async function setup(project: TestProject) {
   project.provide("anthropicUrl", anthropic.url);
   const openai = await startFakeOpenAI();
   project.provide("openaiUrl", openai.url);
+  // What the isolation tests check on the host (and the "outside world" runs must not reach).
+  const probe = await startHostProbe();
+  project.provide("hostProbeUrl", probe.url);
+  project.provide("hostProbePort", probe.port);
+  project.provide("sandboxServerPid", process.pid);
+  project.provide("projectRoot", process.cwd());
+  project.provide("hostHome", homedir());
   const sink = await startWebhookSink();
   project.provide("webhookSinkUrl", sink.url);
   return async () => {
     await sink.close();
+    await probe.close();
     await anthropic.close();
     await openai.close();
     await proxy.close();

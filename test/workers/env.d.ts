@@ -18,5 +18,10 @@ declare module "vitest" {
     fakeCliBin: string;
     sandboxDirectUrl: string;
     webhookSinkUrl: string;
+    hostProbeUrl: string;
+    hostProbePort: number;
+    sandboxServerPid: number;
+    projectRoot: string;
+    hostHome: string;
   }
 }
