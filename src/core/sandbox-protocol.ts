@@ -57,6 +57,8 @@ export const IsolationInfoSchema = z.object({
   distinct_user: z.boolean(),
   /** Network policies are enforced by a namespace, not by environment variables. */
   network_enforced: z.boolean(),
+  /** What enforces memory and process bounds: the kernel's control groups, or rlimits plus a watchdog. */
+  resource_bounds: z.enum(["cgroup_v2", "cgroup_v1", "rlimits"]),
   /** Why isolation is off, when it is. */
   reason: z.string().nullable(),
   default_network: NetworkPolicySchema,
