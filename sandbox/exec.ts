@@ -25,7 +25,8 @@ export type ExecListener = {
   onChunk?: (stream: "stdout" | "stderr", data: string) => void;
 };
 
-export type ExecSpec = Omit<ExecRequestBody, "cwd" | "stream"> & { cwd: string };
+/** What the table runs: a wire request with a resolved cwd, plus (for the server's own jailed work) stdin. */
+export type ExecSpec = Omit<ExecRequestBody, "cwd" | "stream"> & { cwd: string; stdin?: string };
 
 /** Runs a command the table does not need to track (git for snapshots): same jail, same limits, a timeout. */
 export type JailRunner = (ws: WorkspaceInfo, spec: ExecSpec) => Promise<ExecResult>;
@@ -310,8 +311,12 @@ export class ProcessTable {
       cwd: this.opts.isolation.enabled ? "/" : spec.cwd,
       env: this.opts.isolation.enabled ? { PATH: SYSTEM_PATH } : launch.env,
       detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [spec.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    if (spec.stdin !== undefined) {
+      child.stdin?.on("error", () => undefined);
+      child.stdin?.end(spec.stdin);
+    }
     const proc = new RunningProcess(id, child, spec, listener, this.graceMs, this.opts.isolation.enabled);
     this.running.set(key, proc);
     const unwatch = this.opts.isolation.enabled

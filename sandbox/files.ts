@@ -3,9 +3,27 @@ import { dirname, join, relative, sep } from "node:path";
 import { AppError } from "../src/core/errors";
 import type { FileEditRequest, FileEditResponse, FileListResponse, FileReadResponse, FileWriteResponse } from "../src/core/sandbox-protocol";
 import type { FileEntry } from "../src/providers/types";
-import { giveToWorkspace, resolveInside, toRelative, type Workspace } from "./paths";
+import { giveToWorkspace, resolveInside, toJailPath, toRelative, type Workspace } from "./paths";
 
-/** File operations inside one workspace. Paths in responses are workspace-relative. */
+/**
+ * File operations inside one workspace. Paths in responses are workspace-relative. Paths are checked here for
+ * clear errors; in a jailed workspace the read or write itself runs in the jail as the workspace's user, so a
+ * folder swapped for a symlink between check and use (by a process the run left behind) still leads nowhere.
+ */
+
+const FILE_OP_TIMEOUT_MS = 60_000;
+
+/** Runs a file operation in the workspace's jail; a failure becomes an error naming the path. */
+async function inJail(ws: Workspace, path: string, args: string[], opts: { stdin?: string; maxOutputBytes?: number } = {}): Promise<string> {
+  const res = await ws.run({
+    command: "/bin/sh", args: ["-c", ...args], cwd: ws.realDir, timeout_ms: FILE_OP_TIMEOUT_MS,
+    ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}), ...(opts.maxOutputBytes ? { max_output_bytes: opts.maxOutputBytes } : {}),
+  });
+  if (res.exit_code === 0) return res.stdout;
+  if (/No such file/.test(res.stderr)) throw notFound(path);
+  if (/Read-only file system|Permission denied/.test(res.stderr)) throw new AppError("forbidden", `path is not writable: ${path}`, { path });
+  throw new AppError("internal_error", `file operation on ${path} failed: ${res.stderr.trim() || `exit ${res.exit_code}`}`, { path });
+}
 
 const MAX_READ_BYTES = 32 * 1024 * 1024;
 const MAX_LIST_ENTRIES = 20_000;
@@ -27,7 +45,9 @@ export async function readTextFile(ws: Workspace, path: string): Promise<FileRea
   if (!info) throw notFound(path);
   if (!info.isFile()) throw new AppError("validation_error", `not a regular file: ${path}`, { path });
   if (info.size > MAX_READ_BYTES) throw new AppError("payload_too_large", `file is larger than ${MAX_READ_BYTES} bytes`, { path, size: info.size });
-  const content = await readFile(abs, "utf8");
+  const content = ws.jailed
+    ? await inJail(ws, path, ['exec cat -- "$1"', "asm-read", toJailPath(ws, abs)], { maxOutputBytes: MAX_READ_BYTES })
+    : await readFile(abs, "utf8");
   return { path: toRelative(ws, abs), content, size: info.size };
 }
 
@@ -41,13 +61,15 @@ function createdChain(first: string | undefined, last: string): string[] {
 
 export async function writeTextFile(ws: Workspace, path: string, content: string): Promise<FileWriteResponse> {
   const abs = await resolveInside(ws, path);
-  const created = await mkdir(dirname(abs), { recursive: true });
   const existing = await statOrNull(abs);
   if (existing?.isDirectory()) throw new AppError("validation_error", `is a directory: ${path}`, { path });
-  // Checked again after creating folders: nothing may have turned a folder into a link meanwhile.
-  if ((await resolveInside(ws, path)) !== abs) throw new AppError("forbidden", `path changed while writing: ${path}`, { path });
-  await writeFile(abs, content, "utf8");
-  await giveToWorkspace(ws, [...createdChain(created, dirname(abs)), abs]);
+  if (ws.jailed) {
+    await inJail(ws, path, ['mkdir -p -- "$(dirname -- "$1")" && cat > "$1"', "asm-write", toJailPath(ws, abs)], { stdin: content });
+  } else {
+    const created = await mkdir(dirname(abs), { recursive: true });
+    await writeFile(abs, content, "utf8");
+    await giveToWorkspace(ws, [...createdChain(created, dirname(abs)), abs]);
+  }
   return { path: toRelative(ws, abs), size: Buffer.byteLength(content) };
 }
 

@@ -29,7 +29,7 @@ export type Workspace = {
 export type WorkspaceInfo = Omit<Workspace, "run">;
 
 export type WorkspaceRunner = (spec: {
-  command: string; args: string[]; cwd: string; env?: Record<string, string>; timeout_ms: number; max_output_bytes?: number;
+  command: string; args: string[]; cwd: string; env?: Record<string, string>; timeout_ms: number; max_output_bytes?: number; stdin?: string;
 }) => Promise<{
   exit_code: number | null; stdout: string; stderr: string; timed_out: boolean;
 }>;

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { copyFile, readdir, rm, rmdir } from "node:fs/promises";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { copyFile, rm } from "node:fs/promises";
+import { isAbsolute, join, resolve } from "node:path";
 import { AppError } from "../src/core/errors";
 import { capPatch, parseNameStatusZ, parseNumstatZ, summarizeDiff } from "../src/core/workspace/diff-summary";
 import type { Diff, RollbackResponse, Snapshot } from "../src/core/sandbox-protocol";
-import { git, gitLine } from "./git";
+import { git, GIT_TIMEOUT_MS, gitLine } from "./git";
 import { giveToWorkspace, fromJailPath, resolveInside, toJailPath, type Workspace } from "./paths";
 
 /**
@@ -119,12 +119,18 @@ export async function gitDiff(ws: Workspace, from: Snapshot, to: Snapshot, captu
   return { backend: "git", from_ref: a, to_ref: b, ...summarizeDiff(sets, numstat), patch, metadata };
 }
 
-/** Removes now-empty directories from `dir` up to (not including) `stop`. */
-async function pruneEmptyDirs(dir: string, stop: string): Promise<void> {
-  while (dir !== stop && dir.startsWith(`${stop}/`)) {
-    if ((await readdir(dir).catch(() => ["?"])).length > 0) return;
-    await rmdir(dir).catch(() => undefined);
-    dir = dirname(dir);
+/** Files per `rm` call: far below ARG_MAX whatever the path lengths. */
+const REMOVE_BATCH = 200;
+
+/**
+ * Removes files created since the snapshot, and folders they leave empty, inside the jail as the workspace's
+ * user (never as the server: a path could lead through a link a running process just made).
+ */
+async function removeCreated(ws: Workspace, top: string, paths: string[]): Promise<void> {
+  const script = 'for p in "$@"; do rm -f -- "$p"; d=$(dirname -- "$p"); [ "$d" = . ] || rmdir -p --ignore-fail-on-non-empty -- "$d" 2>/dev/null; done; true';
+  for (let i = 0; i < paths.length; i += REMOVE_BATCH) {
+    const res = await ws.run({ command: "/bin/sh", args: ["-c", script, "asm-rm", ...paths.slice(i, i + REMOVE_BATCH)], cwd: top, timeout_ms: GIT_TIMEOUT_MS });
+    if (res.exit_code !== 0) throw new AppError("internal_error", `rollback could not remove created files: ${res.stderr.trim()}`);
   }
 }
 
@@ -138,11 +144,7 @@ export async function gitRollback(ws: Workspace, snapshot: Snapshot): Promise<Ro
   const safety = await gitSnapshot(ws, snapshot.path, `before rollback to ${target}`, SAFETY_REF_PREFIX);
   const base = ["diff", "--no-renames", "--no-ext-diff", "-z", "--name-status"];
   const created = parseNameStatusZ((await git(ws, top, [...base, target, safety.ref])).stdout).added;
-  for (const rel of created) {
-    const abs = join(top, rel);
-    await rm(abs, { force: true });
-    await pruneEmptyDirs(dirname(abs), top);
-  }
+  await removeCreated(ws, top, created);
   await withTempIndex(ws, top, null, async (env) => {
     await git(ws, top, ["read-tree", target], { env });
     await git(ws, top, ["checkout-index", "-a", "-f"], { env });

@@ -78,3 +78,18 @@ export function gitIn(cwd: string, ...args: string[]): string {
     env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" },
   });
 }
+
+/**
+ * Files a test writes straight into a workspace belong to the test's user; hand them to the workspace's own user
+ * (the owner of the workspace folder), as if a run had written them.
+ */
+export function handBack(dir: string): void {
+  execFileSync("chown", ["-R", `--reference=${workspaceOf(dir)}`, dir]);
+}
+
+function workspaceOf(dir: string): string {
+  // <root>/<workspace>/...: the workspace folder is the first level under the sandbox root (asm-sandbox-test-*).
+  const parts = dir.split("/");
+  const at = parts.findIndex((p) => p.startsWith("asm-sandbox-test-"));
+  return parts.slice(0, at + 2).join("/");
+}

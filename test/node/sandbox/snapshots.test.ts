@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gitIn, startTestSandbox, type TestSandbox } from "./helpers";
+import { gitIn, handBack, startTestSandbox, type TestSandbox } from "./helpers";
 
 let sb: TestSandbox;
 beforeAll(async () => {
@@ -106,6 +106,7 @@ describe("git snapshots", () => {
     mkdirSync(join(dir, "later", "nested"), { recursive: true });
     writeFileSync(join(dir, "later", "nested", "x.txt"), "created after\n");
     writeFileSync(join(dir, "after.txt"), "created after\n");
+    handBack(dir);
     const res = await sb.call("POST", "/workspace/rollback", { body: { snapshot: snap }, workspace: "g4" });
     expect(res.status).toBe(200);
     expect(res.body.restored_ref).toBe(snap.ref);

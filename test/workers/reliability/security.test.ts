@@ -38,16 +38,19 @@ describe("security matrix", () => {
     expect(still.deleted_at).toBeNull();
   });
 
-  it("refuses sandbox paths that escape the workspace", async () => {
+  it("refuses sandbox paths that escape the workspace when the run is submitted (400), and at the sandbox (403)", async () => {
     const s = await createSession();
     for (const cwd of ["..", "../..", "/etc", "a/../../.."]) {
-      const run = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: { command: "pwd", cwd } })).id);
-      expect(run.status, cwd).toBe("failed");
-      expect(run.error?.code, cwd).toBe("forbidden");
+      const res = await api(`/v1/sessions/${s.id}/runs`, { method: "POST", json: { provider: "shell", input: { command: "pwd", cwd } } });
+      expect(res.status, cwd).toBe(400);
     }
-    const snapshot = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "true", workspace: { path: "../../", snapshot: true } })).id);
-    expect(snapshot.status).toBe("failed");
-    expect(snapshot.error?.code).toBe("forbidden");
+    const snapshot = await api(`/v1/sessions/${s.id}/runs`, { method: "POST", json: { provider: "shell", input: "true", workspace: { path: "../../", snapshot: true } } });
+    expect(snapshot.status).toBe(400);
+    // A symlink the run itself makes is caught by the sandbox, which confines every path it is given.
+    await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "ln -s /etc out" })).id);
+    const through = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: { command: "pwd", cwd: "out" } })).id);
+    expect(through.status).toBe("failed");
+    expect(through.error?.code).toBe("forbidden");
   });
 
   it("rejects oversized bodies and event payloads with 413", async () => {
