@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { StringDecoder } from "node:string_decoder";
@@ -8,7 +9,7 @@ import {
   DEFAULT_MAX_OUTPUT_BYTES, type ExecRequestBody, type ExecResult, type KillResult, type NetworkPolicy, type ResourceLimit,
   type SandboxLimits,
 } from "../src/core/sandbox-protocol";
-import { jailArgv, JAIL_HOME, type Isolation } from "./isolation";
+import { jailArgv, JAIL_HOME, JAIL_RUNTIME, JAIL_WORKSPACE, type Isolation } from "./isolation";
 import { RunCgroup, type CgroupSupport } from "./cgroups";
 import { effectiveLimits, limitFromExit, type Watchdog } from "./limits";
 import { prepareNetwork, type PreparedNetwork } from "./network";
@@ -278,9 +279,14 @@ export class ProcessTable {
     const cgroup = this.opts.cgroups ? await RunCgroup.create(this.opts.cgroups, `${ws.id}-${id}`, limits) : null;
     const network = await prepareNetwork(policy, this.opts.runtimeRoot, randomUUID().replace(/-/g, "").slice(0, 16));
     const env = { ...buildEnv(spec.env), ...(network?.env ?? {}) };
+    const mounts = [
+      { src: ws.realDir, dest: JAIL_WORKSPACE, readOnly: false },
+      { src: ws.homeDir, dest: JAIL_HOME, readOnly: false },
+      ...(network ? [{ src: network.runtimeDir, dest: JAIL_RUNTIME, readOnly: true }] : []),
+      ...iso.readOnlyPaths.filter((p) => existsSync(p)).map((p) => ({ src: p, dest: p, readOnly: true })),
+    ];
     const jail = jailArgv(iso, {
-      workspaceDir: ws.realDir, homeDir: ws.homeDir, cwd: toJailPath(ws, spec.cwd), env, uid: ws.uid ?? 0,
-      network: policy, limits, ...(network ? { runtimeDir: network.runtimeDir } : {}),
+      mounts, cwd: toJailPath(ws, spec.cwd), env, uid: ws.uid ?? 0, network: policy, limits,
       argv: network ? [...network.entry, file, ...argv] : [file, ...argv],
     });
     if (!cgroup) return { ...jail, env: {}, limits, network, cgroup };

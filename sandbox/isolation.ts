@@ -73,19 +73,18 @@ export function detectIsolation(settings: IsolationSettings): Isolation {
   };
 }
 
+/** A host folder shown inside the jail. */
+export type Mount = { src: string; dest: string; readOnly: boolean };
+
 export type JailSpec = {
-  /** Host path of the workspace, mounted read-write at /workspace. */
-  workspaceDir: string;
-  /** Host path of the workspace's private home, mounted at /home/sandbox. */
-  homeDir: string;
+  /** The workspace (read-write at /workspace), its home (/home/sandbox), the proxy folder, read-only tool folders. */
+  mounts: Mount[];
   /** Working directory inside the jail (under /workspace). */
   cwd: string;
   env: Record<string, string>;
   uid: number;
   network: NetworkPolicy;
   limits: Required<SandboxLimits>;
-  /** Host folder holding the allow-list proxy's socket for this process (network allow lists only). */
-  runtimeDir?: string;
   argv: string[];
 };
 
@@ -99,6 +98,16 @@ function systemMounts(): string[] {
   }
   for (const path of SYSTEM_PATHS) if (existsSync(path)) args.push("--ro-bind", path, path);
   return args;
+}
+
+/** Every folder above a mount point, outermost first, so the command's user can walk down to the mount. */
+function mountParents(mounts: Mount[]): string[] {
+  const parents = new Set<string>();
+  for (const { dest } of mounts) {
+    const parts = dest.split("/").filter(Boolean);
+    for (let i = 1; i < parts.length; i++) parents.add(`/${parts.slice(0, i).join("/")}`);
+  }
+  return [...parents].sort((a, b) => a.length - b.length);
 }
 
 /** Headroom of the per-process backstops over the aggregate bounds, so the bound itself is hit (and named) first. */
@@ -126,28 +135,32 @@ function rlimitArgs(limits: Required<SandboxLimits>): string[] {
 export function jailArgv(iso: Isolation, spec: JailSpec): { file: string; args: string[] } {
   const bwrap = [
     "bwrap",
-    "--unshare-all",
-    ...(spec.network === "all" ? ["--share-net"] : []),
+    // Not the user namespace when root builds the jail (the command switches users itself, see below).
+    ...(iso.switchUser ? ["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"] : ["--unshare-all"]),
+    ...(iso.switchUser && spec.network !== "all" ? ["--unshare-net"] : []),
+    ...(!iso.switchUser && spec.network === "all" ? ["--share-net"] : []),
     "--die-with-parent",
     "--new-session",
     "--hostname", "sandbox",
     ...systemMounts(),
-    ...iso.readOnlyPaths.flatMap((p) => (existsSync(p) ? ["--ro-bind", p, p] : [])),
     "--proc", "/proc",
     "--dev", "/dev",
-    "--size", String(Math.min(spec.limits.max_workspace_bytes, TMP_MAX_BYTES)), "--tmpfs", "/tmp",
-    "--bind", spec.workspaceDir, JAIL_WORKSPACE,
-    "--bind", spec.homeDir, JAIL_HOME,
-    ...(spec.runtimeDir ? ["--ro-bind", spec.runtimeDir, JAIL_RUNTIME] : []),
+    // Folders bwrap makes itself are root's and 0700 unless told otherwise; the command's user must get through.
+    "--perms", "1777", "--size", String(Math.min(spec.limits.max_workspace_bytes, TMP_MAX_BYTES)), "--tmpfs", "/tmp",
+    ...mountParents(spec.mounts).flatMap((dir) => ["--perms", "0755", "--dir", dir]),
+    ...spec.mounts.flatMap((m) => [m.readOnly ? "--ro-bind" : "--bind", m.src, m.dest]),
     "--chdir", spec.cwd,
     "--clearenv",
     ...Object.entries(spec.env).flatMap(([k, v]) => ["--setenv", k, v]),
     "--",
+    // As root, the jail is built without a user namespace and the command drops to the workspace's user as its
+    // first step: no capabilities (not even over its own namespaces), no way back (no_new_privs), and the mounts
+    // come from root, so the user needs no right to the host paths they come from.
+    ...(iso.switchUser
+      ? ["setpriv", `--reuid=${spec.uid}`, `--regid=${spec.uid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+      : []),
     ...spec.argv,
   ];
-  const user = iso.switchUser
-    ? ["setpriv", `--reuid=${spec.uid}`, `--regid=${spec.uid}`, "--clear-groups", "--inh-caps=-all", "--"]
-    : [];
-  const argv = ["prlimit", ...rlimitArgs(spec.limits), "--", ...user, ...bwrap];
+  const argv = ["prlimit", ...rlimitArgs(spec.limits), "--", ...bwrap];
   return { file: argv[0]!, args: argv.slice(1) };
 }

@@ -25,8 +25,9 @@ console.log("[dev] applying D1 migrations locally");
 const migrate = spawnSync(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"], { stdio: "inherit", env: { ...process.env, CI: "1" } });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const children = [];
-function start(name, cmd, args, env = {}) {
+const children = new Set();
+/** Starts a child whose output is prefixed; `onExit` decides what its end means. */
+function start(name, cmd, args, env, onExit) {
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   const prefix = (line) => `[${name}] ${line}`;
   for (const stream of [child.stdout, child.stderr]) {
@@ -38,11 +39,12 @@ function start(name, cmd, args, env = {}) {
       for (const line of lines) console.log(prefix(line));
     });
   }
-  child.on("exit", (code) => {
-    console.log(prefix(`exited with ${code}`));
-    shutdown(code ?? 1);
+  child.on("exit", (code, signal) => {
+    children.delete(child);
+    console.log(prefix(`exited with ${code ?? signal}`));
+    onExit(code);
   });
-  children.push(child);
+  children.add(child);
   return child;
 }
 
@@ -56,11 +58,27 @@ function shutdown(code) {
 process.on("SIGINT", () => shutdown(0));
 process.on("SIGTERM", () => shutdown(0));
 
-start("sandbox", bin("tsx"), ["sandbox/main.ts"], {
-  SANDBOX_PORT: sandboxUrl.port || "8788",
-  SANDBOX_HOST: sandboxUrl.hostname,
-  SANDBOX_TOKEN: vars.SANDBOX_TOKEN ?? "",
-  SANDBOX_ROOT: process.env.SANDBOX_ROOT ?? join(root, ".asm-sandbox"),
-});
-start("worker", bin("wrangler"), ["dev", "--port", port, "--ip", "127.0.0.1", ...process.argv.slice(2)]);
+// The sandbox runs as one Node process (no tsx wrapper), so its jails die with it (bubblewrap's --die-with-parent);
+// if it stops, it is restarted and the Worker keeps serving (runs in flight fail with a clear sandbox error).
+const sandboxSettings = Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith("SANDBOX_") && k !== "SANDBOX_URL"));
+let sandboxRestarts = 0;
+function startSandbox() {
+  const started = Date.now();
+  start("sandbox", process.execPath, ["--import", "tsx", "sandbox/main.ts"], {
+    ...sandboxSettings,
+    SANDBOX_PORT: sandboxUrl.port || "8788",
+    SANDBOX_HOST: sandboxUrl.hostname,
+    SANDBOX_TOKEN: vars.SANDBOX_TOKEN ?? "",
+    SANDBOX_ROOT: process.env.SANDBOX_ROOT ?? join(root, ".asm-sandbox"),
+  }, () => {
+    if (stopping) return;
+    // A crash loop backs off (up to 10 s); a sandbox that ran a while restarts at once.
+    sandboxRestarts = Date.now() - started > 30_000 ? 0 : sandboxRestarts + 1;
+    const delay = Math.min(10_000, 250 * 2 ** sandboxRestarts);
+    console.log(`[dev] restarting the sandbox in ${delay} ms`);
+    setTimeout(() => { if (!stopping) startSandbox(); }, delay).unref();
+  });
+}
+startSandbox();
+start("worker", bin("wrangler"), ["dev", "--port", port, "--ip", "127.0.0.1", ...process.argv.slice(2)], {}, (code) => shutdown(code ?? 1));
 console.log(`[dev] ASM on http://127.0.0.1:${port} (API key: see .dev.vars, default asm_dev_key)`);

@@ -6,7 +6,7 @@ import { Container } from "@cloudflare/containers";
  */
 
 export const SANDBOX_CONTAINER_PORT = 8788;
-/** Workspaces live here inside the image (owned by the unprivileged `sandbox` user). */
+/** Workspaces live here inside the image, each owned by its own unprivileged user (sandbox/isolation.ts). */
 export const SANDBOX_CONTAINER_ROOT = "/workspace";
 
 type SandboxContainerEnv = { SANDBOX_TOKEN?: string };
@@ -25,6 +25,8 @@ export class SandboxContainer extends Container {
       // Inside the container the server must listen beyond loopback for the runtime to reach it.
       SANDBOX_HOST: "0.0.0.0",
       SANDBOX_ROOT: SANDBOX_CONTAINER_ROOT,
+      // Production never runs a command unisolated: without bubblewrap the server refuses to start.
+      SANDBOX_ISOLATION: "bubblewrap",
     };
   }
 

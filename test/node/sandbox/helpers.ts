@@ -15,8 +15,8 @@ export type TestSandbox = {
   stop(): Promise<void>;
 };
 
-export async function startTestSandbox(killGraceMs = 300, heartbeatMs?: number): Promise<TestSandbox> {
-  const root = mkdtempSync(join(tmpdir(), "asm-sandbox-test-"));
+export async function startTestSandbox(killGraceMs = 300, heartbeatMs?: number, rootDir?: string): Promise<TestSandbox> {
+  const root = rootDir ?? mkdtempSync(join(tmpdir(), "asm-sandbox-test-"));
   const token = `tok_${Math.random().toString(36).slice(2)}`;
   // Tests demand real isolation: without bubblewrap they fail instead of silently running unconfined.
   const server = await startSandboxServer({ port: 0, token, root, killGraceMs, heartbeatMs, isolation: "bubblewrap" });

@@ -35,6 +35,32 @@ function hostPids(args: string): number[] {
   return execSync("ps -eo pid=,args=").toString().split("\n").map((l) => /^\s*(\d+)\s(.*)$/.exec(l)).filter((m) => m?.[2] === args).map((m) => Number(m![1]));
 }
 
+describe("identity", () => {
+  it("commands run as the workspace's own user, with no capabilities and no way to gain any", async () => {
+    const { body } = await exec("who", { command: "id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; stat -c %u /workspace" });
+    const [uid, capEff, capBnd, noNewPrivs, owner] = body.stdout.trim().split("\n");
+    expect(Number(uid)).toBeGreaterThanOrEqual(200_000);
+    expect(capEff).toMatch(/CapEff:\s+0+$/);
+    expect(capBnd).toMatch(/CapBnd:\s+0+$/);
+    expect(noNewPrivs).toMatch(/NoNewPrivs:\s+1/);
+    expect(owner).toBe(uid);
+    const other = await exec("who-else", { command: "id -u" });
+    expect(other.body.stdout.trim()).not.toBe(uid);
+  });
+
+  it("works with a sandbox root the workspace users cannot walk to (inside a 0700 folder)", async () => {
+    const parent = mkdtempSync(join(tmpdir(), "asm-private-"));
+    const inner = await startTestSandbox(300, undefined, join(parent, "deep", "root"));
+    try {
+      const { body } = await inner.call("POST", "/exec", { body: { command: "echo ok > f && cat f && pwd" } });
+      expect(body.stdout).toBe("ok\n/workspace\n");
+    } finally {
+      await inner.stop();
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("resource bounds", () => {
   it("a fork bomb ends with limit_exceeded=processes while another workspace's command runs normally", async () => {
     const bomb = exec("bomb", { command: "b(){ b | b & }; b; sleep 30", limits: { max_processes: 48 }, timeout_ms: 60_000 });
