@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSandboxServer, type SandboxServer } from "../../../sandbox/server";
@@ -15,11 +15,11 @@ export type TestSandbox = {
   stop(): Promise<void>;
 };
 
-export async function startTestSandbox(killGraceMs = 300, heartbeatMs?: number, rootDir?: string): Promise<TestSandbox> {
+export async function startTestSandbox(killGraceMs = 300, heartbeatMs?: number, rootDir?: string, readOnlyPaths: string[] = []): Promise<TestSandbox> {
   const root = rootDir ?? mkdtempSync(join(tmpdir(), "asm-sandbox-test-"));
   const token = `tok_${Math.random().toString(36).slice(2)}`;
   // Tests demand real isolation: without bubblewrap they fail instead of silently running unconfined.
-  const server = await startSandboxServer({ port: 0, token, root, killGraceMs, heartbeatMs, isolation: "bubblewrap" });
+  const server = await startSandboxServer({ port: 0, token, root, killGraceMs, heartbeatMs, isolation: "bubblewrap", readOnlyPaths });
   return {
     server,
     root,
@@ -92,4 +92,18 @@ function workspaceOf(dir: string): string {
   const parts = dir.split("/");
   const at = parts.findIndex((p) => p.startsWith("asm-sandbox-test-"));
   return parts.slice(0, at + 2).join("/");
+}
+
+/** Host pids of processes whose environment holds `entry` (`NAME=value`): finds a jailed process from outside. */
+export function hostPidsWithEnv(entry: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "utf8").split("\0").includes(entry)) pids.push(Number(name));
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return pids;
 }

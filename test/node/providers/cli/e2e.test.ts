@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProviderFailure } from "../../../../src/providers/errors";
 import { createCliAdapter } from "../../../../src/providers/cli/index";
 import type { AdapterEvent } from "../../../../src/providers/types";
-import { isAlive, startTestSandbox, waitUntil, type TestSandbox } from "../../sandbox/helpers";
+import { hostPidsWithEnv, isAlive, startTestSandbox, waitUntil, type TestSandbox } from "../../sandbox/helpers";
 import { FAKE_BIN, context, failureOf, lastOfType, ofType, types } from "./helpers";
 
 /** The fake CLIs first on PATH of the sandboxed process; `$PATH` is expanded by the sandbox server. */
@@ -14,26 +13,29 @@ const defaults = { timeoutMs: 20_000, maxOutputBytes: 8 * 1024 * 1024 };
 
 let sb: TestSandbox;
 beforeAll(async () => {
-  sb = await startTestSandbox();
+  // The fake CLIs are the one host folder the jail may read.
+  sb = await startTestSandbox(300, undefined, undefined, [dirname(FAKE_BIN)]);
 });
 afterAll(async () => {
   await sb.stop();
 });
 
-function tmpFile(name: string): string {
-  return join(tmpdir(), `asm-cli-${name}-${crypto.randomUUID().slice(0, 8)}`);
+/** A file the jailed CLI writes in its workspace: the path it is given, and where the test reads it on the host. */
+function workspaceFile(name: string): { jail: string; host: string } {
+  const file = `.asm-cli-${name}-${crypto.randomUUID().slice(0, 8)}`;
+  return { jail: `/workspace/${file}`, host: join(sb.root, "cli-e2e", file) };
 }
 
 async function run(provider: "claude-code" | "codex" | "amp", scenario: string, extra: Parameters<typeof context>[1] = {}, signal = new AbortController().signal) {
   const events: AdapterEvent[] = [];
-  const argvFile = tmpFile("argv");
+  const argvFile = workspaceFile("argv");
   const ctx = context(sb.client("cli-e2e"), {
     ...extra,
-    options: { ...extra.options, env: { PATH, FAKE_CLI_SCENARIO: scenario, FAKE_CLI_ARGV_FILE: argvFile, ...extra.options?.env } },
+    options: { ...extra.options, env: { PATH, FAKE_CLI_SCENARIO: scenario, FAKE_CLI_ARGV_FILE: argvFile.jail, ...extra.options?.env } },
   });
   const adapter = createCliAdapter(provider, defaults);
   const promise = adapter.execute(ctx, async (e) => { events.push(e); }, signal);
-  const argv = () => JSON.parse(readFileSync(argvFile, "utf8")) as string[];
+  const argv = () => JSON.parse(readFileSync(argvFile.host, "utf8")) as string[];
   return { promise, events, argv };
 }
 
@@ -84,16 +86,18 @@ describe("CLI adapters end to end through the sandbox server", () => {
   });
 
   it("cancel: aborting a long stream rejects with cancelled and the CLI process is gone", async () => {
-    const pidFile = tmpFile("pid");
+    // Its pid inside the jail means nothing outside: find it on the host by a unique variable of its environment.
+    const marker = `FAKE_CLI_PID_FILE=/workspace/.pid-${crypto.randomUUID()}`;
     const controller = new AbortController();
-    const r = await run("claude-code", "slow", { options: { env: { FAKE_CLI_PID_FILE: pidFile } } }, controller.signal);
+    const r = await run("claude-code", "slow", { options: { env: { FAKE_CLI_PID_FILE: marker.split("=")[1]! } } }, controller.signal);
     expect(await waitUntil(() => ofType(r.events, "message_streamed").length >= 2, 10_000)).toBe(true);
-    const pid = Number(readFileSync(pidFile, "utf8"));
-    expect(isAlive(pid)).toBe(true);
+    const [pid] = hostPidsWithEnv(marker);
+    expect(pid).toBeGreaterThan(0);
+    expect(isAlive(pid!)).toBe(true);
     controller.abort();
     const err = await failureOf(r.promise);
     expect(err.code).toBe("cancelled");
-    expect(await waitUntil(() => !isAlive(pid), 5_000)).toBe(true);
+    expect(await waitUntil(() => !isAlive(pid!), 5_000)).toBe(true);
     expect(ofType(r.events, "message_streamed").length).toBeLessThan(50);
   });
 
