@@ -1,7 +1,7 @@
 import type { EventInput, EventQuery } from "../src/core/event";
 import type { CostSummary, QueryCost, QueryRuns } from "../src/core/query";
 import type { Run } from "../src/core/run";
-import type { ApprovalDecisionBody, SubmitRunBody } from "../src/core/run-submit";
+import type { ApprovalDecisionBody, SubmitRunRequest } from "../src/core/run-submit";
 import type { CreateSessionBody, ListSessionsQuery, Session, UpdateSessionBody } from "../src/core/session";
 import { followEvents, type FollowOptions } from "./event-stream";
 import { HttpTransport, type FetchLike } from "./http";
@@ -122,7 +122,7 @@ export class AsmClient {
 
   // Runs
 
-  submitRun(sessionId: string, body: SubmitRunBody, opts: SubmitRunOptions = {}): Promise<Run> {
+  submitRun(sessionId: string, body: SubmitRunRequest, opts: SubmitRunOptions = {}): Promise<Run> {
     const headers = opts.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : undefined;
     return this.http.request("POST", `/sessions/${enc(sessionId)}/runs`, RunSchema, { body, headers, signal: opts.signal });
   }

@@ -45,6 +45,6 @@ export type { Event, EventInput, EventPage, EventQuery } from "../src/core/event
 export type { EventType } from "../src/core/event-types";
 export type { Session, CreateSessionBody, UpdateSessionBody, ListSessionsQuery, SessionStatus } from "../src/core/session";
 export type { Run, RunStatus, RunInput } from "../src/core/run";
-export type { SubmitRunBody, ApprovalDecisionBody, ProviderName } from "../src/core/run-submit";
+export type { SubmitRunRequest, SubmitRunRequest as SubmitRunBody, ApprovalDecisionBody, ProviderName } from "../src/core/run-submit";
 export type { CostSummary, QueryRuns, QueryCost } from "../src/core/query";
 export type { ErrorBody } from "../src/core/errors";

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ResourceLimit, SandboxLimits } from "../src/core/sandbox-protocol";
 
@@ -25,8 +25,23 @@ async function tryWritable(dir: string): Promise<boolean> {
   }
 }
 
+/** Groups a killed server left behind (their processes died with it) are removed at the next start. */
+async function removeStale(dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (entry.isDirectory()) await rmdir(join(dir, entry.name)).catch(() => undefined);
+    }
+  }
+}
+
 /** Which hierarchy we may use, if any; the group folder is created once. */
 export async function detectCgroups(): Promise<CgroupSupport | null> {
+  const support = await detect();
+  if (support) await removeStale(support.version === 2 ? [support.root] : [support.memory, support.pids]);
+  return support;
+}
+
+async function detect(): Promise<CgroupSupport | null> {
   if (process.getuid?.() !== 0) return null;
   const unified = "/sys/fs/cgroup";
   if (existsSync(join(unified, "cgroup.controllers"))) {

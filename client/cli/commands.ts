@@ -1,7 +1,7 @@
 import type { AsmClient } from "../client";
 import type { EventInput } from "../../src/core/event";
 import { EventInputSchema } from "../../src/core/event";
-import { ProviderNameSchema, type SubmitRunBody } from "../../src/core/run-submit";
+import { ProviderNameSchema, type SubmitRunRequest } from "../../src/core/run-submit";
 import type { Session } from "../../src/core/session";
 import { z } from "zod";
 import { RENDER_FORMATS, type RenderFormat } from "../render/index";
@@ -113,8 +113,8 @@ export const runCommand: Command = async (client, io, positionals, flags) => {
   let words = positionals.slice(1);
   if (words.length === 1 && words[0] === "-") words = [(await io.readStdin()).trim()];
   if (words.length === 0 || words.every((w) => w === "")) throw new UsageError("missing input: asm run <session> --provider P -- <input…>");
-  const input: SubmitRunBody["input"] = provider.data === "shell" ? { command: words[0]!, ...(words.length > 1 ? { args: words.slice(1) } : {}) } : { prompt: words.join(" ") };
-  const body: SubmitRunBody = { provider: provider.data, input };
+  const input: SubmitRunRequest["input"] = provider.data === "shell" ? { command: words[0]!, ...(words.length > 1 ? { args: words.slice(1) } : {}) } : { prompt: words.join(" ") };
+  const body: SubmitRunRequest = { provider: provider.data, input };
   const model = flagStr(flags, "model");
   if (model) body.options = { model };
   const policyPath = flagStr(flags, "policy");

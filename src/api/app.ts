@@ -6,6 +6,7 @@ import { errorResponse, onError } from "./middleware/errors";
 import { jsonDepthLimit } from "./middleware/json-depth";
 import { requestContext } from "./middleware/request-id";
 import { router } from "./openapi";
+import { openApiDocument, registerSecurity } from "./openapi-document";
 import { eventsApi } from "./events";
 import { maintenanceApi } from "./maintenance";
 import { providersApi } from "./providers";
@@ -35,12 +36,8 @@ export function createApp() {
   app.route("/v1", webhooksApi);
   app.route("/v1", maintenanceApi);
   app.route("/v1", providersApi);
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-  app.doc("/openapi.json", {
-    openapi: "3.0.3",
-    info: { title: "Agent Session Manager", version: "0.1.0", description: "Durable, sequenced AI agent sessions." },
-    security: [{ bearer: [] }],
-  });
+  registerSecurity(app);
+  app.get("/openapi.json", (c) => c.json(openApiDocument(app)));
   app.get("/docs", swaggerUI({ url: "/openapi.json" }));
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.notFound((c) => errorResponse(c, new AppError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)));

@@ -2,9 +2,10 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { z } from "zod";
 import { AppError } from "../core/errors";
-import { AppendEventsBodySchema, EventPageSchema, EventQuerySchema, EventSchema, type Event, type EventPage } from "../core/event";
+import { AppendEventsBodySchema, EventQuerySchema, type Event, type EventPage } from "../core/event";
+import { TypedEventListSchema, TypedEventPageSchema } from "../core/event-data";
 import { isEventType } from "../core/event-types";
-import { errorContent, errorResponses, jsonBody, jsonResponse, router, SessionIdParams } from "./openapi";
+import { BODY_ERRORS, errorResponses, jsonBody, jsonResponse, router, SessionIdParams } from "./openapi";
 import { call, sessionStub } from "./session-stub";
 import type { AppEnv } from "./types";
 
@@ -21,17 +22,15 @@ export function parseTypes(raw: string | undefined): string[] | undefined {
 
 eventsApi.openapi(
   createRoute({
-    method: "post", path: "/sessions/{id}/events", tags: ["events"],
+    method: "post", path: "/sessions/{id}/events", tags: ["events"], operationId: "appendEvents",
     summary: "Append events (bring-your-own-agent); sequences are assigned by the session",
     description: 'Stored with `origin: "client"`. Any canonical type may be appended without a run_id or for a run of the '
       + "caller's own, except session lifecycle types (change status with PATCH). Events for a run the service owns "
       + "(id run_ + 32 hex) are refused with 409 event_impersonation; the batch is all or nothing.",
     request: { params: SessionIdParams, ...jsonBody(AppendEventsBodySchema) },
     responses: {
-      201: jsonResponse(z.object({ events: z.array(EventSchema) }), "The stored events, in input order"),
-      ...errorResponses,
-      409: { description: "event_impersonation: the event would pose as the service's", content: errorContent },
-      413: { description: "payload_too_large: an event's data and metadata exceed MAX_EVENT_DATA_BYTES (UTF-8 bytes)", content: errorContent },
+      201: jsonResponse(TypedEventListSchema, "The stored events, in input order"),
+      ...errorResponses(...BODY_ERRORS, 404, 409),
     },
   }),
   async (c) => {
@@ -45,15 +44,18 @@ const ReadQuery = EventQuerySchema.extend({ last_event_id: z.coerce.number().int
 
 eventsApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}/events", tags: ["events"],
+    method: "get", path: "/sessions/{id}/events", tags: ["events"], operationId: "readEvents",
     summary: "Read events by cursor; wait_ms long-polls; Accept: text/event-stream streams SSE (honours Last-Event-ID)",
     request: { params: SessionIdParams, query: ReadQuery },
     responses: {
       200: {
         description: "A page of events, or an SSE stream",
-        content: { "application/json": { schema: EventPageSchema }, "text/event-stream": { schema: z.string() } },
+        content: {
+          "application/json": { schema: TypedEventPageSchema },
+          "text/event-stream": { schema: z.string().describe("Server-Sent Events: `id:` is the sequence, `data:` one Event as JSON") },
+        },
       },
-      ...errorResponses,
+      ...errorResponses(404),
     },
   }),
   async (c) => {
@@ -80,19 +82,19 @@ const WsQuery = z.object({
 
 eventsApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}/ws", tags: ["events"],
+    method: "get", path: "/sessions/{id}/ws", tags: ["events"], operationId: "followEventsWebSocket",
     summary: "WebSocket: replays from from_sequence (inclusive), then follows live; one event per message",
     description: 'Send "ping" for "pong", and {"type":"ack","sequence":N} for flow control: the server sends at most '
       + "SUBSCRIBER_MAX_QUEUED sequences past the last ack, and closes a socket that stays full for SUBSCRIBER_STALL_MS "
       + "with code 4008 (slow consumer); reconnect from last_seen + 1.",
     request: { params: SessionIdParams, query: WsQuery },
-    responses: { 101: { description: "Switching protocols" }, 426: { description: "Upgrade required" }, ...errorResponses },
+    responses: { 101: { description: "Switching protocols" }, ...errorResponses(404, 426) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
     const q = c.req.valid("query");
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-      throw new AppError("invalid_input", "This endpoint needs a WebSocket upgrade (Upgrade: websocket)");
+      throw new AppError("upgrade_required", "This endpoint needs a WebSocket upgrade (Upgrade: websocket)");
     }
     const types = parseTypes(q.types);
     return forwardStream(c, sessionStub(c, id), "ws", Math.max(1, q.from_sequence ?? 1), q.run_id, types);

@@ -12,7 +12,7 @@ const ProviderInfoSchema = z.object({
   capabilities: z.record(z.string(), z.unknown()),
   configured: z.boolean(),
   circuit: z.record(z.string(), z.unknown()).nullable(),
-});
+}).meta({ id: "ProviderInfo" });
 
 /** Which secrets each provider needs before it can run. */
 const REQUIRED_ENV: Record<string, string[]> = {
@@ -23,14 +23,14 @@ const REQUIRED_ENV: Record<string, string[]> = {
 
 providersApi.openapi(
   createRoute({
-    method: "get", path: "/providers", tags: ["providers"], summary: "Adapters, their capabilities, configuration and circuit state",
+    method: "get", path: "/providers", tags: ["providers"], operationId: "listProviders", summary: "Adapters, their capabilities, configuration and circuit state",
     responses: {
       200: jsonResponse(z.object({
         items: z.array(ProviderInfoSchema),
         next_cursor: z.null(),
         isolation: IsolationInfoSchema.nullable().describe("How the sandbox contains runs; null when there is no sandbox or it does not answer"),
       }), "Providers"),
-      ...errorResponses,
+      ...errorResponses(),
     },
   }),
   async (c) => {

@@ -3,16 +3,17 @@ import { z } from "zod";
 import { ApprovalDecisionBodySchema, SubmitRunBodySchema } from "../core/run-submit";
 import { RunSchema, type Run } from "../core/run";
 import { preflightSubmission } from "../session/run-policy";
-import { errorContent, errorResponses, jsonBody, jsonResponse, router, RunIdParams, SessionIdParams } from "./openapi";
+import { tagAndCheckFresh } from "./conditional";
+import { BODY_ERRORS, errorResponses, HEADERS, jsonBody, jsonResponse, pageOf, router, RunIdParams, SessionIdParams } from "./openapi";
 import { call, sessionStub } from "./session-stub";
 
 export const runsApi = router();
 
-const RunListSchema = z.object({ items: z.array(RunSchema), next_cursor: z.string().nullable() });
+const RunPageSchema = pageOf(RunSchema, "RunPage");
 
 runsApi.openapi(
   createRoute({
-    method: "post", path: "/sessions/{id}/runs", tags: ["runs"],
+    method: "post", path: "/sessions/{id}/runs", tags: ["runs"], operationId: "submitRun",
     summary: "Submit a run (202, queued). Idempotency-Key returns the same run for a repeated submission",
     description: "The same Idempotency-Key with the same body (compared as normalised JSON) returns the run it created; "
       + "with a different body it is refused with 422 idempotency_key_reused.",
@@ -22,9 +23,8 @@ runsApi.openapi(
       ...jsonBody(SubmitRunBodySchema),
     },
     responses: {
-      202: jsonResponse(RunSchema, "The queued run"),
-      ...errorResponses,
-      422: { description: "idempotency_key_reused: the key was used for a different body", content: errorContent },
+      202: jsonResponse(RunSchema, "The queued run (or, for a repeated Idempotency-Key, the run it created)", { ...HEADERS.location, ...HEADERS.etag }),
+      ...errorResponses(...BODY_ERRORS, 404, 409, 422),
     },
   }),
   async (c) => {
@@ -33,18 +33,20 @@ runsApi.openapi(
     preflightSubmission(body);
     const key = c.req.valid("header")["idempotency-key"] ?? null;
     const run = await call<Run>(sessionStub(c, id).submitRun(body, key));
+    c.header("location", `/v1/sessions/${id}/runs/${run.id}`);
+    tagAndCheckFresh(c, run);
     return c.json(run, 202);
   },
 );
 
 runsApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}/runs", tags: ["runs"], summary: "List a session's runs in submission order",
+    method: "get", path: "/sessions/{id}/runs", tags: ["runs"], operationId: "listRuns", summary: "List a session's runs in submission order",
     request: {
       params: SessionIdParams,
       query: z.object({ limit: z.coerce.number().int().min(1).max(200).optional(), cursor: z.string().regex(/^\d+$/, "invalid cursor").optional() }),
     },
-    responses: { 200: jsonResponse(RunListSchema, "A page of runs"), ...errorResponses },
+    responses: { 200: jsonResponse(RunPageSchema, "A page of runs"), ...errorResponses(404) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -56,22 +58,29 @@ runsApi.openapi(
 
 runsApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}/runs/{rid}", tags: ["runs"], summary: "Get a run",
-    request: { params: RunIdParams },
-    responses: { 200: jsonResponse(RunSchema, "The run"), ...errorResponses },
+    method: "get", path: "/sessions/{id}/runs/{rid}", tags: ["runs"], operationId: "getRun",
+    summary: "Get a run (ETag; If-None-Match answers 304)",
+    request: { params: RunIdParams, headers: z.object({ "if-none-match": z.string().optional() }) },
+    responses: {
+      200: jsonResponse(RunSchema, "The run", HEADERS.etag),
+      304: { description: "Not modified: If-None-Match names the current ETag", headers: HEADERS.etag },
+      ...errorResponses(404),
+    },
   }),
   async (c) => {
     const { id, rid } = c.req.valid("param");
-    return c.json(await call<Run>(sessionStub(c, id).getRun(rid)), 200);
+    const run = await call<Run>(sessionStub(c, id).getRun(rid));
+    if (tagAndCheckFresh(c, run)) return c.body(null, 304);
+    return c.json(run, 200);
   },
 );
 
 runsApi.openapi(
   createRoute({
-    method: "post", path: "/sessions/{id}/runs/{rid}/cancel", tags: ["runs"],
+    method: "post", path: "/sessions/{id}/runs/{rid}/cancel", tags: ["runs"], operationId: "cancelRun",
     summary: "Cancel a run: a queued one never reaches its provider; a running one is aborted and its process killed",
     request: { params: RunIdParams },
-    responses: { 200: jsonResponse(RunSchema, "The run after cancellation"), ...errorResponses },
+    responses: { 200: jsonResponse(RunSchema, "The run after cancellation"), ...errorResponses(404, 409) },
   }),
   async (c) => {
     const { id, rid } = c.req.valid("param");
@@ -81,9 +90,9 @@ runsApi.openapi(
 
 runsApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}/runs/{rid}/wait", tags: ["runs"], summary: "Wait until the run ends (or timeout_ms passes)",
+    method: "get", path: "/sessions/{id}/runs/{rid}/wait", tags: ["runs"], operationId: "waitRun", summary: "Wait until the run ends (or timeout_ms passes)",
     request: { params: RunIdParams, query: z.object({ timeout_ms: z.coerce.number().int().min(0).max(300_000).optional() }) },
-    responses: { 200: jsonResponse(RunSchema, "The run (terminal unless the wait timed out)"), ...errorResponses },
+    responses: { 200: jsonResponse(RunSchema, "The run (terminal unless the wait timed out)"), ...errorResponses(404) },
   }),
   async (c) => {
     const { id, rid } = c.req.valid("param");
@@ -93,10 +102,10 @@ runsApi.openapi(
 
 runsApi.openapi(
   createRoute({
-    method: "post", path: "/sessions/{id}/runs/{rid}/approvals/{tool_call_id}", tags: ["runs"],
-    summary: "Grant or deny a tool call waiting for approval",
+    method: "post", path: "/sessions/{id}/runs/{rid}/approvals/{tool_call_id}", tags: ["runs"], operationId: "decideApproval",
+    summary: "Grant or deny a tool call waiting for approval; a call already decided (or expired) is 409",
     request: { params: RunIdParams.extend({ tool_call_id: z.string().min(1).max(256) }), ...jsonBody(ApprovalDecisionBodySchema) },
-    responses: { 200: jsonResponse(RunSchema, "The run after the decision"), ...errorResponses },
+    responses: { 200: jsonResponse(RunSchema, "The run as it is once the decision is taken in"), ...errorResponses(...BODY_ERRORS, 404, 409) },
   }),
   async (c) => {
     const { id, rid, tool_call_id } = c.req.valid("param");

@@ -12,7 +12,7 @@ import { DeliveryStateSchema, newWebhookSecret, WebhookSecretSchema } from "../c
 import { checkWebhookTarget } from "../core/webhook-target";
 import { webhooks } from "../store/schema";
 import { deleteDeliveryState, readDeliveryState } from "../store/webhook-deliveries";
-import { errorResponses, jsonBody, jsonResponse, router } from "./openapi";
+import { BODY_ERRORS, errorResponses, HEADERS, jsonBody, jsonResponse, pageOf, router } from "./openapi";
 import { sessionStub } from "./session-stub";
 import type { AppEnv } from "./types";
 
@@ -34,15 +34,15 @@ async function notifySession(c: Context<AppEnv>, sessionId: string): Promise<voi
 const WebhookSchema = z.object({
   id: z.string(), session_id: z.string().nullable(), url: z.string(), types: z.array(z.string()).nullable(), created_at: z.string(),
   secret: z.string().optional(),
-});
+}).meta({ id: "Webhook" });
 const CreateWebhookSchema = z.object({
   // Judged by checkWebhookTarget in the handler, which names the reason a target is refused.
   url: z.string().min(1).max(2048).describe("https URL on a public host; loopback only under WEBHOOK_ALLOW_LOOPBACK (development)"),
   session_id: z.string().regex(/^ses_[0-9a-f]{32}$/).nullable().optional(),
   types: z.array(EventTypeSchema).min(1).optional(),
   secret: WebhookSecretSchema.optional().describe("whsec_ + base64 of 24–64 bytes; generated when absent"),
-});
-const WebhookWithStateSchema = WebhookSchema.omit({ secret: true }).extend({ delivery: DeliveryStateSchema });
+}).meta({ id: "CreateWebhookRequest" });
+const WebhookWithStateSchema = WebhookSchema.omit({ secret: true }).extend({ delivery: DeliveryStateSchema }).meta({ id: "WebhookWithDelivery" });
 const WebhookIdParams = z.object({ wid: z.string().min(1).max(64) });
 type WebhookRow = typeof webhooks.$inferSelect;
 
@@ -52,10 +52,10 @@ function present(r: WebhookRow) {
 
 webhooksApi.openapi(
   createRoute({
-    method: "post", path: "/webhooks", tags: ["fan-out"],
+    method: "post", path: "/webhooks", tags: ["fan-out"], operationId: "createWebhook",
     summary: "Subscribe a URL to a session's events (session_id) or to every session of the tenant; events are POSTed in order, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). Targets on loopback, private, link-local, CGNAT or metadata addresses and URLs with credentials are refused (400, details.reason)",
     request: jsonBody(CreateWebhookSchema),
-    responses: { 201: jsonResponse(WebhookSchema, "The webhook, with its secret (shown once)"), ...errorResponses },
+    responses: { 201: jsonResponse(WebhookSchema, "The webhook, with its secret (shown once)", HEADERS.location), ...errorResponses(...BODY_ERRORS) },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -67,14 +67,15 @@ webhooksApi.openapi(
     };
     await drizzle(c.env.DB).insert(webhooks).values(row);
     if (row.sessionId) await notifySession(c, row.sessionId);
+    c.header("location", `/v1/webhooks/${row.id}`);
     return c.json({ ...present(row), secret: row.secret }, 201);
   },
 );
 
 webhooksApi.openapi(
   createRoute({
-    method: "get", path: "/webhooks", tags: ["fan-out"], summary: "List the tenant's webhooks (secrets are not returned)",
-    responses: { 200: jsonResponse(z.object({ items: z.array(WebhookSchema), next_cursor: z.null() }), "Webhooks"), ...errorResponses },
+    method: "get", path: "/webhooks", tags: ["fan-out"], operationId: "listWebhooks", summary: "List the tenant's webhooks (secrets are not returned)",
+    responses: { 200: jsonResponse(pageOf(WebhookSchema, "WebhookPage"), "Webhooks (one page: next_cursor is always null)"), ...errorResponses() },
   }),
   async (c) => {
     const rows = await drizzle(c.env.DB).select().from(webhooks).where(eq(webhooks.tenantId, c.get("tenantId")));
@@ -84,10 +85,10 @@ webhooksApi.openapi(
 
 webhooksApi.openapi(
   createRoute({
-    method: "get", path: "/webhooks/{wid}", tags: ["fan-out"],
+    method: "get", path: "/webhooks/{wid}", tags: ["fan-out"], operationId: "getWebhook",
     summary: "A webhook with its delivery state: per session, the cursor, last attempt, last error, consecutive failures and next retry",
     request: { params: WebhookIdParams },
-    responses: { 200: jsonResponse(WebhookWithStateSchema, "The webhook (without its secret)"), ...errorResponses },
+    responses: { 200: jsonResponse(WebhookWithStateSchema, "The webhook (without its secret)"), ...errorResponses(404) },
   }),
   async (c) => {
     const { wid } = c.req.valid("param");
@@ -100,9 +101,9 @@ webhooksApi.openapi(
 
 webhooksApi.openapi(
   createRoute({
-    method: "delete", path: "/webhooks/{wid}", tags: ["fan-out"], summary: "Remove a webhook",
+    method: "delete", path: "/webhooks/{wid}", tags: ["fan-out"], operationId: "deleteWebhook", summary: "Remove a webhook",
     request: { params: WebhookIdParams },
-    responses: { 200: jsonResponse(z.object({ id: z.string(), deleted: z.literal(true) }), "Deleted"), ...errorResponses },
+    responses: { 200: jsonResponse(z.object({ id: z.string(), deleted: z.literal(true) }).meta({ id: "DeletedWebhook" }), "Deleted"), ...errorResponses(404) },
   }),
   async (c) => {
     const { wid } = c.req.valid("param");

@@ -6,7 +6,7 @@ import type { Transcript } from "../core/transcript";
 import { ArtifactStore } from "../artifacts/store";
 import { redactorFromEnv } from "../core/redact-env";
 import type { WorkspaceSummary } from "../session/workspace-tracker";
-import { errorResponses, jsonResponse, router, RunIdParams, SessionIdParams } from "./openapi";
+import { errorResponses, HEADERS, jsonResponse, router, RunIdParams, SessionIdParams } from "./openapi";
 import { call, sessionStub } from "./session-stub";
 
 export const workspaceApi = router();
@@ -16,14 +16,14 @@ const DiffResponseSchema = z.object({
   files_changed: z.number(), insertions: z.number(), deletions: z.number(),
   added: z.array(z.string()), modified: z.array(z.string()), deleted: z.array(z.string()),
   patch: z.string().nullable(), patch_ref: z.string().nullable(), rolled_back: z.boolean(),
-});
+}).meta({ id: "RunDiff" });
 
 workspaceApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}/runs/{rid}/diff", tags: ["workspace"],
+    method: "get", path: "/sessions/{id}/runs/{rid}/diff", tags: ["workspace"], operationId: "getRunDiff",
     summary: "The run's workspace diff with its full patch (fetched from R2 when it was stored as an artifact)",
     request: { params: RunIdParams },
-    responses: { 200: jsonResponse(DiffResponseSchema, "The diff"), ...errorResponses },
+    responses: { 200: jsonResponse(DiffResponseSchema, "The diff"), ...errorResponses(404) },
   }),
   async (c) => {
     const { id, rid } = c.req.valid("param");
@@ -44,14 +44,14 @@ const TranscriptSchema = z.object({
   session_id: z.string(),
   messages: z.array(z.record(z.string(), z.unknown())),
   last_sequence: z.number().nullable(),
-}).loose();
+}).loose().meta({ id: "Transcript" });
 
 workspaceApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}/transcript", tags: ["sessions"],
+    method: "get", path: "/sessions/{id}/transcript", tags: ["sessions"], operationId: "getTranscript",
     summary: "The session transcript built from its events (messages, collapsed streams, paired tool calls)",
     request: { params: SessionIdParams },
-    responses: { 200: jsonResponse(TranscriptSchema, "The transcript"), ...errorResponses },
+    responses: { 200: jsonResponse(TranscriptSchema, "The transcript"), ...errorResponses(404) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -61,9 +61,16 @@ workspaceApi.openapi(
 
 workspaceApi.openapi(
   createRoute({
-    method: "get", path: "/artifacts/{key}", tags: ["artifacts"], summary: "Stream an artifact from R2 (tenant-checked)",
+    method: "get", path: "/artifacts/{key}", tags: ["artifacts"], operationId: "getArtifact", summary: "Stream an artifact from R2 (tenant-checked)",
     request: { params: z.object({ key: z.string().min(1).max(256).regex(/^[A-Za-z0-9_.-]+$/) }) },
-    responses: { 200: { description: "The artifact bytes" }, ...errorResponses },
+    responses: {
+      200: {
+        description: "The artifact bytes, with its content type",
+        content: { "application/octet-stream": { schema: z.string().meta({ format: "binary" }) } },
+        headers: { ...HEADERS.etag, "X-Artifact-Sha256": { description: "SHA-256 of the bytes (hex)", schema: { type: "string" as const } } },
+      },
+      ...errorResponses(404),
+    },
   }),
   async (c) => {
     const { key } = c.req.valid("param");

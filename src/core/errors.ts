@@ -2,13 +2,16 @@ import { z } from "zod";
 
 /** The error taxonomy: the original's codes (SEED §1.6) plus the HTTP-facing ones (DESIGN §5). */
 export const ERROR_CATEGORIES = {
-  validation: ["validation_error", "invalid_input", "missing_required_field", "invalid_format", "payload_too_large"],
+  validation: [
+    "validation_error", "invalid_input", "missing_required_field", "invalid_format", "payload_too_large", "unsupported_media_type", "upgrade_required",
+  ],
   state: [
     "invalid_status", "invalid_transition", "invalid_event_type", "invalid_capability_type",
     "missing_required_capability", "stream_closed", "context_mismatch", "invalid_cursor",
     "session_mismatch", "run_mismatch", "unsupported_schema_version", "event_impersonation", "idempotency_key_reused",
+    "precondition_failed",
   ],
-  resource: ["not_found", "session_not_found", "run_not_found", "capability_not_found", "already_exists", "duplicate_capability"],
+  resource: ["not_found", "method_not_allowed", "session_not_found", "run_not_found", "capability_not_found", "already_exists", "duplicate_capability"],
   provider: [
     "provider_error", "provider_unavailable", "provider_rate_limited", "provider_timeout",
     "provider_authentication_failed", "provider_quota_exceeded",
@@ -28,7 +31,7 @@ export type ErrorCategory = keyof Categories;
 export type ErrorCode = Categories[ErrorCategory][number];
 
 export const ERROR_CODES = Object.values(ERROR_CATEGORIES).flat() as ErrorCode[];
-export const ErrorCodeSchema = z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]);
+export const ErrorCodeSchema = z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]).meta({ id: "ErrorCode" });
 
 const RETRYABLE: ReadonlySet<string> = new Set([
   "provider_timeout", "provider_rate_limited", "provider_unavailable", "storage_connection_failed", "timeout", "rate_limited",
@@ -52,6 +55,10 @@ export function httpStatusOf(code: string): number {
     case "forbidden": return 403;
     case "payload_too_large": return 413;
     case "policy_violation": case "missing_required_capability": return 400;
+    case "unsupported_media_type": return 415;
+    case "upgrade_required": return 426;
+    case "method_not_allowed": return 405;
+    case "precondition_failed": return 412;
     case "rate_limited": case "max_runs_exceeded": case "max_sessions_exceeded": return 429;
     case "already_exists": case "invalid_status": case "invalid_transition": case "invalid_operation":
     case "stream_closed": case "session_mismatch": case "run_mismatch": case "context_mismatch": case "event_impersonation": return 409;
@@ -72,12 +79,12 @@ export function httpStatusOf(code: string): number {
 
 export const ErrorBodySchema = z.object({
   error: z.object({
-    code: z.string(),
+    code: ErrorCodeSchema,
     message: z.string(),
     details: z.record(z.string(), z.unknown()),
     retryable: z.boolean(),
   }),
-});
+}).meta({ id: "Error", description: "Every error: a taxonomy code, a message, details and whether a retry may succeed" });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 /** Plain-data form of an AppError, safe to pass across RPC and store in JSON. */

@@ -15,7 +15,7 @@ export const EVENT_TYPES = [
   "artifact_stored",
 ] as const;
 
-export const EventTypeSchema = z.enum(EVENT_TYPES);
+export const EventTypeSchema = z.enum(EVENT_TYPES).meta({ id: "EventType" });
 export type EventType = z.infer<typeof EventTypeSchema>;
 
 const TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { EventTypeSchema } from "./event-types";
+import { EVENT_TYPES, EventTypeSchema } from "./event-types";
 import { JsonObjectSchema } from "./json";
 import { AppError } from "./errors";
 
@@ -22,7 +22,7 @@ export function assertReadableVersion(version: number, eventId: string): void {
  * Who wrote an event: `service` for what this service produced (run lifecycle, adapters, approvals, policy),
  * `client` for what a caller appended through `POST /v1/sessions/:id/events`.
  */
-export const EventOriginSchema = z.enum(["service", "client"]);
+export const EventOriginSchema = z.enum(["service", "client"]).meta({ id: "EventOrigin" });
 export type EventOrigin = z.infer<typeof EventOriginSchema>;
 
 export const EventSchema = z.object({
@@ -48,19 +48,20 @@ export type Event = z.infer<typeof EventSchema>;
 export const EventInputSchema = z.object({
   id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, "id may hold letters, digits and _.:-").optional(),
   run_id: z.string().min(1).max(128).nullable().optional(),
-  type: z.string().min(1).max(64),
+  // Checked by the log (400 invalid_event_type names the bad type); the spec lists the accepted values.
+  type: z.string().min(1).max(64).meta({ enum: [...EVENT_TYPES], description: "A canonical event type; anything else is 400 invalid_event_type" }),
   timestamp: z.iso.datetime({ offset: true }).optional(),
   provider: z.string().min(1).max(64).nullable().optional(),
   correlation_id: z.string().min(1).max(256).nullable().optional(),
   schema_version: z.number().int().min(1).max(CURRENT_EVENT_SCHEMA_VERSION).optional(),
   data: JsonObjectSchema.nullable().optional(),
   metadata: JsonObjectSchema.nullable().optional(),
-});
+}).meta({ id: "EventInput" });
 export type EventInput = z.infer<typeof EventInputSchema>;
 
 export const AppendEventsBodySchema = z.object({
   events: z.array(EventInputSchema).min(1).max(1000),
-});
+}).meta({ id: "AppendEventsRequest" });
 export type AppendEventsBody = z.infer<typeof AppendEventsBodySchema>;
 
 /** Cursor filters for reading one session's log. */

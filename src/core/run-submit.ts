@@ -2,7 +2,8 @@ import { z } from "zod";
 import { RunInputSchema } from "./run";
 import { JsonObjectSchema } from "./json";
 import { RunOptionsSchema } from "../providers/types";
-import { ContinuationModeSchema } from "./transcript";
+import { ContinuationModeSchema, ContinuationOptsSchema } from "./transcript";
+import { PolicySchema } from "./policy/schema";
 import { RoutingPolicyOverrideSchema } from "./routing/policy";
 import { workspaceRelative, WorkspacePathSchema } from "./workspace/path";
 
@@ -18,20 +19,17 @@ export const WorkspaceOptionsSchema = z.object({
   rollback_on_failure: z.boolean().default(false),
   capture_patch: z.boolean().default(true),
   ignore: z.object({ paths: z.array(z.string()).optional(), globs: z.array(z.string()).optional() }).optional(),
-});
+}).meta({ id: "WorkspaceOptions" });
 
-/**
- * `POST /v1/sessions/:id/runs`. Policies are validated by the policy module (kept as JSON here so this
- * schema does not depend on it); `policies` wins over `policy`.
- */
+/** `POST /v1/sessions/:id/runs`. `policies` (stacked left to right) wins over `policy`. */
 export const SubmitRunBodySchema = z.object({
   provider: ProviderNameSchema,
   input: RunInputSchema,
   options: RunOptionsSchema.optional(),
-  policy: JsonObjectSchema.optional(),
-  policies: z.array(JsonObjectSchema).max(16).optional(),
+  policy: PolicySchema.optional(),
+  policies: z.array(PolicySchema).max(16).optional(),
   continuation: ContinuationModeSchema.optional(),
-  continuation_opts: JsonObjectSchema.optional(),
+  continuation_opts: ContinuationOptsSchema.optional(),
   workspace: WorkspaceOptionsSchema.optional(),
   /** For provider "router": the routing policy of this run (SEED §5), over the defaults. */
   routing: RoutingPolicyOverrideSchema.optional(),
@@ -46,11 +44,13 @@ export const SubmitRunBodySchema = z.object({
   if (typeof cwd === "string" && workspaceRelative(cwd) === null) {
     ctx.addIssue({ code: "custom", path: ["input", "cwd"], message: "must stay inside the session's workspace: a relative path, or an absolute one under /workspace" });
   }
-});
+}).meta({ id: "SubmitRunRequest" });
 export type SubmitRunBody = z.infer<typeof SubmitRunBodySchema>;
+/** What a caller sends (defaults not yet filled): the client's and the workflow bridge's type. */
+export type SubmitRunRequest = z.input<typeof SubmitRunBodySchema>;
 
 export const ApprovalDecisionBodySchema = z.object({
   decision: z.enum(["grant", "deny"]),
   reason: z.string().max(2000).optional(),
-});
+}).meta({ id: "ApprovalDecisionRequest" });
 export type ApprovalDecisionBody = z.infer<typeof ApprovalDecisionBodySchema>;

@@ -3,7 +3,7 @@ import { JsonObjectSchema } from "./json";
 import { TokenUsageSchema } from "./usage";
 
 export const RUN_STATUSES = ["queued", "running", "awaiting_approval", "completed", "failed", "cancelled", "timeout"] as const;
-export const RunStatusSchema = z.enum(RUN_STATUSES);
+export const RunStatusSchema = z.enum(RUN_STATUSES).meta({ id: "RunStatus" });
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["completed", "failed", "cancelled", "timeout"];
@@ -19,7 +19,7 @@ export const ProviderErrorSchema = z.object({
   stderr: z.string().nullable(),
   truncated: z.boolean(),
   details: JsonObjectSchema.optional(),
-});
+}).meta({ id: "ProviderError" });
 export type ProviderError = z.infer<typeof ProviderErrorSchema>;
 
 export const RunErrorSchema = z.object({
@@ -27,7 +27,7 @@ export const RunErrorSchema = z.object({
   message: z.string(),
   details: JsonObjectSchema.optional(),
   provider_error: ProviderErrorSchema.nullable().optional(),
-});
+}).meta({ id: "RunError" });
 export type RunError = z.infer<typeof RunErrorSchema>;
 
 export const MessageSchema = z.object({
@@ -41,7 +41,7 @@ export const RunInputSchema = z.union([
   z.object({ prompt: z.string().min(1) }).loose(),
   z.object({ messages: z.array(MessageSchema).min(1) }).loose(),
   z.object({ command: z.string().min(1) }).loose(),
-]);
+]).meta({ id: "RunInput" });
 export type RunInput = z.infer<typeof RunInputSchema>;
 
 export const RunSchema = z.object({
@@ -50,7 +50,7 @@ export const RunSchema = z.object({
   status: RunStatusSchema,
   provider: z.string(),
   model: z.string().nullable(),
-  input: z.unknown(),
+  input: z.unknown().describe("The input as submitted (see RunInput)"),
   output: JsonObjectSchema.nullable(),
   error: RunErrorSchema.nullable(),
   token_usage: TokenUsageSchema,
@@ -61,5 +61,5 @@ export const RunSchema = z.object({
   queued_at: z.string(),
   started_at: z.string().nullable(),
   ended_at: z.string().nullable(),
-});
+}).meta({ id: "Run" });
 export type Run = z.infer<typeof RunSchema>;

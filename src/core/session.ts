@@ -4,7 +4,7 @@ import { EMPTY_USAGE, TokenUsageSchema } from "./usage";
 import { newId } from "./ids";
 
 export const SESSION_STATUSES = ["pending", "active", "paused", "completed", "failed", "cancelled"] as const;
-export const SessionStatusSchema = z.enum(SESSION_STATUSES);
+export const SessionStatusSchema = z.enum(SESSION_STATUSES).meta({ id: "SessionStatus" });
 export type SessionStatus = z.infer<typeof SessionStatusSchema>;
 
 const TagSchema = z.string().min(1).max(64);
@@ -26,7 +26,7 @@ export const SessionSchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
   deleted_at: z.string().nullable(),
-});
+}).meta({ id: "Session" });
 export type Session = z.infer<typeof SessionSchema>;
 
 export const CreateSessionBodySchema = z.object({
@@ -37,7 +37,7 @@ export const CreateSessionBodySchema = z.object({
   tags: z.array(TagSchema).max(32).optional(),
   max_concurrent_runs: z.number().int().min(1).max(16).optional(),
   max_queued_runs: z.number().int().min(0).max(1000).optional(),
-});
+}).meta({ id: "CreateSessionRequest" });
 export type CreateSessionBody = z.infer<typeof CreateSessionBodySchema>;
 
 export const UpdateSessionBodySchema = z
@@ -49,7 +49,8 @@ export const UpdateSessionBodySchema = z
     max_concurrent_runs: z.number().int().min(1).max(16).optional(),
     max_queued_runs: z.number().int().min(0).max(1000).optional(),
   })
-  .refine((b) => Object.keys(b).length > 0, { message: "nothing to update" });
+  .refine((b) => Object.keys(b).length > 0, { message: "nothing to update" })
+  .meta({ id: "UpdateSessionRequest" });
 export type UpdateSessionBody = z.infer<typeof UpdateSessionBodySchema>;
 
 export const ListSessionsQuerySchema = z.object({

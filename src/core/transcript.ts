@@ -192,7 +192,7 @@ export const ContinuationOptsSchema = z.strictObject({
   max_messages: count.optional(),
   max_chars: count.optional(),
   max_tokens_approx: count.optional(),
-});
+}).meta({ id: "ContinuationOptions" });
 export type ContinuationOpts = z.infer<typeof ContinuationOptsSchema>;
 
 const MODES = ["auto", "replay", "native"] as const;

@@ -4,6 +4,7 @@ import { AppError, fail, ok, type Result } from "../core/errors";
 import type { Event, EventInput, EventOrigin, EventPage } from "../core/event";
 import { buildEvent, type BuiltEvent } from "../core/event-build";
 import { assertClientMayAppend } from "../core/event-rules";
+import { etagMatches, etagOf } from "../core/etag";
 import { requestFingerprint } from "../core/idempotency";
 import type { Redactor } from "../core/redact";
 import { redactorFromEnv } from "../core/redact-env";
@@ -121,9 +122,14 @@ export class SessionDO extends DurableObject<Env> {
     });
   }
 
-  async updateSession(patch: UpdateSessionBody): Promise<Result<Session>> {
+  async updateSession(patch: UpdateSessionBody, ifMatch: string | null = null): Promise<Result<Session>> {
     return guarded(async () => {
       const session = this.requireSession();
+      // Checked before any await, so no other write can slip between the comparison and this update.
+      const current = etagOf(this.currentSession());
+      if (ifMatch !== null && !etagMatches(ifMatch, current)) {
+        throw new AppError("precondition_failed", "If-Match does not name the session's current ETag", { etag: current });
+      }
       const now = new Date().toISOString();
       const next: Session = { ...session, updated_at: now };
       if (patch.metadata) next.metadata = { ...session.metadata, ...patch.metadata };

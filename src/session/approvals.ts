@@ -2,6 +2,9 @@ import type { JsonObject } from "../core/json";
 
 export type ApprovalOutcome = { decision: "grant" | "deny" | "expired" | "cancelled"; reason: string | null };
 
+/** Settled gates remembered so a second decision is a conflict (409) rather than "not found"; bounded. */
+const REMEMBERED_OUTCOMES = 1000;
+
 type Pending = { run_id: string; tool_name: string; tool_input: JsonObject; resolve: (o: ApprovalOutcome) => void; timer: ReturnType<typeof setTimeout> };
 
 /**
@@ -10,6 +13,7 @@ type Pending = { run_id: string; tool_name: string; tool_input: JsonObject; reso
  */
 export class Approvals {
   private readonly pending = new Map<string, Pending>();
+  private readonly settled = new Map<string, { run_id: string; decision: ApprovalOutcome["decision"] }>();
 
   request(runId: string, toolCallId: string, toolName: string, toolInput: JsonObject, timeoutMs: number): Promise<ApprovalOutcome> {
     return new Promise((resolve) => {
@@ -26,6 +30,12 @@ export class Approvals {
     return true;
   }
 
+  /** How an earlier gate of this run ended, or null when this instance never settled it. */
+  outcomeOf(runId: string, toolCallId: string): ApprovalOutcome["decision"] | null {
+    const s = this.settled.get(toolCallId);
+    return s && s.run_id === runId ? s.decision : null;
+  }
+
   cancelRun(runId: string): void {
     for (const [id, p] of this.pending) if (p.run_id === runId) this.settle(id, { decision: "cancelled", reason: "run cancelled" });
   }
@@ -40,6 +50,8 @@ export class Approvals {
     if (!p) return;
     clearTimeout(p.timer);
     this.pending.delete(toolCallId);
+    this.settled.set(toolCallId, { run_id: p.run_id, decision: outcome.decision });
+    if (this.settled.size > REMEMBERED_OUTCOMES) this.settled.delete(this.settled.keys().next().value!);
     p.resolve(outcome);
   }
 }

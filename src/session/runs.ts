@@ -127,11 +127,20 @@ export class RunManager {
     });
   }
 
-  decide(runId: string, toolCallId: string, decision: "grant" | "deny", reason: string | null): Run {
+  /** Decides a waiting gate and answers with the run once its executor has taken the decision in. */
+  async decide(runId: string, toolCallId: string, decision: "grant" | "deny", reason: string | null): Promise<Run> {
     const run = this.get(runId);
     if (!this.host.approvals.decide(runId, toolCallId, decision, reason)) {
+      const earlier = this.host.approvals.outcomeOf(runId, toolCallId);
+      if (earlier) {
+        throw new AppError("invalid_status", `Approval ${toolCallId} on run ${runId} was already settled (${earlier})`, {
+          run_id: runId, tool_call_id: toolCallId, outcome: earlier, status: run.status,
+        });
+      }
       throw new AppError("not_found", `No pending approval ${toolCallId} on run ${runId}`, { run_id: runId, tool_call_id: toolCallId, status: run.status });
     }
+    // The executor resumes on a microtask after the gate settles; one macrotask later its status is recorded.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     return this.get(runId);
   }
 

@@ -2,7 +2,7 @@ import { loadConfig } from "../core/config";
 import { AppError, unwrap, type Result } from "../core/errors";
 import type { Event, EventPage } from "../core/event";
 import { isTerminalRunStatus, type Run } from "../core/run";
-import type { SubmitRunBody } from "../core/run-submit";
+import { SubmitRunBodySchema, type SubmitRunRequest } from "../core/run-submit";
 import { newSession, type CreateSessionBody, type Session, type SessionStatus } from "../core/session";
 import { classifyError, stepResultFromRun, type StepResult } from "../core/workflow";
 import { sessionStubFor } from "../api/session-stub";
@@ -29,7 +29,7 @@ export async function setupWorkflowSession(env: Env, tenantId: string, body: Cre
  * last run's normalized result, with `error.action` telling the workflow to retry, fail over or abort.
  */
 export async function runSessionStep(
-  env: Env, tenantId: string, sessionId: string, runs: SubmitRunBody | SubmitRunBody[],
+  env: Env, tenantId: string, sessionId: string, runs: SubmitRunRequest | SubmitRunRequest[],
   opts: { idempotencyKey?: string; waitMs?: number } = {},
 ): Promise<StepResult> {
   const stub = sessionStubFor(env, tenantId, sessionId);
@@ -56,7 +56,11 @@ export async function runSessionStep(
  * With a key, a re-executed step picks up the run it already submitted (still running or completed);
  * a run that ended badly before this attempt started is not reused: the retry gets a fresh one.
  */
-async function submitOnce(stub: ReturnType<typeof sessionStubFor>, body: SubmitRunBody, key: string | null, stepStarted: string): Promise<Run> {
+async function submitOnce(stub: ReturnType<typeof sessionStubFor>, request: SubmitRunRequest, key: string | null, stepStarted: string): Promise<Run> {
+  // The same validation (and defaults) as POST /v1/sessions/:id/runs.
+  const parsed = SubmitRunBodySchema.safeParse(request);
+  if (!parsed.success) throw new AppError("validation_error", `run: ${parsed.error.issues[0]?.message ?? "invalid"}`, { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) });
+  const body = parsed.data;
   for (let attempt = 0; ; attempt++) {
     const run = await call<Run>(stub.submitRun(body, key ? `${key}:${attempt}` : null));
     const staleFailure = key !== null && isTerminalRunStatus(run.status) && run.status !== "completed" && run.queued_at < stepStarted;

@@ -20,7 +20,7 @@ export const PolicyLimitsSchema = z.strictObject({
   max_duration_ms: nonNegativeInt("max_duration_ms").optional(),
   max_tool_calls: nonNegativeInt("max_tool_calls").optional(),
   max_cost_usd: z.number({ error: "max_cost_usd must be a number" }).finite().min(0, { error: "max_cost_usd must be >= 0" }).optional(),
-});
+}).meta({ id: "PolicyLimits" });
 export type PolicyLimits = z.infer<typeof PolicyLimitsSchema>;
 export type LimitKind = keyof PolicyLimits;
 export const LIMIT_KINDS = Object.keys(PolicyLimitsSchema.shape) as LimitKind[];
@@ -51,7 +51,7 @@ export const PolicySchema = z.strictObject({
   /** Fail the run rather than run it in a sandbox that is not isolated. */
   require_isolation: z.boolean({ error: "require_isolation must be a boolean" }).default(false),
   metadata: z.record(z.string(), z.unknown(), { error: "metadata must be an object" }).default({}),
-});
+}).meta({ id: "Policy" });
 export type Policy = z.infer<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;
 
