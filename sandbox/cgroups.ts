@@ -25,11 +25,24 @@ async function tryWritable(dir: string): Promise<boolean> {
   }
 }
 
-/** Groups a killed server left behind (their processes died with it) are removed at the next start. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Groups a killed server left behind (their processes died with it) are removed at the next start. Group names
+ * begin with the pid of the server that made them, so servers sharing the hierarchy never remove each other's.
+ */
 async function removeStale(dirs: string[]): Promise<void> {
   for (const dir of dirs) {
     for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isDirectory()) await rmdir(join(dir, entry.name)).catch(() => undefined);
+      const owner = Number(/^(\d+)-/.exec(entry.name)?.[1] ?? NaN);
+      if (entry.isDirectory() && Number.isInteger(owner) && !alive(owner)) await rmdir(join(dir, entry.name)).catch(() => undefined);
     }
   }
 }
@@ -69,7 +82,8 @@ function counter(text: string, name: string): number {
 export class RunCgroup {
   private constructor(private readonly support: CgroupSupport, private readonly dirs: string[]) {}
 
-  static async create(support: CgroupSupport, name: string, limits: Required<SandboxLimits>): Promise<RunCgroup> {
+  static async create(support: CgroupSupport, runName: string, limits: Required<SandboxLimits>): Promise<RunCgroup> {
+    const name = `${process.pid}-${runName}`;
     if (support.version === 2) {
       const dir = join(support.root, name);
       await mkdir(dir);
