@@ -28,8 +28,11 @@ export const APPROVAL_PLACEHOLDER = "[Execution paused: awaiting human approval]
 type Role = TranscriptMessage["role"];
 const ROLES: readonly string[] = ["system", "user", "assistant", "tool"] satisfies Role[];
 
-/** The fold's working state: the messages so far, the pending stream buffer, tool names by call id. */
-type BuildState = { messages: TranscriptMessage[]; buffer: string; toolNames: Map<string, string> };
+/**
+ * The fold's working state: the messages so far, the pending stream buffer, tool names by call id, and where each
+ * approval placeholder sits (by call id), so the call's real result can take its place.
+ */
+type BuildState = { messages: TranscriptMessage[]; buffer: string; toolNames: Map<string, string>; placeholders: Map<string, number[]> };
 
 export function buildTranscript(events: Event[], sessionId: string): Transcript {
   const empty: Transcript = { session_id: sessionId, messages: [], last_sequence: null, last_timestamp: null, metadata: { open_stream: null } };
@@ -81,10 +84,12 @@ function resumeState(t: Transcript): BuildState {
     buffer = t.metadata.open_stream;
   }
   const toolNames = new Map<string, string>();
-  for (const m of messages) {
+  const placeholders = new Map<string, number[]>();
+  for (const [index, m] of messages.entries()) {
     if (m.role === "assistant" && m.tool_call_id && m.tool_name) toolNames.set(m.tool_call_id, m.tool_name);
+    if (m.role === "tool" && m.tool_call_id && m.tool_output === APPROVAL_PLACEHOLDER) notePlaceholder(placeholders, m.tool_call_id, index);
   }
-  return { messages, buffer, toolNames };
+  return { messages, buffer, toolNames, placeholders };
 }
 
 function apply(state: BuildState, event: Event): void {
@@ -127,12 +132,20 @@ function apply(state: BuildState, event: Event): void {
     case "tool_call_completed":
     case "tool_call_failed": {
       const output = data.tool_output ?? (event.type === "tool_call_failed" ? data.error : undefined) ?? null;
-      state.messages.push(toolResult(state, data, output));
+      const result = toolResult(state, data, output);
+      // Our approval gates pause and resume (the original cancelled instead), so a decided call has its real
+      // result after the placeholder: it replaces it, keeping one result per call as the model APIs require.
+      const at = result.tool_call_id ? state.placeholders.get(result.tool_call_id)?.pop() : undefined;
+      if (at !== undefined) state.messages[at] = result;
+      else state.messages.push(result);
       return;
     }
-    case "tool_approval_requested":
-      state.messages.push(toolResult(state, data, APPROVAL_PLACEHOLDER));
+    case "tool_approval_requested": {
+      const placeholder = toolResult(state, data, APPROVAL_PLACEHOLDER);
+      if (placeholder.tool_call_id) notePlaceholder(state.placeholders, placeholder.tool_call_id, state.messages.length);
+      state.messages.push(placeholder);
       return;
+    }
     default:
       return; // every other event type carries no conversation
   }
@@ -143,6 +156,13 @@ function toolResult(state: BuildState, data: JsonObject, output: unknown): Trans
   const id = stringOrNull(data.tool_call_id);
   const name = stringOrNull(data.tool_name) ?? (id ? state.toolNames.get(id) ?? null : null);
   return { role: "tool", content: null, tool_call_id: id, tool_name: name, tool_output: output };
+}
+
+/** Placeholders are kept per call id in log order; a result replaces the latest one still standing. */
+function notePlaceholder(placeholders: Map<string, number[]>, callId: string, index: number): void {
+  const list = placeholders.get(callId);
+  if (list) list.push(index);
+  else placeholders.set(callId, [index]);
 }
 
 function flush(state: BuildState): void {

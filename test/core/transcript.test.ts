@@ -106,6 +106,18 @@ describe("buildTranscript", () => {
     ])[1]).toEqual({ role: "tool", content: null, tool_call_id: "t1", tool_name: "bash", tool_output: APPROVAL_PLACEHOLDER });
   });
 
+  it("keeps one result per call after an approval: the decision's result replaces the placeholder", () => {
+    const call = ev(1, "tool_call_started", { tool_call_id: "t1", tool_name: "bash", tool_input: { command: "ls" } });
+    const asked = ev(2, "tool_approval_requested", { tool_call_id: "t1", tool_name: "bash", policy_name: "p" });
+    const granted = [call, asked, ev(3, "tool_approval_granted", { tool_call_id: "t1", tool_name: "bash" }), ev(4, "tool_call_completed", { tool_call_id: "t1", tool_name: "bash", tool_output: "a.txt" })];
+    expect(messagesOf(granted).filter((m) => m.role === "tool")).toEqual([{ role: "tool", content: null, tool_call_id: "t1", tool_name: "bash", tool_output: "a.txt" }]);
+    const denied = [call, asked, ev(3, "tool_approval_denied", { tool_call_id: "t1", tool_name: "bash" }), ev(4, "tool_call_failed", { tool_call_id: "t1", tool_name: "bash", tool_output: null, error: "Denied by a person" })];
+    expect(messagesOf(denied).filter((m) => m.role === "tool").map((m) => m.tool_output)).toEqual(["Denied by a person"]);
+    // Split across updates (the transcript cache), the result still takes the placeholder's place.
+    const split = updateTranscript(buildTranscript([call, asked], SID), granted);
+    expect(split.messages).toEqual(messagesOf(granted));
+  });
+
   it("ignores every other event type and leaves the buffer open across them", () => {
     expect(messagesOf([
       ev(1, "run_started"), ev(2, "message_streamed", { delta: "a" }), ev(3, "token_usage_updated", { input_tokens: 1 }),
