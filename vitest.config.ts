@@ -13,7 +13,18 @@ const workersPool = () =>
     wrangler: { configPath: "./wrangler.toml" },
     miniflare: {
       bindings: {
-        API_KEYS: "test_key_a=tenant_a,test_key_b=tenant_b",
+        // tq_* tenants (test/workers/quotas.test.ts) each have one tight quota; tenant_link runs 160 at once.
+        API_KEYS: "test_key_a=tenant_a,test_key_b=tenant_b,test_key_qs=tq_sessions,test_key_qr=tq_runs,test_key_qq=tq_queue,"
+          + "test_key_qe=tq_events,test_key_qw=tq_ws,test_key_link=tenant_link",
+        TENANT_QUOTAS: JSON.stringify({
+          tq_sessions: { active_sessions: 2 },
+          tq_runs: { concurrent_runs: 1 },
+          tq_queue: { concurrent_runs: 1, queued_runs: 2 },
+          tq_events: { events_per_second: 10 },
+          tq_ws: { ws_subscribers_per_session: 2 },
+          tq_lease: { concurrent_runs: 1 },
+          tenant_link: { concurrent_runs: 160 },
+        }),
         TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         SANDBOX_URL: ctx.inject<string>("sandboxUrl") ?? "",
         SANDBOX_TOKEN: ctx.inject<string>("sandboxToken") ?? "",

@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { Agent, routeAgentRequest } from "agents";
 import app from "../src/index";
 
-export { SessionDO, SandboxContainer, RoutingStateDO, AgentPipelineWorkflow } from "../src/index";
+export { SessionDO, SandboxContainer, RoutingStateDO, TenantDO, AgentPipelineWorkflow } from "../src/index";
 
 type BenchEnv = { BASELINE: DurableObjectNamespace<BaselineDO>; BenchAgent: DurableObjectNamespace<BenchAgent> };
 

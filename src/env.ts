@@ -1,6 +1,7 @@
 import type { SandboxContainer } from "./sandbox/container";
 import type { SessionDO } from "./session/SessionDO";
 import type { RoutingStateDO } from "./providers/RoutingStateDO";
+import type { TenantDO } from "./tenants/TenantDO";
 
 /** Bindings declared in wrangler.toml plus secrets. */
 export interface Env {
@@ -13,6 +14,10 @@ export interface Env {
   SANDBOX?: DurableObjectNamespace<SandboxContainer>;
   /** Per-tenant routing state (circuit breakers, health, stickiness) shared by the tenant's sessions. */
   ROUTING?: DurableObjectNamespace<RoutingStateDO>;
+  /** Per-tenant quota ledger (active sessions, run slots, appended-events rate); without it quotas fail closed. */
+  TENANTS?: DurableObjectNamespace<TenantDO>;
+  /** JSON: per-tenant quota overrides, `{"*": {...}, "<tenant>": {...}}` (src/core/quotas.ts). */
+  TENANT_QUOTAS?: string;
   SANDBOX_URL?: string;
   /** Optional Cloudflare Queue that receives every event (fan-out sink). */
   EVENTS_QUEUE?: Queue;

@@ -7,6 +7,7 @@ import { runRetention } from "./store/retention";
 export { SessionDO } from "./session/SessionDO";
 export { SandboxContainer } from "./sandbox/container";
 export { RoutingStateDO } from "./providers/RoutingStateDO";
+export { TenantDO } from "./tenants/TenantDO";
 export { AgentPipelineWorkflow } from "./workflows/example";
 
 const app = createApp();

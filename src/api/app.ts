@@ -4,6 +4,7 @@ import { AppError } from "../core/errors";
 import { auth } from "./middleware/auth";
 import { errorResponse, onError } from "./middleware/errors";
 import { jsonDepthLimit } from "./middleware/json-depth";
+import { tenantQuotas } from "./middleware/quotas";
 import { requestContext } from "./middleware/request-id";
 import { router } from "./openapi";
 import { openApiDocument, registerSecurity } from "./openapi-document";
@@ -28,6 +29,7 @@ export function createApp() {
     })(c, next),
   );
   app.use("/v1/*", jsonDepthLimit);
+  app.use("/v1/*", tenantQuotas);
   app.route("/v1", sessionsApi);
   app.route("/v1", eventsApi);
   app.route("/v1", runsApi);

@@ -30,6 +30,18 @@ export const DEFAULTS = {
   sandboxMaxOutputBytes: 1_048_576,
   shellTimeoutMs: 30_000,
   inlinePatchMaxBytes: 65_536,
+  /** Tries in all for a call to the sandbox that failed on the link (connection refused or cut, 502/503/504). */
+  sandboxRetryAttempts: 5,
+  /** First wait between those tries; it doubles each time (capped at 2 s). */
+  sandboxRetryBaseMs: 100,
+  // Tenant quotas: the defaults for every tenant; TENANT_QUOTAS (JSON, src/core/quotas.ts) overrides them per tenant.
+  tenantActiveSessions: 1_000,
+  tenantConcurrentRuns: 50,
+  tenantQueuedRuns: 1_000,
+  tenantEventsPerSecond: 1_000,
+  tenantWsSubscribersPerSession: 1_000,
+  /** A tenant run slot not renewed for this long is given back (a session that crashed cannot hold it forever). */
+  tenantLeaseMs: 60_000,
 } as const;
 
 export type Config = { -readonly [K in keyof typeof DEFAULTS]: number };
@@ -59,6 +71,14 @@ const ENV_NAMES: Record<keyof typeof DEFAULTS, string> = {
   sandboxMaxOutputBytes: "SANDBOX_MAX_OUTPUT_BYTES",
   shellTimeoutMs: "SHELL_TIMEOUT_MS",
   inlinePatchMaxBytes: "INLINE_PATCH_MAX_BYTES",
+  sandboxRetryAttempts: "SANDBOX_RETRY_ATTEMPTS",
+  sandboxRetryBaseMs: "SANDBOX_RETRY_BASE_MS",
+  tenantActiveSessions: "TENANT_ACTIVE_SESSIONS",
+  tenantConcurrentRuns: "TENANT_CONCURRENT_RUNS",
+  tenantQueuedRuns: "TENANT_QUEUED_RUNS",
+  tenantEventsPerSecond: "TENANT_EVENTS_PER_SECOND",
+  tenantWsSubscribersPerSession: "TENANT_WS_SUBSCRIBERS_PER_SESSION",
+  tenantLeaseMs: "TENANT_LEASE_MS",
 };
 
 /** Builds the config from string bindings; a malformed value falls back to the default rather than crash. */

@@ -21,7 +21,7 @@ export const ERROR_CATEGORIES = {
     "storage_write_failed", "storage_read_failed",
   ],
   runtime: ["timeout", "cancelled", "policy_violation", "internal_error", "unknown_error", "resource_limit_exceeded"],
-  concurrency: ["max_sessions_exceeded", "max_runs_exceeded", "capability_not_supported", "invalid_operation", "rate_limited"],
+  concurrency: ["max_sessions_exceeded", "max_runs_exceeded", "capability_not_supported", "invalid_operation", "rate_limited", "quota_exceeded"],
   tool: ["tool_error", "tool_not_found", "tool_execution_failed", "tool_permission_denied"],
   auth: ["unauthorized", "forbidden"],
 } as const;
@@ -35,6 +35,7 @@ export const ErrorCodeSchema = z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]
 
 const RETRYABLE: ReadonlySet<string> = new Set([
   "provider_timeout", "provider_rate_limited", "provider_unavailable", "storage_connection_failed", "timeout", "rate_limited",
+  "quota_exceeded",
 ]);
 
 export function isRetryable(code: string): boolean {
@@ -59,7 +60,7 @@ export function httpStatusOf(code: string): number {
     case "upgrade_required": return 426;
     case "method_not_allowed": return 405;
     case "precondition_failed": return 412;
-    case "rate_limited": case "max_runs_exceeded": case "max_sessions_exceeded": return 429;
+    case "rate_limited": case "quota_exceeded": case "max_runs_exceeded": case "max_sessions_exceeded": return 429;
     case "already_exists": case "invalid_status": case "invalid_transition": case "invalid_operation":
     case "stream_closed": case "session_mismatch": case "run_mismatch": case "context_mismatch": case "event_impersonation": return 409;
     case "idempotency_key_reused": return 422;

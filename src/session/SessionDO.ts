@@ -26,6 +26,7 @@ import { FanOut } from "./fanout";
 import { createRunHost } from "./run-host";
 import { RunManager } from "./runs";
 import { TranscriptCache } from "./transcript-cache";
+import { TenantLink } from "./tenant";
 import type { Run } from "../core/run";
 import type { SubmitRunBody } from "../core/run-submit";
 import type { Transcript } from "../core/transcript";
@@ -38,6 +39,11 @@ export type ReadEventsQuery = {
 };
 
 /** Runs `fn`, turning a thrown AppError into a Result so it survives the RPC boundary. */
+/** Ended or deleted: the session no longer counts against its tenant's active sessions. */
+function sessionEnded(session: Session): boolean {
+  return session.deleted_at !== null || ["completed", "failed", "cancelled"].includes(session.status);
+}
+
 async function guarded<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
   try {
     return ok(await fn());
@@ -66,6 +72,7 @@ export class SessionDO extends DurableObject<Env> {
   private runManager!: RunManager;
   private transcripts!: TranscriptCache;
   private fanout!: FanOut;
+  private tenant!: TenantLink;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -100,7 +107,10 @@ export class SessionDO extends DurableObject<Env> {
       alarms: this.alarms, transcripts: this.transcripts, redactor: this.redactor,
       append: (inputs) => this.appendBuilt(inputs, "service"),
     });
-    this.runManager = new RunManager(host, this.runs, this.kv, this.config);
+    this.tenant = new TenantLink({
+      env: this.env, config: this.config, alarms: this.alarms, session: () => this.record.get(), waitUntil: (p) => this.ctx.waitUntil(p),
+    });
+    this.runManager = new RunManager(host, this.runs, this.kv, this.config, this.tenant);
   }
 
   // ── session ────────────────────────────────────────────────────────────
@@ -108,6 +118,7 @@ export class SessionDO extends DurableObject<Env> {
   async createSession(session: Session): Promise<Result<Session>> {
     return guarded(async () => {
       if (this.record.get()) throw new AppError("already_exists", `Session ${session.id} already exists`);
+      await this.tenant.admitSession(session);
       this.record.put(session);
       this.appendBuilt([{ type: "session_created", data: { provider: (session.metadata.provider as string | undefined) ?? null } }], "service");
       await this.flushEagerly();
@@ -148,6 +159,7 @@ export class SessionDO extends DurableObject<Env> {
         statusEvent = sessionStatusEvent(patch.status, session.status);
       }
       this.record.put(next);
+      if (!sessionEnded(session) && sessionEnded(next)) await this.tenant.endSession(next);
       if (statusEvent) this.appendBuilt([{ type: statusEvent, data: { from: session.status, to: next.status } }], "service");
       await this.flushEagerly();
       return this.currentSession();
@@ -167,10 +179,12 @@ export class SessionDO extends DurableObject<Env> {
         const now = new Date().toISOString();
         this.record.put({ ...session, deleted_at: session.deleted_at ?? now, updated_at: now });
         await this.runManager.cancelAll("session deleted", false);
+        await this.tenant.endSession(session);
         await this.flushEagerly();
         return { id: session.id, hard: false, artifact_keys: [] };
       }
       await this.runManager.cancelAll("session deleted", true);
+      await this.tenant.endSession(session);
       if (sandboxConfigured(this.env)) await sandboxFor(this.env, session.id).deleteWorkspace();
       const keys = await this.flusher.store.hardDeleteSession(session.tenant_id, session.id);
       for (const ws of this.ctx.getWebSockets()) ws.close(1000, "session deleted");
@@ -240,7 +254,7 @@ export class SessionDO extends DurableObject<Env> {
     return guarded(async () => {
       this.requireSession();
       const fingerprint = idempotencyKey ? await requestFingerprint(body) : null;
-      return this.runManager.submit(body, idempotencyKey, fingerprint).run;
+      return (await this.runManager.submit(body, idempotencyKey, fingerprint)).run;
     });
   }
 
@@ -305,6 +319,10 @@ export class SessionDO extends DurableObject<Env> {
     if (!session || session.deleted_at) {
       return Response.json(new AppError("session_not_found", "Session not found").toBody(), { status: 404 });
     }
+    if (new URL(request.url).pathname.endsWith("/ws")) {
+      const refused = this.tenant.refuseSubscriber(session, this.ctx.getWebSockets().length);
+      if (refused) return refused;
+    }
     return openStream(request, this.subscribers, {
       heartbeatMs: this.config.sseHeartbeatMs, maxQueued: this.config.subscriberMaxQueued, stallMs: this.config.subscriberStallMs,
     });
@@ -335,7 +353,7 @@ export class SessionDO extends DurableObject<Env> {
       }
       if (name === "fanout") await this.runFanOut();
       // Keep-alive while runs execute: an alarm every 20 s keeps the object resident.
-      if (name === "keepalive") this.runManager.pump();
+      if (name === "keepalive" || name === "tenant_slot") this.runManager.pump();
     }
     await this.alarms.rearm();
   }
@@ -344,6 +362,11 @@ export class SessionDO extends DurableObject<Env> {
   private async runFanOut(): Promise<void> {
     const retryIn = await this.fanout.run();
     if (retryIn !== null) await this.alarms.set("fanout", Date.now() + retryIn);
+  }
+
+  /** The tenant ledger freed a run slot this session was waiting for. */
+  async tenantSlotFreed(): Promise<void> {
+    if (this.record.get()) this.runManager.pump();
   }
 
   /** A webhook for this session was added or removed: reload the list and deliver what the new one has not seen. */

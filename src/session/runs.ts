@@ -7,6 +7,7 @@ import type { Config } from "../core/config";
 import type { KeyValue } from "./kv";
 import type { RunRecords } from "./run-records";
 import { RunExecution, type ExecutorHost } from "./executor";
+import type { RunSlots } from "./tenant";
 
 /** How long a cancel waits for a running run to reach its end before answering. */
 const CANCEL_WAIT_MS = 10_000;
@@ -15,35 +16,59 @@ type Waiter = { resolve: (run: Run) => void; timer: ReturnType<typeof setTimeout
 
 /**
  * The session's run queue: FIFO, `max_concurrent_runs` slots, a bounded queue, idempotent submission,
- * cancellation, waiting, and recovery of runs a restart interrupted.
+ * cancellation, waiting, and recovery of runs a restart interrupted. Each run also holds a place in its tenant's
+ * quotas (`slots`): a queued place from submission, a running slot from its start, both given back at its end.
  */
 export class RunManager {
   private readonly inflight = new Map<string, { execution: RunExecution; done: Promise<Run> }>();
   private readonly waiters = new Map<string, Set<Waiter>>();
+  private filling = false;
+  private fillAgain = false;
 
   constructor(
     private readonly host: ExecutorHost & { keepAlive(active: boolean): void },
     private readonly records: RunRecords,
     private readonly kv: KeyValue,
     private readonly config: Config,
+    private readonly slots: RunSlots,
   ) {}
 
   /**
    * An Idempotency-Key seen before returns the run it created, if the body is the same (by `fingerprint`);
-   * the same key with a different body is refused rather than silently answered with the other run.
+   * the same key with a different body is refused rather than silently answered with the other run. A new run first
+   * takes a queued place in its tenant's quota (a 429 when there is none), then is stored.
    */
-  submit(body: SubmitRunBody, idempotencyKey: string | null, fingerprint: string | null = null): { run: Run; created: boolean } {
-    if (idempotencyKey) {
-      const existing = this.records.byIdempotencyKey(idempotencyKey);
-      if (existing) {
-        if (existing.fingerprint !== null && fingerprint !== null && existing.fingerprint !== fingerprint) {
-          throw new AppError("idempotency_key_reused", "This Idempotency-Key was used for a different request body; use a new key for a new run", {
-            idempotency_key: idempotencyKey, run_id: existing.run.id,
-          });
-        }
-        return { run: existing.run, created: false };
-      }
+  async submit(body: SubmitRunBody, idempotencyKey: string | null, fingerprint: string | null = null): Promise<{ run: Run; created: boolean }> {
+    const replayed = this.replay(idempotencyKey, fingerprint);
+    if (replayed) return { run: replayed, created: false };
+    this.queued();
+    const id = newId("run");
+    await this.slots.admit(id);
+    try {
+      const submitted = this.create(id, body, idempotencyKey, fingerprint);
+      // Another submit with the same key won while the tenant was asked: this place is not needed.
+      if (!submitted.created) this.slots.release(id);
+      return submitted;
+    } catch (err) {
+      this.slots.release(id);
+      throw err;
     }
+  }
+
+  private replay(idempotencyKey: string | null, fingerprint: string | null): Run | null {
+    if (!idempotencyKey) return null;
+    const existing = this.records.byIdempotencyKey(idempotencyKey);
+    if (!existing) return null;
+    if (existing.fingerprint !== null && fingerprint !== null && existing.fingerprint !== fingerprint) {
+      throw new AppError("idempotency_key_reused", "This Idempotency-Key was used for a different request body; use a new key for a new run", {
+        idempotency_key: idempotencyKey, run_id: existing.run.id,
+      });
+    }
+    return existing.run;
+  }
+
+  /** The session takes runs and its own queue has room; returns how many are queued. */
+  private queued(): number {
     const session = this.host.session();
     if (["completed", "failed", "cancelled"].includes(session.status)) {
       throw new AppError("invalid_status", `The session is ${session.status}; it takes no new runs`, { status: session.status });
@@ -55,8 +80,17 @@ export class RunManager {
         queued, running: this.inflight.size, max_queued_runs: session.max_queued_runs,
       });
     }
+    return queued;
+  }
+
+  /** Stores the run as queued; checked again, since the tenant was asked in between. */
+  private create(id: string, body: SubmitRunBody, idempotencyKey: string | null, fingerprint: string | null): { run: Run; created: boolean } {
+    const replayed = this.replay(idempotencyKey, fingerprint);
+    if (replayed) return { run: replayed, created: false };
+    const queued = this.queued();
+    const session = this.host.session();
     const run: Run = {
-      id: newId("run"), session_id: session.id, status: "queued", provider: body.provider, model: body.options?.model ?? null,
+      id, session_id: session.id, status: "queued", provider: body.provider, model: body.options?.model ?? null,
       input: body.input, output: null, error: null, token_usage: { ...EMPTY_USAGE }, cost_usd: null, turn_count: 0,
       metadata: body.metadata ?? {}, idempotency_key: idempotencyKey, queued_at: new Date().toISOString(), started_at: null, ended_at: null,
     };
@@ -99,6 +133,7 @@ export class RunManager {
     }
     const cancelled = this.records.put({ ...run, status: "cancelled", ended_at: new Date().toISOString() });
     this.host.emit(cancelled, { type: "run_cancelled", data: { reason } });
+    this.slots.release(id);
     this.settled(cancelled);
     return cancelled;
   }
@@ -158,6 +193,7 @@ export class RunManager {
       };
       const failed = this.records.put({ ...run, status: "failed", error, ended_at: new Date().toISOString() });
       this.host.emit(failed, { type: "run_failed", data: { error_code: error.code, error_message: error.message, details: error.details } });
+      this.slots.release(run.id);
       this.settled(failed);
       // Best effort: a process the old instance started under the run's id should not outlive it.
       try {
@@ -170,13 +206,46 @@ export class RunManager {
     return stranded.map((r) => r.id);
   }
 
-  /** Starts queued runs while slots are free; a deleted session starts none. */
+  /**
+   * Starts queued runs, oldest first, while the session has free slots and its tenant grants one; a deleted session
+   * starts none. Asking the tenant is a round trip, so one fill runs at a time and a pump during it runs it again.
+   */
   pump(): void {
-    const session = this.host.session();
-    while (!session.deleted_at && this.inflight.size < session.max_concurrent_runs) {
+    if (this.filling) {
+      this.fillAgain = true;
+      return;
+    }
+    this.filling = true;
+    void this.fill()
+      .catch((err: unknown) => console.error("run queue: fill failed", err))
+      .finally(() => {
+        this.filling = false;
+        if (this.fillAgain) {
+          this.fillAgain = false;
+          this.pump();
+        }
+      });
+  }
+
+  private async fill(): Promise<void> {
+    const queuedIds = () => this.records.list({ status: ["queued"], limit: 100_000 }).map((r) => r.id);
+    this.slots.renew(queuedIds(), [...this.inflight.keys()]);
+    for (;;) {
+      const session = this.host.session();
+      if (session.deleted_at || this.inflight.size >= session.max_concurrent_runs) break;
       const next = this.records.list({ status: ["queued"], limit: 1 })[0];
       if (!next) break;
-      this.start(next);
+      if (!(await this.slots.acquire(next.id))) {
+        this.slots.waitForSlot();
+        break;
+      }
+      // The tenant was asked: the run may have been cancelled, or the session deleted, meanwhile.
+      const fresh = this.records.get(next.id);
+      if (fresh?.status !== "queued" || this.host.session().deleted_at || this.inflight.has(next.id)) {
+        this.slots.release(next.id);
+        continue;
+      }
+      this.start(fresh);
     }
     this.host.keepAlive(this.inflight.size > 0);
   }
@@ -202,6 +271,7 @@ export class RunManager {
       // Waiters get the stored (redacted) run, never the executor's in-memory copy.
       const ended = this.records.get(run.id) ?? finished;
       this.inflight.delete(run.id);
+      this.slots.release(run.id);
       this.kv.delete(`run_request:${run.id}`);
       this.settled(ended);
       this.pump();
