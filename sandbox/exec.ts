@@ -27,7 +27,7 @@ export type ExecListener = {
 };
 
 /** What the table runs: a wire request with a resolved cwd, plus (for the server's own jailed work) stdin. */
-export type ExecSpec = Omit<ExecRequestBody, "cwd" | "stream"> & { cwd: string; stdin?: string };
+export type ExecSpec = Omit<ExecRequestBody, "cwd" | "stream" | "resume"> & { cwd: string; stdin?: string };
 
 /** Runs a command the table does not need to track (git for snapshots): same jail, same limits, a timeout. */
 export type JailRunner = (ws: WorkspaceInfo, spec: ExecSpec) => Promise<ExecResult>;

@@ -6,12 +6,20 @@ import { startSandboxServer } from "./server";
  * Entry point: `tsx sandbox/main.ts` (and the container image). Configuration comes from the environment:
  * SANDBOX_TOKEN (required), SANDBOX_PORT, SANDBOX_HOST, SANDBOX_ROOT, SANDBOX_ISOLATION (auto | bubblewrap | none),
  * SANDBOX_READONLY_PATHS (colon-separated host folders visible read-only in every jail), SANDBOX_DEFAULT_NETWORK
- * (JSON: "none", "all" or {"allow":[...]}), and the SANDBOX_MAX_* limits (see limits.ts).
+ * (JSON: "none", "all" or {"allow":[...]}), SANDBOX_REATTACH_GRACE_MS (how long a running exec whose client went away
+ * waits for it to reattach; default 10 s) and the SANDBOX_MAX_* limits (see limits.ts).
  */
 
 function fail(message: string): never {
   console.error(message);
   process.exit(1);
+}
+
+function positiveMs(raw: string | undefined): number | undefined {
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) fail(`expected a number of milliseconds, not ${raw}`);
+  return n;
 }
 
 const token = process.env.SANDBOX_TOKEN;
@@ -36,6 +44,7 @@ const server = await startSandboxServer({
   readOnlyPaths: (process.env.SANDBOX_READONLY_PATHS ?? "").split(":").filter(Boolean),
   defaultNetwork,
   limits: limitsFromEnv(process.env),
+  reattachGraceMs: positiveMs(process.env.SANDBOX_REATTACH_GRACE_MS),
 }).catch((err: unknown) => fail(`sandbox could not start: ${err instanceof Error ? err.message : String(err)}`));
 console.log(`sandbox listening on ${server.url}`);
 const iso = server.isolation.info;

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { randomUUID, timingSafeEqual } from "node:crypto";
 import { chmod, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -7,9 +7,10 @@ import { join, resolve } from "node:path";
 import { AppError } from "../src/core/errors";
 import {
   DiffRequestSchema, ExecRequestSchema, FileEditRequestSchema, FileWriteRequestSchema, RollbackRequestSchema,
-  SANDBOX_WORKSPACE_HEADER, SnapshotRequestSchema, type ExecStreamEvent, type HealthResponse, type NetworkPolicy,
+  SANDBOX_WORKSPACE_HEADER, SnapshotRequestSchema, type HealthResponse, type NetworkPolicy,
   type SandboxLimits, type WorkspaceDeleteResponse,
 } from "../src/core/sandbox-protocol";
+import { ExecRegistry, execFingerprint } from "./attach";
 import { detectCgroups } from "./cgroups";
 import { ProcessTable } from "./exec";
 import { editTextFile, listFiles, readTextFile, writeTextFile } from "./files";
@@ -36,6 +37,10 @@ export type SandboxServerOptions = {
   killGraceMs?: number;
   /** A streamed exec that has been silent this long gets a `{type:"heartbeat"}` line. */
   heartbeatMs?: number;
+  /** How long a running exec whose client went away waits for it to reattach before it is killed. */
+  reattachGraceMs?: number;
+  /** How long an ended exec's result is kept for a client that retries after its answer was lost. */
+  execResultTtlMs?: number;
   /** `auto` (default): bubblewrap when it works here; `bubblewrap`: refuse to start without it; `none`: off. */
   isolation?: IsolationSettings["mode"];
   /** Extra host folders visible read-only, at the same path, inside every jail (fake CLIs in tests). */
@@ -47,10 +52,19 @@ export type SandboxServerOptions = {
 };
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
+/** Longer than the client's whole retry budget (SANDBOX_RETRY_* in src/core/config.ts), so a retry finds its exec. */
+const DEFAULT_REATTACH_GRACE_MS = 10_000;
+const DEFAULT_EXEC_RESULT_TTL_MS = 120_000;
+const MAX_RETAINED_RESULT_BYTES = 64 * 1024 * 1024;
+/**
+ * Idle keep-alive connections are kept longer than a client's pool keeps them (Node's default is 5 s): a server that
+ * closes a socket the client is just reusing is the classic source of "Network connection lost".
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 export type SandboxServer = { url: string; port: number; isolation: Isolation; close(): Promise<void> };
 
 type Ctx = { req: IncomingMessage; res: ServerResponse; url: URL; ws: () => Promise<Workspace>; workspaceId: string | undefined };
-type Parts = { table: ProcessTable; workspaces: Workspaces; isolation: Isolation };
+type Parts = { table: ProcessTable; registry: ExecRegistry; workspaces: Workspaces; isolation: Isolation };
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   const match = /^Bearer (.+)$/.exec(header ?? "");
@@ -66,50 +80,36 @@ async function resolveCwd(ws: Workspace, cwd: string): Promise<string> {
   return abs;
 }
 
-async function handleExec(ctx: Ctx, table: ProcessTable, heartbeatMs: number): Promise<void> {
+/**
+ * `POST /exec`. An id that is already known (running, or ended a moment ago) with the same request reattaches to
+ * that exec (attach.ts) instead of starting it again; with a different request it is a 409 `already_exists`.
+ */
+async function handleExec(ctx: Ctx, parts: Parts): Promise<void> {
   const { req, res } = ctx;
-  // A client that goes away takes its process with it, even if it leaves before the process exists.
-  let gone = false;
-  let started: string | null = null;
-  let completed = false;
-  res.on("close", () => {
-    gone = true;
-    if (!completed && started) table.abandon(ctx.workspaceId ?? "", started);
-  });
+  const { table, registry } = parts;
   const body = await readJson(req, ExecRequestSchema);
+  const { stream = false, resume = { stdout: 0, stderr: 0 }, ...request } = body;
   const ws = await ctx.ws();
-  const cwd = await resolveCwd(ws, body.cwd ?? ".");
-  const { stream, ...spec } = body;
-  if (gone) return;
-  let heartbeat: NodeJS.Timeout | undefined;
-  const writeLine = (event: ExecStreamEvent) => {
-    if (res.writableEnded || res.destroyed) return;
-    res.write(`${JSON.stringify(event)}\n`);
-    heartbeat?.refresh();
-  };
-  const { id, done } = await table.start(
-    ws,
-    { ...spec, cwd },
-    stream
-      ? {
-          onStarted: (execId, pid) => {
-            res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" });
-            writeLine({ type: "started", id: execId, pid });
-            heartbeat = setInterval(() => writeLine({ type: "heartbeat" }), heartbeatMs);
-          },
-          onChunk: (which, data) => writeLine({ type: which, data }),
-        }
-      : {},
-  );
-  started = id;
-  if (gone) table.abandon(ws.id, id);
-  const result = await done.finally(() => clearInterval(heartbeat));
-  completed = true;
-  if (stream) {
-    writeLine({ type: "exit", ...result });
-    res.end();
-  } else {
-    sendJson(res, 200, result);
+  const id = request.id ?? `exec_${randomUUID().replace(/-/g, "")}`;
+  const fingerprint = execFingerprint({ ...request, id });
+  const known = registry.get(ws.id, id);
+  if (known) {
+    if (known.fingerprint !== fingerprint) {
+      throw new AppError("already_exists", `an exec with id ${id} exists for a different request`, { id });
+    }
+    return registry.attach(known, res, stream, resume);
+  }
+  const cwd = await resolveCwd(ws, request.cwd ?? ".");
+  // Registered before the process exists: a retry that arrives while the jail is being set up attaches to it.
+  const entry = registry.create(ws.id, id, fingerprint, res, stream, resume);
+  try {
+    const { done } = await table.start(ws, { ...request, id, cwd }, {
+      onStarted: (_id, pid) => registry.started(entry, pid),
+      onChunk: (which, data) => registry.chunk(entry, which, data),
+    });
+    void done.then((result) => registry.finished(entry, result), (err: unknown) => registry.failed(entry, err));
+  } catch (err) {
+    registry.failed(entry, err);
   }
 }
 
@@ -117,6 +117,7 @@ async function handleExec(ctx: Ctx, table: ProcessTable, heartbeatMs: number): P
 async function deleteWorkspace(ctx: Ctx, parts: Parts): Promise<WorkspaceDeleteResponse> {
   const ws = await ctx.ws();
   const killed = await parts.table.killWorkspace(ws.id);
+  parts.registry.forgetWorkspace(ws.id);
   if (ws.uid !== null) await killUserProcesses(ws.uid);
   const removed = await parts.workspaces.remove(ws.id, [join(parts.workspaces.root, SNAPSHOT_STORE_DIR, ws.id)]);
   return { killed, removed };
@@ -135,7 +136,7 @@ async function route(ctx: Ctx, opts: SandboxServerOptions, parts: Parts): Promis
   }
   switch (key) {
     case "POST /exec":
-      return handleExec(ctx, table, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+      return handleExec(ctx, parts);
     case "GET /files":
       return sendJson(res, 200, await readTextFile(await ctx.ws(), requiredQuery(url, "path")));
     case "PUT /files": {
@@ -189,7 +190,14 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     isolation, cgroups, watchdog: new Watchdog(), serverLimits: limits, defaultNetwork, runtimeRoot: runtime, graceMs: opts.killGraceMs,
   });
   const workspaces = new Workspaces(opts.root, isolation.enabled, isolation.switchUser, (ws) => (spec) => table.run(ws, spec));
-  const parts: Parts = { table, workspaces, isolation };
+  const registry = new ExecRegistry({
+    graceMs: opts.reattachGraceMs ?? DEFAULT_REATTACH_GRACE_MS,
+    resultTtlMs: opts.execResultTtlMs ?? DEFAULT_EXEC_RESULT_TTL_MS,
+    maxRetainedBytes: MAX_RETAINED_RESULT_BYTES,
+    heartbeatMs: opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+    abandon: (workspace, id) => table.abandon(workspace, id),
+  });
+  const parts: Parts = { table, registry, workspaces, isolation };
   const health: HealthResponse = { ok: true, isolation: isolation.info };
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://sandbox");
@@ -207,6 +215,8 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       else sendError(res, err);
     });
   });
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   await new Promise<void>((resolveListen, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolveListen());
@@ -220,6 +230,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     close: () =>
       new Promise<void>((resolveClose) => {
         table.killAll();
+        registry.clear();
         server.close(() => resolveClose());
         server.closeAllConnections();
       }).then(() => rm(runtime, { recursive: true, force: true })),

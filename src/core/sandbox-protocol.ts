@@ -80,10 +80,17 @@ export const ExecRequestSchema = z.object({
   limits: SandboxLimitsSchema.optional(),
   /** Answer with NDJSON events as they happen instead of one JSON result. */
   stream: z.boolean().optional(),
+  /**
+   * Output the client already has (string lengths of stdout and stderr). A POST with the id of an exec that is
+   * running, or ended a moment ago, and the same request otherwise reattaches to it from there instead of starting
+   * it again: a retried start never runs a command twice, and a lost stream resumes without gaps or repeats.
+   */
+  resume: z.object({ stdout: z.number().int().min(0), stderr: z.number().int().min(0) }).strict().optional(),
 });
 export type ExecRequestBody = z.infer<typeof ExecRequestSchema>;
-/** What providers ask of the sandbox (the wire body without the transport's `stream` flag). */
-export type ExecRequest = Omit<ExecRequestBody, "stream">;
+/** What providers ask of the sandbox (the wire body without the transport's `stream` flag and resume point). */
+export type ExecRequest = Omit<ExecRequestBody, "stream" | "resume">;
+export type ResumePoint = NonNullable<ExecRequestBody["resume"]>;
 export type ExecChunk = { stream: "stdout" | "stderr"; data: string };
 
 export const ExecResultSchema = z.object({

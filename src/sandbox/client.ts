@@ -17,10 +17,47 @@ import { forEachNdjsonLine } from "./ndjson";
 
 export type SandboxFetcher = { fetch(input: Request): Promise<Response> };
 export type ExecDefaults = Pick<ExecRequest, "network" | "limits">;
-export type SandboxClientOptions = { fetcher: SandboxFetcher; baseUrl: string; token: string; workspace: string; execDefaults?: ExecDefaults };
+/**
+ * How transient link failures are retried: `attempts` tries in all, waiting `baseMs`, 2×, 4× … (capped at 2 s, with
+ * jitter) in between. Defaults: SANDBOX_RETRY_ATTEMPTS / SANDBOX_RETRY_BASE_MS in src/core/config.ts.
+ */
+export type RetryPolicy = { attempts: number; baseMs: number };
+export type SandboxClientOptions = {
+  fetcher: SandboxFetcher; baseUrl: string; token: string; workspace: string; execDefaults?: ExecDefaults; retry?: RetryPolicy;
+};
 export type DiffOptions = { capture_patch?: boolean; max_patch_bytes?: number };
 
 type Method = "GET" | "PUT" | "POST" | "DELETE";
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseMs: 100 };
+const MAX_BACKOFF_MS = 2_000;
+
+/**
+ * The link failed, not the sandbox: the connection could not be made or was cut, or something between us (the
+ * container runtime, a proxy) answered 502/503/504 instead of the server. Worth another try where that is safe.
+ */
+class LinkError extends AppError {}
+
+function isLinkError(err: unknown): err is LinkError {
+  return err instanceof LinkError;
+}
+
+function backoffMs(policy: RetryPolicy, retry: number): number {
+  const base = Math.min(policy.baseMs * 2 ** (retry - 1), MAX_BACKOFF_MS);
+  return base / 2 + Math.random() * (base / 2);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
 
 function newExecId(): string {
   return `exec_${crypto.randomUUID().replace(/-/g, "")}`;
@@ -44,6 +81,9 @@ async function errorFromResponse(res: Response): Promise<AppError> {
     // Not our JSON: a proxy or the container runtime answered.
   }
   const snippet = text.slice(0, 300);
+  if (res.status === 502 || res.status === 503 || res.status === 504) {
+    return new LinkError("dependency_not_available", `sandbox not reachable: HTTP ${res.status} from the link: ${snippet}`, { status: res.status });
+  }
   if (res.status >= 500) {
     return new AppError("dependency_not_available", `sandbox answered HTTP ${res.status}: ${snippet}`, { status: res.status });
   }
@@ -67,8 +107,12 @@ export class SandboxClient implements SandboxPort {
     return this.opts.workspace;
   }
 
-  /** Sends one request; network failures become `dependency_not_available`, error bodies AppErrors. */
-  private async send(method: Method, path: string, body?: unknown, signal?: AbortSignal, auth = true): Promise<Response> {
+  private get retry(): RetryPolicy {
+    return this.opts.retry ?? DEFAULT_RETRY;
+  }
+
+  /** Sends one request; network failures become a `dependency_not_available` LinkError, error bodies AppErrors. */
+  private async sendOnce(method: Method, path: string, body?: unknown, signal?: AbortSignal, auth = true): Promise<Response> {
     const headers = new Headers({ [SANDBOX_WORKSPACE_HEADER]: this.opts.workspace });
     if (auth) headers.set("authorization", `Bearer ${this.opts.token}`);
     if (body !== undefined) headers.set("content-type", "application/json");
@@ -84,14 +128,46 @@ export class SandboxClient implements SandboxPort {
     } catch (err) {
       if (signal?.aborted) throw err;
       const reason = err instanceof Error ? err.message : String(err);
-      throw new AppError("dependency_not_available", `sandbox not reachable at ${this.baseUrl}: ${reason}`, { base_url: this.baseUrl });
+      throw new LinkError("dependency_not_available", `sandbox not reachable at ${this.baseUrl}: ${reason}`, { base_url: this.baseUrl });
     }
     if (!res.ok) throw await errorFromResponse(res);
     return res;
   }
 
-  private async json<S extends z.ZodType>(schema: S, method: Method, path: string, body?: unknown, what = path): Promise<z.output<S>> {
-    const res = await this.send(method, path, body);
+  /**
+   * Runs `attempt` until it succeeds, fails for a reason other than the link, or the attempts run out. Only for
+   * calls that are safe to repeat: reads, snapshots, diffs, health, whole-file writes, kills, and exec (by its id).
+   */
+  private async retrying<T>(what: string, signal: AbortSignal | undefined, attempt: () => Promise<T>): Promise<T> {
+    const { attempts } = this.retry;
+    for (let i = 1; ; i++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!isLinkError(err) || signal?.aborted) throw err;
+        if (i >= attempts) {
+          throw new AppError("dependency_not_available", `${err.message} (${what}: ${attempts} attempts)`, { ...err.details, attempts });
+        }
+        await sleep(backoffMs(this.retry, i), signal);
+      }
+    }
+  }
+
+  private send(method: Method, path: string, body: unknown, opts: { idempotent: boolean; auth?: boolean }): Promise<Response> {
+    const once = () => this.sendOnce(method, path, body, undefined, opts.auth ?? true);
+    if (!opts.idempotent) {
+      // Sent once: a repeated edit or rollback could apply twice. A link failure is still reported as one.
+      return once().catch((err: unknown) => {
+        throw isLinkError(err) ? new AppError("dependency_not_available", err.message, err.details) : err;
+      });
+    }
+    return this.retrying(`${method} ${path.split("?")[0]}`, undefined, once);
+  }
+
+  private async json<S extends z.ZodType>(
+    schema: S, method: Method, path: string, body: unknown, what: string, idempotent: boolean,
+  ): Promise<z.output<S>> {
+    const res = await this.send(method, path, body, { idempotent });
     const raw: unknown = await res.json().catch(() => {
       throw new AppError("internal_error", `sandbox answered ${what} with invalid JSON`);
     });
@@ -126,33 +202,63 @@ export class SandboxClient implements SandboxPort {
     return this.execStream(req, () => undefined, signal);
   }
 
+  /**
+   * Runs a command, streaming its output. The request carries an id; when the link drops (before the answer, or in
+   * the middle of the stream) the same request is sent again with what was already received, and the sandbox
+   * reattaches to the exec it has (or answers with its recorded end) instead of starting it twice. If the link
+   * stays down for the whole retry budget the run fails with `dependency_not_available` saying so.
+   */
   execStream(req: ExecRequest, onChunk: (chunk: ExecChunk) => void, signal?: AbortSignal): Promise<ExecResult> {
     const id = req.id ?? newExecId();
-    return this.abortable(id, signal, async (s) => {
-      const res = await this.send("POST", "/exec", { ...this.opts.execDefaults, ...req, id, stream: true }, s);
-      if (!res.body) throw new AppError("internal_error", "sandbox exec stream has no body");
-      let result: ExecResult | null = null;
-      // A connection cut mid-stream (the sandbox died) surfaces as a plain TypeError from the body reader.
-      await forEachNdjsonLine(res.body, (line) => {
-        let raw: unknown;
-        try {
-          raw = JSON.parse(line);
-        } catch {
-          throw new AppError("internal_error", "malformed line in sandbox exec stream", { line: line.slice(0, 200) });
-        }
-        const event = parseBody(ExecStreamEventSchema, raw, "exec stream event");
-        if (event.type === "stdout" || event.type === "stderr") onChunk({ stream: event.type, data: event.data });
-        else if (event.type === "exit") {
-          const { type: _type, ...rest } = event;
-          result = rest;
-        }
+    const request = { ...this.opts.execDefaults, ...req, id, stream: true };
+    const seen = { stdout: 0, stderr: 0 };
+    let reattaches = 0;
+    return this.abortable(id, signal, (s) =>
+      this.retrying(`exec ${id}`, s, async () => {
+        const res = await this.sendOnce("POST", "/exec", { ...request, resume: { ...seen } }, s);
+        const result = await this.readExecStream(id, res, s, (chunk) => {
+          seen[chunk.stream] += chunk.data.length;
+          onChunk(chunk);
+        }).catch((err: unknown) => {
+          reattaches += 1;
+          throw err;
+        });
+        return result;
       }).catch((err: unknown) => {
-        if (err instanceof AppError || s.aborted) throw err;
-        throw new AppError("dependency_not_available", `the sandbox connection was lost while exec ${id} was running`, { id, cause: String(err) });
-      });
-      if (!result) throw new AppError("dependency_not_available", `sandbox exec stream ${id} ended before the process exited`, { id });
-      return result;
+        if (err instanceof AppError && err.code === "dependency_not_available" && reattaches > 0) {
+          throw new AppError("dependency_not_available", `the sandbox connection was lost while exec ${id} was running and could not be reattached: ${err.message}`, {
+            ...err.details, id, reattach: "failed",
+          });
+        }
+        throw err;
+      }),
+    );
+  }
+
+  /** Reads one exec stream to its `exit` line; a cut or an early end is a LinkError (the caller reattaches). */
+  private async readExecStream(id: string, res: Response, signal: AbortSignal, onChunk: (chunk: ExecChunk) => void): Promise<ExecResult> {
+    if (!res.body) throw new AppError("internal_error", "sandbox exec stream has no body");
+    let result: ExecResult | null = null;
+    // A connection cut mid-stream surfaces as a plain TypeError from the body reader.
+    await forEachNdjsonLine(res.body, (line) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        throw new AppError("internal_error", "malformed line in sandbox exec stream", { line: line.slice(0, 200) });
+      }
+      const event = parseBody(ExecStreamEventSchema, raw, "exec stream event");
+      if (event.type === "stdout" || event.type === "stderr") onChunk({ stream: event.type, data: event.data });
+      else if (event.type === "exit") {
+        const { type: _type, ...rest } = event;
+        result = rest;
+      }
+    }).catch((err: unknown) => {
+      if (err instanceof AppError || signal.aborted) throw err;
+      throw new LinkError("dependency_not_available", `sandbox connection lost during exec ${id}: ${String(err)}`, { id });
     });
+    if (!result) throw new LinkError("dependency_not_available", `sandbox exec stream ${id} ended before the process exited`, { id });
+    return result;
   }
 
   /** SandboxPort: kills a running exec (its whole process group); an exec that already ended is not an error. */
@@ -163,7 +269,7 @@ export class SandboxClient implements SandboxPort {
   /** Kills a running exec and reports how it ended; null when nothing with that id is running any more. */
   async killProcess(id: string): Promise<KillResult | null> {
     try {
-      return await this.json(KillResultSchema, "POST", `/exec/${encodeURIComponent(id)}/kill`, undefined, "kill");
+      return await this.json(KillResultSchema, "POST", `/exec/${encodeURIComponent(id)}/kill`, undefined, "kill", true);
     } catch (err) {
       if (err instanceof AppError && err.code === "not_found") return null;
       throw err;
@@ -171,43 +277,44 @@ export class SandboxClient implements SandboxPort {
   }
 
   async readFile(path: string): Promise<string> {
-    const file = await this.json(FileReadResponseSchema, "GET", `/files?${new URLSearchParams({ path })}`, undefined, "read");
+    const file = await this.json(FileReadResponseSchema, "GET", `/files?${new URLSearchParams({ path })}`, undefined, "read", true);
     return file.content;
   }
 
   async writeFile(path: string, content: string): Promise<void> {
-    await this.json(FileWriteResponseSchema, "PUT", "/files", { path, content }, "write");
+    // Writing the whole file again leaves the same file: safe to repeat.
+    await this.json(FileWriteResponseSchema, "PUT", "/files", { path, content }, "write", true);
   }
 
   async listFiles(path: string, opts: { recursive?: boolean } = {}): Promise<FileEntry[]> {
     const query = new URLSearchParams({ path, recursive: opts.recursive ? "true" : "false" });
-    return (await this.json(FileListResponseSchema, "GET", `/files/list?${query}`, undefined, "list")).entries;
+    return (await this.json(FileListResponseSchema, "GET", `/files/list?${query}`, undefined, "list", true)).entries;
   }
 
   editFile(req: FileEditRequest): Promise<FileEditResponse> {
-    return this.json(FileEditResponseSchema, "POST", "/files/edit", req, "edit");
+    return this.json(FileEditResponseSchema, "POST", "/files/edit", req, "edit", false);
   }
 
   snapshot(req: SnapshotRequest = {}): Promise<Snapshot> {
-    return this.json(SnapshotSchema, "POST", "/workspace/snapshot", req, "snapshot");
+    return this.json(SnapshotSchema, "POST", "/workspace/snapshot", req, "snapshot", true);
   }
 
   diff(from: Snapshot, to: Snapshot, opts: DiffOptions = {}): Promise<Diff> {
-    return this.json(DiffSchema, "POST", "/workspace/diff", { from, to, ...opts }, "diff");
+    return this.json(DiffSchema, "POST", "/workspace/diff", { from, to, ...opts }, "diff", true);
   }
 
   rollback(snapshot: Snapshot): Promise<RollbackResponse> {
-    return this.json(RollbackResponseSchema, "POST", "/workspace/rollback", { snapshot }, "rollback");
+    return this.json(RollbackResponseSchema, "POST", "/workspace/rollback", { snapshot }, "rollback", false);
   }
 
   async health(): Promise<HealthResponse> {
-    const res = await this.send("GET", "/health", undefined, undefined, false);
+    const res = await this.send("GET", "/health", undefined, { idempotent: true, auth: false });
     return parseBody(HealthResponseSchema, await res.json().catch(() => null), "health response");
   }
 
   /** Hard delete: kills every process of the workspace and removes its files, home and snapshots. */
   deleteWorkspace(): Promise<WorkspaceDeleteResponse> {
-    return this.json(WorkspaceDeleteResponseSchema, "DELETE", "/workspace", undefined, "workspace delete");
+    return this.json(WorkspaceDeleteResponseSchema, "DELETE", "/workspace", undefined, "workspace delete", true);
   }
 
   /** The same sandbox, with a run's network policy and limits applied to every exec that does not set its own. */

@@ -1,3 +1,4 @@
+import { loadConfig } from "../core/config";
 import { AppError } from "../core/errors";
 import type { IsolationInfo } from "../core/sandbox-protocol";
 import { SandboxClient } from "./client";
@@ -24,9 +25,11 @@ export function sandboxConfigured(env: SandboxEnv): boolean {
 
 export function sandboxFor(env: SandboxEnv, workspace: string): SandboxClient {
   const token = env.SANDBOX_TOKEN ?? "";
+  const config = loadConfig(env);
+  const retry = { attempts: Math.max(1, config.sandboxRetryAttempts), baseMs: config.sandboxRetryBaseMs };
   if (env.SANDBOX_URL) {
     if (!token) throw new AppError("dependency_not_available", "SANDBOX_URL is set but SANDBOX_TOKEN is not");
-    return new SandboxClient({ fetcher: { fetch: (request) => fetch(request) }, baseUrl: env.SANDBOX_URL, token, workspace });
+    return new SandboxClient({ fetcher: { fetch: (request) => fetch(request) }, baseUrl: env.SANDBOX_URL, token, workspace, retry });
   }
   if (env.SANDBOX) {
     if (!token) throw new AppError("dependency_not_available", "the SANDBOX container binding needs SANDBOX_TOKEN");
@@ -34,7 +37,7 @@ export function sandboxFor(env: SandboxEnv, workspace: string): SandboxClient {
     // which would keep this module out of Node); only `fetch` is used, so the stub's class type does not matter.
     const namespace = env.SANDBOX as DurableObjectNamespace;
     const stub = namespace.get(namespace.idFromName(workspace));
-    return new SandboxClient({ fetcher: { fetch: (request) => stub.fetch(request) }, baseUrl: CONTAINER_BASE_URL, token, workspace });
+    return new SandboxClient({ fetcher: { fetch: (request) => stub.fetch(request) }, baseUrl: CONTAINER_BASE_URL, token, workspace, retry });
   }
   throw new AppError(
     "dependency_not_available",

@@ -19,7 +19,8 @@ export async function startTestSandbox(killGraceMs = 300, heartbeatMs?: number, 
   const root = rootDir ?? mkdtempSync(join(tmpdir(), "asm-sandbox-test-"));
   const token = `tok_${Math.random().toString(36).slice(2)}`;
   // Tests demand real isolation: without bubblewrap they fail instead of silently running unconfined.
-  const server = await startSandboxServer({ port: 0, token, root, killGraceMs, heartbeatMs, isolation: "bubblewrap", readOnlyPaths });
+  // A short reattach grace: a client that disconnects and does not come back loses its process within a second.
+  const server = await startSandboxServer({ port: 0, token, root, killGraceMs, heartbeatMs, isolation: "bubblewrap", readOnlyPaths, reattachGraceMs: 1_000 });
   return {
     server,
     root,
