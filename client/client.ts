@@ -4,6 +4,11 @@ import type { Run } from "../src/core/run";
 import type { ApprovalDecisionBody, SubmitRunRequest } from "../src/core/run-submit";
 import type { CreateSessionBody, ListSessionsQuery, Session, UpdateSessionBody } from "../src/core/session";
 import { followEvents, type FollowOptions } from "./event-stream";
+import {
+  CancelAllResponseSchema, DrainResponseSchema, PendingApprovalSchema, SessionRuntimeStatusSchema,
+  type DrainResponse, type PendingApproval, type SessionRuntimeStatus,
+} from "../src/core/run-controls";
+import { z } from "zod";
 import { HttpTransport, type FetchLike } from "./http";
 import {
   CostSummarySchema, DeletedSchema, DiffResponseSchema, EventListSchema, EventPageSchema, ProvidersResponseSchema,
@@ -156,6 +161,28 @@ export class AsmClient {
     return this.decideApproval(sessionId, runId, toolCallId, { decision: "deny", ...(reason ? { reason } : {}) });
   }
 
+  // Session-wide run controls
+
+  /** Cancels every queued and running run of the session. */
+  cancelAllRuns(sessionId: string, signal?: AbortSignal): Promise<string[]> {
+    return this.http.request("POST", `/sessions/${enc(sessionId)}/runs/cancel`, CancelAllResponseSchema, { signal }).then((r) => r.cancelled);
+  }
+
+  /** Refuses new runs until nothing is queued or running; a timeout is an error (408 drain_timeout) naming what is left. */
+  drain(sessionId: string, timeoutMs = 30_000, signal?: AbortSignal): Promise<DrainResponse> {
+    return this.http.request("POST", `/sessions/${enc(sessionId)}/drain`, DrainResponseSchema, { body: { timeout_ms: timeoutMs }, signal });
+  }
+
+  getSessionStatus(sessionId: string, signal?: AbortSignal): Promise<SessionRuntimeStatus> {
+    return this.http.request("GET", `/sessions/${enc(sessionId)}/status`, SessionRuntimeStatusSchema, { signal });
+  }
+
+  /** Pending approvals of one session, or of the whole tenant when `sessionId` is null. */
+  listPendingApprovals(sessionId: string | null = null, signal?: AbortSignal): Promise<PendingApproval[]> {
+    const path = sessionId === null ? "/approvals" : `/sessions/${enc(sessionId)}/approvals`;
+    return this.http.request("GET", path, PendingApprovalListSchema, { query: { status: "pending" }, signal }).then((r) => r.items);
+  }
+
   getTranscript(sessionId: string, signal?: AbortSignal): Promise<Transcript> {
     return this.http.request("GET", `/sessions/${enc(sessionId)}/transcript`, TranscriptResponseSchema, { signal });
   }
@@ -181,3 +208,5 @@ export class AsmClient {
 
 const enc = encodeURIComponent;
 const runPath = (sessionId: string, runId: string) => `/sessions/${enc(sessionId)}/runs/${enc(runId)}`;
+
+const PendingApprovalListSchema = z.object({ items: z.array(PendingApprovalSchema) });

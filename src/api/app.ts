@@ -10,6 +10,7 @@ import { router } from "./openapi";
 import { openApiDocument, registerSecurity } from "./openapi-document";
 import { eventsApi } from "./events";
 import { maintenanceApi } from "./maintenance";
+import { controlsApi } from "./controls";
 import { providersApi } from "./providers";
 import { queryApi } from "./query";
 import { runsApi } from "./runs";
@@ -33,6 +34,7 @@ export function createApp() {
   app.route("/v1", sessionsApi);
   app.route("/v1", eventsApi);
   app.route("/v1", runsApi);
+  app.route("/v1", controlsApi);
   app.route("/v1", queryApi);
   app.route("/v1", workspaceApi);
   app.route("/v1", webhooksApi);

@@ -31,6 +31,7 @@ const ERROR_STATUSES = {
   401: { description: "Missing or invalid API key (unauthorized)", headers: HEADERS.wwwAuthenticate },
   403: { description: "Not allowed (forbidden)" },
   404: { description: "Not found (another tenant's resources are not found either)" },
+  408: { description: "Waited as long as asked and the condition did not hold (drain_timeout)" },
   409: { description: "Conflicts with the resource's state (invalid_transition, invalid_status, event_impersonation, …)" },
   412: { description: "If-Match did not match the current ETag (precondition_failed)" },
   413: { description: "The body exceeds MAX_BODY_BYTES, or an event MAX_EVENT_DATA_BYTES (payload_too_large)" },

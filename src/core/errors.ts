@@ -9,7 +9,7 @@ export const ERROR_CATEGORIES = {
     "invalid_status", "invalid_transition", "invalid_event_type", "invalid_capability_type",
     "missing_required_capability", "stream_closed", "context_mismatch", "invalid_cursor",
     "session_mismatch", "run_mismatch", "unsupported_schema_version", "event_impersonation", "idempotency_key_reused",
-    "precondition_failed",
+    "precondition_failed", "run_in_progress",
   ],
   resource: ["not_found", "method_not_allowed", "session_not_found", "run_not_found", "capability_not_found", "already_exists", "duplicate_capability"],
   provider: [
@@ -20,7 +20,7 @@ export const ERROR_CATEGORIES = {
     "storage_error", "storage_connection_failed", "dependency_not_available", "migration_required",
     "storage_write_failed", "storage_read_failed",
   ],
-  runtime: ["timeout", "cancelled", "policy_violation", "internal_error", "unknown_error", "resource_limit_exceeded"],
+  runtime: ["timeout", "cancelled", "policy_violation", "internal_error", "unknown_error", "resource_limit_exceeded", "drain_timeout"],
   concurrency: ["max_sessions_exceeded", "max_runs_exceeded", "capability_not_supported", "invalid_operation", "rate_limited", "quota_exceeded"],
   tool: ["tool_error", "tool_not_found", "tool_execution_failed", "tool_permission_denied"],
   auth: ["unauthorized", "forbidden"],
@@ -60,6 +60,8 @@ export function httpStatusOf(code: string): number {
     case "upgrade_required": return 426;
     case "method_not_allowed": return 405;
     case "precondition_failed": return 412;
+    case "drain_timeout": return 408;
+    case "run_in_progress": return 409;
     case "rate_limited": case "quota_exceeded": case "max_runs_exceeded": case "max_sessions_exceeded": return 429;
     case "already_exists": case "invalid_status": case "invalid_transition": case "invalid_operation":
     case "stream_closed": case "session_mismatch": case "run_mismatch": case "context_mismatch": case "event_impersonation": return 409;

@@ -6,6 +6,7 @@ import { ContinuationModeSchema, ContinuationOptsSchema } from "./transcript";
 import { PolicySchema } from "./policy/schema";
 import { RoutingPolicyOverrideSchema } from "./routing/policy";
 import { workspaceRelative, WorkspacePathSchema } from "./workspace/path";
+import { MultitaskSchema } from "./run-controls";
 
 export const PROVIDER_NAMES = ["shell", "anthropic", "openai", "claude-code", "codex", "amp", "router"] as const;
 export const ProviderNameSchema = z.enum(PROVIDER_NAMES);
@@ -37,6 +38,8 @@ export const SubmitRunBodySchema = z.object({
   approval_timeout_ms: z.number().int().min(1).optional(),
   on_approval_denied: z.enum(["continue", "fail"]).optional(),
   metadata: JsonObjectSchema.optional(),
+  /** What to do when the session already has work: see core/run-controls.ts. */
+  multitask: MultitaskSchema.optional(),
 }).superRefine((body, ctx) => {
   // A shell input's own cwd obeys the same rule as options.cwd and workspace.path.
   const input = body.input as unknown;

@@ -26,6 +26,10 @@ import { FanOut } from "./fanout";
 import { createRunHost } from "./run-host";
 import { RunManager } from "./runs";
 import { TranscriptCache } from "./transcript-cache";
+import { RunControls } from "./controls";
+import { runtimeStatus } from "./runtime-status";
+import type { DrainResponse, Multitask, PendingApproval, SessionRuntimeStatus } from "../core/run-controls";
+import { sandboxIsolation } from "../sandbox/resolve";
 import { TenantLink } from "./tenant";
 import type { Run } from "../core/run";
 import type { SubmitRunBody } from "../core/run-submit";
@@ -72,6 +76,7 @@ export class SessionDO extends DurableObject<Env> {
   private runManager!: RunManager;
   private transcripts!: TranscriptCache;
   private fanout!: FanOut;
+  private controls!: RunControls;
   private tenant!: TenantLink;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -101,7 +106,7 @@ export class SessionDO extends DurableObject<Env> {
       const session = this.record.get();
       return session ? { tenantId: session.tenant_id, sessionId: session.id } : null;
     });
-    this.transcripts = new TranscriptCache(this.log, () => this.record.get()?.id ?? "");
+    this.transcripts = new TranscriptCache(this.log, () => this.record.get()?.id ?? "", () => this.controls.rolledBack());
     const host = createRunHost({
       env: this.env, config: this.config, approvals: this.approvals, record: this.record, runs: this.runs,
       alarms: this.alarms, transcripts: this.transcripts, redactor: this.redactor,
@@ -109,6 +114,10 @@ export class SessionDO extends DurableObject<Env> {
     });
     this.tenant = new TenantLink({
       env: this.env, config: this.config, alarms: this.alarms, session: () => this.record.get(), waitUntil: (p) => this.ctx.waitUntil(p),
+    });
+    this.controls = new RunControls({
+      manager: () => this.runManager, records: this.runs, kv: this.kv, log: this.log, emit: host.emit,
+      sandbox: host.sandbox, transcriptsChanged: () => this.transcripts.reset(),
     });
     this.runManager = new RunManager(host, this.runs, this.kv, this.config, this.tenant);
   }
@@ -161,6 +170,8 @@ export class SessionDO extends DurableObject<Env> {
       this.record.put(next);
       if (!sessionEnded(session) && sessionEnded(next)) await this.tenant.endSession(next);
       if (statusEvent) this.appendBuilt([{ type: statusEvent, data: { from: session.status, to: next.status } }], "service");
+      // A resumed session starts what waited in its queue.
+      if (statusEvent) this.runManager.pump();
       await this.flushEagerly();
       return this.currentSession();
     });
@@ -250,12 +261,35 @@ export class SessionDO extends DurableObject<Env> {
 
   // ── runs ───────────────────────────────────────────────────────────────
 
-  async submitRun(body: SubmitRunBody, idempotencyKey: string | null): Promise<Result<Run>> {
+  async submitRun(body: SubmitRunBody & { multitask?: Multitask }, idempotencyKey: string | null): Promise<Result<Run>> {
     return guarded(async () => {
       this.requireSession();
       const fingerprint = idempotencyKey ? await requestFingerprint(body) : null;
-      return (await this.runManager.submit(body, idempotencyKey, fingerprint)).run;
+      return this.controls.submit(body, idempotencyKey, fingerprint);
     });
+  }
+
+  // Session-wide controls (controls.ts): cancel all, drain, runtime status, pending approvals.
+  async cancelAllRuns(): Promise<Result<{ cancelled: string[] }>> {
+    return guarded(async () => (this.requireSession(), { cancelled: await this.controls.cancelAll() }));
+  }
+
+  async drain(timeoutMs: number): Promise<Result<DrainResponse>> {
+    return guarded(() => (this.requireSession(), this.controls.drain(timeoutMs)));
+  }
+
+  async runtimeStatus(): Promise<Result<SessionRuntimeStatus>> {
+    return guarded(() => {
+      const session = this.requireSession();
+      return runtimeStatus({
+        session, controls: this.controls, latestSequence: this.log.lastSequence, flushedSequence: this.flusher.flushedThrough,
+        subscribers: this.subscribers.counts, longPolls: this.waiters.size, isolation: () => sandboxIsolation(this.env, session.id),
+      });
+    });
+  }
+
+  async pendingApprovals(): Promise<Result<PendingApproval[]>> {
+    return guarded(() => this.controls.pendingApprovals(this.requireSession().id));
   }
 
   async getRun(id: string): Promise<Result<Run>> {

@@ -232,7 +232,8 @@ export class RunManager {
     this.slots.renew(queuedIds(), [...this.inflight.keys()]);
     for (;;) {
       const session = this.host.session();
-      if (session.deleted_at || this.inflight.size >= session.max_concurrent_runs) break;
+      // A paused session keeps its queue: nothing starts until it is resumed (PATCH status active pumps again).
+      if (session.deleted_at || session.status === "paused" || this.inflight.size >= session.max_concurrent_runs) break;
       const next = this.records.list({ status: ["queued"], limit: 1 })[0];
       if (!next) break;
       if (!(await this.slots.acquire(next.id))) {

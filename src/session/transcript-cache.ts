@@ -15,15 +15,25 @@ const PAGE = 1000;
  */
 export class TranscriptCache {
   private cached: Transcript | null = null;
+  /** The last sequence read: it runs ahead of the transcript's own when a left-out run's events come last. */
+  private cursor = 0;
 
-  constructor(private readonly log: EventLog, private readonly sessionId: () => string) {}
+  constructor(
+    private readonly log: EventLog,
+    private readonly sessionId: () => string,
+    /** Runs whose events the transcript leaves out (rolled back by a `rollback` submission). */
+    private readonly excluded: () => ReadonlySet<string> = () => new Set(),
+  ) {}
 
   current(): Transcript {
     if (!this.cached) this.cached = buildTranscript([], this.sessionId());
+    const excluded = this.excluded();
     for (;;) {
-      const fresh = this.log.read({ after: this.cached.last_sequence ?? 0, limit: PAGE });
+      const fresh = this.log.read({ after: this.cursor, limit: PAGE });
       if (fresh.length === 0) break;
-      this.cached = updateTranscript(this.cached, fresh);
+      this.cursor = fresh[fresh.length - 1]!.sequence;
+      const kept = excluded.size ? fresh.filter((e) => !e.run_id || !excluded.has(e.run_id)) : fresh;
+      if (kept.length) this.cached = updateTranscript(this.cached, kept);
       if (fresh.length < PAGE) break;
     }
     return this.cached;
@@ -31,6 +41,7 @@ export class TranscriptCache {
 
   reset(): void {
     this.cached = null;
+    this.cursor = 0;
   }
 
   /** Replay continuation: the prior conversation, truncated per `continuation_opts`; null when not replaying. */
