@@ -22,7 +22,9 @@ export const ERROR_CATEGORIES = {
   ],
   runtime: ["timeout", "cancelled", "policy_violation", "internal_error", "unknown_error", "resource_limit_exceeded", "drain_timeout"],
   concurrency: ["max_sessions_exceeded", "max_runs_exceeded", "capability_not_supported", "invalid_operation", "rate_limited", "quota_exceeded"],
-  tool: ["tool_error", "tool_not_found", "tool_execution_failed", "tool_permission_denied"],
+  // command_timeout: a shell command outlived its timeout (SEED §11 puts it on run_failed); not retryable, since the
+  // same command would time out again.
+  tool: ["tool_error", "tool_not_found", "tool_execution_failed", "tool_permission_denied", "command_timeout"],
   auth: ["unauthorized", "forbidden"],
 } as const;
 
@@ -55,13 +57,13 @@ export function httpStatusOf(code: string): number {
     case "unauthorized": return 401;
     case "forbidden": return 403;
     case "payload_too_large": return 413;
-    case "policy_violation": case "missing_required_capability": return 400;
     case "unsupported_media_type": return 415;
     case "upgrade_required": return 426;
     case "method_not_allowed": return 405;
     case "precondition_failed": return 412;
     case "drain_timeout": return 408;
     case "run_in_progress": return 409;
+    case "policy_violation": case "missing_required_capability": return 400;
     case "rate_limited": case "quota_exceeded": case "max_runs_exceeded": case "max_sessions_exceeded": return 429;
     case "already_exists": case "invalid_status": case "invalid_transition": case "invalid_operation":
     case "stream_closed": case "session_mismatch": case "run_mismatch": case "context_mismatch": case "event_impersonation": return 409;

@@ -27,6 +27,8 @@ export const RunErrorSchema = z.object({
   message: z.string(),
   details: JsonObjectSchema.optional(),
   provider_error: ProviderErrorSchema.nullable().optional(),
+  /** Whether submitting the same run again may succeed (the taxonomy's retryable codes, or the provider failure's kind). */
+  retryable: z.boolean().optional(),
 }).meta({ id: "RunError" });
 export type RunError = z.infer<typeof RunErrorSchema>;
 

@@ -10,6 +10,7 @@ export const PROVIDER_ERROR_KINDS = {
   server: { code: "provider_unavailable", retryable: true },
   network: { code: "provider_unavailable", retryable: true },
   timeout: { code: "provider_timeout", retryable: true },
+  command_timeout: { code: "command_timeout", retryable: false },
   auth: { code: "provider_authentication_failed", retryable: false },
   quota: { code: "provider_quota_exceeded", retryable: false },
   invalid_request: { code: "provider_error", retryable: false },

@@ -9,7 +9,7 @@ type ShellCommand = { command: string; args?: string[]; cwd?: string; env?: Reco
 
 /**
  * Input forms (SEED §11): a string (run with /bin/sh -c), `{command, args, cwd, env, timeout_ms}`,
- * `{prompt}`, or `{messages}` (the command is the last user message).
+ * `{prompt}`, or `{messages}` (the user contents joined with newlines, roles matched case-insensitively).
  */
 export function shellCommandOf(input: unknown): ShellCommand {
   if (typeof input === "string") return { command: input };
@@ -28,8 +28,7 @@ export function shellCommandOf(input: unknown): ShellCommand {
     if (Array.isArray(o.messages)) {
       const users = o.messages.filter((m): m is { role: string; content: unknown } =>
         !!m && typeof m === "object" && String((m as { role?: unknown }).role).toLowerCase() === "user");
-      const last = users[users.length - 1];
-      if (last) return { command: typeof last.content === "string" ? last.content : JSON.stringify(last.content) };
+      if (users.length > 0) return { command: users.map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content))).join("\n") };
     }
   }
   throw new AppError("invalid_input", "Shell input must be a command string, {command,args,cwd,env}, {prompt} or {messages}");
@@ -102,7 +101,7 @@ export class ShellAdapter implements ProviderAdapter {
     }
     if (result.timed_out) {
       await emit({ type: "tool_call_failed", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: toolOutput, error: "timeout" } });
-      throw new ProviderFailure("shell", "timeout", `Command timed out after ${request.timeout_ms} ms`, {
+      throw new ProviderFailure("shell", "command_timeout", `Command timed out after ${request.timeout_ms} ms`, {
         exit_code: result.exit_code, stderr: result.stderr, details: { error_code: "command_timeout" },
       });
     }

@@ -1,4 +1,4 @@
-import { AppError } from "../core/errors";
+import { AppError, isRetryable } from "../core/errors";
 import type { Event } from "../core/event";
 import type { JsonObject } from "../core/json";
 import type { Run, RunError } from "../core/run";
@@ -43,9 +43,9 @@ export type AbortReason =
   | { kind: "approval_expired"; tool_call_id: string };
 
 function errorOf(err: unknown): RunError {
-  if (err instanceof ProviderFailure) return { code: err.code, message: err.message, details: err.details, provider_error: err.providerError };
-  if (err instanceof AppError) return { code: err.code, message: err.message, details: err.details };
-  return { code: "internal_error", message: err instanceof Error ? err.message : String(err) };
+  if (err instanceof ProviderFailure) return { code: err.code, message: err.message, details: err.details, provider_error: err.providerError, retryable: err.retryable };
+  if (err instanceof AppError) return { code: err.code, message: err.message, details: err.details, retryable: err.retryable };
+  return { code: "internal_error", message: err instanceof Error ? err.message : String(err), retryable: false };
 }
 
 /** Input messages persisted as `message_sent` before the provider sees them (SEED §3 step 5). */
@@ -189,7 +189,8 @@ export class RunExecution {
     const cost = finalCost(result?.reported_cost_usd, computed);
     const summary = this.policy.summary();
     const ended: Run = {
-      ...run, status, model, error,
+      // Every failed run says whether retrying may help (SEED §1.6); errors built here take it from the taxonomy.
+      ...run, status, model, error: error ? { ...error, retryable: error.retryable ?? isRetryable(error.code) } : null,
       output: result ? result.output : null,
       token_usage: usage, cost_usd: cost, turn_count: result?.turn_count ?? run.turn_count,
       metadata: {

@@ -55,10 +55,10 @@ describe("Claude agent (real SDK against a fake Messages API)", () => {
       ["[overloaded] hi", "provider_unavailable", "overloaded", true],
       ["[cut] hi", "provider_unavailable", "network", true],
     ];
-    for (const [input, code, kind] of cases) {
+    for (const [input, code, kind, retryable] of cases) {
       const run = await waitRun(s.id, (await submitRun(s.id, { provider: "anthropic", input })).id);
       expect(run.status, input).toBe("failed");
-      expect(run.error, input).toMatchObject({ code, provider_error: { provider: "anthropic", kind } });
+      expect(run.error, input).toMatchObject({ code, retryable, provider_error: { provider: "anthropic", kind } });
     }
     const limited = await waitRun(s.id, (await submitRun(s.id, { provider: "anthropic", input: "[ratelimited] again" })).id);
     expect(limited.error?.details).toMatchObject({ status: 429, retry_after: "7" });

@@ -43,8 +43,20 @@ describe("shell runs", () => {
     const s = await createSession();
     const structured = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: { command: "printf", args: ["%s-%s", "a b", "c"], env: { X: "1" } } })).id);
     expect(structured.output?.content).toBe("a b-c");
-    const messages = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: { messages: [{ role: "user", content: "echo first" }, { role: "assistant", content: "ok" }, { role: "user", content: "echo $((6*7))" }] } })).id);
-    expect(messages.output?.content).toBe("42\n");
+    // {messages}: every user message's content, joined with newlines, roles matched case-insensitively (SEED §11).
+    const messages = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: { messages: [{ role: "user", content: "echo first" }, { role: "assistant", content: "echo never" }, { role: "USER", content: "echo $((6*7))" }] } })).id);
+    expect(messages.output?.content).toBe("first\n42\n");
+  });
+
+  it("fails a command past its own timeout with command_timeout (not retryable), and a failed exit as not retryable", async () => {
+    const s = await createSession();
+    const run = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: { command: "sleep 5", timeout_ms: 200 } })).id);
+    expect(run.status).toBe("failed");
+    expect(run.error).toMatchObject({ code: "command_timeout", retryable: false, provider_error: { provider: "shell", kind: "command_timeout" } });
+    const failed = (await runEvents(s.id, run.id)).find((e) => e.type === "run_failed")!;
+    expect(failed.data.error_code).toBe("command_timeout");
+    const exit = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "exit 3" })).id);
+    expect(exit.error).toMatchObject({ code: "provider_error", retryable: false });
   });
 
   it("ends a run past its timeout as timeout with run_timeout, and kills its process", async () => {
@@ -53,7 +65,7 @@ describe("shell runs", () => {
     const marker = `asm-timeout-${id}`;
     const run = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: `sleep 30 # ${marker}`, timeout_ms: 300 })).id);
     expect(run.status).toBe("timeout");
-    expect(run.error?.code).toBe("timeout");
+    expect(run.error).toMatchObject({ code: "timeout", retryable: true });
     expect((await runEvents(s.id, run.id)).map((e) => e.type)).toContain("run_timeout");
     // "[t]" keeps the checking shell's own command line from matching the pattern.
     const check = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: `pgrep -f "asm-[t]imeout-${id}" || echo gone` })).id);
