@@ -21,6 +21,8 @@ export type FlushStatus = {
  */
 export class Flusher {
   private running: Promise<void> | null = null;
+  /** Rows D1 reported written by this instance's flushes (storage-cost figures). */
+  d1RowsWritten = 0;
 
   constructor(
     private readonly alarms: Alarms,
@@ -96,7 +98,7 @@ export class Flusher {
       const sessionDirty = this.record.isDirty;
       const dirtyRuns = this.runs.dirty(50);
       if (events.length === 0 && !sessionDirty && dirtyRuns.length === 0) return;
-      await this.store.flush({
+      this.d1RowsWritten += await this.store.flush({
         tenantId: session.tenant_id,
         session: sessionDirty || events.length > 0 ? { ...session, last_sequence: Math.max(session.last_sequence, this.log.lastSequence) } : null,
         runs: dirtyRuns.map((d) => d.run),

@@ -1,6 +1,7 @@
 import { assertReadableVersion, type Event, type EventOrigin, type EventQuery } from "../core/event";
 import type { EventType } from "../core/event-types";
 import { parseJsonColumn } from "../core/json";
+import { RecentFrames } from "./recent-frames";
 import { ensureColumn } from "./sql-columns";
 
 /** One prepared event, sequence not yet assigned. */
@@ -19,12 +20,30 @@ const LEGACY_ORIGIN: EventOrigin = "client";
 
 export type LogFilter = { run_id?: string | undefined; types?: readonly string[] | undefined };
 
+/** How many of the newest events (and their frames) stay in memory for subscribers at the head of the log. */
+const RECENT_FRAMES = 4_096;
+
+/**
+ * Secondary indexes, each one more row written per event. `id` is UNIQUE in the table (idempotency on
+ * caller-supplied ids needs it). Run filters use a partial index, so events outside runs (most client events)
+ * write nothing to it. There is no type index: every filtered read walks the sequence key from a cursor and
+ * stops at its limit (subscribers and webhooks read bounded windows), so it bought reads nobody makes.
+ * Objects created by older builds drop the old indexes in place; their rows are untouched.
+ */
+function migrateIndexes(sql: SqlStorage): void {
+  sql.exec(`DROP INDEX IF EXISTS events_type`);
+  sql.exec(`DROP INDEX IF EXISTS events_run`);
+  sql.exec(`CREATE INDEX IF NOT EXISTS events_run_seq ON events(run_id, sequence) WHERE run_id IS NOT NULL`);
+}
+
 /**
  * The session's write-ahead event log in the Durable Object's SQLite storage. All calls are synchronous:
  * the DO runs one call at a time, so a read followed by a write here cannot interleave with another append.
  */
 export class EventLog {
   private last: number;
+  /** The newest events with their serialised frames, shared by every live subscriber at the head. */
+  readonly recent = new RecentFrames(RECENT_FRAMES);
 
   constructor(private readonly sql: SqlStorage, private readonly sessionId: () => string) {
     sql.exec(`CREATE TABLE IF NOT EXISTS events (
@@ -32,8 +51,7 @@ export class EventLog {
       timestamp TEXT NOT NULL, provider TEXT, correlation_id TEXT, schema_version INTEGER NOT NULL,
       data TEXT NOT NULL, metadata TEXT NOT NULL, origin TEXT NOT NULL DEFAULT '${LEGACY_ORIGIN}')`);
     ensureColumn(sql, "events", "origin", `TEXT NOT NULL DEFAULT '${LEGACY_ORIGIN}'`);
-    sql.exec(`CREATE INDEX IF NOT EXISTS events_run ON events(run_id, sequence)`);
-    sql.exec(`CREATE INDEX IF NOT EXISTS events_type ON events(type, sequence)`);
+    migrateIndexes(sql);
     // The highest sequence ever assigned survives pruning here, so numbering can never go back.
     sql.exec(`CREATE TABLE IF NOT EXISTS log_meta (id INTEGER PRIMARY KEY CHECK (id = 1), floor INTEGER NOT NULL)`);
     this.last = this.storedLast();
@@ -55,7 +73,7 @@ export class EventLog {
    * Only caller-supplied ids (`suppliedIds`) are looked up: ids we generate are 128 random bits and cannot repeat.
    */
   append(batch: readonly PendingEvent[], storage: DurableObjectStorage, suppliedIds: ReadonlySet<string>): { events: Event[]; fresh: Event[] } {
-    return storage.transactionSync(() => {
+    const result = storage.transactionSync(() => {
       const events: Event[] = [];
       const fresh: Event[] = [];
       const seenInBatch = new Map<string, Event>();
@@ -73,18 +91,21 @@ export class EventLog {
           JSON.stringify(e.data), JSON.stringify(e.metadata),
         );
         this.last = sequence;
-        const stored: Event = { ...e, sequence, session_id: this.sessionId() };
+        const stored = this.stored(e, sequence);
         seenInBatch.set(e.id, stored);
         events.push(stored);
         fresh.push(stored);
       }
       return { events, fresh };
     });
+    this.recent.add(result.fresh);
+    return result;
   }
 
   /** Rolls the in-memory counter back to storage after a failed transaction. */
   resync(): void {
     this.last = this.storedLast();
+    this.recent.clear();
   }
 
   byId(id: string): Event | null {
@@ -116,6 +137,7 @@ export class EventLog {
 
   /** Retention: removes the given sequences. The counter is untouched, so numbering never goes back. */
   deleteSequences(sequences: readonly number[]): number {
+    this.recent.clear();
     this.sql.exec(`INSERT INTO log_meta (id, floor) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET floor = MAX(floor, excluded.floor)`, this.last);
     let removed = 0;
     for (let i = 0; i < sequences.length; i += 500) {
@@ -132,6 +154,19 @@ export class EventLog {
 
   count(): number {
     return Number(this.sql.exec(`SELECT COUNT(*) AS c FROM events`).one().c);
+  }
+
+  /**
+   * A just-written event in the same shape (and key order) as one read back by `toEvent`, so the frame a
+   * live subscriber gets is byte-for-byte the one a replay from storage would send.
+   */
+  private stored(e: PendingEvent, sequence: number): Event {
+    return {
+      id: e.id, session_id: this.sessionId(), run_id: e.run_id, sequence, type: e.type, timestamp: e.timestamp,
+      provider: e.provider, correlation_id: e.correlation_id, schema_version: e.schema_version,
+      origin: e.origin === "service" ? "service" : LEGACY_ORIGIN,
+      data: e.data, metadata: e.metadata,
+    };
   }
 
   private toEvent(r: Row): Event {

@@ -1,5 +1,8 @@
 import type { Event } from "../core/event";
-import type { EventLog, LogFilter } from "./log";
+import { matchesFilter, type EventLog, type LogFilter } from "./log";
+import { SseSubscriber } from "./sse";
+
+export { SseSubscriber } from "./sse";
 
 /** What a live subscriber needs: the next sequence it has not seen, its filter, and a way to send. */
 export type SubscriberCursor = { next: number; run_id?: string | undefined; types?: string[] | undefined };
@@ -24,14 +27,25 @@ export type FlowLimits = { window: number; stallMs: number };
 /** WebSocket close code for a subscriber dropped because it stopped reading (back-pressure). */
 export const CLOSE_SLOW_CONSUMER = 4008;
 
+/** One subscriber of either kind, as the delivery pass walks them. */
+export type Subscriber = WebSocket | SseSubscriber;
+
+/** What one pump did: frames sent, and whether the subscriber has more waiting than one page. */
+export type Pumped = { sent: number; more: boolean };
+
+type Page = { items: { event: Event; json: string }[]; next: number; more: boolean };
+
+const NOTHING: Pumped = { sent: 0, more: false };
+
 /**
  * Delivers the log to live subscribers (hibernatable WebSockets and in-memory SSE streams).
  * Every delivery reads from the subscriber's own cursor, so replay and live share one path: the seam between
- * them cannot duplicate or skip, and a reconnect from `last_seen + 1` resumes exactly.
+ * them cannot duplicate or skip, and a reconnect from `last_seen + 1` resumes exactly. A cursor inside the
+ * log's in-memory head (`log.recent`) takes the frames serialised once for everyone; one further behind reads
+ * its own page from storage. When to deliver is the delivery pass's business (delivery.ts).
  */
 export class Subscribers {
   private readonly sse = new Set<SseSubscriber>();
-  private pumpScheduled = false;
   private stallCheck: ReturnType<typeof setTimeout> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
 
@@ -40,13 +54,15 @@ export class Subscribers {
     private readonly log: EventLog,
     private readonly pageSize: number,
     private readonly flow: FlowLimits,
+    /** Asks for a delivery pass (a subscriber has more than a page waiting). */
+    private readonly requestPass: () => void,
   ) {}
 
   acceptWebSocket(ws: WebSocket, cursor: SubscriberCursor): void {
     this.ctx.acceptWebSocket(ws);
     const state: SocketCursor = { ...cursor, acked: cursor.next - 1, last_sent: cursor.next - 1, paused_since: null };
     ws.serializeAttachment(state);
-    this.pumpSocket(ws);
+    this.afterPump(this.pumpSocket(ws));
   }
 
   /** Records a client's ack (acks never move backwards) and resumes sending if that reopened its window. */
@@ -55,7 +71,7 @@ export class Subscribers {
     if (!cursor || sequence <= cursor.acked) return;
     // An ack past the last frame sent is clamped: it cannot open credit for events the client has not been sent.
     ws.serializeAttachment({ ...cursor, acked: Math.min(sequence, cursor.last_sent), paused_since: null });
-    this.pumpSocket(ws);
+    this.afterPump(this.pumpSocket(ws));
   }
 
   /** Opens an SSE stream from the cursor; one shared timer sends comment heartbeats while any is open. */
@@ -64,7 +80,7 @@ export class Subscribers {
     const sub = new SseSubscriber(cursor, writable.getWriter(), stall);
     sub.heartbeat();
     this.sse.add(sub);
-    this.pumpSse(sub);
+    this.afterPump(this.pumpSse(sub));
     this.heartbeat ??= setInterval(() => {
       if (this.heartbeatSse() === 0 && this.heartbeat) {
         clearInterval(this.heartbeat);
@@ -93,32 +109,43 @@ export class Subscribers {
     return { websockets: this.ctx.getWebSockets().length, sse: this.sse.size };
   }
 
-  /** Called after every append. */
-  deliver(): void {
-    for (const ws of this.ctx.getWebSockets()) this.pumpSocket(ws);
-    for (const sub of this.sse) this.pumpSse(sub);
+  /** Everyone a delivery pass visits, in a stable order. */
+  all(): Subscriber[] {
+    return [...this.ctx.getWebSockets(), ...this.sse];
+  }
+
+  /** Sends one subscriber what it may have now. */
+  pump(sub: Subscriber): Pumped {
+    return sub instanceof SseSubscriber ? this.pumpSse(sub) : this.pumpSocket(sub);
+  }
+
+  private afterPump(result: Pumped): void {
+    if (result.more) this.requestPass();
   }
 
   /** Sends what the socket's window allows, a page at a time; pauses (and later drops) a socket that stopped acking. */
-  private pumpSocket(ws: WebSocket): void {
+  private pumpSocket(ws: WebSocket): Pumped {
     const cursor = readCursor(ws);
-    if (!cursor || ws.readyState !== WebSocket.OPEN) return;
-    if (cursor.next > this.log.lastSequence) return;
+    if (!cursor || ws.readyState !== WebSocket.OPEN) return NOTHING;
+    if (cursor.next > this.log.lastSequence) return NOTHING;
     // Never send a sequence beyond acked + window. A client that acked every frame sent is caught up with all we
     // scanned (the rest was filtered out), so a sparse filter never runs out of credit.
     const acked = cursor.last_sent <= cursor.acked ? cursor.next - 1 : cursor.acked;
     const credit = acked + this.flow.window - (cursor.next - 1);
-    if (credit <= 0) return this.pause(ws, cursor);
-    const { events, next, more } = this.page(cursor, credit);
-    if (next === cursor.next) return;
-    try {
-      for (const e of events) ws.send(JSON.stringify(e));
-    } catch {
-      return;
+    if (credit <= 0) {
+      this.pause(ws, cursor);
+      return NOTHING;
     }
-    const lastSent = events.length ? events[events.length - 1]!.sequence : cursor.last_sent;
+    const { items, next, more } = this.page(cursor, credit);
+    if (next === cursor.next) return NOTHING;
+    try {
+      for (const item of items) ws.send(item.json);
+    } catch {
+      return NOTHING;
+    }
+    const lastSent = items.length ? items[items.length - 1]!.event.sequence : cursor.last_sent;
     ws.serializeAttachment({ ...cursor, next, last_sent: lastSent, paused_since: null });
-    if (more) this.scheduleDrain();
+    return { sent: items.length, more };
   }
 
   /** A full window is fine for a moment (a burst); full for longer than `stallMs`, the reader is gone or stuck. */
@@ -141,44 +168,37 @@ export class Subscribers {
     this.stallCheck = setTimeout(() => {
       this.stallCheck = null;
       for (const ws of this.ctx.getWebSockets()) {
-        if (readCursor(ws)?.paused_since != null) this.pumpSocket(ws);
+        if (readCursor(ws)?.paused_since != null) this.afterPump(this.pumpSocket(ws));
       }
     }, this.flow.stallMs + 1);
   }
 
-  private pumpSse(sub: SseSubscriber): void {
+  private pumpSse(sub: SseSubscriber): Pumped {
     if (sub.closed) {
       this.sse.delete(sub);
-      return;
+      return NOTHING;
     }
-    const { events, next, more } = this.page(sub.cursor);
-    if (next === sub.cursor.next) return;
+    const { items, next, more } = this.page(sub.cursor);
+    if (next === sub.cursor.next) return NOTHING;
     sub.cursor.next = next;
-    for (const e of events) sub.sendEvent(e);
-    if (more) this.scheduleDrain();
+    for (const item of items) sub.sendEvent(item.event, item.json);
+    return { sent: items.length, more };
   }
 
   /**
    * Reads one page after the cursor, at most `limit` sequences wide; `next` moves past everything scanned,
-   * matched or not.
+   * matched or not. Inside the in-memory head the frames are shared; behind it, the page comes from storage.
    */
-  private page(cursor: SubscriberCursor, limit = this.pageSize): { events: Event[]; next: number; more: boolean } {
+  private page(cursor: SubscriberCursor, limit = this.pageSize): Page {
     const last = this.log.lastSequence;
-    if (cursor.next > last) return { events: [], next: cursor.next, more: false };
+    if (cursor.next > last) return { items: [], next: cursor.next, more: false };
     const filter: LogFilter = { run_id: cursor.run_id, types: cursor.types };
     const upTo = Math.min(last, cursor.next + Math.min(this.pageSize, limit) - 1);
-    const events = this.log.read({ after: cursor.next - 1, before: upTo + 1, run_id: filter.run_id, types: filter.types, limit: this.pageSize });
-    return { events, next: upTo + 1, more: upTo < last };
-  }
-
-  /** Large replays go out a page at a time so one subscriber cannot monopolise the object. */
-  private scheduleDrain(): void {
-    if (this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    setTimeout(() => {
-      this.pumpScheduled = false;
-      this.deliver();
-    }, 0);
+    const items = this.log.recent.covers(cursor.next)
+      ? this.log.recent.range(cursor.next, upTo).filter((f) => matchesFilter(f.event, filter))
+      : this.log.read({ after: cursor.next - 1, before: upTo + 1, run_id: filter.run_id, types: filter.types, limit: this.pageSize })
+        .map((event) => ({ event, json: JSON.stringify(event) }));
+    return { items, next: upTo + 1, more: upTo < last };
   }
 }
 
@@ -187,59 +207,4 @@ function readCursor(ws: WebSocket): SocketCursor | null {
   const stored = ws.deserializeAttachment() as (SubscriberCursor & Partial<SocketCursor>) | null;
   if (!stored) return null;
   return { ...stored, acked: stored.acked ?? stored.next - 1, last_sent: stored.last_sent ?? stored.next - 1, paused_since: stored.paused_since ?? null };
-}
-
-/** An open Server-Sent Events stream held by this DO instance. */
-export class SseSubscriber {
-  closed = false;
-  private backedUpSince: number | null = null;
-  private readonly encoder = new TextEncoder();
-
-  constructor(
-    readonly cursor: SubscriberCursor,
-    private readonly writer: WritableStreamDefaultWriter<Uint8Array>,
-    /**
-     * A client that leaves more than `maxQueued` frames unread for longer than `stallMs` is dropped: it stopped
-     * reading or silently went away. (A burst alone never drops anyone: the queue must stay high.)
-     */
-    private readonly stall: { maxQueued: number; stallMs: number },
-  ) {
-    // The reader cancelling (client gone) errors the stream; stop writing to it from then on.
-    writer.closed.catch(() => {
-      this.closed = true;
-    });
-  }
-
-  sendEvent(e: Event): void {
-    this.write(`id: ${e.sequence}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-  }
-
-  heartbeat(): void {
-    this.write(`: heartbeat ${Date.now()}\n\n`);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.writer.close().catch(() => undefined);
-  }
-
-  private write(text: string): void {
-    if (this.closed) return;
-    const desired = this.writer.desiredSize;
-    if (desired !== null && -desired > this.stall.maxQueued) {
-      this.backedUpSince ??= Date.now();
-      if (Date.now() - this.backedUpSince > this.stall.stallMs) {
-        // Back-pressure: end its stream; the client can resume exactly with Last-Event-ID.
-        this.closed = true;
-        this.writer.abort(new Error("slow consumer")).catch(() => undefined);
-        return;
-      }
-    } else {
-      this.backedUpSince = null;
-    }
-    this.writer.write(this.encoder.encode(text)).catch(() => {
-      this.closed = true;
-    });
-  }
 }

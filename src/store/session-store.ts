@@ -14,6 +14,12 @@ const EVENT_ROWS_PER_INSERT = Math.floor(100 / Object.keys(getTableColumns(event
 export type FlushBatch = { tenantId: string; session: Session | null; runs: Run[]; events: Event[] };
 export type Page<T> = { items: T[]; next_cursor: string | null };
 
+/** `meta.rows_written` of a D1 result, when the driver passed one through. */
+function rowsWrittenOf(result: unknown): number {
+  const meta = (result as { meta?: { rows_written?: unknown } } | null)?.meta;
+  return typeof meta?.rows_written === "number" ? meta.rows_written : 0;
+}
+
 /** The D1 session store: cross-session reads, and the flusher's idempotent, all-or-nothing writes. */
 export class D1SessionStore {
   readonly db: DrizzleD1Database;
@@ -22,8 +28,11 @@ export class D1SessionStore {
     this.db = drizzle(d1);
   }
 
-  /** Writes a session row, run rows and events in one transaction. Events are idempotent on (session, sequence). */
-  async flush(batch: FlushBatch): Promise<void> {
+  /**
+   * Writes a session row, run rows and events in one transaction. Events are idempotent on (session, sequence).
+   * Returns the rows D1 reports written (its `meta.rows_written`, what it bills).
+   */
+  async flush(batch: FlushBatch): Promise<number> {
     const statements: BatchItem<"sqlite">[] = [];
     if (batch.session) {
       const row = sessionToRow(batch.session);
@@ -39,8 +48,9 @@ export class D1SessionStore {
       const rows = batch.events.slice(i, i + EVENT_ROWS_PER_INSERT).map((e) => eventToRow(e, batch.tenantId));
       statements.push(this.db.insert(events).values(rows).onConflictDoNothing());
     }
-    if (statements.length === 0) return;
-    await this.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+    if (statements.length === 0) return 0;
+    const results: unknown[] = await this.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+    return results.reduce<number>((sum, r) => sum + rowsWrittenOf(r), 0);
   }
 
   async getSession(tenantId: string, id: string): Promise<Session | null> {

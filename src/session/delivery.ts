@@ -1,0 +1,87 @@
+import type { Event } from "../core/event";
+import type { Pumped, Subscriber, Subscribers } from "./subscribers";
+import type { Waiters } from "./waiters";
+
+/**
+ * Frames sent before a pass yields to the event loop. A pass over hundreds of sockets is then cut into slices,
+ * and an append (or an ack) that arrives meanwhile is answered between two slices instead of after all of them.
+ */
+const FRAMES_PER_SLICE = 2_000;
+
+/** Lets the runtime run whatever is queued (requests, socket I/O) before the pass goes on. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Delivery after the answer: an append only records what it added and asks for a pass; the pass runs once the
+ * append has returned, wakes long-polls, and pumps every subscriber from its own cursor. Appends that land
+ * while a pass runs are picked up by the sockets it has not reached yet and by one more pass for the rest, so
+ * appenders never wait for readers and readers never miss an event.
+ */
+export class Delivery {
+  private fresh: Event[] = [];
+  private scheduled = false;
+  private running = false;
+  private again = false;
+
+  constructor(
+    private readonly subscribers: Subscribers,
+    private readonly waiters: Waiters,
+    /** Tells the runtime a pass is under way (ctx.waitUntil), so the object is not put away mid-delivery. */
+    private readonly keepAlive: (work: Promise<void>) => void,
+  ) {}
+
+  /** Called once new events are durable; returns at once. */
+  afterAppend(fresh: readonly Event[]): void {
+    this.fresh.push(...fresh);
+    this.schedule();
+  }
+
+  /** Asks for a pass after the current turn (or one more, if a pass is running). */
+  schedule(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.keepAlive(nextTurn().then(() => {
+      this.scheduled = false;
+      return this.run();
+    }));
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        const fresh = this.fresh.splice(0);
+        if (fresh.length > 0) this.waiters.notify(fresh);
+        let sent = 0;
+        for (const sub of this.subscribers.all()) {
+          const pumped = this.pumpOne(sub);
+          if (pumped.more) this.again = true;
+          sent += pumped.sent;
+          if (sent >= FRAMES_PER_SLICE) {
+            sent = 0;
+            await nextTurn();
+          }
+        }
+        // A subscriber with more than a page waiting (a replay) gets its next page after others had a turn.
+        if (this.again) await nextTurn();
+      } while (this.again);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** One subscriber's failure (say, an event it cannot read) must not stop the pass for everyone else. */
+  private pumpOne(sub: Subscriber): Pumped {
+    try {
+      return this.subscribers.pump(sub);
+    } catch (err) {
+      console.error("delivery to a subscriber failed", err);
+      return { sent: 0, more: false };
+    }
+  }
+}
