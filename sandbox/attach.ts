@@ -73,8 +73,13 @@ class Attachment {
 
   /** Replaced by a newer connection: this one is stale (its client retried), so it is cut. */
   drop(): void {
-    clearInterval(this.heartbeat);
+    this.stop();
     if (!this.closed) this.res.destroy();
+  }
+
+  /** The connection is gone: no more heartbeats. */
+  stop(): void {
+    clearInterval(this.heartbeat);
   }
 }
 
@@ -180,6 +185,7 @@ export class ExecRegistry {
   }
 
   private detached(entry: Entry, attachment: Attachment): void {
+    attachment.stop();
     if (entry.attachment !== attachment || entry.result) return;
     entry.attachment = null;
     clearTimeout(entry.detachTimer);
@@ -190,6 +196,7 @@ export class ExecRegistry {
   }
 
   private remove(entry: Entry): void {
+    entry.attachment?.stop();
     clearTimeout(entry.detachTimer);
     clearTimeout(entry.expiry);
     if (this.entries.get(`${entry.workspace}/${entry.id}`) !== entry) return;

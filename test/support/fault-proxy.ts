@@ -19,6 +19,7 @@ export async function startFaultProxy(target: string): Promise<{ url: string; cl
   const dead = new Set<string>();
   const flaky = new Map<string, { every: number; seen: number; injected: Record<Mode, number> }>();
   const open = new Map<string, Set<Socket>>();
+  const tracked = new WeakSet<Socket>();
   const upstream = new URL(target);
 
   /** The fault for this request of `workspace`, if it is one of the unlucky ones. */
@@ -61,7 +62,11 @@ export async function startFaultProxy(target: string): Promise<{ url: string; cl
     const sockets = open.get(workspace) ?? new Set<Socket>();
     open.set(workspace, sockets);
     sockets.add(req.socket);
-    req.socket.once("close", () => sockets.delete(req.socket));
+    // One close listener per socket, however many requests a kept-alive socket carries.
+    if (!tracked.has(req.socket)) {
+      tracked.add(req.socket);
+      req.socket.once("close", () => { for (const set of open.values()) set.delete(req.socket); });
+    }
     const proxied = httpRequest(
       { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
       (up) => {
