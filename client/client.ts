@@ -177,6 +177,12 @@ export class AsmClient {
     return this.http.request("GET", `/sessions/${enc(sessionId)}/status`, SessionRuntimeStatusSchema, { signal });
   }
 
+  /** Creates a session, runs once and waits (the seed's run_once); a repeated idempotencyKey returns the same pair. */
+  runOnce(body: { session?: Partial<CreateSessionBody>; run: SubmitRunRequest; wait_ms?: number }, opts: SubmitRunOptions = {}): Promise<{ run: Run; session: Session }> {
+    const headers = opts.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : undefined;
+    return this.http.request("POST", "/runs", OneShotResponseSchema, { body, signal: opts.signal, ...(headers ? { headers } : {}) });
+  }
+
   /** Pending approvals of one session, or of the whole tenant when `sessionId` is null. */
   listPendingApprovals(sessionId: string | null = null, signal?: AbortSignal): Promise<PendingApproval[]> {
     const path = sessionId === null ? "/approvals" : `/sessions/${enc(sessionId)}/approvals`;
@@ -210,3 +216,4 @@ const enc = encodeURIComponent;
 const runPath = (sessionId: string, runId: string) => `/sessions/${enc(sessionId)}/runs/${enc(runId)}`;
 
 const PendingApprovalListSchema = z.object({ items: z.array(PendingApprovalSchema) });
+const OneShotResponseSchema = z.object({ run: RunSchema, session: SessionSchema });

@@ -11,6 +11,7 @@ import { openApiDocument, registerSecurity } from "./openapi-document";
 import { eventsApi } from "./events";
 import { maintenanceApi } from "./maintenance";
 import { controlsApi } from "./controls";
+import { oneShotApi } from "./one-shot";
 import { providersApi } from "./providers";
 import { queryApi } from "./query";
 import { runsApi } from "./runs";
@@ -35,6 +36,7 @@ export function createApp() {
   app.route("/v1", eventsApi);
   app.route("/v1", runsApi);
   app.route("/v1", controlsApi);
+  app.route("/v1", oneShotApi);
   app.route("/v1", queryApi);
   app.route("/v1", workspaceApi);
   app.route("/v1", webhooksApi);

@@ -1,8 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { ApprovalDecisionBodySchema, SubmitRunBodySchema } from "../core/run-submit";
-import { RunSchema, type Run } from "../core/run";
+import { isTerminalRunStatus, RunSchema, type Run } from "../core/run";
 import { preflightSubmission } from "../session/run-policy";
+import { assertRequiredCapabilities } from "./capabilities";
 import { tagAndCheckFresh } from "./conditional";
 import { BODY_ERRORS, errorResponses, HEADERS, jsonBody, jsonResponse, pageOf, router, RunIdParams, SessionIdParams } from "./openapi";
 import { call, sessionStub } from "./session-stub";
@@ -20,9 +21,14 @@ runsApi.openapi(
     request: {
       params: SessionIdParams,
       headers: z.object({ "idempotency-key": z.string().min(1).max(255).optional() }),
+      query: z.strictObject({
+        wait: z.enum(["true", "false"]).optional().describe("true: answer once the run ends (200), or 202 with the run as it is after timeout_ms"),
+        timeout_ms: z.coerce.number().int().min(0).max(300_000).optional().describe("How long ?wait=true waits (default 30000)"),
+      }),
       ...jsonBody(SubmitRunBodySchema),
     },
     responses: {
+      200: jsonResponse(RunSchema, "With ?wait=true: the run, ended", { ...HEADERS.location, ...HEADERS.etag }),
       202: jsonResponse(RunSchema, "The queued run (or, for a repeated Idempotency-Key, the run it created)", { ...HEADERS.location, ...HEADERS.etag }),
       ...errorResponses(...BODY_ERRORS, 404, 409, 422),
     },
@@ -31,11 +37,14 @@ runsApi.openapi(
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
     preflightSubmission(body);
+    assertRequiredCapabilities(body.provider, body.required_capabilities, { env: c.env as unknown as Record<string, unknown>, config: c.get("config") });
     const key = c.req.valid("header")["idempotency-key"] ?? null;
-    const run = await call<Run>(sessionStub(c, id).submitRun(body, key));
+    const query = c.req.valid("query");
+    let run = await call<Run>(sessionStub(c, id).submitRun(body, key));
+    if (query.wait === "true") run = await call<Run>(sessionStub(c, id).waitRun(run.id, query.timeout_ms ?? 30_000));
     c.header("location", `/v1/sessions/${id}/runs/${run.id}`);
     tagAndCheckFresh(c, run);
-    return c.json(run, 202);
+    return c.json(run, query.wait === "true" && isTerminalRunStatus(run.status) ? 200 : 202);
   },
 );
 

@@ -4,7 +4,7 @@ import { JsonObjectSchema } from "./json";
 import { RunOptionsSchema } from "../providers/types";
 import { ContinuationModeSchema, ContinuationOptsSchema } from "./transcript";
 import { PolicySchema } from "./policy/schema";
-import { RoutingPolicyOverrideSchema } from "./routing/policy";
+import { CapabilityRequirementSchema, RoutingPolicyOverrideSchema } from "./routing/policy";
 import { workspaceRelative, WorkspacePathSchema } from "./workspace/path";
 import { MultitaskSchema } from "./run-controls";
 
@@ -40,6 +40,8 @@ export const SubmitRunBodySchema = z.object({
   metadata: JsonObjectSchema.optional(),
   /** What to do when the session already has work: see core/run-controls.ts. */
   multitask: MultitaskSchema.optional(),
+  /** Checked at submission for every provider (400 missing_required_capability); the router also routes by them. */
+  required_capabilities: z.array(CapabilityRequirementSchema).max(32).optional(),
 }).superRefine((body, ctx) => {
   // A shell input's own cwd obeys the same rule as options.cwd and workspace.path.
   const input = body.input as unknown;

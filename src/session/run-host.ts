@@ -70,7 +70,10 @@ export function createRunHost(d: {
       // The router composes every other adapter; its breaker and health are shared by the tenant's sessions.
       if (!d.env.ROUTING) throw new AppError("dependency_not_available", "the ROUTING Durable Object binding is missing");
       const adapters = new Map(providerNames().filter((n) => n !== "router").map((n) => [n, createAdapter(n, deps)] as const));
-      return new RouterAdapter({ adapters, state: routingStoreFor(d.env.ROUTING as unknown as DurableObjectNamespace, session().tenant_id), policy: RoutingPolicySchema.parse(body.routing ?? {}) });
+      return new RouterAdapter({ adapters, state: routingStoreFor(d.env.ROUTING as unknown as DurableObjectNamespace, session().tenant_id), policy: RoutingPolicySchema.parse({
+        ...body.routing,
+        required_capabilities: [...(body.routing?.required_capabilities ?? []), ...(body.required_capabilities ?? [])],
+      }) });
     },
     transcriptFor: (run, body, usingNative) => d.transcripts.forRun(run, body, usingNative),
     nativeHandleFor: (run, body, adapter) => d.transcripts.nativeHandle(session(), run, body, adapter),
