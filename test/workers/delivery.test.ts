@@ -1,0 +1,158 @@
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Event, EventInput } from "../../src/core/event";
+import type { SessionDO } from "../../src/session/SessionDO";
+import { api, appendEvents, createSession, note } from "./helpers";
+
+/**
+ * A session subscriber through the Worker, as the typed client behaves: it acks every `ackEvery` events
+ * (0: never, a stuck reader) and, if dropped as a slow consumer (4008), reconnects from its last sequence + 1.
+ */
+async function openSocket(sessionId: string, ackEvery: number, resume = ackEvery > 0) {
+  const received: number[] = [];
+  const sockets: WebSocket[] = [];
+  let closedWith: number | null = null;
+  const connect = async (from: number): Promise<void> => {
+    const res = await api(`/v1/sessions/${sessionId}/ws?from_sequence=${from}`, { headers: { upgrade: "websocket" } });
+    const ws = res.webSocket;
+    if (!ws) throw new Error(`no websocket: ${res.status} ${await res.text()}`);
+    sockets.push(ws);
+    ws.accept();
+    ws.addEventListener("message", (m) => {
+      if (m.data === "pong") return;
+      const event = JSON.parse(m.data as string) as Event;
+      received.push(event.sequence);
+      if (ackEvery > 0 && received.length % ackEvery === 0) ws.send(JSON.stringify({ type: "ack", sequence: event.sequence }));
+    });
+    ws.addEventListener("close", (e) => {
+      closedWith = e.code;
+      if (resume && e.code === 4008) void connect((received.at(-1) ?? from - 1) + 1);
+    });
+  };
+  await connect(1);
+  return { received, closedWith: () => closedWith, close: () => sockets.forEach((ws) => ws.close()) };
+}
+
+async function until(pred: () => boolean, what: () => string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const stubFor = (sessionId: string) => env.SESSIONS.get(env.SESSIONS.idFromName(`tenant_a:${sessionId}`));
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe("delivery after the answer", () => {
+  it("an append returns before any subscriber is sent its events; they follow right after", async () => {
+    const s = await createSession();
+    const socks = await Promise.all(Array.from({ length: 3 }, () => openSocket(s.id, 1)));
+    await until(() => socks.every((k) => k.received.length === 1), () => "session_created on every socket");
+    await runInDurableObject(stubFor(s.id), async (instance: SessionDO, state) => {
+      const cursors = () => state.getWebSockets().map((ws) => (ws.deserializeAttachment() as { next: number }).next);
+      expect(cursors()).toEqual([2, 2, 2]);
+      const answer = await instance.appendEvents([note("a"), note("b")] as EventInput[]);
+      expect(answer.ok).toBe(true);
+      // The answer exists and no socket has been sent anything yet: delivery waits for the next turn.
+      expect(cursors()).toEqual([2, 2, 2]);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(cursors()).toEqual([4, 4, 4]);
+    });
+    await until(() => socks.every((k) => k.received.length === 3), () => "both events on every socket");
+    for (const k of socks) {
+      expect(k.received).toEqual([1, 2, 3]);
+      k.close();
+    }
+  });
+
+  it("subscribers that never ack neither hold up appends nor disturb the others: each gets its window, the rest everything once, in order", async () => {
+    const s = await createSession();
+    // The test window is 200 (SUBSCRIBER_MAX_QUEUED); 30 readers ack as the client does, 10 never ack.
+    const readers = await Promise.all(Array.from({ length: 30 }, () => openSocket(s.id, 16)));
+    const stuck = await Promise.all(Array.from({ length: 10 }, () => openSocket(s.id, 0)));
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => appendEvents(s.id, Array.from({ length: 10 }, (_, j) => note(`${i}-${j}`)))));
+    const sequences = answers.flat().map((e) => e.sequence).sort((a, b) => a - b);
+    expect(sequences).toEqual(range(2, 301));
+    await until(() => readers.every((k) => k.received.length === 301), () => `readers at ${readers.map((k) => k.received.length)}`);
+    await until(() => stuck.every((k) => k.received.length === 200), () => `stuck at ${stuck.map((k) => k.received.length)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    for (const k of readers) expect(k.received).toEqual(range(1, 301));
+    // A stuck reader gets exactly its window, in order, never more, and is then dropped as a slow consumer.
+    for (const k of stuck) expect(k.received).toEqual(range(1, 200));
+    await until(() => stuck.every((k) => k.closedWith() === 4008), () => "stuck readers dropped with 4008");
+    for (const k of [...readers, ...stuck]) k.close();
+  });
+
+  it("200 concurrent single-event appends all answer 201 with gap-free sequences, and every socket sees each once", async () => {
+    const s = await createSession();
+    const socks = await Promise.all(Array.from({ length: 10 }, () => openSocket(s.id, 16)));
+    const responses = await Promise.all(Array.from({ length: 200 }, (_, i) =>
+      api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [note(`burst ${i}`)] } })));
+    expect(responses.map((r) => r.status)).toEqual(responses.map(() => 201));
+    const events = (await Promise.all(responses.map(async (r) => ((await r.json()) as { events: Event[] }).events))).flat();
+    expect(events.map((e) => e.sequence).sort((a, b) => a - b)).toEqual(range(2, 201));
+    await until(() => socks.every((k) => k.received.length === 201), () => `sockets at ${socks.map((k) => k.received.length)}`);
+    for (const k of socks) {
+      expect(k.received).toEqual(range(1, 201));
+      k.close();
+    }
+  });
+
+  it("a subscriber behind the in-memory head catches up from storage, then follows live without a seam", async () => {
+    const s = await createSession();
+    await appendEvents(s.id, Array.from({ length: 120 }, (_, i) => note(`old ${i}`)));
+    // A fresh instance has nothing in memory: this replay reads storage, the live part comes from shared frames.
+    const late = await openSocket(s.id, 16);
+    const live = appendEvents(s.id, Array.from({ length: 30 }, (_, i) => note(`new ${i}`)));
+    await live;
+    await until(() => late.received.length === 151, () => `late at ${late.received.length}`);
+    expect(late.received).toEqual(range(1, 151));
+    late.close();
+  });
+});
+
+describe("storage rows", () => {
+  it("counts rows written in the DO and in D1, and an event outside a run writes no run-index row", async () => {
+    const s = await createSession();
+    const stub = stubFor(s.id);
+    await stub.flushNow();
+    const before = (await stub.stats()).storage;
+    await appendEvents(s.id, Array.from({ length: 100 }, (_, i) => note(`row ${i}`)));
+    await stub.flushNow();
+    const after = (await stub.stats()).storage;
+    const doRows = after.do_rows_written - before.do_rows_written;
+    const d1Rows = after.d1_rows_written - before.d1_rows_written;
+    // Per event in the DO: the row and its id index entry (no type index, no run index for run-less events);
+    // plus a handful of bookkeeping rows (flush cursor, alarm deadlines) per append and per flush.
+    expect(doRows).toBeGreaterThanOrEqual(200);
+    expect(doRows).toBeLessThan(220);
+    expect(d1Rows).toBeGreaterThanOrEqual(100);
+    await runInDurableObject(stub, (_instance: SessionDO, state) => {
+      const indexes = state.storage.sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`)
+        .toArray().map((r) => r.name).sort();
+      expect(indexes).toEqual(["events_run_seq", "sqlite_autoindex_events_1"]);
+    });
+  });
+
+  it("an object created with the old indexes drops them in place and keeps every event readable", async () => {
+    const s = await createSession();
+    await appendEvents(s.id, [{ type: "message_sent", run_id: "run_old", data: { role: "user", content: "kept" } }]);
+    const stub = stubFor(s.id);
+    await runInDurableObject(stub, (_instance: SessionDO, state) => {
+      // What an older build left behind.
+      state.storage.sql.exec(`DROP INDEX IF EXISTS events_run_seq`);
+      state.storage.sql.exec(`CREATE INDEX events_run ON events(run_id, sequence)`);
+      state.storage.sql.exec(`CREATE INDEX events_type ON events(type, sequence)`);
+    });
+    // A new instance runs the migration in its constructor.
+    await evictDurableObject(stub);
+    const page = await (await api(`/v1/sessions/${s.id}/events?run_id=run_old`)).json() as { events: Event[] };
+    expect(page.events.map((e) => e.data.content)).toEqual(["kept"]);
+    await runInDurableObject(stub, (_instance: SessionDO, state) => {
+      const indexes = state.storage.sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`)
+        .toArray().map((r) => r.name).sort();
+      expect(indexes).toEqual(["events_run_seq", "sqlite_autoindex_events_1"]);
+    });
+  });
+});
