@@ -19,6 +19,7 @@ import { sessionsApi } from "./sessions";
 import { webhooksApi } from "./webhooks";
 import { workspaceApi } from "./workspace";
 
+import { sessionQueriesApi } from "./session-queries";
 /** The Worker's HTTP surface: `/v1` (authenticated), `/openapi.json`, `/docs`, `/healthz`. */
 export function createApp() {
   const app = router();
@@ -33,6 +34,8 @@ export function createApp() {
   app.use("/v1/*", jsonDepthLimit);
   app.use("/v1/*", tenantQuotas);
   app.route("/v1", sessionsApi);
+  // Before eventsApi: …/events/count must not read as an event route.
+  app.route("/v1", sessionQueriesApi);
   app.route("/v1", eventsApi);
   app.route("/v1", runsApi);
   app.route("/v1", controlsApi);

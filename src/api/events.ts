@@ -40,7 +40,7 @@ eventsApi.openapi(
   },
 );
 
-const ReadQuery = EventQuerySchema.extend({ last_event_id: z.coerce.number().int().min(0).optional() });
+const ReadQuery = EventQuerySchema.extend({ last_event_id: z.coerce.number().int().min(0).optional() }).strict();
 
 eventsApi.openapi(
   createRoute({
@@ -68,7 +68,7 @@ eventsApi.openapi(
       const resumeAfter = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : q.last_event_id ?? q.after ?? 0;
       return forwardStream(c, stub, "sse", resumeAfter + 1, q.run_id, types);
     }
-    const page = await call<EventPage>(stub.readEvents({ after: q.after, before: q.before, limit: q.limit, run_id: q.run_id, types, wait_ms: q.wait_ms }));
+    const page = await call<EventPage>(stub.readEvents({ after: q.after, before: q.before, limit: q.limit, run_id: q.run_id, types, wait_ms: q.wait_ms, since: q.since, until: q.until }));
     return c.json(page, 200);
   },
 );

@@ -72,6 +72,10 @@ export const EventQuerySchema = z.object({
   run_id: z.string().min(1).max(128).optional(),
   type: z.string().min(1).max(64).optional(),
   wait_ms: z.coerce.number().int().min(0).max(60_000).optional(),
+  since: z.iso.datetime({ offset: true }).transform((t) => new Date(t).toISOString()).optional()
+    .describe("Only events whose timestamp is at or after this instant (ISO 8601)"),
+  until: z.iso.datetime({ offset: true }).transform((t) => new Date(t).toISOString()).optional()
+    .describe("Only events whose timestamp is at or before this instant (ISO 8601)"),
 });
 export type EventQuery = z.infer<typeof EventQuerySchema>;
 

@@ -38,10 +38,13 @@ import type { SubmitRunBody } from "../core/run-submit";
 import type { Transcript } from "../core/transcript";
 import { planEventPruning, type RetentionPolicy } from "../core/retention";
 import { parseAck } from "../core/socket-protocol";
+import type { EventCount, SessionStats } from "../core/session-stats";
+import { countEvents, sessionStats, type EventFilter } from "./stats";
 
 export type ReadEventsQuery = {
   after?: number | undefined; before?: number | undefined; limit?: number | undefined;
   run_id?: string | undefined; types?: string[] | undefined; wait_ms?: number | undefined;
+  since?: string | undefined; until?: string | undefined;
 };
 
 /** Runs `fn`, turning a thrown AppError into a Result so it survives the RPC boundary. */
@@ -229,7 +232,7 @@ export class SessionDO extends DurableObject<Env> {
       this.requireSession(true);
       const limit = Math.min(q.limit ?? this.config.defaultEventPageLimit, this.config.maxEventPageLimit);
       const filter: LogFilter = { run_id: q.run_id, types: q.types };
-      const read = () => this.log.read({ after: q.after, before: q.before, run_id: q.run_id, types: q.types, limit });
+      const read = () => this.log.read({ after: q.after, before: q.before, run_id: q.run_id, types: q.types, since: q.since, until: q.until, limit });
       let events = read();
       const wait = Math.min(q.wait_ms ?? 0, this.config.maxLongPollMs);
       const canGrow = q.before === undefined || (q.after ?? 0) + 1 < q.before;
@@ -244,6 +247,15 @@ export class SessionDO extends DurableObject<Env> {
         next_after: last && events.length === limit ? last.sequence : null,
       };
     });
+  }
+
+  // Session queries (stats.ts): totals and counts from this object's own storage, so they match its reads.
+  async sessionStats(): Promise<Result<SessionStats>> {
+    return guarded(() => sessionStats(this.ctx.storage.sql, this.requireSession(true).id, this.log.lastSequence));
+  }
+
+  async countEvents(filter: EventFilter): Promise<Result<EventCount>> {
+    return guarded(() => (this.requireSession(true), { count: countEvents(this.ctx.storage.sql, filter), latest_sequence: this.log.lastSequence }));
   }
 
   /** Redacts, builds, appends (one transaction), then fans out. Returns stored events in input order. */

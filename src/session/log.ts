@@ -114,7 +114,7 @@ export class EventLog {
   }
 
   /** Events with sequence > after (and < before), filtered, ascending, at most `limit`. */
-  read(q: Pick<EventQuery, "after" | "before" | "run_id"> & { types?: readonly string[]; limit: number }): Event[] {
+  read(q: Pick<EventQuery, "after" | "before" | "run_id"> & { types?: readonly string[]; limit: number; since?: string | undefined; until?: string | undefined }): Event[] {
     const where: string[] = ["sequence > ?"];
     const args: (string | number)[] = [q.after ?? 0];
     if (q.before !== undefined) { where.push("sequence < ?"); args.push(q.before); }
@@ -123,6 +123,8 @@ export class EventLog {
       where.push(`type IN (${q.types.map(() => "?").join(",")})`);
       args.push(...q.types);
     }
+    if (q.since !== undefined) { where.push("timestamp >= ?"); args.push(q.since); }
+    if (q.until !== undefined) { where.push("timestamp <= ?"); args.push(q.until); }
     args.push(q.limit);
     return this.sql
       .exec<Row>(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY sequence LIMIT ?`, ...args)
