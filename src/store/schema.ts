@@ -1,4 +1,5 @@
-import { sqliteTable, text, integer, real, primaryKey, index, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { sqliteTable, text, integer, real, primaryKey, index } from "drizzle-orm/sqlite-core";
 
 /** D1 tables. JSON columns hold text; timestamps are ISO 8601 strings (they sort as text). */
 export const sessions = sqliteTable(
@@ -76,12 +77,16 @@ export const events = sqliteTable(
     /** "service" or "client" (core/event.ts); rows flushed before the column existed read as "client". */
     origin: text("origin").notNull().default("client"),
   },
+  /**
+   * Each index is one more row written per event flushed. Event ids are unique per session in the session's DO
+   * (the only writer), so D1 does not check them again; the run index is partial, so events outside runs
+   * (most client events) write nothing to it.
+   */
   (t) => [
     primaryKey({ columns: [t.sessionId, t.sequence] }),
-    uniqueIndex("events_session_id").on(t.sessionId, t.id),
     index("events_tenant_type_time").on(t.tenantId, t.type, t.timestamp),
     index("events_tenant_time").on(t.tenantId, t.timestamp),
-    index("events_run").on(t.runId),
+    index("events_run_partial").on(t.runId).where(sql`${t.runId} IS NOT NULL`),
   ],
 );
 
