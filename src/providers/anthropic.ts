@@ -5,7 +5,8 @@ import { defaultModel } from "../core/models";
 import { addUsage, EMPTY_USAGE, type TokenUsage } from "../core/usage";
 import { ProviderFailure, type ProviderErrorKind } from "./errors";
 import { runTool, toolDefinitions } from "./tools";
-import type { Emit, ExecutionContext, ProviderAdapter, RunResult, TranscriptMessage } from "./types";
+import { replaySteps, type ReplayStep } from "./replay";
+import type { Emit, ExecutionContext, ProviderAdapter, RunResult } from "./types";
 
 type Param = Anthropic.MessageParam;
 type Block = { type: "text"; text: string } | { type: "tool_use"; id: string; name: string; json: string };
@@ -16,29 +17,38 @@ const DEFAULT_MAX_TOKENS = 8192;
 /** `sdk_opts` keys the Messages API accepts; everything else is dropped. Normalized options win. */
 const SDK_KEYS = new Set(["temperature", "top_p", "top_k", "max_tokens", "metadata", "stop_sequences", "thinking"]);
 
-function inputMessages(input: unknown): Param[] {
-  if (typeof input === "string") return [{ role: "user", content: input }];
+/** The run's own input as replay steps: a prompt, or the user and assistant turns of `{messages}`. */
+function inputSteps(input: unknown): ReplayStep[] {
+  const text = (role: "user" | "assistant", content: unknown): ReplayStep => ({ kind: "text", role, text: typeof content === "string" ? content : JSON.stringify(content) });
+  if (typeof input === "string") return [text("user", input)];
   const o = (input ?? {}) as { prompt?: unknown; messages?: { role: string; content: unknown }[] };
-  if (typeof o.prompt === "string") return [{ role: "user", content: o.prompt }];
+  if (typeof o.prompt === "string") return [text("user", o.prompt)];
   if (Array.isArray(o.messages)) {
-    return o.messages.filter((m) => m.role === "user" || m.role === "assistant")
-      .map((m) => ({ role: m.role as "user" | "assistant", content: typeof m.content === "string" ? m.content : JSON.stringify(m.content) }));
+    return o.messages.map((m) => ({ ...m, role: String(m.role).toLowerCase() }))
+      .filter((m) => m.role === "user" || m.role === "assistant").map((m) => text(m.role as "user" | "assistant", m.content));
   }
   throw new AppError("invalid_input", "Anthropic input must be a string, {prompt} or {messages}");
 }
 
-/** Replay continuation as plain messages: tool calls and results are summarised as text so any transcript is valid. */
-function transcriptMessages(transcript: TranscriptMessage[] | null): Param[] {
-  const out: Param[] = [];
-  for (const m of transcript ?? []) {
-    const text = m.role === "tool" ? `[tool ${m.tool_name ?? ""} result] ${JSON.stringify(m.tool_output ?? "")}`
-      : m.tool_name ? `[called ${m.tool_name} ${JSON.stringify(m.tool_input ?? {})}]` : m.content ?? "";
-    if (!text) continue;
-    const role = m.role === "assistant" ? "assistant" : "user";
+type ContentBlock = Anthropic.TextBlockParam | Anthropic.ToolUseBlockParam | Anthropic.ToolResultBlockParam;
+
+/**
+ * Steps as Messages API turns: tool calls become `tool_use` blocks and their results `tool_result` blocks in the next
+ * user turn; same-role steps share one turn, so turns alternate, and the first is the user's.
+ */
+export function toMessages(steps: ReplayStep[]): Param[] {
+  const out: { role: "user" | "assistant"; content: ContentBlock[] }[] = [];
+  for (const step of steps) {
+    if (step.kind === "text" && step.text === "") continue;
+    const role = step.kind === "call" || (step.kind === "text" && step.role === "assistant") ? "assistant" : "user";
+    const block: ContentBlock = step.kind === "text" ? { type: "text", text: step.text }
+      : step.kind === "call" ? { type: "tool_use", id: step.id, name: step.name, input: step.input }
+      : { type: "tool_result", tool_use_id: step.id, content: step.output, ...(step.is_error ? { is_error: true } : {}) };
     const last = out[out.length - 1];
-    if (last && last.role === role && typeof last.content === "string") last.content += `\n${text}`;
-    else out.push({ role, content: text });
+    if (last && last.role === role) last.content.push(block);
+    else out.push({ role, content: [block] });
   }
+  if (out[0]?.role === "assistant") out.unshift({ role: "user", content: [{ type: "text", text: "[earlier conversation]" }] });
   return out;
 }
 
@@ -74,7 +84,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     const tools = toolDefinitions(mode).map((t) => ({ name: t.name, description: t.description, input_schema: t.input_schema as Anthropic.Tool.InputSchema }));
     const sdk = Object.fromEntries(Object.entries(ctx.options.sdk_opts ?? {}).filter(([k]) => SDK_KEYS.has(k)));
     const maxTurns = Math.min(ctx.options.max_turns ?? TURN_CAP, TURN_CAP);
-    const messages: Param[] = [...transcriptMessages(ctx.transcript), ...inputMessages(ctx.input)];
+    const messages: Param[] = toMessages([...replaySteps(ctx.transcript), ...inputSteps(ctx.input)]);
     let usage: TokenUsage = { ...EMPTY_USAGE };
     let finalText = "";
     let stopReason = "end_turn";

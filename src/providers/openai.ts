@@ -5,7 +5,8 @@ import { defaultModel } from "../core/models";
 import { addUsage, EMPTY_USAGE, type TokenUsage } from "../core/usage";
 import { ProviderFailure, type ProviderErrorKind } from "./errors";
 import { runTool, toolDefinitions } from "./tools";
-import type { Emit, ExecutionContext, ProviderAdapter, RunResult, TranscriptMessage } from "./types";
+import { replaySteps, type ReplayStep } from "./replay";
+import type { Emit, ExecutionContext, ProviderAdapter, RunResult } from "./types";
 
 type InputItem = OpenAI.Responses.ResponseInputItem;
 type FunctionCall = { call_id: string; name: string; arguments: string };
@@ -14,23 +15,25 @@ const TURN_CAP = 50;
 /** `sdk_opts` keys the Responses API accepts; normalized options win. */
 const SDK_KEYS = new Set(["temperature", "top_p", "max_output_tokens", "reasoning", "text", "metadata", "store", "parallel_tool_calls"]);
 
-function inputItems(input: unknown): InputItem[] {
-  if (typeof input === "string") return [{ role: "user", content: input }];
+/** The run's own input as replay steps: a prompt, or the user, assistant and system turns of `{messages}`. */
+function inputSteps(input: unknown): ReplayStep[] {
+  const text = (role: "user" | "assistant" | "system", content: unknown): ReplayStep => ({ kind: "text", role, text: typeof content === "string" ? content : JSON.stringify(content) });
+  if (typeof input === "string") return [text("user", input)];
   const o = (input ?? {}) as { prompt?: unknown; messages?: { role: string; content: unknown }[] };
-  if (typeof o.prompt === "string") return [{ role: "user", content: o.prompt }];
+  if (typeof o.prompt === "string") return [text("user", o.prompt)];
   if (Array.isArray(o.messages)) {
-    return o.messages.filter((m) => ["user", "assistant", "system"].includes(m.role))
-      .map((m) => ({ role: m.role as "user" | "assistant" | "system", content: typeof m.content === "string" ? m.content : JSON.stringify(m.content) }));
+    return o.messages.map((m) => ({ ...m, role: String(m.role).toLowerCase() }))
+      .filter((m) => ["user", "assistant", "system"].includes(m.role)).map((m) => text(m.role as "user" | "assistant" | "system", m.content));
   }
   throw new AppError("invalid_input", "OpenAI input must be a string, {prompt} or {messages}");
 }
 
-/** Replay continuation as plain messages (tool calls summarised as text, so any transcript is a valid input). */
-function transcriptItems(transcript: TranscriptMessage[] | null): InputItem[] {
-  return (transcript ?? []).flatMap((m): InputItem[] => {
-    const text = m.role === "tool" ? `[tool ${m.tool_name ?? ""} result] ${JSON.stringify(m.tool_output ?? "")}`
-      : m.tool_name ? `[called ${m.tool_name} ${JSON.stringify(m.tool_input ?? {})}]` : m.content ?? "";
-    return text ? [{ role: m.role === "assistant" ? "assistant" : "user", content: text }] : [];
+/** Steps as Responses input items: calls as `function_call`, results as `function_call_output` with the same call_id. */
+export function toInputItems(steps: ReplayStep[]): InputItem[] {
+  return steps.flatMap((step): InputItem[] => {
+    if (step.kind === "text") return step.text ? [{ role: step.role, content: step.text }] : [];
+    if (step.kind === "call") return [{ type: "function_call", call_id: step.id, name: step.name, arguments: JSON.stringify(step.input) }];
+    return [{ type: "function_call_output", call_id: step.id, output: step.output }];
   });
 }
 
@@ -65,7 +68,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     const tools = toolDefinitions(mode).map((t) => ({ type: "function" as const, name: t.name, description: t.description, parameters: t.input_schema, strict: false }));
     const sdk = Object.fromEntries(Object.entries(ctx.options.sdk_opts ?? {}).filter(([k]) => SDK_KEYS.has(k)));
     const maxTurns = Math.min(ctx.options.max_turns ?? TURN_CAP, TURN_CAP);
-    const items: InputItem[] = [...transcriptItems(ctx.transcript), ...inputItems(ctx.input)];
+    const items: InputItem[] = toInputItems([...replaySteps(ctx.transcript), ...inputSteps(ctx.input)]);
     let usage: TokenUsage = { ...EMPTY_USAGE };
     let finalText = "";
     let stopReason = "end_turn";

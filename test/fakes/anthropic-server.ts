@@ -1,26 +1,45 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { messagesRequestError } from "./anthropic-rules";
+import { RejectionLog } from "./rejections";
 
 /**
  * A local stand-in for the Anthropic Messages API that speaks its real streaming protocol (SSE events
  * message_start, content_block_start/delta/stop, message_delta, message_stop). The scenario is picked by a
  * marker in the first user message: `[tools]` (write_file, then bash, then text), `[overloaded]` (529),
  * `[ratelimited]` (429 with retry-after), `[server-error]` (500), `[cut]` (stream dropped mid-message),
- * `[slow]` (text trickling out), anything else a plain text answer.
+ * `[slow]` (text trickling out), anything else a plain text answer. The scenario's prompt is the newest user message
+ * with text (earlier ones are replayed history); its tool step counts the tool results after it. Requests the real
+ * API refuses get its 400 (see anthropic-rules.ts) and are logged at `GET /_fake/rejections`.
  */
-type Req = { model: string; messages: { role: string; content: unknown }[]; tools?: { name: string }[]; stream?: boolean };
+type Req = { model: string; max_tokens?: unknown; messages: { role: string; content: unknown }[]; tools?: { name: string }[]; stream?: boolean };
 
 function sse(res: ServerResponse, event: string, data: unknown): void {
   res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
-function firstUserText(body: Req): string {
-  const first = body.messages.find((m) => m.role === "user");
-  return typeof first?.content === "string" ? first.content : JSON.stringify(first?.content ?? "");
+type ContentBlock = { type: string; text?: string };
+const textOf = (content: unknown): string =>
+  typeof content === "string" ? content : Array.isArray(content) ? (content as ContentBlock[]).filter((b) => b.type === "text").map((b) => b.text ?? "").join("") : "";
+const hasToolResult = (content: unknown): boolean => Array.isArray(content) && (content as ContentBlock[]).some((c) => c.type === "tool_result");
+
+/** The prompt this request answers: the newest user message with text. */
+function promptIndex(body: Req): number {
+  return body.messages.findLastIndex((m) => m.role === "user" && textOf(m.content) !== "");
 }
 
-function toolResultsSoFar(body: Req): number {
-  return body.messages.filter((m) => m.role === "user" && Array.isArray(m.content) && (m.content as { type: string }[]).some((c) => c.type === "tool_result")).length;
+function promptText(body: Req): string {
+  const at = promptIndex(body);
+  return at === -1 ? "" : textOf(body.messages[at]!.content);
 }
+
+/** How many tool rounds the current prompt has had: user messages of tool results after it. */
+function toolResultsSoFar(body: Req): number {
+  return body.messages.slice(promptIndex(body) + 1).filter((m) => m.role === "user" && hasToolResult(m.content)).length;
+}
+
+/** Tool ids are unique per call, as the real API's are (replayed history would otherwise repeat them). */
+let toolIds = 0;
+const toolId = () => `toolu_${(++toolIds).toString().padStart(4, "0")}${Math.random().toString(36).slice(2, 10)}`;
 
 async function streamMessage(res: ServerResponse, model: string, blocks: ({ text: string } | { tool: string; id: string; input: unknown })[], stop: string, usage: { input: number; output: number; cache_read?: number }, delayMs = 0) {
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
@@ -46,16 +65,24 @@ async function streamMessage(res: ServerResponse, model: string, blocks: ({ text
   res.end();
 }
 
-export async function startFakeAnthropic(): Promise<{ url: string; requests: Req[]; closedEarly: () => number; close(): Promise<void> }> {
+export async function startFakeAnthropic(): Promise<{ url: string; requests: Req[]; rejections: RejectionLog; closedEarly: () => number; close(): Promise<void> }> {
   const requests: Req[] = [];
+  const rejections = new RejectionLog();
   let closedEarly = 0;
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    if (rejections.serve(req, res)) return;
     let raw = "";
     for await (const chunk of req) raw += chunk;
     const body = JSON.parse(raw || "{}") as Req;
     requests.push(body);
+    const invalid = messagesRequestError(body);
+    if (invalid) {
+      rejections.add(raw, invalid);
+      res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: invalid } }));
+      return;
+    }
     res.on("close", () => { if (!res.writableEnded) closedEarly++; });
-    const text = firstUserText(body);
+    const text = promptText(body);
     if (text.includes("[overloaded]")) {
       res.writeHead(529, { "content-type": "application/json" }).end(JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }));
       return;
@@ -80,8 +107,8 @@ export async function startFakeAnthropic(): Promise<{ url: string; requests: Req
     if (text.includes("[slow]")) return streamMessage(res, body.model, [{ text: "x".repeat(4000) }], "end_turn", { input: 10, output: 500 }, 20);
     if (text.includes("[tools]")) {
       const step = toolResultsSoFar(body);
-      if (step === 0) return streamMessage(res, body.model, [{ text: "I'll write the file." }, { tool: "write_file", id: "toolu_01", input: { path: "notes.txt", content: "hello from claude\n" } }], "tool_use", { input: 400, output: 60, cache_read: 100 });
-      if (step === 1) return streamMessage(res, body.model, [{ tool: "bash", id: "toolu_02", input: { command: "cat notes.txt" } }], "tool_use", { input: 500, output: 30 });
+      if (step === 0) return streamMessage(res, body.model, [{ text: "I'll write the file." }, { tool: "write_file", id: toolId(), input: { path: "notes.txt", content: "hello from claude\n" } }], "tool_use", { input: 400, output: 60, cache_read: 100 });
+      if (step === 1) return streamMessage(res, body.model, [{ tool: "bash", id: toolId(), input: { command: "cat notes.txt" } }], "tool_use", { input: 500, output: 30 });
       return streamMessage(res, body.model, [{ text: "Done: notes.txt says hello." }], "end_turn", { input: 600, output: 20 });
     }
     return streamMessage(res, body.model, [{ text: "Hello there!" }], "end_turn", { input: 12, output: 5 });
@@ -89,5 +116,5 @@ export async function startFakeAnthropic(): Promise<{ url: string; requests: Req
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, requests, closedEarly: () => closedEarly, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return { url: `http://127.0.0.1:${port}`, requests, rejections, closedEarly: () => closedEarly, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
