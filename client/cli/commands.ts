@@ -5,7 +5,10 @@ import { ProviderNameSchema, type SubmitRunRequest } from "../../src/core/run-su
 import type { Session } from "../../src/core/session";
 import { z } from "zod";
 import { RENDER_FORMATS, type RenderFormat } from "../render/index";
+import { approveHint, decisionSentence } from "./approvals";
 import { EXIT, UsageError, type CliIo } from "./io";
+import { COMPACT_LEGEND } from "./legend";
+import { table } from "./table";
 import { tail } from "./tail";
 
 /** Parsed flag values (node:util parseArgs gives strings, booleans and string arrays). */
@@ -58,9 +61,7 @@ export function renderFlags(flags: Flags, io: CliIo, fallback: RenderFormat) {
   return { format, render: { jsonlMode: jsonlMode as "full" | "compact", toolOutput: toolOutput as "summary" | "preview" | "full", ...(noColor ? { color: false } : {}) } };
 }
 
-function sessionLine(s: Session): string {
-  return [s.id, s.status.padEnd(9), s.agent_id, s.created_at, s.tags.length ? `[${s.tags.join(",")}]` : ""].join("  ").trimEnd();
-}
+const sessionRow = (s: Session): string[] => [s.id, s.status, s.agent_id, s.created_at, s.tags.join(",")];
 
 export const sessionsCommand: Command = async (client, io, positionals, flags) => {
   const sub = positionals[0];
@@ -86,7 +87,8 @@ export const sessionsCommand: Command = async (client, io, positionals, flags) =
       });
       if (flags.json) print(io, page);
       else {
-        for (const s of page.items) io.stdout.write(`${sessionLine(s)}\n`);
+        if (page.items.length === 0) io.stdout.write("No sessions.\n");
+        else io.stdout.write(table(["ID", "STATUS", "AGENT", "CREATED", "TAGS"], page.items.map(sessionRow)));
         if (page.next_cursor) io.stdout.write(`(more: --cursor ${page.next_cursor})\n`);
       }
       return EXIT.ok;
@@ -134,14 +136,28 @@ export const runCommand: Command = async (client, io, positionals, flags) => {
     return EXIT.ok;
   }
   const { format, render } = renderFlags(flags, io, io.stdout.isTTY ? "studio" : "compact");
-  const end = await tail(client, io, { sessionId, from: startAt, runId: run.id, format, render, follow: true, untilRunEnds: run.id });
+  showLegend(io, format);
+  const end = await tail(client, io, { sessionId, from: startAt, runId: run.id, format, render, follow: true, untilRunEnds: run.id, stopAtApproval: true });
   if (!end) return EXIT.interrupted;
+  if (end.type === "tool_approval_requested") {
+    // Nobody to ask: say what waits and how to decide, rather than hang.
+    const call = { session_id: sessionId, run_id: run.id, tool_call_id: String(end.data.tool_call_id ?? "") };
+    io.stderr.write(`asm: run ${run.id} waits for approval of ${String(end.data.tool_name ?? "a tool")} (tool call ${call.tool_call_id})\n`
+      + `  approve: ${approveHint(call)}\n  deny:    ${approveHint(call, "deny")}\n`);
+    return EXIT.awaitingApproval;
+  }
   return end.type === "run_completed" ? EXIT.ok : EXIT.runUnsuccessful;
 };
+
+/** On a terminal, compact output starts with its legend on stderr (pipes get the bare stream). */
+function showLegend(io: CliIo, format: RenderFormat): void {
+  if (format === "compact" && io.stdout.isTTY) io.stderr.write(COMPACT_LEGEND);
+}
 
 export const tailCommand: Command = async (client, io, positionals, flags) => {
   const sessionId = need(positionals, 0, "session");
   const { format, render } = renderFlags(flags, io, io.stdout.isTTY ? "studio" : "compact");
+  showLegend(io, format);
   const runId = flagStr(flags, "run");
   const transport = flagStr(flags, "transport");
   if (transport && !["auto", "websocket", "poll"].includes(transport)) throw new UsageError("--transport must be auto, websocket or poll");
@@ -163,7 +179,7 @@ export const decisionCommand = (decision: "grant" | "deny"): Command => async (c
   const reason = flagStr(flags, "reason");
   const run = await client.decideApproval(need(positionals, 0, "session"), need(positionals, 1, "run"), need(positionals, 2, "tool_call_id"), { decision, ...(reason ? { reason } : {}) });
   if (flags.json) print(io, run);
-  else io.stdout.write(`${decision === "grant" ? "granted" : "denied"} · ${run.id} ${run.status}\n`);
+  else io.stdout.write(decisionSentence(decision, positionals[2]!, run, reason));
   return EXIT.ok;
 };
 
@@ -180,8 +196,27 @@ export const costCommand: Command = async (client, io, _positionals, flags) => {
   return EXIT.ok;
 };
 
-export const providersCommand: Command = async (client, io) => {
-  print(io, await client.providers());
+const ProvidersSchema = z.object({
+  items: z.array(z.object({ name: z.string(), configured: z.boolean(), capabilities: z.record(z.string(), z.unknown()), circuit: z.record(z.string(), z.unknown()).nullable() })),
+});
+
+/** Capabilities that are switched on, by name (the API nests them; a table wants a short list). */
+function capabilityNames(caps: Record<string, unknown>): string {
+  const inner = caps.capabilities && typeof caps.capabilities === "object" ? (caps.capabilities as Record<string, unknown>) : caps;
+  return Object.entries(inner).filter(([, v]) => v === true).map(([k]) => k).join(",");
+}
+
+export const providersCommand: Command = async (client, io, _positionals, flags) => {
+  const body = await client.providers();
+  if (flags.json) {
+    print(io, body);
+    return EXIT.ok;
+  }
+  const { items } = ProvidersSchema.parse(body);
+  io.stdout.write(table(
+    ["PROVIDER", "CONFIGURED", "CIRCUIT", "CAPABILITIES"],
+    items.map((p) => [p.name, p.configured ? "yes" : "no", typeof p.circuit?.state === "string" ? p.circuit.state : "closed", capabilityNames(p.capabilities)]),
+  ));
   return EXIT.ok;
 };
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 
-export const DEFAULT_URL = "http://127.0.0.1:8787";
+/** What `npm run dev` listens on: named in the hint, never used silently. */
+export const DEV_URL = "http://127.0.0.1:8787";
 
 /** `~/.config/asm/config.json` (or the file named by ASM_CONFIG). */
 const ConfigFileSchema = z.object({
@@ -23,7 +24,10 @@ export function configPath(env: Record<string, string | undefined>, homeDir: str
   return env.ASM_CONFIG || `${env.XDG_CONFIG_HOME || `${homeDir}/.config`}/asm/config.json`;
 }
 
-/** Flags, then environment (ASM_URL, ASM_API_KEY), then the config file, then the default URL (no key). */
+/**
+ * Flags, then environment (ASM_URL, ASM_API_KEY), then the config file. No URL anywhere is an error that says how
+ * to set one: a silent default would talk to whatever happens to listen on that port.
+ */
 export function resolveConfig(inputs: ConfigInputs): CliConfig {
   const path = configPath(inputs.env, inputs.homeDir);
   const text = inputs.readFile(path);
@@ -43,7 +47,10 @@ export function resolveConfig(inputs: ConfigInputs): CliConfig {
     flag ? [flag, "flag"] : env ? [env, "env"] : fromFile ? [fromFile, `file ${path}`] : [undefined, "none"];
   const [url, urlSource] = pick(inputs.flags.url, inputs.env.ASM_URL, file.url);
   const [apiKey, keySource] = pick(inputs.flags.apiKey, inputs.env.ASM_API_KEY, file.api_key ?? file.apiKey);
-  return { url: url ?? DEFAULT_URL, apiKey, sources: { url: url ? urlSource : "default", apiKey: keySource } };
+  if (!url) {
+    throw new ConfigError(`no server configured: pass --url URL, set ASM_URL, or write {"url": "…", "api_key": "…"} to ${path} (a local \`npm run dev\` listens on ${DEV_URL})`);
+  }
+  return { url, apiKey, sources: { url: urlSource, apiKey: keySource } };
 }
 
 export class ConfigError extends Error {

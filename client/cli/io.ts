@@ -13,8 +13,11 @@ export type CliIo = {
   signal?: AbortSignal | undefined;
 };
 
-/** Exit codes: 0 ok, 1 API or runtime error, 2 usage error, 3 a waited-for run ended without completing. */
-export const EXIT = { ok: 0, error: 1, usage: 2, runUnsuccessful: 3, interrupted: 130 } as const;
+/**
+ * Exit codes: 0 ok, 1 API or runtime error, 2 usage error, 3 a waited-for run ended without completing, 4 a
+ * waited-for run needs an approval and there is no terminal to ask on.
+ */
+export const EXIT = { ok: 0, error: 1, usage: 2, runUnsuccessful: 3, awaitingApproval: 4, interrupted: 130 } as const;
 
 export class UsageError extends Error {
   override readonly name = "UsageError";

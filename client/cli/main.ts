@@ -6,11 +6,14 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { pathToFileURL } from "node:url";
 import { AsmClient } from "../client";
 import { AsmError } from "../errors";
+import { approvalsCommand, statusCommand } from "./approvals";
+import { splitGlobals } from "./argv";
 import {
   cancelCommand, costCommand, decisionCommand, eventsCommand, providersCommand, runCommand, sessionsCommand, tailCommand,
   type Command, type Flags,
 } from "./commands";
 import { ConfigError, resolveConfig } from "./config";
+import { COMPACT_LEGEND } from "./legend";
 import { EXIT, UsageError, type CliIo } from "./io";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -31,7 +34,7 @@ const COMMANDS: Record<string, { run: Command; options: Options; usage: string }
   run: {
     run: runCommand,
     options: { provider: { type: "string" }, model: { type: "string" }, policy: { type: "string" }, wait: { type: "boolean" }, "idempotency-key": { type: "string" }, "timeout-ms": { type: "string" }, ...RENDER },
-    usage: "asm run <session> --provider shell|anthropic|openai|claude-code|codex|amp|router [--model M] [--policy file.json] [--wait] [--format F] -- <input…>",
+    usage: "asm run <session> --provider shell|anthropic|openai|claude-code|codex|amp|router [--model M] [--policy file.json] [--wait] [--format F] -- <input…>\n    (without a terminal, --wait stops at an approval: it prints the tool call id and how to decide, and exits 4)",
   },
   tail: {
     run: tailCommand,
@@ -39,6 +42,12 @@ const COMMANDS: Record<string, { run: Command; options: Options; usage: string }
     usage: "asm tail <session> [--from N] [--run R] [--types a,b] [--no-follow] --format compact|verbose|studio|jsonl [--jsonl-mode full|compact] [--tool-output summary|preview|full]",
   },
   cancel: { run: cancelCommand, options: {}, usage: "asm cancel <session> <run>" },
+  approvals: {
+    run: approvalsCommand,
+    options: { session: { type: "string" }, reason: { type: "string" } },
+    usage: "asm approvals [list] [--session S]\n  asm approvals approve <session> <run> <tool_call_id> [--reason R]\n  asm approvals deny <session> <run> <tool_call_id> --reason R",
+  },
+  status: { run: statusCommand, options: {}, usage: "asm status <session>" },
   approve: { run: decisionCommand("grant"), options: { reason: { type: "string" } }, usage: "asm approve <session> <run> <tool_call_id> [--reason R]" },
   deny: { run: decisionCommand("deny"), options: { reason: { type: "string" } }, usage: "asm deny <session> <run> <tool_call_id> [--reason R]" },
   cost: { run: costCommand, options: { session: { type: "string" }, since: { type: "string" }, until: { type: "string" } }, usage: "asm cost [--session S] [--since ISO] [--until ISO]" },
@@ -56,16 +65,25 @@ function helpText(): string {
     "",
     ...Object.values(COMMANDS).map((c) => `  ${c.usage}`),
     "",
-    "Global: --url URL --api-key KEY --json (raw JSON output) --help",
+    "Global (before or after the command): --url URL --api-key KEY --json (the API's own JSON) --help --version",
+    "`asm help compact` explains the compact format's tokens.",
     "Config: flags, then ASM_URL / ASM_API_KEY, then ~/.config/asm/config.json ({\"url\", \"api_key\"}; ASM_CONFIG names another file).",
-    "Exit codes: 0 ok · 1 API error · 2 usage error · 3 the awaited run failed, was cancelled or timed out · 130 interrupted",
+    "Exit codes: 0 ok · 1 API error · 2 usage error · 3 the awaited run failed, was cancelled or timed out · 4 the awaited run waits for an approval (no terminal to ask on) · 130 interrupted",
     "",
   ].join("\n");
 }
 
 /** Runs one CLI invocation and returns its exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv;
+  const { name, rest } = splitGlobals(argv);
+  if (name === "--version" || name === "-V" || name === "version") {
+    io.stdout.write(`asm ${cliVersion()}\n`);
+    return EXIT.ok;
+  }
+  if (name === "help" && rest[0] === "compact") {
+    io.stdout.write(COMPACT_LEGEND);
+    return EXIT.ok;
+  }
   if (!name || name === "help" || name === "--help" || name === "-h") {
     io.stdout.write(helpText());
     return name ? EXIT.ok : EXIT.usage;
@@ -75,6 +93,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`asm: unknown command '${name}'\n\n${helpText()}`);
     return EXIT.usage;
   }
+  let url: string | undefined;
   try {
     const { values, positionals } = parseArgs({ args: rest, options: { ...GLOBAL, ...command.options }, allowPositionals: true, strict: true });
     const flags = values as Flags;
@@ -87,13 +106,30 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       env: io.env, readFile: io.readFile, homeDir: io.homeDir,
     });
     const client = new AsmClient({ baseUrl: config.url, apiKey: config.apiKey, fetch: io.fetch });
+    url = config.url;
     return await command.run(client, io, positionals, flags);
   } catch (err) {
-    return reportError(err, io, command.usage);
+    return reportError(err, io, command.usage, url);
   }
 }
 
-function reportError(err: unknown, io: CliIo, usage: string): number {
+/** The client's own version (client/package.json), which is what `asm` ships as. */
+function cliVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string }).version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** The innermost cause of a failed fetch (undici wraps `connect ECONNREFUSED …` in a bare "fetch failed"). */
+function rootCause(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+function reportError(err: unknown, io: CliIo, usage: string, url: string | undefined): number {
   if (err instanceof UsageError || (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))) {
     io.stderr.write(`asm: ${err.message}\nusage: ${usage}\n`);
     return EXIT.usage;
@@ -104,6 +140,10 @@ function reportError(err: unknown, io: CliIo, usage: string): number {
   }
   if (err instanceof AsmError) {
     if (err.code === "aborted") return EXIT.interrupted;
+    if (err.code === "network_error") {
+      io.stderr.write(`asm: cannot reach ${url ?? "the server"}: ${rootCause(err)} (is the server running? set --url or ASM_URL)\n`);
+      return EXIT.error;
+    }
     const hint = err.code === "network_error" ? " (is the server running? set --url or ASM_URL)" : err.code === "unauthorized" ? " (set --api-key or ASM_API_KEY)" : "";
     io.stderr.write(`asm: ${err.code}${err.status ? ` (HTTP ${err.status})` : ""}: ${err.message}${hint}\n`);
     if (Object.keys(err.details).length) io.stderr.write(`${JSON.stringify(err.details)}\n`);

@@ -18,11 +18,16 @@ export type TailOptions = {
   /** Stop when this run ends (set by `asm run --wait` and by `tail --run`). */
   untilRunEnds?: string | undefined;
   transport?: "auto" | "websocket" | "poll" | undefined;
+  /** Without a terminal to ask on, return the awaited run's pending approval request instead of waiting forever. */
+  stopAtApproval?: boolean | undefined;
 };
 
 const TERMINAL: ReadonlySet<string> = new Set(RUN_TERMINAL_EVENT_TYPES);
 
-/** Streams a session's events through a renderer; returns the terminal event of the awaited run, if any. */
+/**
+ * Streams a session's events through a renderer; returns the terminal event of the awaited run, if any, or (with
+ * stopAtApproval and no terminal) the approval request it waits on.
+ */
 export async function tail(client: AsmClient, io: CliIo, opts: TailOptions): Promise<Event | null> {
   const tty = io.stdout.isTTY === true;
   const renderer = createRenderer(opts.format, { ...opts.render, color: (opts.render.color ?? tty) && tty, cursor: tty && opts.format === "studio" });
@@ -43,7 +48,13 @@ export async function tail(client: AsmClient, io: CliIo, opts: TailOptions): Pro
     for await (const e of source) {
       out(renderer.render(e));
       if (e.run_id) trackRun(active, e);
-      if (e.type === "tool_approval_requested" && opts.follow) await askApproval(client, io, e, out, spinner);
+      if (e.type === "tool_approval_requested" && opts.follow) {
+        if (!io.ask && opts.stopAtApproval && e.run_id === opts.untilRunEnds && (await stillAwaiting(client, e))) {
+          terminal = e;
+          break;
+        }
+        await askApproval(client, io, e, out, spinner);
+      }
       updateSpinner(spinner, active);
       if (opts.untilRunEnds && e.run_id === opts.untilRunEnds && TERMINAL.has(e.type)) {
         terminal = e;
@@ -56,6 +67,12 @@ export async function tail(client: AsmClient, io: CliIo, opts: TailOptions): Pro
     io.signal?.removeEventListener("abort", stop);
   }
   return terminal;
+}
+
+/** A replayed request may already be decided: only a run still awaiting approval stops the wait. */
+async function stillAwaiting(client: AsmClient, e: Event): Promise<boolean> {
+  const run = await client.getRun(e.session_id, e.run_id!).catch(() => null);
+  return run?.status === "awaiting_approval";
 }
 
 function trackRun(active: Map<string, "queued" | "running">, e: Event): void {

@@ -1,7 +1,7 @@
 import type { Event } from "../../src/core/event";
 import { isEventType } from "../../src/core/event-types";
 import { palette } from "./ansi";
-import { costOf, formatCost, oneLine, str, streamedText, tokensOf } from "./fields";
+import { costOf, failureLabel, formatCost, oneLine, str, streamedText, tokensOf } from "./fields";
 import type { Renderer, RenderOptions } from "./types";
 
 /**
@@ -43,7 +43,7 @@ export function compactRenderer(opts: RenderOptions = {}): Renderer {
           return token(c.green(`r-${reason ? `:${reason}` : ""}`)) + endLine();
         }
         case "run_failed":
-          return token(c.red(`!(${oneLine(`${str(e.data.error_code) ?? "failed"}: ${str(e.data.error_message) ?? ""}`, 80)})`)) + token(c.red("r-:failed")) + endLine();
+          return token(c.red(`!(${oneLine(`${failureLabel(e.data)}: ${str(e.data.error_message) ?? ""}`, 80)})`)) + token(c.red("r-:failed")) + endLine();
         case "run_cancelled":
           return token(c.red("!")) + token(c.red("r-:cancelled")) + endLine();
         case "run_timeout":

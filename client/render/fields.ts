@@ -43,3 +43,17 @@ export function oneLine(text: string, max = 120): string {
 export function compactJson(value: unknown, max = 120): string {
   return oneLine(JSON.stringify(value) ?? "", max);
 }
+
+/**
+ * What a failure is, in words a reader can act on. The API files every provider failure under `provider_error`;
+ * the specific cause (a shell command's `command_failed`, `command_timeout`, `cli_exit`…) sits in its details.
+ */
+export function failureLabel(data: Record<string, unknown>): string {
+  const code = str(data.error_code) ?? "failed";
+  if (code !== "provider_error") return code;
+  const pe = obj(data.provider_error ?? obj(data.details).provider_error);
+  const shellExit = pe.provider === "shell" && pe.kind === "process_exit" ? "command_failed" : undefined;
+  const specific = str(obj(data.details).error_code) ?? str(obj(pe.details).error_code) ?? shellExit;
+  const exit = num(pe.exit_code);
+  return `${specific ?? code}${exit !== undefined ? ` (exit ${exit})` : ""}`;
+}

@@ -6,7 +6,8 @@ import type { Renderer, RenderOptions } from "./types";
 const SHORT_STOP: Record<string, string> = { end_turn: "end", tool_use: "tool", max_tokens: "max", stop_sequence: "stop" };
 
 /**
- * JSONL, one object per line. Full: `{ts, type, seq, session_id, run_id, …data}`.
+ * JSONL, one object per line. Full: each event exactly as the API returns it (`id`, `session_id`, `sequence`, `type`,
+ * `run_id`, `timestamp`, `data`), so filters written against the API work on it.
  * Compact: `{t: epoch_ms, e: {t: code, …}}` with the codes rs (run started), ms (streamed text), ts (tool started),
  * tc (tool completed; `ok:false` when it failed), tu (token usage, `$` = cost), mr (message received),
  * rc (run completed), rf (run failed), rx (run cancelled or timed out), er (error). Other types are left out.
@@ -16,7 +17,7 @@ export function jsonlRenderer(opts: RenderOptions = {}): Renderer {
   return {
     render(e: Event): string {
       if (!compact) {
-        return `${JSON.stringify({ ...e.data, ts: e.timestamp, type: e.type, seq: e.sequence, session_id: e.session_id, run_id: e.run_id })}\n`;
+        return `${JSON.stringify(e)}\n`;
       }
       const body = compactBody(e);
       return body ? `${JSON.stringify({ t: Date.parse(e.timestamp), e: body })}\n` : "";

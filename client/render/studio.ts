@@ -1,6 +1,6 @@
 import type { Event } from "../../src/core/event";
 import { palette, REPLACE_PREVIOUS_LINE } from "./ansi";
-import { contentText, costOf, formatCost, oneLine, str, streamedText, tokensOf } from "./fields";
+import { contentText, costOf, failureLabel, formatCost, oneLine, str, streamedText, tokensOf } from "./fields";
 import { toolKind, toolOutputLines, toolTitle } from "./tools";
 import type { Renderer, RenderOptions } from "./types";
 
@@ -112,7 +112,7 @@ export function studioRenderer(opts: RenderOptions = {}): Renderer {
           return line(`${c.green("✓")} ${c.bold("Done")}${c.dim(parts.filter(Boolean).map((p) => ` · ${p}`).join(""))}`);
         }
         case "run_failed":
-          return line(`${c.red("✗")} ${c.bold("Failed")} ${c.red(`${str(d.error_code) ?? "error"}: ${oneLine(str(d.error_message) ?? "", 200)}`)}`);
+          return line(`${c.red("✗")} ${c.bold("Failed")} ${c.red(`${failureLabel(d)}: ${oneLine(str(d.error_message) ?? "", 200)}`)}`);
         case "run_cancelled":
           return line(`${c.red("✗")} ${c.bold("Cancelled")}${str(d.reason) ? c.dim(` · ${str(d.reason)}`) : ""}`);
         case "run_timeout":

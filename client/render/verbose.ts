@@ -1,6 +1,6 @@
 import type { Event } from "../../src/core/event";
 import { palette } from "./ansi";
-import { compactJson, contentText, costOf, formatCost, oneLine, str, streamedText, tokensOf } from "./fields";
+import { compactJson, contentText, costOf, failureLabel, formatCost, oneLine, str, streamedText, tokensOf } from "./fields";
 import type { Renderer, RenderOptions } from "./types";
 
 /** A short description of an event's payload, for the `[type] …` line. */
@@ -18,7 +18,7 @@ export function describe(e: Event): string {
       return [`stop_reason=${str(d.stop_reason) ?? "-"}`, usage].filter(Boolean).join(" ");
     case "run_failed":
     case "session_failed":
-      return `${str(d.error_code) ?? "error"}: ${oneLine(str(d.error_message) ?? "", 200)}`;
+      return `${failureLabel(d)}: ${oneLine(str(d.error_message) ?? "", 200)}`;
     case "run_cancelled":
       return str(d.reason) ? `reason=${str(d.reason)}` : "";
     case "run_timeout":

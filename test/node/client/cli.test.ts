@@ -1,8 +1,12 @@
 import { readFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { runCli } from "../../../client/cli/main";
-import { DEFAULT_URL, resolveConfig, ConfigError } from "../../../client/cli/config";
+import { resolveConfig, ConfigError } from "../../../client/cli/config";
+import { splitGlobals } from "../../../client/cli/argv";
+import { table } from "../../../client/cli/table";
+import { failureLabel } from "../../../client/render/fields";
 import type { CliIo } from "../../../client/cli/io";
 import { EventSchema } from "../../../src/core/event";
 import { startLogServer, type LogServer } from "./log-server";
@@ -15,14 +19,14 @@ describe("config precedence", () => {
   const home = "/home/u";
   const fileAt = `${home}/.config/asm/config.json`;
 
-  it("flags beat env, env beats the config file, the file beats the default", () => {
+  it("flags beat env, env beats the config file; nothing configured is an error that says how to configure", () => {
     const file = JSON.stringify({ url: "https://file.example", api_key: "k_file" });
     const env = { ASM_URL: "https://env.example", ASM_API_KEY: "k_env" };
     const flags = { url: "https://flag.example", apiKey: "k_flag" };
     expect(resolveConfig({ flags, env, readFile: files({ [fileAt]: file }), homeDir: home })).toMatchObject({ url: "https://flag.example", apiKey: "k_flag" });
     expect(resolveConfig({ flags: {}, env, readFile: files({ [fileAt]: file }), homeDir: home })).toMatchObject({ url: "https://env.example", apiKey: "k_env", sources: { url: "env" } });
     expect(resolveConfig({ flags: {}, env: {}, readFile: files({ [fileAt]: file }), homeDir: home })).toMatchObject({ url: "https://file.example", apiKey: "k_file" });
-    expect(resolveConfig({ flags: {}, env: {}, readFile: files({}), homeDir: home })).toEqual({ url: DEFAULT_URL, apiKey: undefined, sources: { url: "default", apiKey: "none" } });
+    expect(() => resolveConfig({ flags: {}, env: {}, readFile: files({}), homeDir: home })).toThrow(/no server configured: pass --url URL, set ASM_URL, or write .* to \/home\/u\/.config\/asm\/config.json/);
   });
 
   it("mixes sources per key, and ASM_CONFIG names another file", () => {
@@ -141,11 +145,87 @@ describe("asm CLI", () => {
     const bad = memoryIo({ ASM_URL: server.url, ASM_API_KEY: "wrong" });
     expect(await runCli(["tail", SESSION, "--no-follow"], bad)).toBe(1);
     expect(bad.err()).toContain("asm: unauthorized (HTTP 401): Missing or invalid API key (set --api-key or ASM_API_KEY)");
-    const usage = memoryIo({});
+    const usage = memoryIo({ ASM_URL: server.url });
     expect(await runCli(["tail", SESSION, "--format", "fancy"], usage)).toBe(2);
     expect(usage.err()).toContain("--format must be one of compact, verbose, studio, jsonl");
     expect(await runCli(["tail", SESSION, "--bogus"], usage)).toBe(2);
     expect(await runCli(["frobnicate"], usage)).toBe(2);
     expect(await runCli(["run", SESSION, "--provider", "shell"], usage)).toBe(2);
+  });
+
+  it("global flags may come before the command; jsonl keeps the API's field names", async () => {
+    server = await serverWithFixture();
+    const io = memoryIo({});
+    expect(await runCli(["--url", server.url, "--api-key", server.apiKey, "tail", SESSION, "--no-follow", "--format", "jsonl"], io)).toBe(0);
+    const first = JSON.parse(io.out().split("\n")[0]!) as Record<string, unknown>;
+    expect(first).toMatchObject({ sequence: 1, type: "session_created", session_id: SESSION });
+    expect(first).toHaveProperty("timestamp");
+    expect(first).not.toHaveProperty("seq");
+    expect(first).not.toHaveProperty("ts");
+  });
+
+  it("--version, the compact legend, and no silent default server", async () => {
+    const io = memoryIo({});
+    expect(await runCli(["--version"], io)).toBe(0);
+    expect(io.out()).toMatch(/^asm \d+\.\d+\.\d+\n$/);
+    const legend = memoryIo({});
+    expect(await runCli(["help", "compact"], legend)).toBe(0);
+    expect(legend.out()).toContain("t-Name!  tool call failed");
+    const none = memoryIo({});
+    expect(await runCli(["sessions", "list"], none)).toBe(2);
+    expect(none.err()).toContain("no server configured: pass --url URL, set ASM_URL");
+  });
+
+  it("a network error names the URL and the cause", async () => {
+    // A port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", () => r()));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const io = memoryIo({ ASM_URL: `http://127.0.0.1:${port}`, ASM_API_KEY: "k" });
+    expect(await runCli(["sessions", "list"], io)).toBe(1);
+    expect(io.err()).toMatch(new RegExp(`^asm: cannot reach http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+  });
+
+  it("run --wait without a terminal stops at an approval with the tool call id and the command to decide (exit 4)", async () => {
+    server = await serverWithFixture();
+    const io = memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey });
+    const done = runCli(["run", SESSION, "--provider", "shell", "--wait", "--format", "compact", "--", "rm", "-rf", "build"], io);
+    while (server.submissions.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const runId = server.submissions[0]!.runId;
+    server.runs.set(runId, { status: "awaiting_approval", decisions: [] });
+    server.append([
+      { type: "run_started", run_id: runId, data: { provider: "shell" } },
+      { type: "tool_approval_requested", run_id: runId, data: { tool_name: "bash", tool_call_id: "toolu_99", tool_input: { command: "rm -rf build" } } },
+    ]);
+    expect(await done).toBe(4);
+    expect(io.err()).toContain("waits for approval of bash (tool call toolu_99)");
+    expect(io.err()).toContain(`approve: asm approve ${SESSION} ${runId} toolu_99`);
+
+    const approve = memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey });
+    expect(await runCli(["approve", SESSION, runId, "toolu_99"], approve)).toBe(0);
+    expect(approve.out()).toBe(`Approved tool call toolu_99: it runs now; run ${runId} continues.\n`);
+    const deny = memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey });
+    expect(await runCli(["approvals", "deny", SESSION, runId, "toolu_99", "--reason", "not now"], deny)).toBe(0);
+    expect(deny.out()).toContain("Denied tool call toolu_99 (reason: not now)");
+    expect(server.runs.get(runId)!.decisions.at(-1)).toEqual({ tool_call_id: "toolu_99", decision: "deny", reason: "not now" });
+  });
+});
+
+describe("CLI building blocks", () => {
+  it("moves global flags after the command, before any --", () => {
+    expect(splitGlobals(["--url", "U", "--json", "run", "s", "--", "echo", "--json"])).toEqual({ name: "run", rest: ["s", "--url", "U", "--json", "--", "echo", "--json"] });
+    expect(splitGlobals(["--help"])).toEqual({ name: "--help", rest: [] });
+  });
+
+  it("tables have a header and aligned columns", () => {
+    expect(table(["ID", "STATUS"], [["ses_1", "active"], ["ses_22", "ended"]])).toBe("ID      STATUS\nses_1   active\nses_22  ended\n");
+  });
+
+  it("a failed shell command is labelled command_failed with its exit code, not provider_error", () => {
+    expect(failureLabel({ error_code: "provider_error", details: { error_code: "command_failed", provider_error: { exit_code: 4 } } })).toBe("command_failed (exit 4)");
+    expect(failureLabel({ error_code: "provider_error", provider_error: { exit_code: 2, details: { error_code: "command_failed" } } })).toBe("command_failed (exit 2)");
+    expect(failureLabel({ error_code: "provider_error" })).toBe("provider_error");
+    expect(failureLabel({ error_code: "command_timeout" })).toBe("command_timeout");
   });
 });

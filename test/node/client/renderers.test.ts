@@ -16,7 +16,7 @@ describe("compact renderer", () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^r\+\(claude-sonnet-4-5\) >> I'll read the README first\. t\+Read t-Read t\+Write t-Write t\+Edit t-Edit tk:1520\/210\$0\.0077 !\(no-rm:tool_denied\) ap\?bash/);
     expect(lines[0]).toContain("ap?bash ap-bash t-bash! t+bash t-bash! >> The greeting is in place; one unrelated test fails. msg tk:2980/388$0.0148 r-:end_turn");
-    expect(lines[1]).toBe("r+ t+bash t-bash! !(Command exited with 2) !(provider_error: Command exited with 2) r-:failed");
+    expect(lines[1]).toBe("r+ t+bash t-bash! !(Command exited with 2) !(command_failed (exit 2): Command exited with 2) r-:failed");
     expect(lines[2]).toBe("r+(gpt-5-mini) >> Thinking about ! r-:cancelled");
     await expect(text).toMatchFileSnapshot(snap("compact.txt"));
   });
@@ -59,7 +59,7 @@ describe("studio renderer", () => {
     expect(text).toContain("✗ $ npm test\n  ⎿ 7 lines · exit 1\n");
     expect(text).toContain("✗ $ ls missing-dir\n");
     expect(text).toContain("✓ Done · end_turn · 4500 in / 598 out · $0.0225\n");
-    expect(text).toContain("✗ Failed provider_error: Command exited with 2\n");
+    expect(text).toContain("✗ Failed command_failed (exit 2): Command exited with 2\n");
     expect(text).toContain("● Thinking about\n✗ Cancelled · cancelled by user\n");
     // The final message was streamed: it is not printed a second time.
     expect(text.match(/one unrelated test fails\./g)).toHaveLength(1);
@@ -107,13 +107,11 @@ function applyLineReplacements(text: string): string {
 }
 
 describe("jsonl renderer", () => {
-  it("full mode: one {ts, type, …data} object per event", () => {
+  it("full mode: each event as the API returns it (sequence, timestamp, data)", () => {
     const lines = render("jsonl").trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(events.length);
-    expect(lines[6]).toEqual({
-      ts: "2026-07-02T10:00:02.100Z", type: "tool_call_started", seq: 7, session_id: events[0]!.session_id, run_id: events[6]!.run_id,
-      tool_call_id: "toolu_01", tool_name: "Read", tool_input: { file_path: "README.md" },
-    });
+    expect(lines[6]).toEqual(JSON.parse(JSON.stringify(events[6])));
+    expect(lines[6]).toMatchObject({ timestamp: "2026-07-02T10:00:02.100Z", type: "tool_call_started", sequence: 7, data: { tool_call_id: "toolu_01" } });
   });
 
   it("compact mode: {t, e:{t: code}} with the §12 codes, cost as $ and short stop reasons", async () => {

@@ -40,13 +40,38 @@ describe("asm CLI against wrangler dev", () => {
 
     const failed = await asm(["run", session.id, "--provider", "shell", "--wait", "--", "sh", "-c", "exit 4"]);
     expect(failed.code).toBe(3);
+    expect(failed.stdout).toContain("command_failed (exit 4)");
+    expect(failed.stdout).not.toContain("provider_error");
 
     const tail = await asm(["tail", session.id, "--no-follow", "--format", "jsonl"]);
     expect(tail.code, tail.stderr).toBe(0);
-    const types = tail.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { type: string }).type);
+    const lines = tail.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; sequence: number; timestamp: string });
+    expect(lines[0]).toMatchObject({ sequence: 1, session_id: session.id });
+    expect(typeof lines[0]!.timestamp).toBe("string");
+    const types = lines.map((l) => l.type);
     expect(types[0]).toBe("session_created");
     expect(types).toContain("run_completed");
     expect(types).toContain("run_failed");
+
+    const table = await asm(["--url", stack.url, "sessions", "list"]);
+    expect(table.code, table.stderr).toBe(0);
+    const [header, ...rows] = table.stdout.trimEnd().split("\n");
+    expect(header).toMatch(/^ID\s+STATUS\s+AGENT\s+CREATED\s+TAGS$/);
+    const row = rows.find((r) => r.startsWith(session.id))!;
+    expect(row.indexOf("cli-e2e")).toBe(header!.indexOf("AGENT"));
+    const providersTable = await asm(["providers"]);
+    expect(providersTable.stdout).toMatch(/^PROVIDER\s+CONFIGURED\s+CIRCUIT\s+CAPABILITIES\n/);
+    expect(providersTable.stdout).toMatch(/\nshell\s+yes\s/);
+    const status = await asm(["status", session.id]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/runs\s+0 in flight, 0 queued/);
+    const statusJson = JSON.parse((await asm(["--json", "status", session.id])).stdout) as { session_id: string; pending_approvals: unknown[] };
+    expect(statusJson).toMatchObject({ session_id: session.id, pending_approvals: [] });
+    const approvals = await asm(["approvals", "--json"]);
+    expect(approvals.code, approvals.stderr).toBe(0);
+    expect(Array.isArray(JSON.parse(approvals.stdout).items)).toBe(true);
+    const version = await asm(["--version"]);
+    expect(version.stdout).toMatch(/^asm \d+\.\d+\.\d+/);
 
     const list = await asm(["sessions", "list", "--json"]);
     expect(JSON.parse(list.stdout).items.some((s: { id: string }) => s.id === session.id)).toBe(true);
