@@ -37,7 +37,7 @@ queryApi.openapi(
 
 queryApi.openapi(
   createRoute({
-    method: "get", path: "/query/events", tags: ["query"], operationId: "queryEvents", summary: "Search events across sessions by type, provider and time",
+    method: "get", path: "/query/events", tags: ["query"], operationId: "queryEvents", summary: "Search events across sessions by type, provider, run, correlation_id and time",
     request: { query: QueryEventsSchema },
     responses: { 200: jsonResponse(pageOf(TypedEventSchema, "EventQueryPage"), "A page of events, oldest first"), ...errorResponses() },
   }),

@@ -31,7 +31,7 @@ sessionsApi.openapi(
 
 sessionsApi.openapi(
   createRoute({
-    method: "get", path: "/sessions", tags: ["sessions"], operationId: "listSessions", summary: "List sessions (newest first, cursor pages)",
+    method: "get", path: "/sessions", tags: ["sessions"], operationId: "listSessions", summary: "Search sessions (order_by: created_at_desc by default, created_at_asc, updated_at_desc; tags, provider, min_tokens filters; cursor pages)",
     request: { query: ListSessionsQuerySchema },
     responses: { 200: jsonResponse(SessionPageSchema, "A page of sessions"), ...errorResponses() },
   }),

@@ -3,7 +3,7 @@ import { EventTypeSchema } from "./event-types";
 import { RunStatusSchema } from "./run";
 
 /** Cross-session query parameters (read from D1, tenant-scoped). Limits are strict: 1..1000. */
-const csv = <T extends z.ZodType>(item: T) =>
+export const csv = <T extends z.ZodType>(item: T) =>
   z.string().max(2000).transform((s, ctx) => {
     const parts = s.split(",").map((p) => p.trim()).filter(Boolean);
     const out: z.infer<T>[] = [];
@@ -20,7 +20,12 @@ const csv = <T extends z.ZodType>(item: T) =>
 
 const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
 
-export const RUN_ORDERS = ["queued_at_desc", "queued_at_asc", "total_tokens_desc"] as const;
+/**
+ * Run orders. The seed's names are accepted too: `started_at_desc`/`started_at_asc` order by when the run started
+ * (a run not started yet sorts by its queued time), `token_usage_desc` is `total_tokens_desc`.
+ */
+export const RUN_ORDERS = ["queued_at_desc", "queued_at_asc", "total_tokens_desc", "started_at_desc", "started_at_asc", "token_usage_desc"] as const;
+export type RunOrder = (typeof RUN_ORDERS)[number];
 
 export const QueryRunsSchema = z.object({
   provider: csv(z.string().min(1).max(64)).optional(),
@@ -33,14 +38,14 @@ export const QueryRunsSchema = z.object({
   order_by: z.enum(RUN_ORDERS).default("queued_at_desc"),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
   cursor: z.string().min(1).max(1024).optional(),
-});
+}).strict();
 export type QueryRuns = z.infer<typeof QueryRunsSchema>;
 
 export const QueryCostSchema = z.object({
   session_id: z.string().min(1).max(128).optional(),
   since: isoTime.optional(),
   until: isoTime.optional(),
-});
+}).strict();
 export type QueryCost = z.infer<typeof QueryCostSchema>;
 
 export const QueryEventsSchema = z.object({
@@ -48,11 +53,12 @@ export const QueryEventsSchema = z.object({
   provider: csv(z.string().min(1).max(64)).optional(),
   session_id: z.string().min(1).max(128).optional(),
   run_id: z.string().min(1).max(128).optional(),
+  correlation_id: z.string().min(1).max(256).optional(),
   since: isoTime.optional(),
   until: isoTime.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().min(1).max(1024).optional(),
-});
+}).strict();
 export type QueryEvents = z.infer<typeof QueryEventsSchema>;
 
 const Tokens = z.object({ input: z.number(), output: z.number(), cache_read: z.number(), cache_creation: z.number(), total: z.number() });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { JsonObjectSchema } from "./json";
 import { EMPTY_USAGE, TokenUsageSchema } from "./usage";
 import { newId } from "./ids";
+import { csv } from "./query";
 
 export const SESSION_STATUSES = ["pending", "active", "paused", "completed", "failed", "cancelled"] as const;
 export const SessionStatusSchema = z.enum(SESSION_STATUSES).meta({ id: "SessionStatus" });
@@ -53,16 +54,25 @@ export const UpdateSessionBodySchema = z
   .meta({ id: "UpdateSessionRequest" });
 export type UpdateSessionBody = z.infer<typeof UpdateSessionBodySchema>;
 
+/** Session orders (seed QueryAPI): newest created first (default), oldest created first, most recently updated first. */
+export const SESSION_ORDERS = ["created_at_desc", "created_at_asc", "updated_at_desc"] as const;
+export type SessionOrder = (typeof SESSION_ORDERS)[number];
+
 export const ListSessionsQuerySchema = z.object({
   status: SessionStatusSchema.optional(),
   tag: z.string().min(1).max(64).optional(),
+  tags: csv(TagSchema).optional().describe("Comma-separated; a session must carry every one"),
+  provider: csv(z.string().min(1).max(64)).optional()
+    .describe("Comma-separated; sessions with a run of one of these providers, or created with metadata.provider among them"),
+  min_tokens: z.coerce.number().int().min(0).optional().describe("Sessions whose token total is at least this"),
+  order_by: z.enum(SESSION_ORDERS).optional().describe("created_at_desc (default), created_at_asc or updated_at_desc"),
   agent_id: z.string().min(1).max(128).optional(),
   created_since: z.iso.datetime({ offset: true }).optional(),
   created_until: z.iso.datetime({ offset: true }).optional(),
   include_deleted: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
   cursor: z.string().min(1).max(512).optional(),
-});
+}).strict();
 export type ListSessionsQuery = z.infer<typeof ListSessionsQuerySchema>;
 
 /**

@@ -22,9 +22,11 @@ export class QueryStore {
     if (q.since) where.push(gte(runs.queuedAt, q.since));
     if (q.until) where.push(lte(runs.queuedAt, q.until));
     if (q.min_tokens !== undefined) where.push(gte(runs.totalTokens, q.min_tokens));
-    const byTokens = q.order_by === "total_tokens_desc";
-    const descending = q.order_by !== "queued_at_asc";
-    const key = byTokens ? runs.totalTokens : runs.queuedAt;
+    const byTokens = q.order_by === "total_tokens_desc" || q.order_by === "token_usage_desc";
+    const byStart = q.order_by === "started_at_desc" || q.order_by === "started_at_asc";
+    const descending = q.order_by !== "queued_at_asc" && q.order_by !== "started_at_asc";
+    // A run not started yet sorts by its queued time under the started_at orders.
+    const key: SQL = byTokens ? sql`${runs.totalTokens}` : byStart ? sql`COALESCE(${runs.startedAt}, ${runs.queuedAt})` : sql`${runs.queuedAt}`;
     if (q.cursor) {
       const c = decodeCursor(q.cursor, "runs", q.order_by);
       if (byTokens && typeof c.v !== "number") throw new AppError("invalid_cursor", "The cursor is malformed");
@@ -36,7 +38,7 @@ export class QueryStore {
     const items = rows.slice(0, q.limit).map(rowToRun);
     const last = items[items.length - 1];
     const next_cursor = rows.length > q.limit && last
-      ? encodeCursor({ k: "runs", o: q.order_by, v: byTokens ? last.token_usage.total : last.queued_at, i: last.id })
+      ? encodeCursor({ k: "runs", o: q.order_by, v: byTokens ? last.token_usage.total : byStart ? last.started_at ?? last.queued_at : last.queued_at, i: last.id })
       : null;
     return { items, next_cursor };
   }
@@ -92,6 +94,7 @@ export class QueryStore {
     if (q.provider?.length) where.push(inArray(events.provider, q.provider));
     if (q.session_id) where.push(eq(events.sessionId, q.session_id));
     if (q.run_id) where.push(eq(events.runId, q.run_id));
+    if (q.correlation_id) where.push(eq(events.correlationId, q.correlation_id));
     if (q.since) where.push(gte(events.timestamp, q.since));
     if (q.until) where.push(lte(events.timestamp, q.until));
     if (q.cursor) {

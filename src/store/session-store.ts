@@ -58,30 +58,48 @@ export class D1SessionStore {
     return rows[0] ? rowToSession(rows[0]) : null;
   }
 
-  /** Newest first, keyset-paged on (created_at, id). */
+  /**
+   * Keyset-paged on (created_at or updated_at, id) in the requested order (created_at_desc by default). Filters:
+   * status, agent, tags (all must match), provider (a run of it, or metadata.provider), min_tokens, creation window.
+   */
   async listSessions(tenantId: string, q: ListSessionsQuery): Promise<Page<Session>> {
     const limit = q.limit ?? 50;
+    const order = q.order_by ?? "created_at_desc";
     const where: (SQL | undefined)[] = [eq(sessions.tenantId, tenantId)];
     if (!q.include_deleted) where.push(isNull(sessions.deletedAt));
     if (q.status) where.push(eq(sessions.status, q.status));
     if (q.agent_id) where.push(eq(sessions.agentId, q.agent_id));
-    if (q.tag) where.push(sql`EXISTS (SELECT 1 FROM json_each(${sessions.tags}) WHERE json_each.value = ${q.tag})`);
+    for (const tag of new Set([...(q.tag ? [q.tag] : []), ...(q.tags ?? [])])) {
+      where.push(sql`EXISTS (SELECT 1 FROM json_each(${sessions.tags}) WHERE json_each.value = ${tag})`);
+    }
+    if (q.provider?.length) {
+      where.push(or(
+        inArray(sql`json_extract(${sessions.metadata}, '$.provider')`, q.provider),
+        sql`EXISTS (SELECT 1 FROM ${runs} WHERE ${runs.tenantId} = ${tenantId} AND ${runs.sessionId} = ${sessions.id} AND ${inArray(runs.provider, q.provider)})`,
+      ));
+    }
+    if (q.min_tokens !== undefined) where.push(gte(sessions.totalTokens, q.min_tokens));
     if (q.created_since) where.push(gte(sessions.createdAt, new Date(q.created_since).toISOString()));
     if (q.created_until) where.push(lte(sessions.createdAt, new Date(q.created_until).toISOString()));
+    const key = order === "updated_at_desc" ? sessions.updatedAt : sessions.createdAt;
+    const descending = order !== "created_at_asc";
     if (q.cursor) {
-      const c = decodeCursor(q.cursor, "sessions", "created_at_desc");
+      const c = decodeCursor(q.cursor, "sessions", order);
       const v = String(c.v);
-      where.push(or(lt(sessions.createdAt, v), and(eq(sessions.createdAt, v), lt(sessions.id, c.i))));
+      const cmp = descending ? lt : gt;
+      where.push(or(cmp(key, v), and(eq(key, v), cmp(sessions.id, c.i))));
     }
     const rows = await this.db
       .select()
       .from(sessions)
       .where(and(...where))
-      .orderBy(desc(sessions.createdAt), desc(sessions.id))
+      .orderBy(...(descending ? [desc(key), desc(sessions.id)] : [asc(key), asc(sessions.id)]))
       .limit(limit + 1);
     const items = rows.slice(0, limit).map(rowToSession);
     const last = items[items.length - 1];
-    const next_cursor = rows.length > limit && last ? encodeCursor({ k: "sessions", o: "created_at_desc", v: last.created_at, i: last.id }) : null;
+    const next_cursor = rows.length > limit && last
+      ? encodeCursor({ k: "sessions", o: order, v: order === "updated_at_desc" ? last.updated_at : last.created_at, i: last.id })
+      : null;
     return { items, next_cursor };
   }
 

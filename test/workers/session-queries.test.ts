@@ -1,9 +1,25 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { Event } from "../../src/core/event";
+import type { Run } from "../../src/core/run";
+import type { Session } from "../../src/core/session";
 import type { SessionStats } from "../../src/core/session-stats";
+import { D1SessionStore } from "../../src/store/session-store";
 import { api, appendEvents, createSession, json, KEY_B, note, readEvents } from "./helpers";
 import { submitRun, waitRun } from "./runs-helpers";
 
 type ErrorBody = { error: { code: string; message: string; details: Record<string, unknown> } };
+type Page<T> = { items: T[]; next_cursor: string | null };
+
+const flushed = (sessionId: string, tenant = "tenant_a") => env.SESSIONS.get(env.SESSIONS.idFromName(`${tenant}:${sessionId}`)).flushNow();
+
+async function expectUnknownParameter(path: string, name: string): Promise<void> {
+  const res = await api(path);
+  expect(res.status, path).toBe(400);
+  const body = await json<ErrorBody>(res);
+  expect(body.error.code).toBe("validation_error");
+  expect(body.error.message).toContain(name);
+}
 
 describe("GET /v1/sessions/:id/stats", () => {
   it("counts events and runs, sums tokens, lists providers and run statuses, from the session's own object", async () => {
@@ -79,5 +95,82 @@ describe("per-session event reads", () => {
     const body = await json<ErrorBody>(res);
     expect(body.error.code).toBe("validation_error");
     expect(body.error.message).toContain("afterr");
+  });
+});
+
+describe("searches: orders, filters and unknown parameters", () => {
+  it("/v1/query/events filters on correlation_id", async () => {
+    const s = await createSession();
+    const corr = `corr-${crypto.randomUUID()}`;
+    await appendEvents(s.id, [{ ...note("one"), correlation_id: corr }, note("two"), { ...note("three"), correlation_id: corr }]);
+    await flushed(s.id);
+    const page = await json<Page<Event>>(api(`/v1/query/events?correlation_id=${corr}`));
+    expect(page.items.map((e) => e.data.content)).toEqual(["one", "three"]);
+    expect((await json<Page<Event>>(api(`/v1/query/events?correlation_id=${corr}`, { key: KEY_B }))).items).toEqual([]);
+    await expectUnknownParameter("/v1/query/events?correlation=x", "correlation");
+    await expectUnknownParameter("/v1/query/runs?order=asc", "order");
+    await expectUnknownParameter("/v1/query/cost?sesion_id=x", "sesion_id");
+  });
+
+  it("run searches take the seed's orders (started_at_asc/desc, token_usage_desc) with cursors", async () => {
+    const s = await createSession();
+    const store = new D1SessionStore(env.DB);
+    const base = { session_id: s.id, status: "completed" as const, provider: "claude", model: null, input: "x", output: null, error: null, turn_count: 1, metadata: {}, idempotency_key: null, cost_usd: null, ended_at: null };
+    const usage = (total: number) => ({ input: total, output: 0, cache_read: 0, cache_creation: 0, total });
+    const runs: Run[] = [
+      { ...base, id: `run_${"a".repeat(31)}1`, queued_at: "2024-01-01T00:00:00.000Z", started_at: "2024-01-01T00:00:05.000Z", token_usage: usage(10) },
+      { ...base, id: `run_${"a".repeat(31)}2`, queued_at: "2024-01-01T00:00:01.000Z", started_at: "2024-01-01T00:00:02.000Z", token_usage: usage(300) },
+      { ...base, id: `run_${"a".repeat(31)}3`, queued_at: "2024-01-01T00:00:03.000Z", started_at: null, status: "queued" as const, provider: "shell", token_usage: usage(0) },
+    ];
+    await store.flush({ tenantId: "tenant_a", session: null, events: [], runs });
+    const ids = async (q: string) => {
+      const out: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: Page<Run> = await json<Page<Run>>(api(`/v1/query/runs?session_id=${s.id}&limit=1&${q}${cursor ? `&cursor=${cursor}` : ""}`));
+        out.push(...page.items.map((r) => r.id));
+        cursor = page.next_cursor;
+      } while (cursor);
+      return out.map((id) => id.slice(-1));
+    };
+    expect(await ids("order_by=started_at_asc")).toEqual(["2", "3", "1"]);
+    expect(await ids("order_by=started_at_desc")).toEqual(["1", "3", "2"]);
+    expect(await ids("order_by=token_usage_desc")).toEqual(["2", "1", "3"]);
+    expect(await ids("order_by=token_usage_desc&min_tokens=10&provider=claude")).toEqual(["2", "1"]);
+  });
+
+  it("session searches take orders, tags (all must match), provider and min_tokens; unknown parameters are 400", async () => {
+    const agent = `search-${crypto.randomUUID()}`;
+    const a = await createSession({ agent_id: agent, tags: ["red", "blue"], metadata: { provider: "claude" } });
+    const b = await createSession({ agent_id: agent, tags: ["red"] });
+    const c = await createSession({ agent_id: agent, tags: ["blue", "red", "green"] });
+    await waitRun(b.id, (await submitRun(b.id, { provider: "shell", input: "echo b" })).id);
+    await flushed(b.id);
+    // a is touched last: first under updated_at_desc.
+    await api(`/v1/sessions/${a.id}`, { method: "PATCH", json: { metadata: { touched: true } } });
+    await flushed(a.id);
+    const list = async (q: string) => (await json<Page<Session>>(api(`/v1/sessions?agent_id=${agent}&${q}`))).items.map((x) => x.id);
+    expect(await list("order_by=created_at_asc")).toEqual([a.id, b.id, c.id]);
+    expect(await list("order_by=created_at_desc")).toEqual([c.id, b.id, a.id]);
+    expect((await list("order_by=updated_at_desc"))[0]).toBe(a.id);
+    expect(await list("order_by=created_at_asc&tags=red,blue")).toEqual([a.id, c.id]);
+    expect(await list("tags=red,blue,green")).toEqual([c.id]);
+    expect(await list("order_by=created_at_asc&provider=claude,shell")).toEqual([a.id, b.id]);
+    expect(await list("provider=shell")).toEqual([b.id]);
+    expect(await list("min_tokens=1")).toEqual([]);
+    expect((await list("min_tokens=0")).length).toBe(3);
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page<Session> = await json<Page<Session>>(api(`/v1/sessions?agent_id=${agent}&order_by=created_at_asc&limit=2${cursor ? `&cursor=${cursor}` : ""}`));
+      paged.push(...page.items.map((x) => x.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(paged).toEqual([a.id, b.id, c.id]);
+    const first = await json<Page<Session>>(api(`/v1/sessions?agent_id=${agent}&limit=1`));
+    const mismatched = await api(`/v1/sessions?agent_id=${agent}&order_by=updated_at_desc&cursor=${first.next_cursor}`);
+    expect((await json<ErrorBody>(mismatched)).error.code).toBe("invalid_cursor");
+    await expectUnknownParameter(`/v1/sessions?agent=${agent}`, "agent");
+    expect((await api("/v1/sessions?order_by=name")).status).toBe(400);
   });
 });
