@@ -46,6 +46,8 @@ const workersPool = () =>
         // Above the default (64) so the redaction tests can plant a secret in a client event 200 levels deep;
         // test/workers/honest-events.test.ts checks the limit against this value.
         MAX_JSON_DEPTH: "256",
+        // One dashboard origin may call the API cross-origin (test/workers/http-conventions.test.ts).
+        CORS_ALLOWED_ORIGINS: "https://dash.asm.test",
       },
     },
   }));

@@ -16,6 +16,7 @@ import {
   type Deleted, type Page, type RunDiff, type Transcript,
 } from "./types";
 import type { Event, EventPage } from "../src/core/event";
+import { StreamTokenSchema, type StreamToken } from "../src/core/stream-token";
 import { resolveWebSocket, type WebSocketConstructor } from "./websocket";
 
 /** Query parameters as a caller writes them, derived from the server's parsed query types. */
@@ -35,8 +36,9 @@ export type AsmClientOptions = {
   /** Defaults to the global WebSocket, else the `ws` package (Node 20). */
   WebSocket?: WebSocketConstructor | undefined;
   /**
-   * How the key reaches the WebSocket upgrade: an `authorization` header (only the `ws` package can send one) or
-   * `?api_key=` (browsers and Workers). Defaults to the header for the `ws` package, the query otherwise.
+   * How the WebSocket upgrade is authenticated: an `authorization` header (only the `ws` package can send one) or
+   * `?token=`, a short-lived stream token minted per connection (browsers and Workers; keys never go into URLs).
+   * Defaults to the header for the `ws` package, the token otherwise.
    */
   wsAuth?: "header" | "query" | undefined;
 };
@@ -116,13 +118,19 @@ export class AsmClient {
           const url = this.http.url(`/sessions/${enc(sessionId)}/ws`, { from_sequence: from, run_id: filters.runId, types: filters.types });
           url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
           const auth = this.wsAuth ?? (resolved.supportsHeaders ? "header" : "query");
-          if (auth === "query" && this.apiKey) url.searchParams.set("api_key", this.apiKey);
+          // Keys never go into URLs: a socket that cannot send headers carries a short-lived token for this session.
+          if (auth === "query") url.searchParams.set("token", (await this.createStreamToken(sessionId)).token);
           const headers = auth === "header" ? this.http.authHeaders() : undefined;
           return headers ? new resolved.ctor(url.toString(), undefined, { headers }) : new resolved.ctor(url.toString());
         },
       },
       opts,
     );
+  }
+
+  /** A short-lived token that opens this session's SSE stream or WebSocket where headers cannot be sent (browsers). */
+  createStreamToken(sessionId: string, signal?: AbortSignal): Promise<StreamToken> {
+    return this.http.request("POST", `/sessions/${enc(sessionId)}/stream-token`, StreamTokenSchema, { signal });
   }
 
   // Runs

@@ -2,6 +2,9 @@ import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../core/errors";
 import { auth } from "./middleware/auth";
+import { corsForAllowedOrigins } from "./middleware/cors";
+import { requireJsonBody } from "./middleware/json-content-type";
+import { allowedMethods } from "./method-not-allowed";
 import { errorResponse, onError } from "./middleware/errors";
 import { jsonDepthLimit } from "./middleware/json-depth";
 import { tenantQuotas } from "./middleware/quotas";
@@ -16,6 +19,7 @@ import { providersApi } from "./providers";
 import { queryApi } from "./query";
 import { runsApi } from "./runs";
 import { sessionsApi } from "./sessions";
+import { streamTokensApi } from "./stream-tokens";
 import { webhooksApi } from "./webhooks";
 import { workspaceApi } from "./workspace";
 
@@ -24,6 +28,8 @@ import { sessionQueriesApi } from "./session-queries";
 export function createApp() {
   const app = router();
   app.use("*", requestContext);
+  // Preflights carry no credentials: answered before auth.
+  app.use("/v1/*", corsForAllowedOrigins);
   app.use("/v1/*", auth);
   app.use("/v1/*", (c, next) =>
     bodyLimit({
@@ -31,12 +37,14 @@ export function createApp() {
       onError: (cx) => errorResponse(cx, new AppError("payload_too_large", `The request body exceeds ${c.get("config").maxBodyBytes} bytes`)),
     })(c, next),
   );
+  app.use("/v1/*", requireJsonBody);
   app.use("/v1/*", jsonDepthLimit);
   app.use("/v1/*", tenantQuotas);
   app.route("/v1", sessionsApi);
   // Before eventsApi: …/events/count must not read as an event route.
   app.route("/v1", sessionQueriesApi);
   app.route("/v1", eventsApi);
+  app.route("/v1", streamTokensApi);
   app.route("/v1", runsApi);
   app.route("/v1", controlsApi);
   app.route("/v1", oneShotApi);
@@ -49,7 +57,14 @@ export function createApp() {
   app.get("/openapi.json", (c) => c.json(openApiDocument(app)));
   app.get("/docs", swaggerUI({ url: "/openapi.json" }));
   app.get("/healthz", (c) => c.json({ ok: true }));
-  app.notFound((c) => errorResponse(c, new AppError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  const allowed = allowedMethods(app);
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const methods = allowed(path);
+    if (!methods) return errorResponse(c, new AppError("not_found", `No route for ${c.req.method} ${path}`));
+    c.header("allow", methods.join(", "));
+    return errorResponse(c, new AppError("method_not_allowed", `${c.req.method} is not allowed on ${path}`, { allow: methods }));
+  });
   app.onError(onError);
   return app;
 }

@@ -7,6 +7,7 @@ import { TypedEventListSchema, TypedEventPageSchema } from "../core/event-data";
 import { isEventType } from "../core/event-types";
 import { BODY_ERRORS, errorResponses, jsonBody, jsonResponse, router, SessionIdParams } from "./openapi";
 import { call, sessionStub } from "./session-stub";
+import { reframeSse } from "./sse-format";
 import type { AppEnv } from "./types";
 
 export const eventsApi = router();
@@ -40,12 +41,27 @@ eventsApi.openapi(
   },
 );
 
-const ReadQuery = EventQuerySchema.extend({ last_event_id: z.coerce.number().int().min(0).optional() }).strict();
+/** Either a bearer key (header) or a stream token (`?token=`, SSE and WebSocket only). */
+const STREAM_SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { streamToken: [] }];
+const TokenParam = z.string().max(4096).optional().describe("A stream token (POST /v1/sessions/{id}/stream-token), for browsers");
+/** How long an EventSource waits before reconnecting (the `retry:` line of every stream). */
+const SSE_RETRY_MS = 3_000;
+
+const ReadQuery = EventQuerySchema.extend({
+  last_event_id: z.coerce.number().int().min(0).optional(),
+  format: z.enum(["typed", "message"]).optional()
+    .describe("SSE only. typed (default): `event:` is the event type. message: every frame is a plain `message` (type inside the data), for EventSource.onmessage"),
+  token: TokenParam,
+}).strict();
 
 eventsApi.openapi(
   createRoute({
     method: "get", path: "/sessions/{id}/events", tags: ["events"], operationId: "readEvents",
     summary: "Read events by cursor; wait_ms long-polls; Accept: text/event-stream streams SSE (honours Last-Event-ID)",
+    description: "With `Accept: text/event-stream` the response is a Server-Sent Events stream: a `retry:` hint, then one "
+      + "frame per event (`id:` = sequence, `data:` = the Event as JSON), and comment heartbeats. Resume with Last-Event-ID "
+      + "(EventSource does it by itself). Browsers authenticate with `?token=` (a stream token) instead of a header.",
+    security: STREAM_SECURITY,
     request: { params: SessionIdParams, query: ReadQuery },
     responses: {
       200: {
@@ -66,7 +82,9 @@ eventsApi.openapi(
     if (c.req.header("accept")?.includes("text/event-stream")) {
       const lastEventId = c.req.header("last-event-id");
       const resumeAfter = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : q.last_event_id ?? q.after ?? 0;
-      return forwardStream(c, stub, "sse", resumeAfter + 1, q.run_id, types);
+      const stream = await forwardStream(c, stub, "sse", resumeAfter + 1, q.run_id, types);
+      if (!stream.ok || !stream.body) return stream;
+      return new Response(reframeSse(stream.body, { format: q.format ?? "typed", retryMs: SSE_RETRY_MS }), stream);
     }
     const page = await call<EventPage>(stub.readEvents({ after: q.after, before: q.before, limit: q.limit, run_id: q.run_id, types, wait_ms: q.wait_ms, since: q.since, until: q.until }));
     return c.json(page, 200);
@@ -77,7 +95,7 @@ const WsQuery = z.object({
   from_sequence: z.coerce.number().int().min(0).optional(),
   run_id: z.string().min(1).max(128).optional(),
   types: z.string().max(1024).optional(),
-  api_key: z.string().optional(),
+  token: TokenParam,
 });
 
 eventsApi.openapi(
@@ -87,6 +105,7 @@ eventsApi.openapi(
     description: 'Send "ping" for "pong", and {"type":"ack","sequence":N} for flow control: the server sends at most '
       + "SUBSCRIBER_MAX_QUEUED sequences past the last ack, and closes a socket that stays full for SUBSCRIBER_STALL_MS "
       + "with code 4008 (slow consumer); reconnect from last_seen + 1.",
+    security: STREAM_SECURITY,
     request: { params: SessionIdParams, query: WsQuery },
     responses: { 101: { description: "Switching protocols" }, ...errorResponses(404, 426) },
   }),

@@ -59,7 +59,17 @@ function fixNullableRefs(node: Json): Json {
   return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, fixNullableRefs(v)]));
 }
 
-/** The OpenAPI 3.1 document of the app: what GET /openapi.json serves and `npm run lint:openapi` checks. */
+const built = new WeakMap<object, Record<string, unknown>>();
+
+/**
+ * The OpenAPI 3.1 document of the app: what GET /openapi.json serves and `npm run lint:openapi` checks. Built once
+ * per app (generating it walks every schema and takes the better part of a second).
+ */
 export function openApiDocument(app: OpenAPIHono<AppEnv>): Record<string, unknown> {
-  return fixNullableRefs(app.getOpenAPI31Document(CONFIG)) as Record<string, unknown>;
+  let doc = built.get(app);
+  if (!doc) {
+    doc = fixNullableRefs(app.getOpenAPI31Document(CONFIG)) as Record<string, unknown>;
+    built.set(app, doc);
+  }
+  return doc;
 }

@@ -13,6 +13,8 @@ export const DEFAULTS = {
   maxEventPageLimit: 1000,
   maxLongPollMs: 60_000,
   sseHeartbeatMs: 15_000,
+  /** How long a stream token (POST /v1/sessions/:id/stream-token) is accepted for SSE and WebSocket. */
+  streamTokenTtlMs: 600_000,
   flushDelayMs: 25,
   flushBatchSize: 400,
   flushBackoffBaseMs: 200,
@@ -54,6 +56,7 @@ const ENV_NAMES: Record<keyof typeof DEFAULTS, string> = {
   maxEventPageLimit: "MAX_EVENT_PAGE_LIMIT",
   maxLongPollMs: "MAX_LONG_POLL_MS",
   sseHeartbeatMs: "SSE_HEARTBEAT_MS",
+  streamTokenTtlMs: "STREAM_TOKEN_TTL_MS",
   flushDelayMs: "FLUSH_DELAY_MS",
   flushBatchSize: "FLUSH_BATCH_SIZE",
   flushBackoffBaseMs: "FLUSH_BACKOFF_BASE_MS",
@@ -104,6 +107,14 @@ export function parseApiKeys(raw: string | undefined): Map<string, string> {
     if (key && tenant) keys.set(key, tenant);
   }
   return keys;
+}
+
+/**
+ * Origins a browser may call the API from (CORS), from CORS_ALLOWED_ORIGINS: comma-separated exact origins
+ * (`https://dash.example.com`). None by default: cross-origin browser calls stay closed until a deployment opts in.
+ */
+export function corsAllowedOrigins(vars: Record<string, unknown>): string[] {
+  return String(vars.CORS_ALLOWED_ORIGINS ?? "").split(",").map((o) => o.trim().replace(/\/+$/, "")).filter(Boolean);
 }
 
 /**

@@ -2,10 +2,12 @@ import { z } from "zod";
 import { AppError } from "./errors";
 
 /**
- * Opaque keyset cursors: URL-safe base64 of `{k: kind, o: order, v: [sort value], i: last id}`. A malformed
- * cursor, or one minted for another list or ordering, is `invalid_cursor`: never silently page 1 again.
+ * Opaque keyset cursors: URL-safe base64 of `{t: tenant, k: kind, o: order, v: [sort value], i: last id}`. A
+ * malformed cursor, or one minted for another tenant, list or ordering, is `invalid_cursor`: never silently page 1
+ * again, and never another tenant's position.
  */
 const CursorSchema = z.object({
+  t: z.string(),
   k: z.string(),
   o: z.string(),
   v: z.union([z.string(), z.number()]),
@@ -30,7 +32,7 @@ export function encodeCursor(cursor: Cursor): string {
   return toBase64Url(JSON.stringify(cursor));
 }
 
-export function decodeCursor(raw: string, kind: string, order: string): Cursor {
+export function decodeCursor(raw: string, tenantId: string, kind: string, order: string): Cursor {
   let parsed: unknown;
   try {
     parsed = JSON.parse(fromBase64Url(raw));
@@ -39,6 +41,7 @@ export function decodeCursor(raw: string, kind: string, order: string): Cursor {
   }
   const result = CursorSchema.safeParse(parsed);
   if (!result.success) throw new AppError("invalid_cursor", "The cursor is malformed", { cursor: raw });
+  if (result.data.t !== tenantId) throw new AppError("invalid_cursor", "The cursor was issued to another tenant", { cursor: raw });
   if (result.data.k !== kind || result.data.o !== order) {
     throw new AppError("invalid_cursor", `The cursor belongs to another listing (${result.data.k}/${result.data.o})`, {
       expected: { kind, order },

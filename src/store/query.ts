@@ -28,7 +28,7 @@ export class QueryStore {
     // A run not started yet sorts by its queued time under the started_at orders.
     const key: SQL = byTokens ? sql`${runs.totalTokens}` : byStart ? sql`COALESCE(${runs.startedAt}, ${runs.queuedAt})` : sql`${runs.queuedAt}`;
     if (q.cursor) {
-      const c = decodeCursor(q.cursor, "runs", q.order_by);
+      const c = decodeCursor(q.cursor, tenantId, "runs", q.order_by);
       if (byTokens && typeof c.v !== "number") throw new AppError("invalid_cursor", "The cursor is malformed");
       const cmp = descending ? lt : gt;
       where.push(or(cmp(key, c.v), and(eq(key, c.v), cmp(runs.id, c.i))));
@@ -38,7 +38,7 @@ export class QueryStore {
     const items = rows.slice(0, q.limit).map(rowToRun);
     const last = items[items.length - 1];
     const next_cursor = rows.length > q.limit && last
-      ? encodeCursor({ k: "runs", o: q.order_by, v: byTokens ? last.token_usage.total : byStart ? last.started_at ?? last.queued_at : last.queued_at, i: last.id })
+      ? encodeCursor({ t: tenantId, k: "runs", o: q.order_by, v: byTokens ? last.token_usage.total : byStart ? last.started_at ?? last.queued_at : last.queued_at, i: last.id })
       : null;
     return { items, next_cursor };
   }
@@ -98,7 +98,7 @@ export class QueryStore {
     if (q.since) where.push(gte(events.timestamp, q.since));
     if (q.until) where.push(lte(events.timestamp, q.until));
     if (q.cursor) {
-      const c = decodeCursor(q.cursor, "events", "timestamp_asc");
+      const c = decodeCursor(q.cursor, tenantId, "events", "timestamp_asc");
       // The id part is "<session_id>:<sequence>", so ties on timestamp page deterministically.
       const [sid, seqText] = c.i.split(":");
       const seq = Number(seqText);
@@ -111,7 +111,7 @@ export class QueryStore {
     const items = rows.slice(0, q.limit).map(rowToEvent);
     const last = items[items.length - 1];
     const next_cursor = rows.length > q.limit && last
-      ? encodeCursor({ k: "events", o: "timestamp_asc", v: last.timestamp, i: `${last.session_id}:${last.sequence}` })
+      ? encodeCursor({ t: tenantId, k: "events", o: "timestamp_asc", v: last.timestamp, i: `${last.session_id}:${last.sequence}` })
       : null;
     return { items, next_cursor };
   }

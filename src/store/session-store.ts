@@ -84,7 +84,7 @@ export class D1SessionStore {
     const key = order === "updated_at_desc" ? sessions.updatedAt : sessions.createdAt;
     const descending = order !== "created_at_asc";
     if (q.cursor) {
-      const c = decodeCursor(q.cursor, "sessions", order);
+      const c = decodeCursor(q.cursor, tenantId, "sessions", order);
       const v = String(c.v);
       const cmp = descending ? lt : gt;
       where.push(or(cmp(key, v), and(eq(key, v), cmp(sessions.id, c.i))));
@@ -98,7 +98,7 @@ export class D1SessionStore {
     const items = rows.slice(0, limit).map(rowToSession);
     const last = items[items.length - 1];
     const next_cursor = rows.length > limit && last
-      ? encodeCursor({ k: "sessions", o: order, v: order === "updated_at_desc" ? last.updated_at : last.created_at, i: last.id })
+      ? encodeCursor({ t: tenantId, k: "sessions", o: order, v: order === "updated_at_desc" ? last.updated_at : last.created_at, i: last.id })
       : null;
     return { items, next_cursor };
   }

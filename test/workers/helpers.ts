@@ -1,12 +1,33 @@
 import { SELF } from "cloudflare:test";
+import { afterEach } from "vitest";
 import type { Event, EventPage } from "../../src/core/event";
 import type { Session } from "../../src/core/session";
+import { checkResponse } from "./contract";
 
 export const KEY_A = "test_key_a";
 export const KEY_B = "test_key_b";
 
-/** Calls the Worker under test (the real app, in this isolate). */
-export function api(path: string, init: RequestInit & { key?: string | null; json?: unknown } = {}): Promise<Response> {
+/** Contract checks of the current test's responses, settled after it (so they never slow the test's own timing). */
+const contractChecks: Promise<void>[] = [];
+afterEach(async () => {
+  await Promise.all(contractChecks.splice(0));
+});
+
+/**
+ * Calls the Worker under test (the real app, in this isolate) and checks the response against the OpenAPI
+ * document (contract.ts): a response the spec does not allow fails the calling test.
+ */
+export async function api(path: string, init: RequestInit & { key?: string | null; json?: unknown } = {}): Promise<Response> {
+  const request = buildRequest(path, init);
+  const res = await SELF.fetch(request);
+  // checkResponse clones the body before its first await, so the caller may read the response at once.
+  const check = checkResponse(request.method, request.url, res);
+  check.catch(() => undefined);
+  contractChecks.push(check);
+  return res;
+}
+
+function buildRequest(path: string, init: RequestInit & { key?: string | null; json?: unknown }): Request {
   const headers = new Headers(init.headers);
   const key = init.key === undefined ? KEY_A : init.key;
   if (key) headers.set("authorization", `Bearer ${key}`);
@@ -15,7 +36,7 @@ export function api(path: string, init: RequestInit & { key?: string | null; jso
     headers.set("content-type", "application/json");
     body = JSON.stringify(init.json);
   }
-  return SELF.fetch(new Request(`https://asm.test${path}`, { ...init, headers, body }));
+  return new Request(`https://asm.test${path}`, { ...init, headers, body });
 }
 
 export async function json<T>(res: Response | Promise<Response>): Promise<T> {

@@ -83,6 +83,11 @@ describe("approval gates", () => {
     expect((await runEvents(s.id, run.id)).some((e) => e.type === "message_streamed")).toBe(false);
     const decided = await api(`/v1/sessions/${s.id}/runs/${run.id}/approvals/${request.data.tool_call_id as string}`, { method: "POST", json: { decision: "grant", reason: "looks safe" } });
     expect(decided.status).toBe(200);
+    // The answer is the run as the decision left it, no longer waiting.
+    expect((await json<Run>(decided)).status).not.toBe("awaiting_approval");
+    const again = await api(`/v1/sessions/${s.id}/runs/${run.id}/approvals/${request.data.tool_call_id as string}`, { method: "POST", json: { decision: "deny" } });
+    expect(again.status).toBe(409);
+    expect((await json<{ error: { code: string; details: { outcome: string } } }>(again)).error).toMatchObject({ code: "invalid_status", details: { outcome: "grant" } });
     const done = await waitRun(s.id, run.id);
     expect(done.status).toBe("completed");
     expect(done.output?.content).toBe("approved-output\n");

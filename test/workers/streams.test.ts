@@ -138,7 +138,8 @@ describe("WebSocket", () => {
     const otherTenant = await api(`/v1/sessions/${s.id}/ws`, { headers: { upgrade: "websocket" }, key: KEY_B });
     expect(otherTenant.status).toBe(404);
     const notUpgrade = await api(`/v1/sessions/${s.id}/ws`);
-    expect(notUpgrade.status).toBe(400);
+    expect(notUpgrade.status).toBe(426);
+    expect(notUpgrade.headers.get("upgrade")).toBe("websocket");
   });
 });
 

@@ -26,6 +26,11 @@ export async function api(path, { method = "GET", body } = {}) {
   return data;
 }
 
+/** A short-lived token that opens this session's WebSocket or SSE stream (POST /v1/sessions/:id/stream-token). */
+export async function streamToken(sessionId) {
+  return (await api(`/sessions/${sessionId}/stream-token`, { method: "POST" })).token;
+}
+
 /**
  * Follows a session live over its WebSocket from `from`, reconnecting with backoff from the last sequence seen.
  * Sequences already delivered are dropped, so `onEvent` sees each event exactly once and in order.
@@ -36,10 +41,23 @@ export function followSession(sessionId, from, onEvent, onState) {
   let stopped = false;
   let attempt = 0;
   let ping = null;
-  const connect = () => {
+  const retry = () => {
+    if (stopped) return;
+    onState("reconnecting");
+    setTimeout(connect, Math.min(10_000, 250 * 2 ** attempt++));
+  };
+  const connect = async () => {
+    if (stopped) return;
+    // The key never goes into a URL: each connection gets a fresh short-lived token for this session.
+    let token;
+    try {
+      token = await streamToken(sessionId);
+    } catch {
+      return retry();
+    }
     if (stopped) return;
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    ws = new WebSocket(`${proto}://${location.host}/v1/sessions/${sessionId}/ws?from_sequence=${last + 1}&api_key=${encodeURIComponent(apiKey.get() ?? "")}`);
+    ws = new WebSocket(`${proto}://${location.host}/v1/sessions/${sessionId}/ws?from_sequence=${last + 1}&token=${encodeURIComponent(token)}`);
     ws.onopen = () => { attempt = 0; onState("live"); ping = setInterval(() => ws.readyState === 1 && ws.send("ping"), 20_000); };
     const socket = ws;
     let unacked = 0;
@@ -62,9 +80,7 @@ export function followSession(sessionId, from, onEvent, onState) {
     };
     ws.onclose = () => {
       clearInterval(ping);
-      if (stopped) return;
-      onState("reconnecting");
-      setTimeout(connect, Math.min(10_000, 250 * 2 ** attempt++));
+      retry();
     };
   };
   connect();

@@ -208,7 +208,7 @@ describe("AsmClient.events: exactly once under forced disconnects", () => {
 });
 
 describe("AsmClient.events: WebSocket auth", () => {
-  it("sends the key as ?api_key= when told to (browsers, Workers), with an injected constructor", async () => {
+  it("sends a stream token as ?token=, never the key, when told to (browsers, Workers), with an injected constructor", async () => {
     const { WebSocket } = await import("ws");
     server = await startLogServer(SESSION, 2);
     server.append(range(1, 3).map(() => ({ type: "message_streamed" as const })));
@@ -227,6 +227,8 @@ describe("AsmClient.events: WebSocket auth", () => {
     expect(url.protocol).toBe("ws:");
     expect(url.pathname).toBe(`/v1/sessions/${SESSION}/ws`);
     expect(url.searchParams.get("from_sequence")).toBe("2");
-    expect(url.searchParams.get("api_key")).toBe(server.apiKey);
+    expect(url.searchParams.get("api_key")).toBeNull();
+    expect(url.searchParams.get("token")).toBe(`stream-token-for-${SESSION}`);
+    expect(url.toString()).not.toContain(server.apiKey);
   });
 });

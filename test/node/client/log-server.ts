@@ -118,6 +118,7 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
     }
   }
 
+  const streamToken = `stream-token-for-${sessionId}`;
   const wss = new WebSocketServer({ noServer: true });
   const server = createServer((req, res) => void handle(req, res));
   server.on("connection", (s) => {
@@ -127,7 +128,8 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
 
   server.on("upgrade", (req, socket, head) => {
     const url = new URL(req.url ?? "/", "http://x");
-    const authorized = req.headers.authorization === `Bearer ${apiKey}` || url.searchParams.get("api_key") === apiKey;
+    // Like the service: a header key, or a stream token minted for this session (never the key in the URL).
+    const authorized = req.headers.authorization === `Bearer ${apiKey}` || url.searchParams.get("token") === streamToken;
     if (f.refuseUpgrade || !authorized || url.pathname !== `/v1/sessions/${sessionId}/ws`) {
       socket.end(`HTTP/1.1 ${authorized ? 503 : 401} No\r\ncontent-length: 0\r\n\r\n`);
       return;
@@ -169,6 +171,9 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
     const error = (status: number, code: string, message: string, retryable = false) => json(status, { error: { code, message, details: {}, retryable } });
     if (req.headers.authorization !== `Bearer ${apiKey}`) return error(401, "unauthorized", "Missing or invalid API key");
     if (url.pathname === `/v1/sessions/${sessionId}` && req.method === "GET") return json(200, sessionRecord());
+    if (url.pathname === `/v1/sessions/${sessionId}/stream-token` && req.method === "POST") {
+      return json(200, { token: streamToken, session_id: sessionId, expires_at: new Date(Date.now() + 600_000).toISOString() });
+    }
     if (url.pathname === `/v1/sessions/${sessionId}/runs` && req.method === "POST") {
       let raw = "";
       for await (const chunk of req) raw += chunk;
