@@ -80,5 +80,7 @@ function startSandbox() {
   });
 }
 startSandbox();
-start("worker", bin("wrangler"), ["dev", "--port", port, "--ip", "127.0.0.1", ...process.argv.slice(2)], {}, (code) => shutdown(code ?? 1));
+// --test-scheduled: with [assets], miniflare's /cdn-cgi/handler/scheduled never reaches the Worker (its assets proxy
+// fails to pass the ScheduledController on); `curl "http://127.0.0.1:8787/__scheduled?cron=17+3+*+*+*"` runs the cron.
+start("worker", bin("wrangler"), ["dev", "--port", port, "--ip", "127.0.0.1", "--test-scheduled", ...process.argv.slice(2)], {}, (code) => shutdown(code ?? 1));
 console.log(`[dev] ASM on http://127.0.0.1:${port} (API key: see .dev.vars, default asm_dev_key)`);

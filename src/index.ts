@@ -14,10 +14,17 @@ const app = createApp();
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-  /** Cron Trigger: retention for every tenant, with the deployment's policy. */
-  scheduled: (_controller, env, ctx) => {
-    ctx.waitUntil(runRetention(env, RetentionPolicySchema.parse(retentionDefaults(env)), { tenantId: null, dryRun: false }).then((r) => {
+  /**
+   * Cron Trigger: retention for every tenant, with the deployment's policy. Awaited (not waitUntil), so the trigger's
+   * outcome is retention's, and a failure is logged with its stack rather than surfacing as a bare "exception".
+   */
+  scheduled: async (_controller, env) => {
+    try {
+      const r = await runRetention(env, RetentionPolicySchema.parse(retentionDefaults(env)), { tenantId: null, dryRun: false });
       console.log("retention", JSON.stringify({ ...r, sessions_soft_deleted: r.sessions_soft_deleted.length, sessions_hard_deleted: r.sessions_hard_deleted.length }));
-    }));
+    } catch (err) {
+      console.error("retention failed", err instanceof Error ? err.stack : String(err));
+      throw err;
+    }
   },
 } satisfies ExportedHandler<Env>;
