@@ -23,7 +23,8 @@ async function asm(args: string[]): Promise<{ code: number; stdout: string; stde
 describe("asm CLI against wrangler dev", () => {
   beforeAll(async () => {
     stack = await startStack();
-  }, 120_000);
+    // wrangler dev takes minutes to come up on a busy 2-core machine.
+  }, 300_000);
   afterAll(async () => {
     await stack?.stop();
   });
