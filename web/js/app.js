@@ -1,4 +1,5 @@
 import { api, apiKey } from "./api.js";
+import { approvalsView } from "./approvals.js";
 import { costView } from "./cost.js";
 import { h } from "./format.js";
 import { sessionView } from "./session.js";
@@ -19,6 +20,12 @@ function keyForm() {
     } }, h("label", { for: "api-key" }, "Enter your ASM API key (kept in this browser)"), input, h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Save key")), error)));
 }
 
+/** A malformed session link gets the same friendly page as a deleted session. */
+function notFound(id) {
+  view.replaceChildren(h("section", { class: "panel" }, h("h1", { class: "title" }, "No such session"),
+    h("p", {}, `"${id}" is not a session id.`), h("p", {}, h("a", { href: "#/" }, "← Back to all sessions"))));
+}
+
 async function route() {
   cleanup?.();
   cleanup = null;
@@ -29,6 +36,8 @@ async function route() {
     const m = hash.match(/^#\/sessions\/(ses_[0-9a-f]{32})$/);
     if (m) cleanup = await sessionView(view, m[1]);
     else if (hash === "#/cost") await costView(view);
+    else if (hash === "#/approvals") cleanup = await approvalsView(view);
+    else if (hash.startsWith("#/sessions/")) notFound(hash.slice("#/sessions/".length));
     else cleanup = await sessionsView(view);
   } catch (err) {
     if (err.status === 401) { apiKey.clear(); return keyForm(); }

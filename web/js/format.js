@@ -12,7 +12,8 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 export const status = (s) => h("span", { class: `status ${s}` }, s);
-export const money = (n) => (n == null ? "—" : `$${Number(n).toFixed(n < 0.01 && n > 0 ? 5 : 4)}`);
+/** Dollars always with four decimals, so amounts line up; a non-zero amount below that reads "<$0.0001". */
+export const money = (n) => (n == null ? "—" : n > 0 && n < 0.0001 ? "<$0.0001" : `$${Number(n).toFixed(4)}`);
 export const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
 
 /** A human line for a tool call instead of raw JSON. */
@@ -28,7 +29,7 @@ export function toolSummary(name, input = {}) {
 
 /** A unified diff with added/removed lines coloured. */
 export function diffView(patch) {
-  const pre = h("div", { class: "diff", role: "region", "aria-label": "diff" });
+  const pre = h("div", { class: "diff", role: "region", "aria-label": "diff", tabindex: "0" });
   for (const line of String(patch ?? "").split("\n")) {
     const cls = line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : line.startsWith("@@") ? "hunk" : "";
     pre.append(h("div", { class: cls }, line || " "));

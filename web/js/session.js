@@ -1,14 +1,35 @@
 import { api, followSession } from "./api.js";
 import { diffView, h, money, status, toolSummary } from "./format.js";
+import { approvalBox } from "./approval.js";
+import { statusPanel } from "./status-panel.js";
 
 /** One session: live events over the WebSocket, runs with status, approvals, diffs and a form to start a run. */
 export async function sessionView(root, sessionId) {
-  const session = await api(`/sessions/${sessionId}`);
-  const conn = h("span", { class: "muted" }, "connecting…");
+  let session;
+  try {
+    session = await api(`/sessions/${sessionId}`);
+  } catch (err) {
+    if (err.status !== 404) throw err;
+    root.replaceChildren(h("section", { class: "panel" }, h("h2", {}, "No such session"),
+      h("p", {}, `There is no session ${sessionId} for this key: it may have been deleted, or the link is wrong.`),
+      h("p", {}, h("a", { href: "#/" }, "← Back to all sessions"))));
+    return null;
+  }
+  const conn = h("span", { class: "muted", role: "status", "aria-label": "connection" }, "connecting…");
+  const totals = h("p", { class: "muted" });
+  const showTotals = (s) => { totals.textContent = `agent ${s.agent_id} · tokens ${s.token_usage.total} · cost ${money(s.cost_usd)}`; };
+  showTotals(session);
+  // Totals change with every usage update; refetch at most every half second.
+  let totalsTimer = null;
+  const refreshTotals = () => { totalsTimer ??= setTimeout(async () => { totalsTimer = null; showTotals(await api(`/sessions/${sessionId}`).catch(() => session)); }, 500); };
+  const snapshot = statusPanel(sessionId);
+  let lastSeq = 0;
+  let dropped = false;
   const statusEl = status(session.status);
-  const eventsEl = h("div", { class: "events", role: "log", "aria-label": "events" });
+  // Focusable: it scrolls, and keyboard users must reach what scrolled away.
+  const eventsEl = h("div", { class: "events", role: "log", "aria-label": "events", tabindex: "0" });
   const runsBody = h("tbody");
-  const approvalsEl = h("div", { "aria-label": "pending approvals" });
+  const approvalsEl = h("div", { role: "region", "aria-label": "pending approvals" });
   const diffEl = h("div");
   const pending = new Map();
   const streams = new Map();
@@ -16,7 +37,7 @@ export async function sessionView(root, sessionId) {
   const refreshRuns = async () => {
     const { items } = await api(`/sessions/${sessionId}/runs?limit=200`);
     runsBody.replaceChildren(...items.reverse().map((r) => h("tr", {},
-      h("td", {}, r.id.slice(0, 14) + "…"), h("td", {}, r.provider), h("td", {}, status(r.status)),
+      h("td", { title: r.id }, r.id.slice(0, 12) + "…"), h("td", {}, r.provider ?? "—"), h("td", {}, status(r.status)),
       h("td", {}, String(r.token_usage.total)), h("td", {}, money(r.cost_usd)),
       h("td", {},
         ["queued", "running", "awaiting_approval"].includes(r.status)
@@ -30,21 +51,13 @@ export async function sessionView(root, sessionId) {
       h("p", {}, `${d.files_changed} files · +${d.insertions} −${d.deletions}`), diffView(d.patch)));
   };
   const renderApprovals = () => {
-    approvalsEl.replaceChildren(...[...pending.values()].map((p) => h("div", { class: "approval-box" },
-      h("div", {}, `Run ${p.run_id.slice(0, 14)}… wants to run: `, h("code", {}, toolSummary(p.tool_name, p.tool_input))),
-      h("div", { class: "muted" }, `policy ${p.policy_name}`),
-      h("div", { class: "row" },
-        h("button", { type: "button", class: "primary", onclick: () => decide(p, "grant") }, "Approve"),
-        h("button", { type: "button", class: "danger", onclick: () => decide(p, "deny") }, "Deny")),
-    )));
-  };
-  const decide = async (p, decision) => {
-    await api(`/sessions/${sessionId}/runs/${p.run_id}/approvals/${p.tool_call_id}`, { method: "POST", body: { decision } });
+    approvalsEl.replaceChildren(...[...pending.values()].map((p) => approvalBox({ ...p, session_id: sessionId })));
   };
   const line = (e, cls, text) => eventsEl.append(h("div", { class: `event ${cls}`, "data-seq": e.sequence }, h("span", { class: "seq" }, `#${e.sequence}`), text));
 
   const onEvent = (e) => {
     const d = e.data ?? {};
+    lastSeq = e.sequence;
     switch (e.type) {
       case "message_streamed": {
         let el = streams.get(e.run_id);
@@ -63,7 +76,8 @@ export async function sessionView(root, sessionId) {
       default: line(e, "", `● ${e.type}${e.run_id ? ` (${e.run_id.slice(0, 12)}…)` : ""}`);
     }
     if (e.type.startsWith("session_") && typeof d.to === "string") Object.assign(statusEl, { className: `status ${d.to}`, textContent: d.to });
-    if (e.type.startsWith("run_") || e.type.startsWith("tool_approval")) refreshRuns().catch(() => undefined);
+    if (e.type.startsWith("run_") || e.type.startsWith("tool_approval")) { refreshRuns().catch(() => undefined); snapshot.refresh(); }
+    if (e.type === "token_usage_updated" || e.type.startsWith("run_")) refreshTotals();
     eventsEl.scrollTop = eventsEl.scrollHeight;
   };
 
@@ -85,15 +99,23 @@ export async function sessionView(root, sessionId) {
     h("label", { for: "run-policy" }, "Policy (optional JSON)"), policy, h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Start run")), formError);
 
   root.replaceChildren(
-    h("section", { class: "panel" }, h("div", { class: "row" }, h("h2", {}, `Session ${session.id}`), statusEl, conn),
-      h("p", { class: "muted" }, `agent ${session.agent_id} · tokens ${session.token_usage.total} · cost ${money(session.cost_usd)}`)),
+    h("section", { class: "panel" }, h("div", { class: "row" }, h("h1", { class: "title" }, `Session ${session.id}`), statusEl, conn), totals),
+    snapshot.el,
+    // The runs table gets the full width so every column (Cost, Cancel/Diff) stays visible.
+    h("section", { class: "panel" }, h("h2", {}, "Runs"),
+      h("div", { class: "table-wrap", role: "region", "aria-label": "runs", tabindex: "0" }, h("table", {}, h("thead", {}, h("tr", {}, ...["Run", "Provider", "Status", "Tokens", "Cost", "Actions"].map((t) => h("th", {}, t)))), runsBody))),
+    diffEl,
     h("div", { class: "grid" },
-      h("div", {}, h("section", { class: "panel" }, h("h3", {}, "Start a run"), form),
-        h("section", { class: "panel" }, h("h3", {}, "Runs"),
-          h("table", {}, h("thead", {}, h("tr", {}, ...["Run", "Provider", "Status", "Tokens", "Cost", ""].map((t) => h("th", {}, t)))), runsBody)),
-        diffEl),
-      h("div", {}, approvalsEl, h("section", { class: "panel" }, h("h3", {}, "Events"), eventsEl))),
+      h("div", {}, h("section", { class: "panel" }, h("h2", {}, "Start a run"), form)),
+      h("div", {}, approvalsEl, h("section", { class: "panel" }, h("h2", {}, "Events"), eventsEl))),
   );
   await refreshRuns();
-  return followSession(sessionId, 1, onEvent, (s) => { conn.textContent = s; });
+  snapshot.refresh();
+  const stopFollow = followSession(sessionId, 1, onEvent, (state) => {
+    // The socket resumes from the last sequence it saw (api.js); say so, so a gap is never silent.
+    if (state === "reconnecting") { dropped = true; conn.textContent = `connection lost after #${lastSeq}; reconnecting…`; }
+    else if (state === "live" && dropped) conn.textContent = `live · resumed after #${lastSeq}`;
+    else conn.textContent = state;
+  });
+  return () => { stopFollow(); snapshot.stop(); clearTimeout(totalsTimer); };
 }
