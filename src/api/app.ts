@@ -1,6 +1,6 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../core/errors";
+import { docsPage } from "./docs";
 import { auth } from "./middleware/auth";
 import { corsForAllowedOrigins } from "./middleware/cors";
 import { requireJsonBody } from "./middleware/json-content-type";
@@ -20,6 +20,7 @@ import { queryApi } from "./query";
 import { runsApi } from "./runs";
 import { sessionsApi } from "./sessions";
 import { streamTokensApi } from "./stream-tokens";
+import { sessionExportApi } from "./session-export";
 import { webhooksApi } from "./webhooks";
 import { workspaceApi } from "./workspace";
 
@@ -43,6 +44,7 @@ export function createApp() {
   app.route("/v1", sessionsApi);
   // Before eventsApi: …/events/count must not read as an event route.
   app.route("/v1", sessionQueriesApi);
+  app.route("/v1", sessionExportApi);
   app.route("/v1", eventsApi);
   app.route("/v1", streamTokensApi);
   app.route("/v1", runsApi);
@@ -55,7 +57,7 @@ export function createApp() {
   app.route("/v1", providersApi);
   registerSecurity(app);
   app.get("/openapi.json", (c) => c.json(openApiDocument(app)));
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.get("/docs", docsPage);
   app.get("/healthz", (c) => c.json({ ok: true }));
   const allowed = allowedMethods(app);
   app.notFound((c) => {

@@ -40,6 +40,7 @@ import { planEventPruning, type RetentionPolicy } from "../core/retention";
 import { parseAck } from "../core/socket-protocol";
 import type { EventCount, SessionStats } from "../core/session-stats";
 import { countEvents, sessionStats, type EventFilter } from "./stats";
+import { writeImported } from "./import";
 
 export type ReadEventsQuery = {
   after?: number | undefined; before?: number | undefined; limit?: number | undefined;
@@ -258,6 +259,21 @@ export class SessionDO extends DurableObject<Env> {
     return guarded(() => (this.requireSession(true), { count: countEvents(this.ctx.storage.sql, filter), latest_sequence: this.log.lastSequence }));
   }
 
+  /**
+   * Restores an export into this fresh object (session-export.ts): the session under its new id, runs as given
+   * (already re-id'd by the caller), events with their sequences. Ids of events are unique per session, so they stay.
+   */
+  async importSession(session: Session, runs: Run[], events: Event[], latestSequence: number): Promise<Result<Session>> {
+    return guarded(async () => {
+      if (this.record.get()) throw new AppError("already_exists", `Session ${session.id} already exists`);
+      if (!sessionEnded(session)) await this.tenant.admitSession(session);
+      this.record.put(session);
+      writeImported(this.ctx.storage.sql, this.ctx.storage, this.log, this.runs, runs, events, latestSequence);
+      await this.flushEagerly();
+      return this.currentSession();
+    });
+  }
+
   /** Redacts, builds, appends (one transaction), then fans out. Returns stored events in input order. */
   private appendBuilt(inputs: EventInput[], origin: EventOrigin): Event[] {
     const now = new Date().toISOString();
@@ -457,12 +473,12 @@ export class SessionDO extends DurableObject<Env> {
 
   async stats(): Promise<FlushStatus & {
     subscribers: { websockets: number; sse: number }; waiters: number; runs: { in_flight: string[]; queued: string[] };
-    storage: { do_rows_written: number; d1_rows_written: number };
+    storage: { do_rows_written: number; d1_rows_written: number; d1_flushes: number };
   }> {
     return {
       ...this.flusher.status(), subscribers: this.subscribers.counts, waiters: this.waiters.size, runs: this.runManager.status,
       // Rows written since this instance started (what Cloudflare bills), for the storage-cost benchmark.
-      storage: { do_rows_written: this.sqlMeter.rowsWritten, d1_rows_written: this.flusher.d1RowsWritten },
+      storage: { do_rows_written: this.sqlMeter.rowsWritten, d1_rows_written: this.flusher.d1RowsWritten, d1_flushes: this.flusher.d1Flushes },
     };
   }
 

@@ -174,3 +174,82 @@ describe("searches: orders, filters and unknown parameters", () => {
     expect((await api("/v1/sessions?order_by=name")).status).toBe(400);
   });
 });
+
+describe("export and import", () => {
+  const exportLines = async (id: string, key?: string) => {
+    const res = await api(`/v1/sessions/${id}/export`, key ? { key } : {});
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("application/x-ndjson");
+    return (await res.text()).split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown> & { kind: string });
+  };
+  const importLines = (lines: unknown, key?: string) => api("/v1/sessions/import", { method: "POST", json: lines, ...(key ? { key } : {}) });
+
+  it("exports session, runs and events as NDJSON and imports them as a new session with the same sequences", async () => {
+    const s = await createSession({ agent_id: "exporter", tags: ["keep"], metadata: { team: "x" } });
+    await appendEvents(s.id, [note("hello"), { ...note("corr"), correlation_id: "c-1" }]);
+    const run = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "echo exported" })).id);
+    const lines = await exportLines(s.id);
+    expect(lines.map((l) => l.kind)).toEqual(["header", "session", "run", ...lines.filter((l) => l.kind === "event").map(() => "event"), "end"]);
+    const original = await readEvents(s.id, "limit=1000");
+    expect(lines.filter((l) => l.kind === "event").map((l) => (l.event as Event).sequence)).toEqual(original.events.map((e) => e.sequence));
+    expect(lines.at(-1)).toMatchObject({ kind: "end", run_count: 1, event_count: original.events.length });
+
+    const res = await importLines(lines);
+    expect(res.status).toBe(201);
+    const out = await json<{ session: Session; run_ids: Record<string, string>; event_count: number; imported_from: string }>(res);
+    expect(out.session.id).not.toBe(s.id);
+    expect(res.headers.get("location")).toBe(`/v1/sessions/${out.session.id}`);
+    expect(out.imported_from).toBe(s.id);
+    expect(out.session).toMatchObject({ agent_id: "exporter", tags: ["keep"], last_sequence: original.latest_sequence });
+    expect(out.session.metadata).toMatchObject({ team: "x", imported_from: { session_id: s.id } });
+    const newRun = out.run_ids[run.id]!;
+    expect(newRun).toMatch(/^run_[0-9a-f]{32}$/);
+    const copied = await readEvents(out.session.id, "limit=1000");
+    expect(copied.events.map((e) => [e.sequence, e.type, e.id, e.data])).toEqual(original.events.map((e) => [e.sequence, e.type, e.id, e.data]));
+    expect(copied.events.filter((e) => e.run_id !== null).every((e) => e.run_id === newRun)).toBe(true);
+    const runs = await json<Page<Run>>(api(`/v1/sessions/${out.session.id}/runs`));
+    expect(runs.items.map((r) => [r.id, r.status, r.output])).toEqual([[newRun, "completed", run.output]]);
+    // The imported session continues numbering after the export's last sequence.
+    const [next] = await appendEvents(out.session.id, [note("after import")]);
+    expect(next!.sequence).toBe(original.latest_sequence + 1);
+    const stats = await json<SessionStats>(api(`/v1/sessions/${out.session.id}/stats`));
+    expect(stats).toMatchObject({ event_count: original.events.length + 1, run_count: 1, status_counts: { completed: 1 } });
+    // Round trip: the import exports the same events again.
+    const again = await exportLines(out.session.id);
+    expect(again.filter((l) => l.kind === "event").length).toBe(original.events.length + 1);
+  });
+
+  it("is tenant-scoped: another tenant's session is 404, and an import belongs to the importer", async () => {
+    const s = await createSession();
+    expect((await api(`/v1/sessions/${s.id}/export`, { key: KEY_B })).status).toBe(404);
+    expect((await api(`/v1/sessions/${s.id}/export?full=1`)).status).toBe(400);
+    const lines = await exportLines(s.id);
+    const res = await importLines(lines, KEY_B);
+    expect(res.status).toBe(201);
+    const out = await json<{ session: Session }>(res);
+    expect(out.session.tenant_id).not.toBe(s.tenant_id);
+    expect((await api(`/v1/sessions/${out.session.id}`)).status).toBe(404);
+    expect((await api(`/v1/sessions/${out.session.id}`, { key: KEY_B })).status).toBe(200);
+  });
+
+  it("refuses a bad import body with 400", async () => {
+    const s = await createSession();
+    await appendEvents(s.id, [note("a"), note("b")]);
+    const lines = await exportLines(s.id);
+    const code = async (body: unknown) => {
+      const res = await importLines(body);
+      expect(res.status, JSON.stringify(body).slice(0, 200)).toBe(400);
+      return (await json<ErrorBody>(res)).error.code;
+    };
+    expect(await code({ not: "an array" })).toBe("validation_error");
+    expect(await code(lines.slice(0, -1))).toBe("validation_error"); // cut off: no end line
+    expect(await code(lines.slice(1))).toBe("validation_error"); // no header
+    expect(await code([lines[1], lines[0], ...lines.slice(2)])).toBe("validation_error"); // out of order
+    const events = lines.filter((l) => l.kind === "event");
+    expect(await code([lines[0], lines[1], events[1], events[0], { kind: "end", run_count: 0, event_count: 2 }])).toBe("validation_error");
+    expect(await code([...lines.slice(0, -1), { kind: "end", run_count: 0, event_count: 99 }])).toBe("validation_error");
+    expect(await code([{ ...lines[0], version: 99 }, ...lines.slice(1)])).toBe("validation_error");
+    const raw = await api("/v1/sessions/import", { method: "POST", body: "{not json", headers: { "content-type": "application/json" } });
+    expect(raw.status).toBe(400);
+  });
+});

@@ -1,0 +1,148 @@
+import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
+import { AppError } from "../core/errors";
+import type { Event, EventPage } from "../core/event";
+import { newId } from "../core/ids";
+import { isTerminalRunStatus, type Run } from "../core/run";
+import type { Session } from "../core/session";
+import {
+  EXPORT_FORMAT, EXPORT_VERSION, ImportResultSchema, parseExport, splitNdjson, type ExportLine, type ImportResult,
+} from "../core/session-export";
+import { BODY_ERRORS, errorResponses, HEADERS, jsonResponse, router, SessionIdParams } from "./openapi";
+import { call, sessionStub, sessionStubFor } from "./session-stub";
+
+/** Moving a session between deployments: export as NDJSON, import as a new session (core/session-export.ts). */
+export const sessionExportApi = router();
+
+const PAGE = 500;
+
+sessionExportApi.openapi(
+  createRoute({
+    method: "get", path: "/sessions/{id}/export", tags: ["sessions"], operationId: "exportSession",
+    summary: "The session, its runs and its events as NDJSON (one object per line with a `kind`), streamed",
+    description: "Lines: one `header` {format, version, exported_at, session_id, latest_sequence}, one `session`, each `run` "
+      + "(submission order), each `event` (sequence order, up to the header's latest_sequence), one `end` {run_count, event_count}. "
+      + "A soft-deleted session can be exported. Artifacts are not included. POST /v1/sessions/import restores it.",
+    request: { params: SessionIdParams, query: z.object({}).strict() },
+    responses: {
+      200: { description: "NDJSON, one ExportLine per line", content: { "application/x-ndjson": { schema: z.string().describe("ExportLine objects, one per line") } } },
+      ...errorResponses(404),
+    },
+  }),
+  async (c) => {
+    const id = c.req.valid("param").id;
+    const stub = sessionStub(c, id);
+    // The session is read first so a missing one is a 404 (not a broken stream), and fixes the end of the events.
+    const session = await call<Session>(stub.getSession(true));
+    const latest = session.last_sequence;
+    const encoder = new TextEncoder();
+    const line = (l: ExportLine) => encoder.encode(`${JSON.stringify(l)}\n`);
+    let phase: "header" | "runs" | "events" | "done" = "header";
+    let runCursor = 0, eventCursor = 0, runCount = 0, eventCount = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          if (phase === "header") {
+            controller.enqueue(line({ kind: "header", format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: new Date().toISOString(), session_id: id, latest_sequence: latest }));
+            controller.enqueue(line({ kind: "session", session }));
+            phase = "runs";
+          } else if (phase === "runs") {
+            const page = await call<{ items: Run[]; next: number | null }>(stub.listRuns(PAGE, runCursor));
+            for (const run of page.items) controller.enqueue(line({ kind: "run", run }));
+            runCount += page.items.length;
+            if (page.next === null) phase = "events";
+            else runCursor = page.next;
+          } else if (phase === "events") {
+            const page = await call<EventPage>(stub.readEvents({ after: eventCursor, before: latest + 1, limit: PAGE }));
+            for (const event of page.events) controller.enqueue(line({ kind: "event", event }));
+            eventCount += page.events.length;
+            const last = page.events[page.events.length - 1];
+            if (!last || page.next_after === null) {
+              controller.enqueue(line({ kind: "end", run_count: runCount, event_count: eventCount }));
+              phase = "done";
+              controller.close();
+            } else {
+              eventCursor = last.sequence;
+            }
+          }
+        } catch (err) {
+          // No end line is written: an importer refuses the cut-off export.
+          controller.error(err);
+        }
+      },
+    });
+    // The typed router reads "…json" media types as c.json answers; this one is a stream.
+    return new Response(body, { status: 200, headers: { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" } }) as never;
+  },
+);
+
+const ImportBodySchema = z.array(z.record(z.string(), z.unknown())).describe("The export's lines as a JSON array (or send the NDJSON itself)");
+
+sessionExportApi.openapi(
+  createRoute({
+    method: "post", path: "/sessions/import", tags: ["sessions"], operationId: "importSession",
+    summary: "Restore an export as a new session of the caller's tenant (new session id, same event sequences, runs re-id'd)",
+    description: "The body is the export: NDJSON (`application/x-ndjson`), or the same lines as a JSON array (`application/json`). "
+      + "The new session gets a new id, keeps agent, status, metadata (plus `imported_from`), context, tags, limits and "
+      + "timestamps; every run gets a new id (the answer maps old to new) and events keep their ids, sequences and "
+      + "timestamps, their run_id rewritten. Runs that were still queued, running or awaiting approval are imported as "
+      + "cancelled (nothing runs them). Limited by MAX_BODY_BYTES.",
+    request: {
+      body: {
+        required: true,
+        content: {
+          "application/x-ndjson": { schema: z.string() },
+          "application/json": { schema: ImportBodySchema },
+        },
+      },
+    },
+    responses: {
+      201: jsonResponse(ImportResultSchema, "The new session", HEADERS.location),
+      ...errorResponses(...BODY_ERRORS),
+    },
+  }),
+  async (c) => {
+    const type = c.req.header("content-type") ?? "";
+    const text = await c.req.text();
+    let lines: unknown[];
+    if (/ndjson/i.test(type)) {
+      lines = splitNdjson(text);
+    } else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new AppError("invalid_format", "The body is not JSON");
+      }
+      if (!Array.isArray(parsed)) throw new AppError("validation_error", "The body must be the export's lines: an array of objects, or NDJSON");
+      lines = parsed;
+    }
+    const exp = parseExport(lines);
+    const tenantId = c.get("tenantId");
+    const now = new Date().toISOString();
+    const sessionId = newId("ses");
+    const runIds: Record<string, string> = {};
+    for (const run of exp.runs) runIds[run.id] = newId("run");
+    const runs: Run[] = exp.runs.map((run) => ({
+      ...run, id: runIds[run.id]!, session_id: sessionId, idempotency_key: null,
+      ...(isTerminalRunStatus(run.status) ? {} : {
+        status: "cancelled" as const, ended_at: run.ended_at ?? now,
+        error: { code: "cancelled", message: "The run had not ended when its session was exported; imported as cancelled" },
+      }),
+    }));
+    const events: Event[] = exp.events.map((e) => ({ ...e, session_id: sessionId, run_id: e.run_id === null ? null : runIds[e.run_id] ?? e.run_id }));
+    const session: Session = {
+      ...exp.session, id: sessionId, tenant_id: tenantId, parent_session_id: null, deleted_at: null, updated_at: now,
+      metadata: { ...exp.session.metadata, imported_from: { session_id: exp.session.id, exported_at: exp.header.exported_at, imported_at: now } },
+      last_sequence: exp.header.latest_sequence,
+    };
+    const stub = sessionStubFor(c.env, tenantId, sessionId);
+    const created = await call<Session>(stub.importSession(session, runs, events, exp.header.latest_sequence));
+    c.header("location", `/v1/sessions/${created.id}`);
+    const result: ImportResult = {
+      session: created, imported_from: exp.session.id, run_ids: runIds, run_count: runs.length, event_count: events.length,
+      latest_sequence: created.last_sequence,
+    };
+    return c.json(result, 201);
+  },
+);

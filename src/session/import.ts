@@ -1,0 +1,29 @@
+import type { Event } from "../core/event";
+import type { Run } from "../core/run";
+import type { EventLog } from "./log";
+import type { RunRecords } from "./run-records";
+
+/**
+ * Writes an imported session's runs and events into a fresh object's storage, in one transaction, keeping every
+ * event's sequence (gaps left by retention stay gaps). The log's own append path is not used: it numbers events
+ * itself. Afterwards the log re-reads its counter, and the numbering floor is the export's latest sequence, so the
+ * next event appended continues where the exported session stopped.
+ */
+export function writeImported(
+  sql: SqlStorage, storage: DurableObjectStorage, log: EventLog, records: RunRecords,
+  runs: readonly Run[], events: readonly Event[], latestSequence: number,
+): void {
+  storage.transactionSync(() => {
+    for (const run of runs) records.put(run);
+    for (const e of events) {
+      sql.exec(
+        `INSERT INTO events (sequence, id, run_id, type, timestamp, provider, correlation_id, schema_version, origin, data, metadata)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        e.sequence, e.id, e.run_id, e.type, e.timestamp, e.provider, e.correlation_id, e.schema_version, e.origin,
+        JSON.stringify(e.data), JSON.stringify(e.metadata),
+      );
+    }
+    sql.exec(`INSERT INTO log_meta (id, floor) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET floor = MAX(floor, excluded.floor)`, latestSequence);
+  });
+  log.resync();
+}
