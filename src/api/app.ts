@@ -1,6 +1,6 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../core/errors";
+import { docsPage } from "./docs";
 import { auth } from "./middleware/auth";
 import { corsForAllowedOrigins } from "./middleware/cors";
 import { requireJsonBody } from "./middleware/json-content-type";
@@ -57,7 +57,7 @@ export function createApp() {
   app.route("/v1", providersApi);
   registerSecurity(app);
   app.get("/openapi.json", (c) => c.json(openApiDocument(app)));
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.get("/docs", docsPage);
   app.get("/healthz", (c) => c.json({ ok: true }));
   const allowed = allowedMethods(app);
   app.notFound((c) => {

@@ -105,6 +105,13 @@ describe("auth and tenancy", () => {
   it("serves the OpenAPI document and docs without a key", async () => {
     const doc = await json<{ openapi: string; paths: Record<string, unknown> }>(api("/openapi.json", { key: null }));
     expect(doc.paths["/v1/sessions/{id}/events"]).toBeDefined();
-    expect((await api("/docs", { key: null })).status).toBe(200);
+    const docs = await api("/docs", { key: null });
+    expect(docs.status).toBe(200);
+    // Offline: every script and stylesheet is one of the Worker's own assets (test/node/docs-assets.test.ts checks
+    // they exist in web/), never a CDN's.
+    const html = await docs.text();
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.length).toBeGreaterThanOrEqual(3);
+    for (const asset of assets) expect(asset).toMatch(/^\/vendor\/swagger-ui\//);
   });
 });
