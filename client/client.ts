@@ -18,6 +18,8 @@ import {
 import type { Event, EventPage } from "../src/core/event";
 import { StreamTokenSchema, type StreamToken } from "../src/core/stream-token";
 import { resolveWebSocket, type WebSocketConstructor } from "./websocket";
+import { EventCountSchema, SessionStatsSchema, type EventCount, type SessionStats } from "../src/core/session-stats";
+import { ImportResultSchema, type ImportResult } from "../src/core/session-export";
 
 /** Query parameters as a caller writes them, derived from the server's parsed query types. */
 type QueryOf<T> = { [K in keyof T]?: T[K] extends boolean | undefined ? boolean : T[K] extends readonly string[] | undefined ? string | string[] : T[K] };
@@ -213,6 +215,29 @@ export class AsmClient {
 
   queryCost(params: QueryCostParams = {}, signal?: AbortSignal): Promise<CostSummary> {
     return this.http.request("GET", "/query/cost", CostSummarySchema, { query: params, signal });
+  }
+
+  // Session statistics, counts, export and import
+
+  /** Event and run totals of one session, from its own object (GET …/stats). */
+  sessionStats(sessionId: string, signal?: AbortSignal): Promise<SessionStats> {
+    return this.http.request("GET", `/sessions/${enc(sessionId)}/stats`, SessionStatsSchema, { signal });
+  }
+
+  /** How many events match the read's filters (GET …/events/count). */
+  countEvents(sessionId: string, params: Omit<ReadEventsParams, "limit" | "wait_ms"> = {}, signal?: AbortSignal): Promise<EventCount> {
+    return this.http.request("GET", `/sessions/${enc(sessionId)}/events/count`, EventCountSchema, { query: params, signal });
+  }
+
+  /** The session as NDJSON text (header, session, runs, events, end); importSession restores it on any deployment. */
+  exportSession(sessionId: string, signal?: AbortSignal): Promise<string> {
+    return this.http.raw("GET", `/sessions/${enc(sessionId)}/export`, { signal });
+  }
+
+  /** Restores an export (its NDJSON text, or the parsed lines) as a new session of this client's tenant. */
+  importSession(exported: string | readonly unknown[], signal?: AbortSignal): Promise<ImportResult> {
+    const lines = typeof exported === "string" ? exported.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as unknown) : exported;
+    return this.http.request("POST", "/sessions/import", ImportResultSchema, { body: lines, signal });
   }
 
   providers(signal?: AbortSignal): Promise<unknown> {
