@@ -116,7 +116,7 @@ export function quotaHeaders(details: QuotaDetails): Record<string, string> {
   const remaining = Math.max(0, Math.floor(details.remaining));
   const headers: Record<string, string> = {
     "RateLimit-Policy": `"${details.quota}";q=${details.limit}${window}`,
-    RateLimit: `"${details.quota}";r=${remaining}${remaining === 0 ? `;t=${retryAfter}` : ""}`,
+    RateLimit: `"${details.quota}";r=${remaining}${remaining === 0 || details.retry_after_ms > 0 ? `;t=${retryAfter}` : ""}`,
   };
   if (details.retry_after_ms > 0) headers["Retry-After"] = String(retryAfter);
   return headers;

@@ -21,7 +21,7 @@ const SYNC_GRACE_MS = 10_000;
 
 const IdArg = z.string().min(1).max(256);
 const IdsArg = z.array(IdArg).max(10_000);
-const CountArg = z.number().int().min(0).max(1_000_000);
+const CountArg = z.number().int().min(0).max(1_000_000_000);
 
 export type RunSlot = { granted: boolean; running: number; limit: number };
 export type EventGrant = { granted: number; remaining: number; limit: number };

@@ -22,6 +22,8 @@ import { errorResponse } from "./errors";
 const APPEND_PATH = /^\/v1\/sessions\/[^/]+\/events\/?$/;
 const LEASE_MS = 1_000;
 const LEASE_SHARE = 0.1;
+/** However high a tenant's rate, one isolate never holds more than this many events unspent. */
+const LEASE_MAX_EVENTS = 10_000;
 
 type Lease = { tokens: number; expires: number; remaining: number };
 const leases = new Map<string, Lease>();
@@ -56,19 +58,32 @@ async function eventCount(c: Context<AppEnv>): Promise<number> {
 /** Spends `n` of the tenant's events: from this isolate's lease when it has enough, else from the ledger. */
 async function spendEvents(env: Env, tenantId: string, n: number): Promise<QuotaDetails> {
   const limit = quotasFor(env as unknown as Record<string, unknown>, tenantId).events_per_second;
+  const details = (remaining: number): QuotaDetails => ({
+    quota: "events_per_second", limit, current: n, remaining, retry_after_ms: 0, scope: "tenant", window_seconds: 1,
+  });
   const now = Date.now();
-  let lease = leases.get(tenantId);
-  if (lease && lease.expires <= now) lease = undefined;
-  if (!lease || lease.tokens < n) {
-    const held = lease?.tokens ?? 0;
-    const grant = await tenantLedger(env, tenantId).takeEvents(n - held, Math.ceil(limit * LEASE_SHARE));
-    lease = { tokens: held + grant.granted, expires: now + LEASE_MS, remaining: grant.remaining };
-    leases.set(tenantId, lease);
+  const lease = leases.get(tenantId);
+  if (lease && lease.expires > now && lease.tokens >= n) {
+    lease.tokens -= n;
+    return details(lease.remaining + lease.tokens);
   }
-  lease.tokens -= n;
-  return {
-    quota: "events_per_second", limit, current: n, remaining: lease.remaining + lease.tokens, retry_after_ms: 0, scope: "tenant", window_seconds: 1,
-  };
+  // Whatever the lease still holds goes towards this request; it is taken out before the round trip, so requests
+  // running at the same time cannot count the same tokens twice.
+  const held = lease && lease.expires > now ? lease.tokens : 0;
+  if (lease) lease.tokens = 0;
+  let grant;
+  try {
+    grant = await tenantLedger(env, tenantId).takeEvents(n - held, Math.min(Math.ceil(limit * LEASE_SHARE), LEASE_MAX_EVENTS));
+  } catch (err) {
+    if (held > 0) leases.set(tenantId, { tokens: (leases.get(tenantId)?.tokens ?? 0) + held, expires: lease!.expires, remaining: lease!.remaining });
+    throw err;
+  }
+  // The extra tokens join whatever other requests left in the lease meanwhile.
+  const spare = grant.granted - (n - held);
+  const current = leases.get(tenantId);
+  const tokens = (current && current.expires > Date.now() ? current.tokens : 0) + spare;
+  leases.set(tenantId, { tokens, expires: Date.now() + LEASE_MS, remaining: grant.remaining });
+  return details(grant.remaining + tokens);
 }
 
 function withHeaders(res: Response, headers: Record<string, string> | null): Response {
