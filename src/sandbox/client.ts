@@ -42,6 +42,9 @@ function isLinkError(err: unknown): err is LinkError {
   return err instanceof LinkError;
 }
 
+/** A kill answers once the process is gone (SIGTERM, then SIGKILL after the grace period): well within this. */
+const KILL_ATTEMPT_MS = 5_000;
+
 function backoffMs(policy: RetryPolicy, retry: number): number {
   const base = Math.min(policy.baseMs * 2 ** (retry - 1), MAX_BACKOFF_MS);
   return base / 2 + Math.random() * (base / 2);
@@ -153,8 +156,16 @@ export class SandboxClient implements SandboxPort {
     }
   }
 
-  private send(method: Method, path: string, body: unknown, opts: { idempotent: boolean; auth?: boolean }): Promise<Response> {
-    const once = () => this.sendOnce(method, path, body, undefined, opts.auth ?? true);
+  private send(method: Method, path: string, body: unknown, opts: { idempotent: boolean; auth?: boolean; attemptMs?: number }): Promise<Response> {
+    const once = () => {
+      if (!opts.attemptMs) return this.sendOnce(method, path, body, undefined, opts.auth ?? true);
+      // A request stuck on a dead connection is given up after `attemptMs` and counts as a link failure (retried).
+      const timeout = AbortSignal.timeout(opts.attemptMs);
+      return this.sendOnce(method, path, body, timeout, opts.auth ?? true).catch((err: unknown) => {
+        if (!timeout.aborted) throw err;
+        throw new LinkError("dependency_not_available", `sandbox did not answer ${method} ${path.split("?")[0]} within ${opts.attemptMs} ms`, { base_url: this.baseUrl });
+      });
+    };
     if (!opts.idempotent) {
       // Sent once: a repeated edit or rollback could apply twice. A link failure is still reported as one.
       return once().catch((err: unknown) => {
@@ -165,9 +176,9 @@ export class SandboxClient implements SandboxPort {
   }
 
   private async json<S extends z.ZodType>(
-    schema: S, method: Method, path: string, body: unknown, what: string, idempotent: boolean,
+    schema: S, method: Method, path: string, body: unknown, what: string, idempotent: boolean, attemptMs?: number,
   ): Promise<z.output<S>> {
-    const res = await this.send(method, path, body, { idempotent });
+    const res = await this.send(method, path, body, { idempotent, ...(attemptMs ? { attemptMs } : {}) });
     const raw: unknown = await res.json().catch(() => {
       throw new AppError("internal_error", `sandbox answered ${what} with invalid JSON`);
     });
@@ -269,7 +280,7 @@ export class SandboxClient implements SandboxPort {
   /** Kills a running exec and reports how it ended; null when nothing with that id is running any more. */
   async killProcess(id: string): Promise<KillResult | null> {
     try {
-      return await this.json(KillResultSchema, "POST", `/exec/${encodeURIComponent(id)}/kill`, undefined, "kill", true);
+      return await this.json(KillResultSchema, "POST", `/exec/${encodeURIComponent(id)}/kill`, undefined, "kill", true, KILL_ATTEMPT_MS);
     } catch (err) {
       if (err instanceof AppError && err.code === "not_found") return null;
       throw err;
