@@ -85,5 +85,6 @@ describe("asm CLI against wrangler dev", () => {
     const gone = await asm(["sessions", "show", session.id]);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/session_not_found|not found/i);
-  }, 120_000);
+    // Each step spawns the CLI (tsx) afresh: seconds each on a loaded 2-core machine.
+  }, 300_000);
 });
