@@ -82,7 +82,7 @@ sessionExportApi.openapi(
   createRoute({
     method: "post", path: "/sessions/import", tags: ["sessions"], operationId: "importSession",
     summary: "Restore an export as a new session of the caller's tenant (new session id, same event sequences, runs re-id'd)",
-    description: "The body is the export: NDJSON (`application/x-ndjson`), or the same lines as a JSON array (`application/json`). "
+    description: "The body is the export's lines as a JSON array (`application/json`; the client converts the NDJSON text). "
       + "The new session gets a new id, keeps agent, status, metadata (plus `imported_from`), context, tags, limits and "
       + "timestamps; every run gets a new id (the answer maps old to new) and events keep their ids, sequences and "
       + "timestamps, their run_id rewritten. Runs that were still queued, running or awaiting approval are imported as "
@@ -91,7 +91,6 @@ sessionExportApi.openapi(
       body: {
         required: true,
         content: {
-          "application/x-ndjson": { schema: z.string() },
           "application/json": { schema: ImportBodySchema },
         },
       },
