@@ -5,10 +5,14 @@
 import { DurableObject } from "cloudflare:workers";
 import { Agent, routeAgentRequest } from "agents";
 import app from "../src/index";
+import type { SessionDO } from "../src/session/SessionDO";
 
 export { SessionDO, SandboxContainer, RoutingStateDO, TenantDO, AgentPipelineWorkflow } from "../src/index";
 
-type BenchEnv = { BASELINE: DurableObjectNamespace<BaselineDO>; BenchAgent: DurableObjectNamespace<BenchAgent> };
+type BenchEnv = {
+  BASELINE: DurableObjectNamespace<BaselineDO>; BenchAgent: DurableObjectNamespace<BenchAgent>;
+  SESSIONS: DurableObjectNamespace<SessionDO>;
+};
 
 /**
  * The peer: the Cloudflare `agents` package's own fan-out. `POST /agents/bench-agent/<name>` sets the state to
@@ -67,6 +71,13 @@ export default {
     const m = url.pathname.match(/^\/baseline\/([^/]+)\//);
     if (m) return env.BASELINE.get(env.BASELINE.idFromName(m[1]!)).fetch(request);
     if (url.pathname.startsWith("/agents/")) return (await routeAgentRequest(request, env)) ?? new Response("not found", { status: 404 });
+    // Storage-cost case: flush a session's DO to D1, then read its rows-written counters (not part of the API).
+    const stats = url.pathname.match(/^\/bench-stats\/([^/]+)\/([^/]+)$/);
+    if (stats) {
+      const stub = env.SESSIONS.get(env.SESSIONS.idFromName(`${stats[1]}:${stats[2]}`));
+      await stub.flushNow();
+      return Response.json(await stub.stats());
+    }
     return app.fetch(request, env as never, ctx);
   },
 };

@@ -4,7 +4,7 @@ import { measureAsmFanout, measureFanout, openAll } from "../fanout.mjs";
 
 export async function run(stack) {
   const rows = [];
-  for (const n of [1, 10, 100]) {
+  for (const n of [1, 10, 100, 1000]) {
     // Our subscribers ack every 64 events, as the typed client does.
     const oursStats = await measureAsmFanout(stack, n);
 

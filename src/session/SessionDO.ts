@@ -473,12 +473,12 @@ export class SessionDO extends DurableObject<Env> {
 
   async stats(): Promise<FlushStatus & {
     subscribers: { websockets: number; sse: number }; waiters: number; runs: { in_flight: string[]; queued: string[] };
-    storage: { do_rows_written: number; d1_rows_written: number };
+    storage: { do_rows_written: number; d1_rows_written: number; d1_flushes: number };
   }> {
     return {
       ...this.flusher.status(), subscribers: this.subscribers.counts, waiters: this.waiters.size, runs: this.runManager.status,
       // Rows written since this instance started (what Cloudflare bills), for the storage-cost benchmark.
-      storage: { do_rows_written: this.sqlMeter.rowsWritten, d1_rows_written: this.flusher.d1RowsWritten },
+      storage: { do_rows_written: this.sqlMeter.rowsWritten, d1_rows_written: this.flusher.d1RowsWritten, d1_flushes: this.flusher.d1Flushes },
     };
   }
 

@@ -11,7 +11,11 @@ import { eventToRow, rowToEvent, rowToRun, rowToSession, runToRow, sessionToRow 
 /** D1 allows at most 100 bound parameters per statement: 13 event columns → 7 rows per insert. */
 const EVENT_ROWS_PER_INSERT = Math.floor(100 / Object.keys(getTableColumns(events)).length);
 
-export type FlushBatch = { tenantId: string; session: Session | null; runs: Run[]; events: Event[] };
+/**
+ * `session` is a changed session row (upserted); `lastSequence` moves only the `last_sequence` of a row that is
+ * already in D1 and otherwise unchanged (the common case while events stream in).
+ */
+export type FlushBatch = { tenantId: string; session: Session | null; lastSequence?: number | null; runs: Run[]; events: Event[] };
 export type Page<T> = { items: T[]; next_cursor: string | null };
 
 /** `meta.rows_written` of a D1 result, when the driver passed one through. */
@@ -38,6 +42,9 @@ export class D1SessionStore {
       const row = sessionToRow(batch.session);
       const { id: _id, ...update } = row;
       statements.push(this.db.insert(sessions).values(row).onConflictDoUpdate({ target: sessions.id, set: update }));
+    } else if (batch.lastSequence != null && batch.events[0]) {
+      statements.push(this.db.update(sessions).set({ lastSequence: sql`MAX(${sessions.lastSequence}, ${batch.lastSequence})` })
+        .where(and(eq(sessions.tenantId, batch.tenantId), eq(sessions.id, batch.events[0].session_id))));
     }
     for (const run of batch.runs) {
       const row = runToRow(run, batch.tenantId);
