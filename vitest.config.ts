@@ -17,6 +17,9 @@ const workersPool = () =>
         API_KEYS: "test_key_a=tenant_a,test_key_b=tenant_b,test_key_qs=tq_sessions,test_key_qr=tq_runs,test_key_qq=tq_queue,"
           + "test_key_qe=tq_events,test_key_qw=tq_ws,test_key_link=tenant_link",
         TENANT_QUOTAS: JSON.stringify({
+          // The suite's own tenants create thousands of sessions and events across all test files at once.
+          tenant_a: { active_sessions: 1_000_000, events_per_second: 1_000_000, queued_runs: 100_000, concurrent_runs: 10_000 },
+          tenant_b: { active_sessions: 1_000_000, events_per_second: 1_000_000, queued_runs: 100_000, concurrent_runs: 10_000 },
           tq_sessions: { active_sessions: 2 },
           tq_runs: { concurrent_runs: 1 },
           tq_queue: { concurrent_runs: 1, queued_runs: 2 },
