@@ -45,6 +45,7 @@ export const HOMES_DIR = ".asm-homes";
 export class Workspaces {
   private readonly uids: UidAllocator;
   private readonly ready: Promise<void>;
+  private readonly opening = new Map<string, Promise<void>>();
 
   constructor(
     readonly root: string,
@@ -66,6 +67,20 @@ export class Workspaces {
       throw new AppError("validation_error", "header x-sandbox-workspace must match [A-Za-z0-9_-]{1,128}");
     }
     await this.ready;
+    // One open at a time per workspace: concurrent first requests of a new workspace would each allocate a user
+    // and hand the folder over in turn, leaving the first commands running as a user that no longer owns it.
+    const previous = this.opening.get(id) ?? Promise.resolve();
+    const mine = previous.then(() => this.openNow(id));
+    const settled = mine.then(() => undefined, () => undefined);
+    this.opening.set(id, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.opening.get(id) === settled) this.opening.delete(id);
+    }
+  }
+
+  private async openNow(id: string): Promise<Workspace> {
     const dir = join(this.root, id);
     const homeDir = join(this.root, HOMES_DIR, id);
     const existing = await lstat(dir).catch(() => null);
