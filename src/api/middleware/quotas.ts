@@ -15,18 +15,20 @@ import { errorResponse } from "./errors";
  * wrangler.toml per binding (no per-tenant override), counts calls rather than events, allows only 10 s or 60 s
  * windows, is approximate per location and says nothing about what is left; the ledger gives exact per-tenant
  * limits and the numbers the RateLimit headers need. Its cost, one round trip to the tenant's DO, is mostly saved by
- * a lease: each ask takes up to a tenth of a second's worth more, which this isolate spends within a second before
- * asking again (what it does not spend is lost, so the tenant can only ever get less than its rate, never more).
+ * a lease: each ask takes up to a tenth of a second's worth more, which this isolate spends within ten seconds
+ * before asking again. Leased tokens come out of the bucket, so they never add to the rate (what is not spent is
+ * lost); at most they let one short burst of a tenth of a second's worth arrive a little later than it was counted.
  */
 
 const APPEND_PATH = /^\/v1\/sessions\/[^/]+\/events\/?$/;
-const LEASE_MS = 1_000;
+const LEASE_MS = 10_000;
 const LEASE_SHARE = 0.1;
 /** However high a tenant's rate, one isolate never holds more than this many events unspent. */
 const LEASE_MAX_EVENTS = 10_000;
 
 type Lease = { tokens: number; expires: number; remaining: number };
 const leases = new Map<string, Lease>();
+const refills = new Map<string, Promise<void>>();
 
 export const tenantQuotas: MiddlewareHandler<AppEnv> = async (c, next) => {
   let spent: QuotaDetails | null = null;
@@ -55,35 +57,41 @@ async function eventCount(c: Context<AppEnv>): Promise<number> {
   return Array.isArray(events) ? events.length : 0;
 }
 
-/** Spends `n` of the tenant's events: from this isolate's lease when it has enough, else from the ledger. */
+/**
+ * Spends `n` of the tenant's events: from this isolate's lease when it holds enough, else from the ledger, one
+ * refill per tenant at a time (requests that arrive meanwhile wait for it and spend what it brought, rather than
+ * each taking a lease of its own and draining the bucket between them).
+ */
 async function spendEvents(env: Env, tenantId: string, n: number): Promise<QuotaDetails> {
   const limit = quotasFor(env as unknown as Record<string, unknown>, tenantId).events_per_second;
   const details = (remaining: number): QuotaDetails => ({
     quota: "events_per_second", limit, current: n, remaining, retry_after_ms: 0, scope: "tenant", window_seconds: 1,
   });
-  const now = Date.now();
-  const lease = leases.get(tenantId);
-  if (lease && lease.expires > now && lease.tokens >= n) {
-    lease.tokens -= n;
-    return details(lease.remaining + lease.tokens);
+  for (;;) {
+    const lease = leases.get(tenantId);
+    const live = lease && lease.expires > Date.now() ? lease : null;
+    if (live && live.tokens >= n) {
+      live.tokens -= n;
+      return details(live.remaining + live.tokens);
+    }
+    const pending = refills.get(tenantId);
+    if (pending) {
+      await pending;
+      continue;
+    }
+    // What the lease still holds goes towards this request.
+    const held = live?.tokens ?? 0;
+    const refill = tenantLedger(env, tenantId).takeEvents(n - held, Math.min(Math.ceil(limit * LEASE_SHARE), LEASE_MAX_EVENTS));
+    refills.set(tenantId, refill.then(() => undefined, () => undefined));
+    try {
+      const grant = await refill;
+      const tokens = held + grant.granted - n;
+      leases.set(tenantId, { tokens, expires: Date.now() + LEASE_MS, remaining: grant.remaining });
+      return details(grant.remaining + tokens);
+    } finally {
+      refills.delete(tenantId);
+    }
   }
-  // Whatever the lease still holds goes towards this request; it is taken out before the round trip, so requests
-  // running at the same time cannot count the same tokens twice.
-  const held = lease && lease.expires > now ? lease.tokens : 0;
-  if (lease) lease.tokens = 0;
-  let grant;
-  try {
-    grant = await tenantLedger(env, tenantId).takeEvents(n - held, Math.min(Math.ceil(limit * LEASE_SHARE), LEASE_MAX_EVENTS));
-  } catch (err) {
-    if (held > 0) leases.set(tenantId, { tokens: (leases.get(tenantId)?.tokens ?? 0) + held, expires: lease!.expires, remaining: lease!.remaining });
-    throw err;
-  }
-  // The extra tokens join whatever other requests left in the lease meanwhile.
-  const spare = grant.granted - (n - held);
-  const current = leases.get(tenantId);
-  const tokens = (current && current.expires > Date.now() ? current.tokens : 0) + spare;
-  leases.set(tenantId, { tokens, expires: Date.now() + LEASE_MS, remaining: grant.remaining });
-  return details(grant.remaining + tokens);
 }
 
 function withHeaders(res: Response, headers: Record<string, string> | null): Response {
