@@ -15,7 +15,11 @@ export const DEFAULTS = {
   sseHeartbeatMs: 15_000,
   /** How long a stream token (POST /v1/sessions/:id/stream-token) is accepted for SSE and WebSocket. */
   streamTokenTtlMs: 600_000,
-  flushDelayMs: 25,
+  /**
+   * How long after an append the D1 flush runs. Session reads go through the DO and never see this lag; it batches
+   * D1 writes (one session-row update per flush) and keeps flush work from landing between every two appends.
+   */
+  flushDelayMs: 250,
   flushBatchSize: 400,
   flushBackoffBaseMs: 200,
   flushBackoffMaxMs: 30_000,

@@ -8,6 +8,13 @@ import type { Waiters } from "./waiters";
  */
 const FRAMES_PER_SLICE = 2_000;
 
+/**
+ * A pass this small (subscribers × new events) costs less than a timer turn, so it runs in a microtask: still
+ * after the append has returned its answer, but without waiting for the event loop to come round. Anything
+ * bigger waits for the next turn, so the answer never carries the cost of the readers.
+ */
+const SMALL_PASS_FRAMES = 256;
+
 /** Lets the runtime run whatever is queued (requests, socket I/O) before the pass goes on. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -33,18 +40,19 @@ export class Delivery {
   /** Called once new events are durable; returns at once. */
   afterAppend(fresh: readonly Event[]): void {
     this.fresh.push(...fresh);
-    this.schedule();
+    this.schedule(this.fresh.length * this.subscribers.size <= SMALL_PASS_FRAMES);
   }
 
-  /** Asks for a pass after the current turn (or one more, if a pass is running). */
-  schedule(): void {
+  /** Asks for a pass after the current turn, or right after the current task when `small` (or one more, if a pass is running). */
+  schedule(small = false): void {
     if (this.running) {
       this.again = true;
       return;
     }
     if (this.scheduled) return;
     this.scheduled = true;
-    this.keepAlive(nextTurn().then(() => {
+    const start = small ? Promise.resolve() : nextTurn();
+    this.keepAlive(start.then(() => {
       this.scheduled = false;
       return this.run();
     }));

@@ -132,8 +132,12 @@ export class EventLog {
       .map((r) => this.toEvent(r));
   }
 
-  /** Events from `fromSequence` inclusive, in ascending order, for flushing (unfiltered). */
+  /**
+   * Events from `fromSequence` inclusive, in ascending order, for flushing (unfiltered). While the flusher keeps
+   * up they are still in memory, and are not read back from storage and parsed again.
+   */
   range(fromSequence: number, limit: number): Event[] {
+    if (this.recent.covers(fromSequence)) return this.recent.events(fromSequence, limit);
     return this.read({ after: fromSequence - 1, limit });
   }
 

@@ -51,6 +51,14 @@ export class RecentFrames {
     return out;
   }
 
+  /** Up to `limit` events from `from` on, without serialising them (the flusher's copy to D1); `covers(from)` holds. */
+  events(from: number, limit: number): Event[] {
+    const first = this.first;
+    if (first === null) return [];
+    const start = Math.max(0, from - first);
+    return this.frames.slice(start, start + limit).map((f) => f.event);
+  }
+
   /** Forgets everything (retention pruned the log, or the session was wiped). */
   clear(): void {
     this.frames = [];

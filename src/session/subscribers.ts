@@ -105,6 +105,11 @@ export class Subscribers {
     return this.sse.size;
   }
 
+  /** How many subscribers of either kind are open. */
+  get size(): number {
+    return this.ctx.getWebSockets().length + this.sse.size;
+  }
+
   get counts(): { websockets: number; sse: number } {
     return { websockets: this.ctx.getWebSockets().length, sse: this.sse.size };
   }

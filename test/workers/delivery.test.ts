@@ -47,21 +47,23 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 describe("delivery after the answer", () => {
   it("an append returns before any subscriber is sent its events; they follow right after", async () => {
     const s = await createSession();
-    const socks = await Promise.all(Array.from({ length: 3 }, () => openSocket(s.id, 1)));
+    const socks = await Promise.all(Array.from({ length: 3 }, () => openSocket(s.id, 16)));
     await until(() => socks.every((k) => k.received.length === 1), () => "session_created on every socket");
+    // 3 sockets × 100 events is past the small-pass size (256 frames): the pass waits for the next turn.
+    const batch = Array.from({ length: 100 }, (_, i) => note(`e${i}`)) as EventInput[];
     await runInDurableObject(stubFor(s.id), async (instance: SessionDO, state) => {
       const cursors = () => state.getWebSockets().map((ws) => (ws.deserializeAttachment() as { next: number }).next);
       expect(cursors()).toEqual([2, 2, 2]);
-      const answer = await instance.appendEvents([note("a"), note("b")] as EventInput[]);
+      const answer = await instance.appendEvents(batch);
       expect(answer.ok).toBe(true);
-      // The answer exists and no socket has been sent anything yet: delivery waits for the next turn.
+      // The answer exists and no socket has been sent anything yet.
       expect(cursors()).toEqual([2, 2, 2]);
-      await new Promise((r) => setTimeout(r, 20));
-      expect(cursors()).toEqual([4, 4, 4]);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(cursors()).toEqual([102, 102, 102]);
     });
-    await until(() => socks.every((k) => k.received.length === 3), () => "both events on every socket");
+    await until(() => socks.every((k) => k.received.length === 101), () => "the batch on every socket");
     for (const k of socks) {
-      expect(k.received).toEqual([1, 2, 3]);
+      expect(k.received).toEqual(range(1, 101));
       k.close();
     }
   });
