@@ -228,8 +228,9 @@ export class RunManager {
   }
 
   private async fill(): Promise<void> {
-    const queuedIds = () => this.records.list({ status: ["queued"], limit: 100_000 }).map((r) => r.id);
-    this.slots.renew(queuedIds(), [...this.inflight.keys()]);
+    this.slots.renew(() => ({
+      queued: this.records.list({ status: ["queued"], limit: 100_000 }).map((r) => r.id), running: [...this.inflight.keys()],
+    }));
     for (;;) {
       const session = this.host.session();
       // A paused session keeps its queue: nothing starts until it is resumed (PATCH status active pumps again).

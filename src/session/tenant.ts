@@ -14,8 +14,8 @@ export interface RunSlots {
   acquire(runId: string): Promise<boolean>;
   /** The run ended or left the queue: its place or slot goes back (best effort; leases and renewals heal a loss). */
   release(runId: string): void;
-  /** The session's queued and running runs: renews their leases (at most every third of a lease). */
-  renew(queued: string[], running: string[]): void;
+  /** The session's queued and running runs (listed only when due): renews their leases, at most every third of a lease. */
+  renew(runs: () => { queued: string[]; running: string[] }): void;
   /** Tries again later: an alarm with backoff, or sooner when the ledger wakes us. */
   waitForSlot(): void;
 }
@@ -88,9 +88,11 @@ export class TenantLink implements RunSlots {
     });
   }
 
-  renew(queued: string[], running: string[]): void {
+  renew(runs: () => { queued: string[]; running: string[] }): void {
     const now = Date.now();
-    if (queued.length + running.length === 0 || now - this.renewedAt < this.d.config.tenantLeaseMs / 3) return;
+    if (now - this.renewedAt < this.d.config.tenantLeaseMs / 3) return;
+    const { queued, running } = runs();
+    if (queued.length + running.length === 0) return;
     this.renewedAt = now;
     this.background(() => {
       const { ledger, sessionId } = this.client();
