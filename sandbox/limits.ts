@@ -57,14 +57,20 @@ export function limitFromExit(code: number | null, signal: string | null): Resou
 
 type UserUsage = { processes: number; rssBytes: number };
 
-/** Processes (threads count: RLIMIT_NPROC counts them) and resident memory per uid, from one pass over /proc. */
-export async function usageByUid(uids: ReadonlySet<number>): Promise<Map<number, UserUsage>> {
-  const usage = new Map<number, UserUsage>();
+/** Every process on the machine with its real uid and /proc status text (one pass; vanished ones are skipped). */
+async function* processStatuses(): AsyncGenerator<{ pid: number; uid: number; status: string }> {
   for (const name of await readdir("/proc").catch(() => [] as string[])) {
     if (!/^\d+$/.test(name)) continue;
     const status = await readFile(join("/proc", name, "status"), "utf8").catch(() => null);
     if (!status) continue;
-    const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
+    yield { pid: Number(name), uid: Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1), status };
+  }
+}
+
+/** Processes (threads count: RLIMIT_NPROC counts them) and resident memory per uid, from one pass over /proc. */
+export async function usageByUid(uids: ReadonlySet<number>): Promise<Map<number, UserUsage>> {
+  const usage = new Map<number, UserUsage>();
+  for await (const { uid, status } of processStatuses()) {
     if (!uids.has(uid)) continue;
     const threads = Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1);
     const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
@@ -166,12 +172,10 @@ export class Watchdog {
 /** Kills whatever still runs as a workspace's user (hard delete; jails normally take their processes with them). */
 export async function killUserProcesses(uid: number): Promise<number> {
   let killed = 0;
-  for (const name of await readdir("/proc").catch(() => [] as string[])) {
-    if (!/^\d+$/.test(name)) continue;
-    const status = await readFile(join("/proc", name, "status"), "utf8").catch(() => null);
-    if (Number(/^Uid:\s+(\d+)/m.exec(status ?? "")?.[1] ?? -1) !== uid) continue;
+  for await (const entry of processStatuses()) {
+    if (entry.uid !== uid) continue;
     try {
-      process.kill(Number(name), "SIGKILL");
+      process.kill(entry.pid, "SIGKILL");
       killed++;
     } catch {
       // Gone already.
