@@ -19,12 +19,12 @@ import { providersApi } from "./providers";
 import { queryApi } from "./query";
 import { runsApi } from "./runs";
 import { sessionsApi } from "./sessions";
-import { streamTokensApi } from "./stream-tokens";
+import { sessionQueriesApi } from "./session-queries";
 import { sessionExportApi } from "./session-export";
+import { streamTokensApi } from "./stream-tokens";
 import { webhooksApi } from "./webhooks";
 import { workspaceApi } from "./workspace";
 
-import { sessionQueriesApi } from "./session-queries";
 /** The Worker's HTTP surface: `/v1` (authenticated), `/openapi.json`, `/docs`, `/healthz`. */
 export function createApp() {
   const app = router();
