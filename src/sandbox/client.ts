@@ -264,7 +264,7 @@ export class SandboxClient implements SandboxPort {
         const { type: _type, ...rest } = event;
         result = rest;
       }
-    }).catch((err: unknown) => {
+    }, signal).catch((err: unknown) => {
       if (err instanceof AppError || signal.aborted) throw err;
       throw new LinkError("dependency_not_available", `sandbox connection lost during exec ${id}: ${String(err)}`, { id });
     });

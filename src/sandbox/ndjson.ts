@@ -25,13 +25,21 @@ export class NdjsonLineSplitter {
   }
 }
 
-/** Reads a byte stream and calls `onLine` for every NDJSON line, as lines complete. */
-export async function forEachNdjsonLine(body: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+/**
+ * Reads a byte stream and calls `onLine` for every NDJSON line, as lines complete. `signal` stops the read at once:
+ * we cancel the reader ourselves rather than trust the fetch to do it, because Node's fetch follows a Request's
+ * signal through a weak reference and, once the Request is garbage-collected, an abort no longer reaches the body.
+ */
+export async function forEachNdjsonLine(body: ReadableStream<Uint8Array>, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
   const splitter = new NdjsonLineSplitter();
   const reader = body.getReader();
+  const onAbort = () => void reader.cancel(signal?.reason).catch(() => undefined);
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
     for (;;) {
+      signal?.throwIfAborted();
       const { done, value } = await reader.read();
+      signal?.throwIfAborted();
       if (done) break;
       for (const line of splitter.push(value)) onLine(line);
     }
@@ -40,5 +48,7 @@ export async function forEachNdjsonLine(body: ReadableStream<Uint8Array>, onLine
     // Stop the transfer: nobody will read the rest.
     await reader.cancel(err).catch(() => undefined);
     throw err;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
   }
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../../src/core/errors";
 import { SandboxClient } from "../../../src/sandbox/client";
-import { NdjsonLineSplitter } from "../../../src/sandbox/ndjson";
+import { NdjsonLineSplitter, forEachNdjsonLine } from "../../../src/sandbox/ndjson";
 import { sandboxFor } from "../../../src/sandbox/resolve";
 import { isAlive, startTestSandbox, waitUntil, type TestSandbox } from "./helpers";
 
@@ -43,6 +43,21 @@ describe("NdjsonLineSplitter", () => {
     expect(s.push('{"a":1}\n{"b"')).toEqual(['{"a":1}']);
     expect(s.push(":2}")).toEqual([]);
     expect(s.end()).toEqual(['{"b":2}']);
+  });
+
+  it("forEachNdjsonLine stops at the abort even when the body never ends and nothing else cancels it", async () => {
+    // A body that sends one line and then stays open, like a stream whose fetch no longer follows the abort.
+    let cancelledWith: unknown = null;
+    const body = new ReadableStream<Uint8Array>({
+      start(c) { c.enqueue(new TextEncoder().encode('{"n":1}\n')); },
+      cancel(reason) { cancelledWith = reason; },
+    });
+    const controller = new AbortController();
+    const lines: string[] = [];
+    const reading = forEachNdjsonLine(body, (l) => { lines.push(l); controller.abort(new Error("stop")); }, controller.signal);
+    await expect(reading).rejects.toThrow("stop");
+    expect(lines).toEqual(['{"n":1}']);
+    expect(cancelledWith).toBeInstanceOf(Error);
   });
 });
 
