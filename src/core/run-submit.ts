@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { RunInputSchema } from "./run";
 import { JsonObjectSchema } from "./json";
-import { RunOptionsSchema } from "../providers/types";
+import { RunOptionsSchema } from "./run-options";
 import { ContinuationModeSchema, ContinuationOptsSchema } from "./transcript";
 import { PolicySchema } from "./policy/schema";
 import { CapabilityRequirementSchema, RoutingPolicyOverrideSchema } from "./routing/policy";

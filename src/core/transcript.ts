@@ -1,12 +1,21 @@
 import { z } from "zod";
 import type { Event } from "./event";
 import { isPlainObject, type JsonObject } from "./json";
-import type { TranscriptMessage } from "../providers/types";
 
 /**
  * The session transcript (SEED §6): the conversation rebuilt from the event log, for replay continuation and for
  * GET /sessions/:id/transcript. Building is a pure fold over events ordered by sequence.
  */
+
+/** A chat message of the session transcript, used for replay continuation. */
+export type TranscriptMessage = {
+  role: "system" | "user" | "assistant" | "tool";
+  content: string | null;
+  tool_call_id?: string | null;
+  tool_name?: string | null;
+  tool_input?: JsonObject | null;
+  tool_output?: unknown;
+};
 
 export type Transcript = {
   session_id: string;

@@ -1,4 +1,4 @@
-import type { TranscriptMessage } from "./types";
+import type { TranscriptMessage } from "../core/transcript";
 
 /**
  * Replay continuation as a model API accepts it: the session transcript (from any provider, truncated or not) turned

@@ -2,7 +2,8 @@ import { AppError } from "../core/errors";
 import type { JsonObject } from "../core/json";
 import { EMPTY_USAGE } from "../core/usage";
 import { ProviderFailure, resourceLimitError } from "./errors";
-import type { Emit, ExecRequest, ExecutionContext, ProviderAdapter, RunResult } from "./types";
+import type { Emit, ExecutionContext, ProviderAdapter, RunResult } from "./types";
+import type { ExecRequest } from "../core/sandbox-protocol";
 import { checkCommand } from "../core/policy/commands";
 
 type ShellCommand = { command: string; args?: string[]; cwd?: string; env?: Record<string, string>; timeout_ms?: number };

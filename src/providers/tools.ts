@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { JsonObject } from "../core/json";
-import type { PermissionMode, SandboxPort } from "./types";
+import type { PermissionMode } from "../core/run-options";
+import type { SandboxPort } from "../core/sandbox-port";
 
 /**
  * The sandbox tool set offered to model agents. Permission modes, for these tools:

@@ -5,7 +5,7 @@ import type { Run } from "../core/run";
 import type { Multitask, DrainResponse, PendingApproval } from "../core/run-controls";
 import type { SubmitRunBody } from "../core/run-submit";
 import { SnapshotSchema } from "../core/sandbox-protocol";
-import type { AdapterEvent } from "../providers/types";
+import type { AdapterEvent } from "../core/adapter-event";
 import type { SandboxClient } from "../sandbox/client";
 import type { KeyValue } from "./kv";
 import type { EventLog } from "./log";

@@ -6,7 +6,8 @@ import {
 import type { SubmitRunBody } from "../core/run-submit";
 import type { NetworkPolicy } from "../core/sandbox-protocol";
 import { EMPTY_USAGE, type TokenUsage } from "../core/usage";
-import type { AdapterEvent, ProviderHints } from "../providers/types";
+import type { AdapterEvent } from "../core/adapter-event";
+import type { ProviderHints } from "../providers/types";
 
 export type Violation = PolicyViolation;
 

@@ -4,7 +4,8 @@ import type { Run } from "../core/run";
 import type { SubmitRunBody } from "../core/run-submit";
 import type { Session } from "../core/session";
 import { buildTranscript, ContinuationOptsSchema, truncateTranscript, updateTranscript, type Transcript } from "../core/transcript";
-import type { ExecutionContext, ProviderAdapter, TranscriptMessage } from "../providers/types";
+import type { ExecutionContext, ProviderAdapter } from "../providers/types";
+import type { TranscriptMessage } from "../core/transcript";
 import type { EventLog } from "./log";
 
 const PAGE = 1000;

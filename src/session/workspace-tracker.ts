@@ -4,7 +4,7 @@ import type { Diff, Snapshot } from "../core/sandbox-protocol";
 import type { WorkspaceOptionsSchema } from "../core/run-submit";
 import type { z } from "zod";
 import type { SandboxClient } from "../sandbox/client";
-import type { AdapterEvent } from "../providers/types";
+import type { AdapterEvent } from "../core/adapter-event";
 import type { ArtifactRef } from "../artifacts/store";
 
 export type WorkspaceOptions = z.infer<typeof WorkspaceOptionsSchema>;

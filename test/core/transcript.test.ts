@@ -7,7 +7,7 @@ import {
   APPROVAL_PLACEHOLDER, ContinuationModeSchema, ContinuationOptsSchema, buildTranscript, messageChars, truncateTranscript, updateTranscript,
   type Transcript,
 } from "../../src/core/transcript";
-import type { TranscriptMessage } from "../../src/providers/types";
+import type { TranscriptMessage } from "../../src/core/transcript";
 
 const SID = "ses_0123456789abcdef0123456789abcdef";
 

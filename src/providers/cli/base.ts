@@ -2,9 +2,9 @@ import { AppError } from "../../core/errors";
 import type { NetworkPolicy } from "../../core/sandbox-protocol";
 import type { JsonObject } from "../../core/json";
 import { ProviderFailure, resourceLimitError, type ProviderErrorKind } from "../errors";
-import type {
-  AdapterEvent, Emit, ExecRequest, ExecResult, ExecutionContext, ProviderAdapter, ProviderCapabilities, RunResult,
-} from "../types";
+import type { AdapterEvent } from "../../core/adapter-event";
+import type { Emit, ExecutionContext, ProviderAdapter, ProviderCapabilities, RunResult } from "../types";
+import type { ExecRequest, ExecResult } from "../../core/sandbox-protocol";
 import { classifyErrorText, type CliInvocation, type CliProviderName, type CliStreamMapper } from "./common";
 import { promptOf, withTranscript } from "./prompt";
 import { CliStreamProcessor, type StreamStats } from "./stream";

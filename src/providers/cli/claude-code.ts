@@ -1,4 +1,4 @@
-import type { PermissionMode } from "../types";
+import type { PermissionMode } from "../../core/run-options";
 import { ClaudeFormatMapper } from "./claude-format";
 import { providerToolName, type CliInvocation, type ToolNameTable } from "./common";
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { JsonObject } from "../../core/json";
 import { EMPTY_USAGE, type TokenUsage } from "../../core/usage";
-import type { AdapterEvent } from "../types";
+import type { AdapterEvent } from "../../core/adapter-event";
 import {
   TextSegments, asObject, canonicalToolName, classifyErrorText, contentText, makeUsage, out, sameUsage, usageData,
   type CliRunSummary, type CliStreamMapper, type MapOutput, type StreamFailure, type ToolNameTable,

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { JsonObject } from "../../core/json";
 import { EMPTY_USAGE, addUsage, type TokenUsage } from "../../core/usage";
-import type { AdapterEvent, PermissionMode } from "../types";
+import type { AdapterEvent } from "../../core/adapter-event";
+import type { PermissionMode } from "../../core/run-options";
 import {
   TextSegments, classifyErrorText, out, usageData,
   type CliInvocation, type CliRunSummary, type CliStreamMapper, type MapOutput,

@@ -1,7 +1,9 @@
 import type { JsonObject } from "../../core/json";
 import { EMPTY_USAGE, type TokenUsage } from "../../core/usage";
 import type { ProviderErrorKind } from "../errors";
-import type { AdapterEvent, ProviderHints, RunOptions } from "../types";
+import type { AdapterEvent } from "../../core/adapter-event";
+import type { ProviderHints } from "../types";
+import type { RunOptions } from "../../core/run-options";
 
 /**
  * What the three CLI adapters share: the mapper contract, running usage, text segments, tool-name tables and the

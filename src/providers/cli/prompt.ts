@@ -1,5 +1,5 @@
 import { AppError } from "../../core/errors";
-import type { TranscriptMessage } from "../types";
+import type { TranscriptMessage } from "../../core/transcript";
 
 /** The prompt a CLI agent gets: a string, `{prompt}`, or the last user message of `{messages}`. */
 export function promptOf(input: unknown): string {

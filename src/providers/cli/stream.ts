@@ -1,5 +1,5 @@
 import type { JsonObject } from "../../core/json";
-import type { AdapterEvent } from "../types";
+import type { AdapterEvent } from "../../core/adapter-event";
 import type { CliStreamMapper } from "./common";
 
 /**

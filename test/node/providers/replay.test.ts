@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { toMessages } from "../../../src/providers/anthropic";
 import { toInputItems } from "../../../src/providers/openai";
 import { NO_RESULT, replaySteps, type ReplayStep } from "../../../src/providers/replay";
-import type { TranscriptMessage } from "../../../src/providers/types";
+import type { TranscriptMessage } from "../../../src/core/transcript";
 import { messagesRequestError } from "../../fakes/anthropic-rules";
 import { responsesRequestError } from "../../fakes/openai-rules";
 

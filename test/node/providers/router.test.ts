@@ -7,7 +7,9 @@ import { EMPTY_USAGE } from "../../../src/core/usage";
 import { ProviderFailure } from "../../../src/providers/errors";
 import { RouterAdapter } from "../../../src/providers/router";
 import { MemoryRoutingStateStore } from "../../../src/providers/routing-state";
-import type { AdapterEvent, Capability, ExecutionContext, ProviderAdapter, RunResult, SandboxPort } from "../../../src/providers/types";
+import type { AdapterEvent } from "../../../src/core/adapter-event";
+import type { Capability, ExecutionContext, ProviderAdapter, RunResult } from "../../../src/providers/types";
+import type { SandboxPort } from "../../../src/core/sandbox-port";
 
 /**
  * Test doubles stand in for model providers only (an edge we do not own): each scripted adapter plays one outcome

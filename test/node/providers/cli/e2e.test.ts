@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProviderFailure } from "../../../../src/providers/errors";
 import { createCliAdapter } from "../../../../src/providers/cli/index";
-import type { AdapterEvent } from "../../../../src/providers/types";
+import type { AdapterEvent } from "../../../../src/core/adapter-event";
 import { hostPidsWithEnv, isAlive, startTestSandbox, waitUntil, type TestSandbox } from "../../sandbox/helpers";
 import { FAKE_BIN, context, failureOf, lastOfType, ofType, types } from "./helpers";
 

@@ -4,7 +4,8 @@ import { buildClaudeArgs } from "../../../../src/providers/cli/claude-code";
 import { buildCodexArgs } from "../../../../src/providers/cli/codex";
 import type { CliInvocation } from "../../../../src/providers/cli/common";
 import { CLI_OPTIONS_TABLE } from "../../../../src/providers/cli/index";
-import { PERMISSION_MODES, type PermissionMode, type ProviderHints, type RunOptions } from "../../../../src/providers/types";
+import { PERMISSION_MODES, type PermissionMode, type RunOptions } from "../../../../src/core/run-options";
+import type { ProviderHints } from "../../../../src/providers/types";
 
 const inv = (options: RunOptions = {}, hints: ProviderHints = {}, resume_id: string | null = null, prompt = "fix it"): CliInvocation =>
   ({ prompt, options, hints, resume_id });

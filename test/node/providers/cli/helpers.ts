@@ -6,7 +6,11 @@ import { newSession } from "../../../../src/core/session";
 import { EMPTY_USAGE } from "../../../../src/core/usage";
 import type { CliStreamMapper } from "../../../../src/providers/cli/common";
 import { CliStreamProcessor } from "../../../../src/providers/cli/stream";
-import type { AdapterEvent, ExecutionContext, RunOptions, SandboxPort, ToolDecision } from "../../../../src/providers/types";
+import type { AdapterEvent } from "../../../../src/core/adapter-event";
+import type { ExecutionContext } from "../../../../src/providers/types";
+import type { RunOptions } from "../../../../src/core/run-options";
+import type { SandboxPort } from "../../../../src/core/sandbox-port";
+import type { ToolDecision } from "../../../../src/core/tool-decision";
 
 export const FAKE_BIN = fileURLToPath(new URL("../../../fakes/cli/bin", import.meta.url));
 
