@@ -20,7 +20,7 @@ import { queryApi } from "./query";
 import { runsApi } from "./runs";
 import { sessionsApi } from "./sessions";
 import { sessionQueriesApi } from "./session-queries";
-import { sessionExportApi } from "./session-export";
+import { IMPORT_PATH, sessionExportApi } from "./session-export";
 import { streamTokensApi } from "./stream-tokens";
 import { webhooksApi } from "./webhooks";
 import { workspaceApi } from "./workspace";
@@ -38,7 +38,7 @@ export function createApp() {
       onError: (cx) => errorResponse(cx, new AppError("payload_too_large", `The request body exceeds ${c.get("config").maxBodyBytes} bytes`)),
     })(c, next),
   );
-  app.use("/v1/*", requireJsonBody);
+  app.use("/v1/*", requireJsonBody([IMPORT_PATH]));
   app.use("/v1/*", jsonDepthLimit);
   app.use("/v1/*", tenantQuotas);
   app.route("/v1", sessionsApi);

@@ -6,7 +6,7 @@ import { newId } from "../core/ids";
 import { isTerminalRunStatus, type Run } from "../core/run";
 import type { Session } from "../core/session";
 import {
-  EXPORT_FORMAT, EXPORT_VERSION, ImportResultSchema, parseExport, splitNdjson, type ExportLine, type ImportResult,
+  EXPORT_FORMAT, EXPORT_VERSION, ExportLineSchema, ImportResultSchema, parseExport, splitNdjson, type ExportLine, type ImportResult,
 } from "../core/session-export";
 import { BODY_ERRORS, errorResponses, HEADERS, jsonResponse, router, SessionIdParams } from "./openapi";
 import { call, sessionStub, sessionStubFor } from "./session-stub";
@@ -25,7 +25,7 @@ sessionExportApi.openapi(
       + "A soft-deleted session can be exported. Artifacts are not included. POST /v1/sessions/import restores it.",
     request: { params: SessionIdParams, query: z.object({}).strict() },
     responses: {
-      200: { description: "NDJSON, one ExportLine per line", content: { "application/x-ndjson": { schema: z.string().describe("ExportLine objects, one per line") } } },
+      200: { description: "NDJSON: one SessionExportLine per line (the schema is that of one line)", content: { "application/x-ndjson": { schema: ExportLineSchema } } },
       ...errorResponses(404),
     },
   }),
@@ -76,13 +76,18 @@ sessionExportApi.openapi(
   },
 );
 
-const ImportBodySchema = z.array(z.record(z.string(), z.unknown())).describe("The export's lines as a JSON array (or send the NDJSON itself)");
+/** The import route's path under the app root: the one POST that also takes an NDJSON body (app.ts). */
+export const IMPORT_PATH = "/v1/sessions/import";
+
+const LINE_REF = { $ref: "#/components/schemas/SessionExportLine" };
 
 sessionExportApi.openapi(
   createRoute({
     method: "post", path: "/sessions/import", tags: ["sessions"], operationId: "importSession",
     summary: "Restore an export as a new session of the caller's tenant (new session id, same event sequences, runs re-id'd)",
-    description: "The body is the export's lines as a JSON array (`application/json`; the client converts the NDJSON text). "
+    description: "The body is the export itself (`application/x-ndjson`, exactly as GET …/export streamed it) or its "
+      + "lines as a JSON array (`application/json`). It is checked whole before anything is stored: a bad line is "
+      + "400 with `details.line` (1-based, counted in the NDJSON text or the array), and nothing is imported. "
       + "The new session gets a new id, keeps agent, status, metadata (plus `imported_from`), context, tags, limits and "
       + "timestamps; every run gets a new id (the answer maps old to new) and events keep their ids, sequences and "
       + "timestamps, their run_id rewritten. Runs that were still queued, running or awaiting approval are imported as "
@@ -90,8 +95,10 @@ sessionExportApi.openapi(
     request: {
       body: {
         required: true,
+        // Plain schemas, not zod: the handler parses both forms itself so that errors name the line.
         content: {
-          "application/json": { schema: ImportBodySchema },
+          "application/x-ndjson": { schema: { ...LINE_REF, description: "One SessionExportLine per line" } },
+          "application/json": { schema: { type: "array", items: LINE_REF, description: "The export's lines, in order" } },
         },
       },
     },
@@ -104,8 +111,11 @@ sessionExportApi.openapi(
     const type = c.req.header("content-type") ?? "";
     const text = await c.req.text();
     let lines: unknown[];
+    let lineNumbers: number[] | undefined;
     if (/ndjson/i.test(type)) {
-      lines = splitNdjson(text);
+      const split = splitNdjson(text);
+      lines = split.map((l) => l.value);
+      lineNumbers = split.map((l) => l.line);
     } else {
       let parsed: unknown;
       try {
@@ -116,7 +126,7 @@ sessionExportApi.openapi(
       if (!Array.isArray(parsed)) throw new AppError("validation_error", "The body must be the export's lines: an array of objects, or NDJSON");
       lines = parsed;
     }
-    const exp = parseExport(lines);
+    const exp = parseExport(lines, lineNumbers);
     const tenantId = c.get("tenantId");
     const now = new Date().toISOString();
     const sessionId = newId("ses");

@@ -40,17 +40,22 @@ export type ImportResult = z.infer<typeof ImportResultSchema>;
 const bad = (line: number, message: string, extra: Record<string, unknown> = {}) =>
   new AppError("validation_error", `import line ${line}: ${message}`, { line, ...extra });
 
-/** Parses and checks an export (lines already split, or objects): order, counts and increasing sequences. */
-export function parseExport(lines: readonly unknown[]): SessionExport {
+/**
+ * Parses and checks an export (lines already split, or objects): order, counts, increasing sequences, unique ids.
+ * `lineNumbers[i]` is where lines[i] stood in the NDJSON text (blank lines are skipped), so errors name that line.
+ */
+export function parseExport(lines: readonly unknown[], lineNumbers?: readonly number[]): SessionExport {
+  const lineOf = (i: number) => lineNumbers?.[i] ?? i + 1;
   let header: ExportHeader | null = null;
   let session: Session | null = null;
   let end: z.infer<typeof EndLine> | null = null;
   const runs: Run[] = [];
   const events: Event[] = [];
+  const eventIds = new Set<string>();
   const order = ["header", "session", "run", "event", "end"];
   let stage = -1;
   lines.forEach((raw, i) => {
-    const n = i + 1;
+    const n = lineOf(i);
     const parsed = ExportLineSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -67,37 +72,45 @@ export function parseExport(lines: readonly unknown[]): SessionExport {
     switch (line.kind) {
       case "header": header = line; break;
       case "session": session = line.session; break;
-      case "run": runs.push(line.run); break;
+      case "run":
+        if (runs.some((r) => r.id === line.run.id)) throw bad(n, `run ${line.run.id} appears twice`);
+        runs.push(line.run);
+        break;
       case "event": {
         const prev = events[events.length - 1];
         if (prev && line.event.sequence <= prev.sequence) throw bad(n, `event sequences must increase (${line.event.sequence} after ${prev.sequence})`);
+        // Checked here, not left to the store's unique index, so a bad export is refused before anything is written.
+        if (eventIds.has(line.event.id)) throw bad(n, `event id ${line.event.id} appears twice`);
+        eventIds.add(line.event.id);
         events.push(line.event);
         break;
       }
       case "end": end = line; break;
     }
   });
-  if (!header || !session) throw new AppError("validation_error", "import: the export has no header or no session line");
-  if (!end) throw new AppError("validation_error", "import: the export has no end line (cut off?)");
+  if (!header || !session) throw new AppError("validation_error", "import: the export has no header or no session line", { line: null });
+  if (!end) throw new AppError("validation_error", "import: the export has no end line (cut off?)", { line: null });
   const e = end as z.infer<typeof EndLine>;
+  const endLine = lineOf(lines.length - 1);
   if (e.run_count !== runs.length || e.event_count !== events.length) {
-    throw new AppError("validation_error", `import: the end line counts ${e.run_count} runs and ${e.event_count} events, the export holds ${runs.length} and ${events.length}`);
+    throw bad(endLine, `the end line counts ${e.run_count} runs and ${e.event_count} events, the export holds ${runs.length} and ${events.length}`);
   }
   const h = header as ExportHeader;
   const last = events[events.length - 1];
-  if (last && last.sequence > h.latest_sequence) throw new AppError("validation_error", "import: an event's sequence exceeds the header's latest_sequence");
-  const runIds = new Set(runs.map((r) => r.id));
-  if (runIds.size !== runs.length) throw new AppError("validation_error", "import: a run id appears twice");
+  if (last && last.sequence > h.latest_sequence) throw new AppError("validation_error", "import: an event's sequence exceeds the header's latest_sequence", { line: null });
   return { header: h, session, runs, events };
 }
 
+/** One parsed NDJSON line and its 1-based line number in the text. */
+export type NdjsonLine = { value: unknown; line: number };
+
 /** Splits an NDJSON body into parsed lines (blank lines skipped); a line that is not JSON is 400 invalid_format. */
-export function splitNdjson(text: string): unknown[] {
-  const out: unknown[] = [];
-  text.split("\n").forEach((line, i) => {
-    if (!line.trim()) return;
+export function splitNdjson(text: string): NdjsonLine[] {
+  const out: NdjsonLine[] = [];
+  text.split("\n").forEach((raw, i) => {
+    if (!raw.trim()) return;
     try {
-      out.push(JSON.parse(line));
+      out.push({ value: JSON.parse(raw), line: i + 1 });
     } catch {
       throw new AppError("invalid_format", `import line ${i + 1} is not JSON`, { line: i + 1 });
     }

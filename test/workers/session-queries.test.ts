@@ -252,4 +252,71 @@ describe("export and import", () => {
     const raw = await api("/v1/sessions/import", { method: "POST", body: "{not json", headers: { "content-type": "application/json" } });
     expect(raw.status).toBe(400);
   });
+
+  const exportText = async (id: string) => {
+    const res = await api(`/v1/sessions/${id}/export`);
+    expect(res.status).toBe(200);
+    return res.text();
+  };
+  const importNdjson = (body: string) =>
+    api("/v1/sessions/import", { method: "POST", body, headers: { "content-type": "application/x-ndjson" } });
+
+  it("imports the export's own NDJSON body: same sequences, types and ids under a new session id", async () => {
+    const s = await createSession({ agent_id: "ndjson-exporter" });
+    await appendEvents(s.id, [note("one"), note("two"), note("three")]);
+    const run = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "echo ndjson" })).id);
+    const text = await exportText(s.id);
+    const res = await importNdjson(text);
+    expect(res.status).toBe(201);
+    const out = await json<{ session: Session; run_ids: Record<string, string> }>(res);
+    expect(out.session.id).not.toBe(s.id);
+    const original = await readEvents(s.id, "limit=1000");
+    const copied = await readEvents(out.session.id, "limit=1000");
+    expect(copied.events.map((e) => [e.sequence, e.type, e.id, e.data])).toEqual(original.events.map((e) => [e.sequence, e.type, e.id, e.data]));
+    expect(Object.keys(out.run_ids)).toEqual([run.id]);
+    // Exporting the import gives the same lines but for the ids the import rewrote and the export time.
+    const again = (await exportText(out.session.id)).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { kind: string; event?: Event });
+    const first = text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { kind: string; event?: Event });
+    expect(again.map((l) => [l.kind, l.event?.sequence, l.event?.type])).toEqual(first.map((l) => [l.kind, l.event?.sequence, l.event?.type]));
+  });
+
+  it("refuses a bad NDJSON line with 400 naming the line, and imports nothing", async () => {
+    const agent = `ndjson-bad-${crypto.randomUUID().slice(0, 8)}`;
+    const s = await createSession({ agent_id: agent });
+    await appendEvents(s.id, [note("a"), note("b")]);
+    const text = await exportText(s.id);
+    const rows = text.split("\n").filter(Boolean);
+    const refused = async (body: string, line: number | null, code = "validation_error") => {
+      const res = await importNdjson(body);
+      expect(res.status, body.slice(0, 200)).toBe(400);
+      const err = (await json<ErrorBody>(res)).error;
+      expect(err.code).toBe(code);
+      expect(err.details.line).toBe(line);
+    };
+    // Line numbers count the text's lines, blank ones included.
+    await refused([rows[0], rows[1], "", "{oops", ...rows.slice(2)].join("\n"), 4, "invalid_format");
+    const event = JSON.parse(rows[2]!) as { event: Event };
+    await refused([rows[0], rows[1], rows[2], JSON.stringify({ kind: "event", event: { ...event.event, sequence: "x" } }), ...rows.slice(3)].join("\n"), 4);
+    await refused([rows[0], rows[1], rows[3], rows[2], ...rows.slice(4)].join("\n"), 4); // sequences go backwards
+    await refused([rows[0], rows[1], rows[2], rows[2], ...rows.slice(3)].join("\n"), 4); // the same event twice
+    await refused([...rows.slice(0, -1), "", JSON.stringify({ kind: "end", run_count: 0, event_count: 99 })].join("\n"), rows.length + 1);
+    await refused(rows.slice(0, -1).join("\n"), null); // cut off: no end line
+    // All or nothing: none of the refused imports left a session behind.
+    const list = await json<{ items: Session[] }>(api(`/v1/sessions?agent_id=${agent}`));
+    expect(list.items.map((x) => x.id)).toEqual([s.id]);
+    // Another content type is 415 naming both accepted ones.
+    const plain = await api("/v1/sessions/import", { method: "POST", body: text, headers: { "content-type": "text/plain" } });
+    expect(plain.status).toBe(415);
+    expect((await json<ErrorBody>(plain)).error.details.accepted).toEqual(["application/json", "application/x-ndjson"]);
+    // NDJSON is taken by the import only.
+    const elsewhere = await api("/v1/sessions", { method: "POST", body: "{}", headers: { "content-type": "application/x-ndjson" } });
+    expect(elsewhere.status).toBe(415);
+  });
+
+  it("declares both import content types and the NDJSON export line in the OpenAPI document", async () => {
+    type Doc = { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
+    const doc = await json<Doc>(api("/openapi.json", { key: null }));
+    expect(Object.keys(doc.paths["/v1/sessions/import"]!.post!.requestBody!.content).sort()).toEqual(["application/json", "application/x-ndjson"]);
+    expect(doc.paths["/v1/sessions/{id}/export"]!.get!.responses["200"]!.content!["application/x-ndjson"]!.schema).toEqual({ $ref: "#/components/schemas/SessionExportLine" });
+  });
 });
