@@ -1,11 +1,18 @@
+import ignore from "ignore";
+// The posix build: no `process.platform` probe and `/` as the only separator, the same in Node and workerd.
+import picomatch from "picomatch/posix";
+
 /**
- * Ignore rules for the hash snapshot backend (SEED §7). Pure: paths are workspace-relative, `/`-separated.
+ * Ignore rules for the hash snapshot backend. Pure: paths are workspace-relative, `/`-separated; a path that
+ * ends with `/` is a directory (the `ignore` package's convention).
  *
- * - `paths`: an entry without a slash (`node_modules`) matches that name as any path segment, so nested
- *   `pkg/node_modules` is ignored too; an entry with a slash (`build/out`) matches that path and everything under it.
- * - `globs`: `*` matches within one segment, `**` across segments, `?` one character other than `/`. A glob without
- *   a slash is tried against every segment (`*.log` ignores logs anywhere); with a slash, against the whole path
- *   or any of its parent directories.
+ * - `paths` are literal paths with gitignore placement (the `ignore` package): an entry without a slash
+ *   (`node_modules`) matches that name at any depth; an entry with a slash (`build/out`) is anchored at the
+ *   workspace root; an ignored directory hides everything under it.
+ * - `globs` are gitignore-style rules matched with `picomatch` (`*`, `**`, `?`, `[...]`, `{a,b}`), in order, the
+ *   last matching rule winning: `!rule` re-includes what an earlier glob ignored (never the contents of an
+ *   ignored directory, as in git), a leading `/` anchors at the root, a trailing `/` matches directories only, a
+ *   rule without a slash matches a name at any depth, one with a slash the path from the root.
  */
 
 export const DEFAULT_IGNORED_PATHS = [".git", "node_modules", "deps", "_build"] as const;
@@ -20,60 +27,53 @@ export function normalizeRelPath(path: string): string {
     .join("/");
 }
 
-/** Translates one glob into an anchored RegExp. */
-export function globToRegExp(glob: string): RegExp {
-  let out = "";
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    if (ch === "*") {
-      if (glob[i + 1] === "*") {
-        // `**/` also matches zero directories; a bare `**` matches anything.
-        if (glob[i + 2] === "/") {
-          out += "(?:.*/)?";
-          i += 2;
-        } else {
-          out += ".*";
-          i += 1;
-        }
-      } else {
-        out += "[^/]*";
-      }
-    } else if (ch === "?") {
-      out += "[^/]";
-    } else {
-      out += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-    }
-  }
-  return new RegExp(`^${out}$`);
+/** A literal path as a gitignore line: glob characters, a leading `!`/`#` and trailing spaces escaped. */
+function literalRule(path: string): string {
+  return path.replace(/[\\*?[\]]/g, "\\$&").replace(/^[!#]/, "\\$&").replace(/ $/, "\\ ");
 }
 
-/** Every prefix of a path: `a/b/c` → `a`, `a/b`, `a/b/c` (an ignored directory hides its contents). */
-function prefixes(segments: string[]): string[] {
-  return segments.map((_, i) => segments.slice(0, i + 1).join("/"));
+type GlobRule = { negated: boolean; dirOnly: boolean; matches: (path: string) => boolean };
+
+function compileGlob(raw: string): GlobRule | null {
+  const negated = raw.startsWith("!");
+  let body = negated ? raw.slice(1) : raw;
+  const dirOnly = body.endsWith("/");
+  body = body.replace(/\/+$/, "");
+  // A slash at the start or in the middle anchors the rule at the root (gitignore).
+  const anchored = body.includes("/");
+  body = body.replace(/^\/+/, "");
+  if (body === "") return null;
+  // `basename`: a slash-free rule is tried against the last segment of each candidate path.
+  const matches = picomatch(body, { dot: true, basename: !anchored });
+  return { negated, dirOnly, matches };
+}
+
+/** The verdict of the last rule that matches `path`: true ignores, false re-includes, undefined says nothing. */
+function lastVerdict(rules: readonly GlobRule[], path: string, isDir: boolean): boolean | undefined {
+  for (let i = rules.length - 1; i >= 0; i--) {
+    const rule = rules[i]!;
+    if (rule.dirOnly && !isDir) continue;
+    if (rule.matches(path)) return !rule.negated;
+  }
+  return undefined;
 }
 
 export function compileIgnore(input: IgnoreInput = {}, defaults: readonly string[] = DEFAULT_IGNORED_PATHS): IgnoreMatcher {
-  const paths = [...defaults, ...(input.paths ?? [])].map(normalizeRelPath).filter((p) => p !== "");
-  const names = new Set(paths.filter((p) => !p.includes("/")));
-  const nested = paths.filter((p) => p.includes("/"));
-  const segmentGlobs: RegExp[] = [];
-  const pathGlobs: RegExp[] = [];
-  for (const raw of input.globs ?? []) {
-    const glob = raw.startsWith("/") ? raw.slice(1) : raw;
-    if (glob === "") continue;
-    (glob.includes("/") ? pathGlobs : segmentGlobs).push(globToRegExp(glob.replace(/\/+$/, "")));
-  }
+  const literal = [...defaults, ...(input.paths ?? [])].map(normalizeRelPath).filter((p) => p !== "");
+  const paths = ignore({ ignorecase: false }).add(literal.map(literalRule));
+  const globs = (input.globs ?? []).map(compileGlob).filter((rule): rule is GlobRule => rule !== null);
 
   return (relPath: string) => {
     const normalized = normalizeRelPath(relPath);
     if (normalized === "") return false;
+    const isDir = relPath.endsWith("/");
+    if (paths.ignores(isDir ? `${normalized}/` : normalized)) return true;
+    // Git's rule: once a directory is ignored, nothing under it can be re-included, so the first ignored
+    // prefix decides. Every prefix but the last is a directory.
     const segments = normalized.split("/");
-    if (segments.some((s) => names.has(s))) return true;
-    if (nested.some((p) => normalized === p || normalized.startsWith(`${p}/`))) return true;
-    if (segmentGlobs.some((re) => segments.some((s) => re.test(s)))) return true;
-    if (pathGlobs.length > 0) {
-      const candidates = prefixes(segments);
-      if (pathGlobs.some((re) => candidates.some((c) => re.test(c)))) return true;
+    for (let i = 1; i <= segments.length; i++) {
+      const prefix = segments.slice(0, i).join("/");
+      if (lastVerdict(globs, prefix, i < segments.length || isDir) === true) return true;
     }
     return false;
   };
