@@ -1,11 +1,14 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
+import { AppError } from "../core/errors";
+import { etagOf } from "../core/etag";
 import { ApprovalDecisionBodySchema, SubmitRunBodySchema } from "../core/run-submit";
 import { isTerminalRunStatus, RunSchema, type Run } from "../core/run";
 import { preflightSubmission } from "../session/run-policy";
 import { assertRequiredCapabilities } from "./capabilities";
 import { tagAndCheckFresh } from "./conditional";
 import { BODY_ERRORS, errorResponses, HEADERS, jsonBody, jsonResponse, pageOf, router, RunIdParams, SessionIdParams } from "./openapi";
+import { streamRunEvents, wantsEventStream } from "./run-stream";
 import { call, sessionStub } from "./session-stub";
 
 export const runsApi = router();
@@ -17,7 +20,12 @@ runsApi.openapi(
     method: "post", path: "/sessions/{id}/runs", tags: ["runs"], operationId: "submitRun",
     summary: "Submit a run (202, queued). Idempotency-Key returns the same run for a repeated submission",
     description: "The same Idempotency-Key with the same body (compared as normalised JSON) returns the run it created; "
-      + "with a different body it is refused with 422 idempotency_key_reused.",
+      + "with a different body it is refused with 422 idempotency_key_reused.\n\n"
+      + "Create-and-stream: with `Accept: text/event-stream` the answer is 200 with a Server-Sent Events stream of this run's "
+      + "events only (from its run_queued through its terminal run_completed / run_failed / run_cancelled / run_timeout), "
+      + "then the stream closes. `id:` is the sequence: a client cut off resumes with GET …/events?run_id= and Last-Event-ID. "
+      + "A repeated Idempotency-Key streams the run it created, from its start. Errors before the run is stored stay JSON. "
+      + "`wait=true` with an event stream is 400 conflicting_parameters (the stream already lasts until the run ends).",
     request: {
       params: SessionIdParams,
       headers: z.object({ "idempotency-key": z.string().min(1).max(255).optional() }),
@@ -28,7 +36,15 @@ runsApi.openapi(
       ...jsonBody(SubmitRunBodySchema),
     },
     responses: {
-      200: jsonResponse(RunSchema, "With ?wait=true: the run, ended", { ...HEADERS.location, ...HEADERS.etag }),
+      200: {
+        description: "With ?wait=true: the run, ended. With Accept: text/event-stream: the run's events until its end "
+          + "(Location is the run; ETag is the run's as submitted)",
+        headers: { ...HEADERS.location, ...HEADERS.etag },
+        content: {
+          "application/json": { schema: RunSchema },
+          "text/event-stream": { schema: z.string().describe("Server-Sent Events: `id:` is the sequence, `event:` the type, `data:` one Event of this run as JSON") },
+        },
+      },
       202: jsonResponse(RunSchema, "The queued run (or, for a repeated Idempotency-Key, the run it created)", { ...HEADERS.location, ...HEADERS.etag }),
       ...errorResponses(...BODY_ERRORS, 404, 409, 422),
     },
@@ -40,7 +56,19 @@ runsApi.openapi(
     assertRequiredCapabilities(body.provider, body.required_capabilities, { env: c.env as unknown as Record<string, unknown>, config: c.get("config") });
     const key = c.req.valid("header")["idempotency-key"] ?? null;
     const query = c.req.valid("query");
+    const stream = wantsEventStream(c.req.header("accept"));
+    if (stream && query.wait === "true") {
+      throw new AppError("conflicting_parameters", "wait=true and Accept: text/event-stream cannot be combined: the stream already lasts until the run ends", {
+        parameters: ["wait", "accept"],
+      });
+    }
     let run = await call<Run>(sessionStub(c, id).submitRun(body, key));
+    if (stream) {
+      const events = await streamRunEvents(sessionStub(c, id), run.id);
+      events.headers.set("location", `/v1/sessions/${id}/runs/${run.id}`);
+      events.headers.set("etag", etagOf(run));
+      return events;
+    }
     if (query.wait === "true") run = await call<Run>(sessionStub(c, id).waitRun(run.id, query.timeout_ms ?? 30_000));
     c.header("location", `/v1/sessions/${id}/runs/${run.id}`);
     tagAndCheckFresh(c, run);

@@ -4,6 +4,7 @@ import { z } from "zod";
 export const ERROR_CATEGORIES = {
   validation: [
     "validation_error", "invalid_input", "missing_required_field", "invalid_format", "payload_too_large", "unsupported_media_type", "upgrade_required",
+    "conflicting_parameters",
   ],
   state: [
     "invalid_status", "invalid_transition", "invalid_event_type", "invalid_capability_type",
