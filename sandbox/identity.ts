@@ -1,5 +1,5 @@
-import { chown, lchown, lstat, readdir } from "node:fs/promises";
-import { join } from "node:path";
+import { chown, lchown, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 
 /**
  * One unprivileged user per workspace. The owner of the workspace folder is the record of which uid a workspace
@@ -11,15 +11,24 @@ import { join } from "node:path";
 export const FIRST_WORKSPACE_UID = 200_000;
 const LAST_WORKSPACE_UID = 2_000_000_000;
 
+/**
+ * Where uids are claimed for the whole host: one directory per uid, made with an atomic mkdir. Two sandbox servers
+ * on one machine (`npm run dev` beside a test run, two test runs) have different roots, and without a host-wide
+ * claim both would give uid 200000 to different workspaces: sharing a process limit, and a hard delete in one
+ * (which kills every process of the workspace's uid) would kill the other's commands.
+ */
+export const DEFAULT_UID_CLAIMS_DIR = "/var/lib/asm-sandbox/uid-claims";
+
 export class UidAllocator {
   private next = FIRST_WORKSPACE_UID;
   private loaded: Promise<void> | null = null;
 
-  constructor(private readonly root: string) {}
+  constructor(private readonly root: string, private readonly claimsDir = process.env.SANDBOX_UID_CLAIMS || DEFAULT_UID_CLAIMS_DIR) {}
 
   /** Scans existing workspaces once so a restarted server never hands out a uid that is already in use. */
   private load(): Promise<void> {
     this.loaded ??= (async () => {
+      await mkdir(this.claimsDir, { recursive: true, mode: 0o700 });
       const names = await readdir(this.root).catch(() => [] as string[]);
       for (const name of names) {
         const info = await lstat(join(this.root, name)).catch(() => null);
@@ -29,10 +38,47 @@ export class UidAllocator {
     return this.loaded;
   }
 
-  async allocate(): Promise<number> {
+  /** The next uid no workspace on this host holds, claimed for `workspaceDir`. */
+  async allocate(workspaceDir: string): Promise<number> {
     await this.load();
-    return this.next++;
+    for (; this.next < LAST_WORKSPACE_UID; this.next++) {
+      const uid = this.next;
+      if (await this.claim(uid, workspaceDir)) {
+        this.next = uid + 1;
+        return uid;
+      }
+    }
+    throw new Error("no free workspace uid left on this host");
   }
+
+  /** Gives a uid back when its workspace is removed (only if the claim is still this workspace's). */
+  async release(uid: number, workspaceDir: string): Promise<void> {
+    const claim = join(this.claimsDir, String(uid));
+    if ((await ownerOf(claim)) === resolve(workspaceDir)) await rm(claim, { recursive: true, force: true });
+  }
+
+  private async claim(uid: number, dir: string): Promise<boolean> {
+    const workspaceDir = resolve(dir);
+    const claim = join(this.claimsDir, String(uid));
+    if (await mkdir(claim).then(() => true, () => false)) {
+      await writeFile(join(claim, "owner"), workspaceDir);
+      return true;
+    }
+    // A claim whose workspace is gone (a test root deleted without a hard delete) or no longer has that uid is
+    // stale. It is moved aside first: rename is atomic, so of two servers taking it over only one succeeds.
+    const owner = await ownerOf(claim);
+    const holder = owner === null ? null : await lstat(owner).catch(() => null);
+    // Uid 0: claimed a moment ago and not yet handed over.
+    if (owner === null || (holder && (holder.uid === uid || holder.uid === 0))) return false;
+    const aside = join(this.claimsDir, `.stale-${uid}-${process.pid}-${Date.now()}`);
+    if (!(await rename(claim, aside).then(() => true, () => false))) return false;
+    await rm(aside, { recursive: true, force: true });
+    return this.claim(uid, workspaceDir);
+  }
+}
+
+async function ownerOf(claim: string): Promise<string | null> {
+  return readFile(join(claim, "owner"), "utf8").catch(() => null);
 }
 
 /** Hands a path (not following symlinks) to the workspace user; a no-op when the server cannot switch users. */

@@ -88,7 +88,7 @@ export class Workspaces {
     await mkdir(homeDir, { recursive: true });
     let uid: number | null = null;
     if (this.switchUser) {
-      uid = existing && existing.uid !== 0 ? existing.uid : await this.uids.allocate();
+      uid = existing && existing.uid !== 0 ? existing.uid : await this.uids.allocate(dir);
       // A new workspace, or one made before workspaces had users: hand it over once.
       if (!existing || existing.uid === 0) await giveTreeTo(dir, uid);
       if ((await lstat(homeDir)).uid !== uid) await giveTreeTo(homeDir, uid);
@@ -101,9 +101,10 @@ export class Workspaces {
   async remove(id: string, extraDirs: string[]): Promise<boolean> {
     if (!WORKSPACE_ID_PATTERN.test(id)) throw new AppError("validation_error", "invalid workspace id");
     const dir = join(this.root, id);
-    const existed = (await lstat(dir).catch(() => null)) !== null;
+    const info = await lstat(dir).catch(() => null);
     for (const path of [dir, join(this.root, HOMES_DIR, id), ...extraDirs]) await rm(path, { recursive: true, force: true });
-    return existed;
+    if (info && this.switchUser && info.uid !== 0) await this.uids.release(info.uid, dir);
+    return info !== null;
   }
 }
 
