@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { AppError } from "../../core/errors";
 import { parseApiKeys } from "../../core/config";
+import { constantTimeEqual } from "../../core/constant-time";
 import { streamTokenSecret, verifyStreamToken } from "../../core/stream-token";
 import type { AppEnv } from "../types";
 import { errorResponse } from "./errors";
@@ -8,20 +9,14 @@ import { errorResponse } from "./errors";
 let cachedRaw: string | undefined;
 let cachedKeys = new Map<string, string>();
 
-/** Constant-time string comparison, so key checks do not leak how much of a key matched. */
-function safeEqual(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
-  return diff === 0;
-}
-
 export function tenantForKey(raw: string | undefined, key: string): string | null {
   if (raw !== cachedRaw) {
     cachedRaw = raw;
     cachedKeys = parseApiKeys(raw);
   }
+  // Every key is compared (no early exit), so the time does not tell how far down the list a key is.
   let tenant: string | null = null;
-  for (const [k, t] of cachedKeys) if (safeEqual(k, key)) tenant = t;
+  for (const [k, t] of cachedKeys) if (constantTimeEqual(key, k)) tenant = t;
   return tenant;
 }
 
