@@ -8,7 +8,7 @@ import { git, GIT_TIMEOUT_MS, gitLine } from "./git";
 import { giveToWorkspace, fromJailPath, resolveInside, toJailPath, type Workspace } from "./paths";
 
 /**
- * Git backend (SEED §7). A snapshot is a commit of the whole working tree, untracked files included, built in a
+ * Git backend. A snapshot is a commit of the whole working tree, untracked files included, built in a
  * temporary index so HEAD, the real index and the working tree stay untouched; it is kept reachable under
  * refs/asm/snapshots/<sha>.
  */

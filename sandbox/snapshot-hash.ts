@@ -10,7 +10,7 @@ import { compileIgnore, DEFAULT_IGNORED_PATHS } from "../src/core/workspace/igno
 import { resolveInside, type Workspace } from "./paths";
 
 /**
- * Hash backend (SEED §7): the SHA-256 of every file outside the ignore rules. The manifest is stored under
+ * Hash backend: the SHA-256 of every file outside the ignore rules. The manifest is stored under
  * `<root>/.asm-snapshots/<workspace>/<ref>.json`, outside every workspace, so commands cannot tamper with it;
  * the ref is the SHA-256 of the manifest itself.
  */

@@ -5,7 +5,7 @@ import { costOf, failureLabel, formatCost, oneLine, str, streamedText, tokensOf 
 import type { Renderer, RenderOptions } from "./types";
 
 /**
- * The compact token stream (SEED §12): `r+(model)` run start, `r-:reason` run end, `t+Name`/`t-Name` tool start/end
+ * The compact token stream: `r+(model)` run start, `r-:reason` run end, `t+Name`/`t-Name` tool start/end
  * (`t-Name!` when it failed), `>> text` streamed text, `tk:in/out$cost` usage, `msg` a received message,
  * `!(…)` an error, failure, cancellation or policy violation, `?` an unknown type. Ours on top: approvals
  * `ap?Name` (asked), `ap+Name` (granted), `ap-Name` (denied or expired). Session bookkeeping, queueing, turns and

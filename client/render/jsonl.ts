@@ -2,7 +2,7 @@ import type { Event } from "../../src/core/event";
 import { contentText, costOf, str, streamedText, tokensOf } from "./fields";
 import type { Renderer, RenderOptions } from "./types";
 
-/** Stop reasons shortened in compact JSONL (SEED §12). */
+/** Stop reasons shortened in compact JSONL. */
 const SHORT_STOP: Record<string, string> = { end_turn: "end", tool_use: "tool", max_tokens: "max", stop_sequence: "stop" };
 
 /**

@@ -5,7 +5,7 @@ import { toolKind, toolOutputLines, toolTitle } from "./tools";
 import type { Renderer, RenderOptions } from "./types";
 
 /**
- * The studio view (SEED §12): ◐ while a tool runs, ✓ or ✗ when it ends, ● for assistant messages, a human title per
+ * The studio view: ◐ while a tool runs, ✓ or ✗ when it ends, ● for assistant messages, a human title per
  * tool call (`$ cmd`, `Read src/x.ts`, `Wrote 3 lines to …`) and its output as a summary, a preview or in full.
  * With cursor control (a TTY), a tool's ◐ line is replaced by its ✓/✗ line when nothing was printed in between.
  */

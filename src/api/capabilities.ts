@@ -5,7 +5,7 @@ import { meetsRequirements } from "../core/routing/order";
 import { createAdapter, providerNames } from "../providers/registry";
 
 /**
- * `required_capabilities` on a submission (SEED §3 start_run): checked before anything is stored, for every
+ * `required_capabilities` on a submission: checked before anything is stored, for every
  * provider. A named provider must offer each one; the router needs at least one adapter that offers them all
  * (it then routes only among those).
  */

@@ -1,7 +1,7 @@
 import { pricingFor, type PricingTable, type Rates } from "./models";
 
 /**
- * Cost of a run from its token usage (SEED §9). Rates are USD per million tokens (see ./models.ts).
+ * Cost of a run from its token usage. Rates are USD per million tokens (see ./models.ts).
  *
  * Resolution order for a model id: exact → the id without a date suffix → longest prefix → provider default.
  * No rates at all (an unknown provider, or a table without a default) is `null`, the original's `no_rates`.

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** The error taxonomy: the original's codes (SEED §1.6) plus the HTTP-facing ones (DESIGN §5). */
+/** The error taxonomy: the original's codes plus the HTTP-facing ones. */
 export const ERROR_CATEGORIES = {
   validation: [
     "validation_error", "invalid_input", "missing_required_field", "invalid_format", "payload_too_large", "unsupported_media_type", "upgrade_required",
@@ -23,7 +23,7 @@ export const ERROR_CATEGORIES = {
   ],
   runtime: ["timeout", "cancelled", "policy_violation", "internal_error", "unknown_error", "resource_limit_exceeded", "drain_timeout"],
   concurrency: ["max_sessions_exceeded", "max_runs_exceeded", "capability_not_supported", "invalid_operation", "rate_limited", "quota_exceeded"],
-  // command_timeout: a shell command outlived its timeout (SEED §11 puts it on run_failed); not retryable, since the
+  // command_timeout: a shell command outlived its timeout; not retryable, since the
   // same command would time out again.
   tool: ["tool_error", "tool_not_found", "tool_execution_failed", "tool_permission_denied", "command_timeout"],
   auth: ["unauthorized", "forbidden"],

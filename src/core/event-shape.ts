@@ -3,7 +3,7 @@ import type { JsonObject } from "./json";
 
 type FieldKind = "string" | "integer" | "object";
 
-/** Advisory per-type data shapes (SEED §1.5): a mismatch is recorded as a warning, never a rejection. */
+/** Advisory per-type data shapes: a mismatch is recorded as a warning, never a rejection. */
 const EXPECTED: Partial<Record<EventType, Record<string, FieldKind>>> = {
   message_received: { content: "string", role: "string" },
   message_streamed: { content: "string" },

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Retention policy with every default in one place (SEED §8, with our protected types). */
+/** Retention policy with every default in one place (with our protected types). */
 export const RetentionPolicySchema = z.object({
   /** Sessions not updated for this many days are soft-deleted (null: never). */
   max_session_age_days: z.number().min(0).nullable().default(null),

@@ -32,7 +32,7 @@ export const SubmitRunBodySchema = z.object({
   continuation: ContinuationModeSchema.optional(),
   continuation_opts: ContinuationOptsSchema.optional(),
   workspace: WorkspaceOptionsSchema.optional(),
-  /** For provider "router": the routing policy of this run (SEED §5), over the defaults. */
+  /** For provider "router": the routing policy of this run, over the defaults. */
   routing: RoutingPolicyOverrideSchema.optional(),
   timeout_ms: z.number().int().min(1).nullable().optional(),
   approval_timeout_ms: z.number().int().min(1).optional(),

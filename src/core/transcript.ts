@@ -3,7 +3,7 @@ import type { Event } from "./event";
 import { isPlainObject, type JsonObject } from "./json";
 
 /**
- * The session transcript (SEED §6): the conversation rebuilt from the event log, for replay continuation and for
+ * The session transcript: the conversation rebuilt from the event log, for replay continuation and for
  * GET /sessions/:id/transcript. Building is a pure fold over events ordered by sequence.
  */
 

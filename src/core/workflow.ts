@@ -7,7 +7,7 @@ import { TokenUsageSchema } from "./usage";
 export type RecommendedAction = "retry" | "wait_and_retry" | "failover" | "cancel" | "abort";
 export type StepAction = "retry" | "failover" | "abort";
 
-/** SEED §12: what a workflow should do about an error code. */
+/** what a workflow should do about an error code. */
 export function classifyError(code: string): { retryable: boolean; category: string; recommended_action: RecommendedAction; step_action: StepAction } {
   let action: RecommendedAction;
   switch (code) {

@@ -25,7 +25,7 @@ export function isRetryableKind(kind: ProviderErrorKind): boolean {
   return PROVIDER_ERROR_KINDS[kind].retryable;
 }
 
-/** A provider failure, carrying the normalized `provider_error` payload (SEED §1.7). */
+/** A provider failure, carrying the normalized `provider_error` payload. */
 export class ProviderFailure extends AppError {
   readonly providerError: ProviderError;
   readonly kind: ProviderErrorKind;

@@ -32,7 +32,7 @@ type RoutingMeta = {
 };
 
 /**
- * The router is itself an adapter (SEED §5): it picks providers by policy and shared health, runs one, and fails
+ * The router is itself an adapter: it picks providers by policy and shared health, runs one, and fails
  * over to the next only on a retryable error. Breaker and health live in the tenant's RoutingStateStore.
  */
 export class RouterAdapter implements ProviderAdapter {

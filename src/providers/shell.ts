@@ -9,7 +9,7 @@ import { checkCommand } from "../core/policy/commands";
 type ShellCommand = { command: string; args?: string[]; cwd?: string; env?: Record<string, string>; timeout_ms?: number };
 
 /**
- * Input forms (SEED §11): a string (run with /bin/sh -c), `{command, args, cwd, env, timeout_ms}`,
+ * Input forms: a string (run with /bin/sh -c), `{command, args, cwd, env, timeout_ms}`,
  * `{prompt}`, or `{messages}` (the user contents joined with newlines, roles matched case-insensitively).
  */
 export function shellCommandOf(input: unknown): ShellCommand {

@@ -11,7 +11,7 @@ import type { ExecChunk, ExecRequest, ExecResult, FileEntry, SandboxPort } from 
 import { forEachNdjsonLine } from "./ndjson";
 
 /**
- * The client providers use to reach a sandbox (DESIGN §6/§7). It speaks HTTP through any `fetch`-like binding:
+ * The client providers use to reach a sandbox. It speaks HTTP through any `fetch`-like binding:
  * a Container DO stub in production, global `fetch` to SANDBOX_URL locally. Web-standard APIs only.
  */
 

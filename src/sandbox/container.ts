@@ -1,7 +1,7 @@
 import { Container } from "@cloudflare/containers";
 
 /**
- * The sandbox container (DESIGN §7): one per session, running sandbox/server.ts from sandbox/Dockerfile.
+ * The sandbox container: one per session, running sandbox/server.ts from sandbox/Dockerfile.
  * The shared token reaches the server as SANDBOX_TOKEN; the Worker's client sends the same one.
  */
 

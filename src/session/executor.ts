@@ -51,7 +51,7 @@ function errorOf(err: unknown): RunError {
   return { code: "internal_error", message: err instanceof Error ? err.message : String(err), retryable: false };
 }
 
-/** Input messages persisted as `message_sent` before the provider sees them (SEED §3 step 5). */
+/** Input messages persisted as `message_sent` before the provider sees them. */
 export function inputMessages(input: unknown): { role: string; content: string }[] {
   const stringify = (c: unknown) => (typeof c === "string" ? c : JSON.stringify(c));
   if (typeof input === "string") return input ? [{ role: "user", content: input }] : [];
@@ -192,7 +192,7 @@ export class RunExecution {
     const cost = finalCost(result?.reported_cost_usd, computed);
     const summary = this.policy.summary();
     const ended: Run = {
-      // Every failed run says whether retrying may help (SEED §1.6); errors built here take it from the taxonomy.
+      // Every failed run says whether retrying may help; errors built here take it from the taxonomy.
       ...run, status, model, error: error ? { ...error, retryable: error.retryable ?? isRetryable(error.code) } : null,
       output: result ? result.output : null,
       token_usage: usage, cost_usd: cost, turn_count: result?.turn_count ?? run.turn_count,

@@ -43,7 +43,7 @@ describe("shell runs", () => {
     const s = await createSession();
     const structured = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: { command: "printf", args: ["%s-%s", "a b", "c"], env: { X: "1" } } })).id);
     expect(structured.output?.content).toBe("a b-c");
-    // {messages}: every user message's content, joined with newlines, roles matched case-insensitively (SEED §11).
+    // {messages}: every user message's content, joined with newlines, roles matched case-insensitively.
     const messages = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: { messages: [{ role: "user", content: "echo first" }, { role: "assistant", content: "echo never" }, { role: "USER", content: "echo $((6*7))" }] } })).id);
     expect(messages.output?.content).toBe("first\n42\n");
   });

@@ -5,7 +5,7 @@ import type { Refusal, RefusalReason } from "./shell/refusal";
 import { scanArgv, scanScript, type Scan } from "./shell/scan";
 
 /**
- * Shell command rules (SEED §11): `allowed_commands` / `denied_commands` match the basename of every program a
+ * Shell command rules: `allowed_commands` / `denied_commands` match the basename of every program a
  * command line runs — each command of a pipeline or list, substitutions, the program behind a wrapper
  * (`timeout 5 rm`, `env A=1 rm`, `xargs rm`, `find -exec rm`) and the script of `sh -c '…'`, read with the
  * tree-sitter bash grammar. Names compare case-insensitively; the deny list wins.

@@ -1,6 +1,6 @@
 import { toolKey, type Policy } from "./schema";
 
-/** Hints for adapters that can enforce a policy at the source (SEED §4.4). Runtime enforcement still runs. */
+/** Hints for adapters that can enforce a policy at the source. Runtime enforcement still runs. */
 export type PolicyHints = { allowed_tools?: string[]; denied_tools?: string[]; max_tokens?: number };
 
 /** Names deduplicated case-insensitively, keeping the first spelling seen. */

@@ -1,6 +1,6 @@
 import { toolKey, type Policy, type PolicyViolation } from "./schema";
 
-/** Pure checks of one policy against a tool name or a set of counters (SEED §4.2). No state here. */
+/** Pure checks of one policy against a tool name or a set of counters. No state here. */
 
 export type BudgetMetric = "total_tokens" | "duration_ms" | "tool_calls" | "cost_usd";
 

@@ -1,7 +1,7 @@
 import { toolKey, type LimitKind, type Policy, type PolicyViolation } from "./schema";
 
 /**
- * Refuses policies no run can satisfy, before anything runs (SEED §4.5). We check every zero budget,
+ * Refuses policies no run can satisfy, before anything runs. We check every zero budget,
  * including duration and cost (the original's code and guide each named only some of them).
  */
 export type PreflightCheck = "empty_allow_list" | "zero_budget" | "contradictory_rules";

@@ -58,7 +58,7 @@ function takeMatch(list: PendingCall[], id: string | null, key: string): Pending
 }
 
 /**
- * One run's policy state (SEED §4.2): counters fed by every event, checks after each, and each distinct
+ * One run's policy state: counters fed by every event, checks after each, and each distinct
  * violation (kind + metric or tool) reported once. `checkTool` is the gate before a tool runs and refuses
  * every offending call, but records its violation once too.
  */

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { NetworkPolicySchema } from "../sandbox-protocol";
 
 /**
- * The policy model (SEED §4.1, with our changes: `limits` is an object, tool names match case-insensitively).
+ * The policy model, as the original library defined it, with our changes: `limits` is an object and tool names match
+ * case-insensitively.
  * Parsing fills every default, so code past the boundary never checks for missing fields.
  */
 
@@ -25,7 +26,7 @@ export type PolicyLimits = z.infer<typeof PolicyLimitsSchema>;
 export type LimitKind = keyof PolicyLimits;
 export const LIMIT_KINDS = Object.keys(PolicyLimitsSchema.shape) as LimitKind[];
 
-/** Empty or blank names are dropped (SEED §4.1); a non-string is an error rather than silently widening a rule. */
+/** Empty or blank names are dropped; a non-string is an error rather than silently widening a rule. */
 const ToolNamesSchema = z
   .array(z.string({ error: "tool names must be strings" }), { error: "a tool rule's list must be an array of tool names" })
   .transform((names) => names.map((n) => n.trim()).filter((n) => n.length > 0));

@@ -1,7 +1,7 @@
 import type { NetworkPolicy } from "../sandbox-protocol";
 import { defaultPolicy, type OnViolation, type Policy, type PolicyInputBody, type PolicyLimits } from "./schema";
 
-/** Strictness of each action: the strictest of a stack wins (SEED §4.3). */
+/** Strictness of each action: the strictest of a stack wins. */
 const STRICTNESS: Record<OnViolation, number> = { warn: 0, request_approval: 1, cancel: 2 };
 
 export function strictestAction(a: OnViolation, b: OnViolation): OnViolation {
@@ -51,7 +51,7 @@ export function narrowestNetwork(a: NetworkPolicy | undefined, b: NetworkPolicy 
   return both.length > 0 ? { allow: both } : "none";
 }
 
-/** Merges policies left to right (SEED §4.3). An empty stack is the default policy. */
+/** Merges policies left to right. An empty stack is the default policy. */
 export function stackPolicies(policies: readonly Policy[]): Policy {
   const [first, ...rest] = policies;
   if (!first) return defaultPolicy();

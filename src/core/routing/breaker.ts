@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * A per-provider circuit breaker (SEED §5): `closed → open → half_open → closed|open`.
+ * A per-provider circuit breaker: `closed → open → half_open → closed|open`.
  * Pure: time comes in as `now` (ms since epoch), state goes out as a new value.
  */
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * Per-provider health (SEED §5): consecutive failures and when the last one happened. A provider with failures
+ * Per-provider health: consecutive failures and when the last one happened. A provider with failures
  * is skipped until `cooldown_ms` has passed since its last failure; a success resets it. Pure, time injected.
  */
 

@@ -1,7 +1,7 @@
 import type { CapabilityRequirement, RoutingPolicy } from "./policy";
 
 /**
- * Candidate selection (SEED §5): capability filter, then ordering by strategy. Health and circuit filters run
+ * Candidate selection: capability filter, then ordering by strategy. Health and circuit filters run
  * after ordering, in the router, because they need the shared state.
  */
 

@@ -4,7 +4,7 @@ import { DEFAULT_HEALTH_COOLDOWN_MS } from "./health";
 import { DEFAULT_STICKY_TTL_MS } from "./sticky";
 
 /**
- * The routing policy (SEED §5). Parsing fills every default. A per-run override (`sdk_opts.routing`) can replace
+ * The routing policy. Parsing fills every default. A per-run override (`sdk_opts.routing`) can replace
  * any field; `breaker` is merged field by field since it is one config spread over several knobs.
  */
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * Sticky routing (SEED §5): a sticky id (by default the session id) is bound to the provider that last served it,
+ * Sticky routing: a sticky id (by default the session id) is bound to the provider that last served it,
  * until `expires_at`. Best-effort: a bound provider that is not available is passed over, and the binding then
  * follows whichever provider serves. Pure, time injected.
  */

@@ -43,7 +43,7 @@ export function withApiHosts(network: NetworkPolicy | undefined, hosts: string[]
  * - No shell: `command` + `args` through `sandbox.execStream`, with a timeout, so a stuck CLI cannot hang the run.
  * - Events go out in stream order, one `emit` at a time. Every `tool_call_started` is put to `authorizeTool`; the
  *   CLI runs its own tools, so a denial cannot skip one call: it kills the process and fails the run
- *   (`tool_permission_denied`), the reactive enforcement of SEED §4.4.
+ *   (`tool_permission_denied`), the reactive enforcement the policy model asks for.
  * - Native continuation: `ctx.native_handle` resumes the CLI's own session; the session/thread id it reports is
  *   returned as `provider_session`. Without a handle, the replay transcript is written in front of the prompt.
  * - Failures become `ProviderFailure`, after an `error_occurred` event carrying `provider_error`. Precedence:

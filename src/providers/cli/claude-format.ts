@@ -98,7 +98,7 @@ export type ClaudeFormatOptions = { provider: "claude-code" | "amp"; tools: Tool
 
 type OpenCall = { name: string; input: JsonObject };
 
-/** Pure mapper from Claude-format stream lines to canonical events (SEED §11 event mapping). */
+/** Pure mapper from Claude-format stream lines to canonical events. */
 export class ClaudeFormatMapper implements CliStreamMapper {
   private readonly text = new TextSegments();
   private readonly calls = new Map<string, OpenCall>();
