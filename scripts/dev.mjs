@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm run dev`: local D1 migrations, the local sandbox server, and `wrangler dev`, together.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { readDevVars, wranglerEnvArg } from "./dev-vars.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
@@ -12,11 +13,8 @@ if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
   console.log("[dev] created .dev.vars from .dev.vars.example");
 }
-const vars = Object.fromEntries(
-  readFileSync(".dev.vars", "utf8").split("\n")
-    .filter((l) => /^[A-Z_]+=/.test(l))
-    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]),
-);
+// The same values wrangler dev gives the Worker (dotenv rules, `.dev.vars.<env>` with --env).
+const vars = readDevVars(root, wranglerEnvArg(process.argv.slice(2)));
 const port = process.env.PORT ?? "8787";
 const sandboxUrl = new URL(vars.SANDBOX_URL ?? "http://127.0.0.1:8788");
 const bin = (name) => join(root, "node_modules", ".bin", name);
