@@ -1,8 +1,6 @@
 import { createApp } from "./api/app";
 import type { Env } from "./env";
-import { retentionDefaults } from "./api/maintenance";
-import { RetentionPolicySchema } from "./core/retention";
-import { runRetention } from "./store/retention";
+import { retentionPolicy, runRetention } from "./operations/retention";
 
 export { SessionDO } from "./session/SessionDO";
 export { SandboxContainer } from "./sandbox/container";
@@ -20,7 +18,7 @@ export default {
    */
   scheduled: async (_controller, env) => {
     try {
-      const r = await runRetention(env, RetentionPolicySchema.parse(retentionDefaults(env)), { tenantId: null, dryRun: false });
+      const r = await runRetention(env, retentionPolicy(env), { tenantId: null, dryRun: false });
       console.log("retention", JSON.stringify({ ...r, sessions_soft_deleted: r.sessions_soft_deleted.length, sessions_hard_deleted: r.sessions_hard_deleted.length }));
     } catch (err) {
       console.error("retention failed", err instanceof Error ? err.stack : String(err));

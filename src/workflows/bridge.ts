@@ -5,7 +5,7 @@ import { isTerminalRunStatus, type Run } from "../core/run";
 import { SubmitRunBodySchema, type SubmitRunRequest } from "../core/run-submit";
 import { newSession, type CreateSessionBody, type Session, type SessionStatus } from "../core/session";
 import { classifyError, stepResultFromRun, type StepResult } from "../core/workflow";
-import { sessionStubFor } from "../api/session-stub";
+import { sessionStubFor } from "../session/address";
 import type { Env } from "../env";
 
 /**
