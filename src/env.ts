@@ -24,5 +24,7 @@ export interface Env {
   /** The example Workflow (src/workflows/example.ts). */
   AGENT_WORKFLOW?: Workflow;
   SANDBOX_TOKEN?: string;
+  /** Optional Workers Analytics Engine dataset: one data point per finished run (src/core/telemetry.ts). */
+  RUN_METRICS?: AnalyticsEngineDataset;
   [name: string]: unknown;
 }

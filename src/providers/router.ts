@@ -4,6 +4,7 @@ import {
   applySticky, boundProvider, CAPABILITY_TYPES, FRESH_RECORD, filterByCapabilities, isAvailable, mergeRoutingPolicy,
   orderCandidates, RoutingPolicyOverrideSchema, stickyIdOf, type RoutingPolicy,
 } from "../core/routing";
+import { consoleTelemetry, routerAttemptRecord, type RouterAttempt, type TelemetryLog } from "../core/telemetry";
 import { ProviderFailure } from "./errors";
 import type { RoutingStateStore } from "./routing-state";
 import type { CapabilityType, Emit, ExecutionContext, ProviderAdapter, ProviderCapabilities, RunResult } from "./types";
@@ -17,6 +18,8 @@ export type RouterDeps = {
   adapters: Map<string, ProviderAdapter>;
   state: RoutingStateStore;
   policy: RoutingPolicy;
+  /** Where each attempt's telemetry line goes (console by default). */
+  telemetry?: TelemetryLog;
 };
 
 /** One attempt that failed, as reported in `routing.attempts` and in the exhausted error. */
@@ -40,11 +43,13 @@ export class RouterAdapter implements ProviderAdapter {
   private readonly adapters: Map<string, ProviderAdapter>;
   private readonly state: RoutingStateStore;
   private readonly policy: RoutingPolicy;
+  private readonly telemetry: TelemetryLog;
 
   constructor(deps: RouterDeps) {
     this.adapters = deps.adapters;
     this.state = deps.state;
     this.policy = deps.policy;
+    this.telemetry = deps.telemetry ?? consoleTelemetry;
   }
 
   /** What some routed adapter offers; hints only where every adapter enforces them, since any may serve. */
@@ -86,12 +91,16 @@ export class RouterAdapter implements ProviderAdapter {
         ...(previous ? { failover_from: previous.provider, failover_reason: previous.code } : {}),
       };
       const adapter = this.adapters.get(provider) as ProviderAdapter; // candidates come from the map's keys
+      const began = ctx.now();
+      const report = (status: RouterAttempt["status"], err: unknown) => this.report(ctx, provider, meta.routing_attempt, ctx.now() - began, status, err);
       try {
         const result = await adapter.execute(this.innerContext(ctx, provider, candidates.bound), withRouting(emit, meta), signal);
+        report("succeeded", null);
         await this.state.recordSuccess(provider, ctx.now(), sticky);
         const routing: JsonObject = { ...meta, attempts: failures };
         return { ...result, output: { ...result.output, routing } };
       } catch (err) {
+        report(signal.aborted ? "aborted" : "failed", err);
         if (signal.aborted) {
           await this.state.release(provider);
           throw err;
@@ -111,6 +120,20 @@ export class RouterAdapter implements ProviderAdapter {
     throw new AppError("provider_unavailable", "No more providers available for failover", {
       attempts: failures, routing_candidates: candidates.available,
     });
+  }
+
+  /** One telemetry line per attempt; logging never changes the routing outcome. */
+  private report(ctx: ExecutionContext, provider: string, attempt: number, durationMs: number, status: RouterAttempt["status"], err: unknown): void {
+    try {
+      const model = typeof ctx.options.model === "string" ? ctx.options.model : null;
+      const errorCode = err === null ? null : err instanceof AppError ? err.code : "unknown_error";
+      this.telemetry(routerAttemptRecord({
+        tenant_id: ctx.session.tenant_id, session_id: ctx.session.id, run_id: ctx.run.id, provider, model, attempt,
+        duration_ms: durationMs, status, error_code: errorCode,
+      }, new Date(ctx.now())));
+    } catch {
+      /* telemetry is best effort */
+    }
   }
 
   /** The constructed policy with the run's `sdk_opts.routing` over it. */

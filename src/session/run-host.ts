@@ -24,13 +24,15 @@ import type { ExecutorHost } from "./executor";
 import type { RunRecords } from "./run-records";
 import type { SessionRecord } from "./session-record";
 import type { TranscriptCache } from "./transcript-cache";
+import type { RunManagerHooks } from "./runs";
+import { observeRunTransition } from "./run-telemetry";
 
 /** The DO's side of the executor contract, assembled from the DO's parts. */
 export function createRunHost(d: {
   env: Env; config: Config; approvals: Approvals; record: SessionRecord; runs: RunRecords; alarms: Alarms;
   transcripts: TranscriptCache; redactor: Redactor;
   append: (inputs: EventInput[]) => Event[];
-}): ExecutorHost & { keepAlive(active: boolean): void } {
+}): ExecutorHost & RunManagerHooks {
   // PRICING_TABLE (JSON, USD per million tokens) overrides the built-in prices; it is validated once here.
   const pricing = loadPricing(d.env.PRICING_TABLE);
   const session = (): Session => {
@@ -79,6 +81,7 @@ export function createRunHost(d: {
     transcriptFor: (run, body, usingNative) => d.transcripts.forRun(run, body, usingNative),
     nativeHandleFor: (run, body, adapter) => d.transcripts.nativeHandle(session(), run, body, adapter),
     costOf: (provider: string, model: string | null, usage: TokenUsage) => costOf(provider, model, usage, pricing),
+    runTransition: (run) => observeRunTransition(d.env, session().tenant_id, run),
     keepAlive: (active) => {
       if (active) void d.alarms.set("keepalive", Date.now() + 20_000, true);
       else void d.alarms.clear("keepalive");

@@ -1,6 +1,7 @@
 import { AppError } from "../core/errors";
 import { newId } from "../core/ids";
 import { isTerminalRunStatus, type Run } from "../core/run";
+import type { PolicySummary } from "../core/policy";
 import type { SubmitRunBody } from "../core/run-submit";
 import { EMPTY_USAGE } from "../core/usage";
 import type { Config } from "../core/config";
@@ -11,6 +12,13 @@ import type { RunSlots } from "./tenant";
 
 /** How long a cancel waits for a running run to reach its end before answering. */
 const CANCEL_WAIT_MS = 10_000;
+
+/** What the run queue needs from its object besides the executor's host. */
+export type RunManagerHooks = {
+  keepAlive(active: boolean): void;
+  /** A run was queued, started or ended (telemetry). */
+  runTransition(run: Run): void;
+};
 
 type Waiter = { resolve: (run: Run) => void; timer: ReturnType<typeof setTimeout> };
 
@@ -26,7 +34,7 @@ export class RunManager {
   private fillAgain = false;
 
   constructor(
-    private readonly host: ExecutorHost & { keepAlive(active: boolean): void },
+    private readonly host: ExecutorHost & RunManagerHooks,
     private readonly records: RunRecords,
     private readonly kv: KeyValue,
     private readonly config: Config,
@@ -99,6 +107,7 @@ export class RunManager {
     // run ends; it is never returned or flushed. The run row, redacted, is what is read and flushed to D1.
     this.kv.put(`run_request:${run.id}`, body);
     this.host.emit(stored, { type: "run_queued", data: { provider: run.provider, model: run.model, position: queued + 1 } });
+    this.host.runTransition(stored);
     this.pump();
     // The answer is the run as accepted (queued), even if a free slot already started it.
     return { run: stored, created: true };
@@ -112,6 +121,11 @@ export class RunManager {
 
   list(limit: number, afterRowid: number): { items: Run[]; next: number | null } {
     return this.records.page(limit, afterRowid);
+  }
+
+  /** A run executing in this object: its policy's counters and limits so far. */
+  policyOf(id: string): PolicySummary | null {
+    return this.inflight.get(id)?.execution.policySummary() ?? null;
   }
 
   get status(): { in_flight: string[]; queued: string[] } {
@@ -256,6 +270,7 @@ export class RunManager {
     const body = this.kv.get<SubmitRunBody>(`run_request:${queued.id}`);
     const now = new Date().toISOString();
     const run = this.records.put({ ...queued, status: "running", started_at: now });
+    this.host.runTransition(run);
     const session = this.host.session();
     if (session.status === "pending") {
       this.host.saveSession({ ...session, status: "active", updated_at: now });
@@ -282,7 +297,9 @@ export class RunManager {
     this.inflight.set(run.id, { execution, done });
   }
 
+  /** Every run's end passes here exactly once, with the stored run. */
   private settled(run: Run): void {
+    this.host.runTransition(run);
     const set = this.waiters.get(run.id);
     if (!set) return;
     this.waiters.delete(run.id);
