@@ -15,7 +15,7 @@ const workersPool = () =>
       bindings: {
         // tq_* tenants (test/workers/quotas.test.ts) each have one tight quota; tenant_link runs 160 at once.
         API_KEYS: "test_key_a=tenant_a,test_key_b=tenant_b,test_key_qs=tq_sessions,test_key_qr=tq_runs,test_key_qq=tq_queue,"
-          + "test_key_qe=tq_events,test_key_qw=tq_ws,test_key_link=tenant_link",
+          + "test_key_qe=tq_events,test_key_qw=tq_ws,test_key_link=tenant_link,test_key_qsch=tq_schedules",
         TENANT_QUOTAS: JSON.stringify({
           // The suite's own tenants create thousands of sessions and events across all test files at once.
           tenant_a: { active_sessions: 1_000_000, events_per_second: 1_000_000, queued_runs: 100_000, concurrent_runs: 10_000 },
@@ -27,6 +27,8 @@ const workersPool = () =>
           tq_ws: { ws_subscribers_per_session: 2 },
           tq_lease: { concurrent_runs: 1 },
           tenant_link: { concurrent_runs: 160 },
+          // test/workers/schedules.test.ts: a scheduled firing refused by the queued-runs quota.
+          tq_schedules: { queued_runs: 0 },
         }),
         TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         SANDBOX_URL: ctx.inject<string>("sandboxUrl") ?? "",

@@ -18,6 +18,7 @@ import { oneShotApi } from "./one-shot";
 import { providersApi } from "./providers";
 import { queryApi } from "./query";
 import { runsApi } from "./runs";
+import { schedulesApi } from "./schedules";
 import { sessionsApi } from "./sessions";
 import { sessionQueriesApi } from "./session-queries";
 import { IMPORT_PATH, sessionExportApi } from "./session-export";
@@ -49,6 +50,7 @@ export function createApp() {
   app.route("/v1", streamTokensApi);
   app.route("/v1", runsApi);
   app.route("/v1", controlsApi);
+  app.route("/v1", schedulesApi);
   app.route("/v1", oneShotApi);
   app.route("/v1", queryApi);
   app.route("/v1", workspaceApi);

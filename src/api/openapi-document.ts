@@ -7,6 +7,7 @@ const TAGS = [
   { name: "runs", description: "Runs: submit (queued), list, read, cancel, wait, approval decisions" },
   { name: "events", description: "A session's event log: append, read by cursor, long-poll, SSE and WebSocket streams" },
   { name: "workspace", description: "Workspace diffs of runs" },
+  { name: "schedules", description: "Runs a session submits itself: cron (UTC), once at a time, or every N ms" },
   { name: "artifacts", description: "Stored artifacts (patches, large outputs)" },
   { name: "query", description: "Queries across a tenant's sessions: runs, events, cost" },
   { name: "providers", description: "Provider adapters, their capabilities, circuit state and the sandbox's isolation" },

@@ -61,6 +61,7 @@ const DATA_FIELDS: Record<EventType, z.ZodRawShape> = {
   tool_approval_denied: approval,
   tool_approval_expired: { ...approval, timeout_ms: int.optional() },
   artifact_stored: { key: optStr, size: int.optional(), sha256: optStr, content_type: optStr, kind: optStr },
+  schedule_skipped: { schedule_id: optStr, reason: optStr.describe("session_paused | submit_refused"), due_at: optStr, error_code: optStr, error_message: optStr },
 };
 
 /** PascalCase component name of a type: `run_queued` → `RunQueued`. */

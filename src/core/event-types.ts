@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** The canonical event types: the original's 28 plus ours (run_queued, tool_approval_expired, artifact_stored). */
+/** The canonical event types: the original's 28 plus ours (run_queued, tool_approval_expired, artifact_stored, schedule_skipped). */
 export const EVENT_TYPES = [
   "session_created", "session_started", "session_paused", "session_resumed",
   "session_completed", "session_failed", "session_cancelled",
@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   "policy_violation",
   "tool_approval_requested", "tool_approval_granted", "tool_approval_denied", "tool_approval_expired",
   "artifact_stored",
+  "schedule_skipped",
 ] as const;
 
 export const EventTypeSchema = z.enum(EVENT_TYPES).meta({ id: "EventType" });

@@ -41,6 +41,8 @@ import { parseAck } from "../core/socket-protocol";
 import type { EventCount, SessionStats } from "../core/session-stats";
 import { countEvents, sessionStats, type EventFilter } from "./stats";
 import { writeImported } from "./import";
+import { Schedules } from "./schedules";
+import type { CreateScheduleBody, Schedule } from "../core/schedule";
 
 export type ReadEventsQuery = {
   after?: number | undefined; before?: number | undefined; limit?: number | undefined;
@@ -86,6 +88,7 @@ export class SessionDO extends DurableObject<Env> {
   private readonly sqlMeter = new SqlMeter();
   private controls!: RunControls;
   private tenant!: TenantLink;
+  private schedules!: Schedules;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -131,6 +134,12 @@ export class SessionDO extends DurableObject<Env> {
       sandbox: host.sandbox, transcriptsChanged: () => this.transcripts.reset(),
     });
     this.runManager = new RunManager(host, this.runs, this.kv, this.config, this.tenant);
+    this.schedules = new Schedules({
+      kv: this.kv, alarms: this.alarms, session: () => this.record.get(),
+      submit: (body, key) => this.controls.submit(body, key, null),
+      append: (inputs) => void this.appendBuilt(inputs, "service"),
+      redact: (schedule) => this.redactor.value(schedule).value,
+    });
   }
 
   // ── session ────────────────────────────────────────────────────────────
@@ -304,6 +313,23 @@ export class SessionDO extends DurableObject<Env> {
     });
   }
 
+  // Schedules (schedules.ts): run bodies submitted by this object's alarm.
+  async createSchedule(body: CreateScheduleBody): Promise<Result<Schedule>> {
+    return guarded(() => this.schedules.create(this.requireSession().id, body));
+  }
+
+  async listSchedules(): Promise<Result<Schedule[]>> {
+    return guarded(() => (this.requireSession(), this.schedules.list()));
+  }
+
+  async getSchedule(id: string): Promise<Result<Schedule>> {
+    return guarded(() => (this.requireSession(), this.schedules.get(id)));
+  }
+
+  async deleteSchedule(id: string): Promise<Result<Schedule>> {
+    return guarded(() => (this.requireSession(), this.schedules.delete(id)));
+  }
+
   // Session-wide controls (controls.ts): cancel all, drain, runtime status, pending approvals.
   async cancelAllRuns(): Promise<Result<{ cancelled: string[] }>> {
     return guarded(async () => (this.requireSession(), { cancelled: await this.controls.cancelAll() }));
@@ -426,6 +452,8 @@ export class SessionDO extends DurableObject<Env> {
       // Keep-alive while runs execute: an alarm every 20 s keeps the object resident.
       if (name === "keepalive" || name === "tenant_slot") this.runManager.pump();
     }
+    // Due schedules fire from whichever alarm comes first (their own deadline is SCHEDULE_ALARM).
+    await this.schedules.onAlarm();
     await this.alarms.rearm();
   }
 
