@@ -47,7 +47,7 @@ export type AsmClientOptions = {
 
 export type SubmitRunOptions = { idempotencyKey?: string | undefined; signal?: AbortSignal | undefined };
 
-/** The typed client for the ASM HTTP API (DESIGN §5). Only fetch, WebSocket and URL: runs in Node 20 and Workers. */
+/** The typed client for the ASM HTTP API. Only fetch, WebSocket and URL: runs in Node 20 and Workers. */
 export class AsmClient {
   readonly http: HttpTransport;
   private readonly wsOption: WebSocketConstructor | undefined;
@@ -231,13 +231,21 @@ export class AsmClient {
 
   /** The session as NDJSON text (header, session, runs, events, end); importSession restores it on any deployment. */
   exportSession(sessionId: string, signal?: AbortSignal): Promise<string> {
-    return this.http.raw("GET", `/sessions/${enc(sessionId)}/export`, { signal });
+    return this.http.raw("GET", `/sessions/${enc(sessionId)}/export`, { signal, headers: { accept: "application/x-ndjson" } });
   }
 
-  /** Restores an export (its NDJSON text, or the parsed lines) as a new session of this client's tenant. */
+  /** The same export as text chunks while the server streams it (for exports too large to hold at once). */
+  exportSessionStream(sessionId: string, signal?: AbortSignal): AsyncGenerator<string> {
+    return this.http.stream("GET", `/sessions/${enc(sessionId)}/export`, { signal, headers: { accept: "application/x-ndjson" } });
+  }
+
+  /**
+   * Restores an export as a new session of this client's tenant: NDJSON text is sent as it is (the server names a
+   * bad line by its number in that text), parsed lines as a JSON array.
+   */
   importSession(exported: string | readonly unknown[], signal?: AbortSignal): Promise<ImportResult> {
-    const lines = typeof exported === "string" ? exported.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as unknown) : exported;
-    return this.http.request("POST", "/sessions/import", ImportResultSchema, { body: lines, signal });
+    const body = typeof exported === "string" ? { rawBody: { text: exported, contentType: "application/x-ndjson" } } : { body: exported };
+    return this.http.request("POST", "/sessions/import", ImportResultSchema, { ...body, signal });
   }
 
   providers(signal?: AbortSignal): Promise<unknown> {

@@ -10,6 +10,8 @@ export type QueryParams = Record<string, QueryValue>;
 export type RequestOptions = {
   query?: QueryParams | undefined;
   body?: unknown;
+  /** A body sent as it is, with its own content type (an NDJSON import), instead of JSON. */
+  rawBody?: { text: string; contentType: string } | undefined;
   headers?: Record<string, string> | undefined;
   signal?: AbortSignal | undefined;
 };
@@ -60,19 +62,7 @@ export class HttpTransport {
 
   /** Sends a request and returns the body text of a 2xx answer; anything else throws AsmError. */
   async raw(method: string, path: string, opts: RequestOptions = {}): Promise<string> {
-    const headers: Record<string, string> = { accept: "application/json", ...this.authHeaders(), ...opts.headers };
-    let body: string | undefined;
-    if (opts.body !== undefined) {
-      headers["content-type"] = "application/json";
-      body = JSON.stringify(opts.body);
-    }
-    let res: Response;
-    try {
-      res = await this.fetchImpl(this.url(path, opts.query).toString(), { method, headers, body, signal: opts.signal });
-    } catch (cause) {
-      if (opts.signal?.aborted) throw new AsmError("aborted", `${method} ${path} aborted`, { cause });
-      throw new AsmError("network_error", `${method} ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { retryable: true, cause });
-    }
+    const res = await this.send(method, path, opts);
     let text: string;
     try {
       text = await res.text();
@@ -82,5 +72,46 @@ export class HttpTransport {
     }
     if (!res.ok) throw errorFromResponse(res.status, text);
     return text;
+  }
+
+  /** Sends a request and yields the body of a 2xx answer as text chunks as they arrive (an NDJSON export). */
+  async *stream(method: string, path: string, opts: RequestOptions = {}): AsyncGenerator<string> {
+    const res = await this.send(method, path, opts);
+    if (!res.ok) throw errorFromResponse(res.status, await res.text().catch(() => ""));
+    if (!res.body) return;
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      for (;;) {
+        let chunk: ReadableStreamReadResult<string>;
+        try {
+          chunk = await reader.read();
+        } catch (cause) {
+          if (opts.signal?.aborted) throw new AsmError("aborted", `${method} ${path} aborted`, { cause });
+          throw new AsmError("network_error", `${method} ${path}: the response body was cut off`, { status: res.status, retryable: true, cause });
+        }
+        if (chunk.done) return;
+        yield chunk.value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  private async send(method: string, path: string, opts: RequestOptions): Promise<Response> {
+    const headers: Record<string, string> = { accept: "application/json", ...this.authHeaders(), ...opts.headers };
+    let body: string | undefined;
+    if (opts.rawBody !== undefined) {
+      headers["content-type"] = opts.rawBody.contentType;
+      body = opts.rawBody.text;
+    } else if (opts.body !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(opts.body);
+    }
+    try {
+      return await this.fetchImpl(this.url(path, opts.query).toString(), { method, headers, body, signal: opts.signal });
+    } catch (cause) {
+      if (opts.signal?.aborted) throw new AsmError("aborted", `${method} ${path} aborted`, { cause });
+      throw new AsmError("network_error", `${method} ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { retryable: true, cause });
+    }
   }
 }

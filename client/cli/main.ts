@@ -15,6 +15,7 @@ import {
 import { ConfigError, resolveConfig } from "./config";
 import { COMPACT_LEGEND } from "./legend";
 import { EXIT, UsageError, type CliIo } from "./io";
+import { exportCommand, importCommand } from "./transfer";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -52,6 +53,8 @@ const COMMANDS: Record<string, { run: Command; options: Options; usage: string }
   deny: { run: decisionCommand("deny"), options: { reason: { type: "string" } }, usage: "asm deny <session> <run> <tool_call_id> [--reason R]" },
   cost: { run: costCommand, options: { session: { type: "string" }, since: { type: "string" }, until: { type: "string" } }, usage: "asm cost [--session S] [--since ISO] [--until ISO]" },
   providers: { run: providersCommand, options: {}, usage: "asm providers" },
+  export: { run: exportCommand, options: {}, usage: "asm export <session> > file   (the session, its runs and events as NDJSON)" },
+  import: { run: importCommand, options: {}, usage: "asm import <file|->   (an export, restored as a new session; prints its id)" },
   events: {
     run: eventsCommand,
     options: { type: { type: "string" }, data: { type: "string" }, run: { type: "string" }, file: { type: "string" } },

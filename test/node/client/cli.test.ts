@@ -212,6 +212,49 @@ describe("asm CLI", () => {
   });
 });
 
+describe("asm export and import", () => {
+  const IMPORTED = "ses_0123456789abcdef0123456789abcdef";
+  const exportBody = ['{"kind":"header"}', '{"kind":"session"}', '{"kind":"end","run_count":0,"event_count":0}'].map((l) => `${l}\n`);
+  /** A fake server: the export arrives in several chunks; the import answers with an ImportResult. */
+  function fakeFetch(seen: { method: string; url: string; type: string | null; body: string | null }[]): typeof fetch {
+    return (async (input: string | URL | Request, init?: RequestInit) => {
+      const headers = new Headers(init?.headers);
+      seen.push({ method: init?.method ?? "GET", url: String(input), type: headers.get("content-type"), body: typeof init?.body === "string" ? init.body : null });
+      if (String(input).endsWith("/export")) {
+        const chunks = String(input).includes("/ses_cut/") ? exportBody.slice(0, 2) : [...exportBody];
+        return new Response(new ReadableStream<Uint8Array>({ pull(c) { const next = chunks.shift(); if (next) c.enqueue(new TextEncoder().encode(next)); else c.close(); } }), { headers: { "content-type": "application/x-ndjson" } });
+      }
+      const session = { id: IMPORTED, tenant_id: "dev", agent_id: "a", status: "active", metadata: {}, context: {}, tags: [], parent_session_id: null, max_concurrent_runs: 1, max_queued_runs: 100, created_at: "2026-01-01T00:00:00.000Z", updated_at: "2026-01-01T00:00:00.000Z", deleted_at: null, last_sequence: 3, token_usage: { input: 0, output: 0, cache_read: 0, cache_creation: 0, total: 0 }, cost_usd: 0 };
+      if (String(input).endsWith("/import")) {
+        return Response.json({ session, imported_from: SESSION, run_ids: {}, run_count: 0, event_count: 0, latest_sequence: 3 }, { status: 201 });
+      }
+      return Response.json({ error: { code: "not_found", message: "no", details: {} } }, { status: 404 });
+    }) as typeof fetch;
+  }
+
+  it("export writes the NDJSON as it streams; import sends it back as NDJSON and prints the new id (--json: the API's shape)", async () => {
+    const seen: Parameters<typeof fakeFetch>[0] = [];
+    const io = { ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }), fetch: fakeFetch(seen) };
+    expect(await runCli(["export", SESSION], io)).toBe(0);
+    expect(io.out()).toBe(exportBody.join(""));
+    const file = { ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }), fetch: fakeFetch(seen), readFile: (p: string) => (p === "s.ndjson" ? exportBody.join("") : null) };
+    expect(await runCli(["import", "s.ndjson"], file)).toBe(0);
+    expect(file.out()).toBe(`${IMPORTED}\n`);
+    expect(seen.at(-1)).toMatchObject({ method: "POST", type: "application/x-ndjson", body: exportBody.join("") });
+    const asJson = { ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }), fetch: fakeFetch(seen), readFile: (p: string) => (p === "s.ndjson" ? exportBody.join("") : null) };
+    expect(await runCli(["import", "s.ndjson", "--json"], asJson)).toBe(0);
+    expect(JSON.parse(asJson.out())).toMatchObject({ session: { id: IMPORTED }, imported_from: SESSION });
+    const missing = { ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }), fetch: fakeFetch(seen) };
+    expect(await runCli(["import", "nope.ndjson"], missing)).toBe(2);
+    expect(missing.err()).toContain("cannot read nope.ndjson");
+    expect(await runCli(["export"], missing)).toBe(2);
+    // A stream that stops before its end line is an error, not a silently short file.
+    const cut = { ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }), fetch: fakeFetch(seen) };
+    expect(await runCli(["export", "ses_cut"], cut)).toBe(1);
+    expect(cut.err()).toContain("cut off before its end line");
+  });
+});
+
 describe("CLI building blocks", () => {
   it("moves global flags after the command, before any --", () => {
     expect(splitGlobals(["--url", "U", "--json", "run", "s", "--", "echo", "--json"])).toEqual({ name: "run", rest: ["s", "--url", "U", "--json", "--", "echo", "--json"] });

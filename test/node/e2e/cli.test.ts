@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,11 +10,15 @@ import { root, startStack } from "../../../bench/harness.mjs";
 const run = promisify(execFile);
 let stack: { url: string; apiKey: string; stop(): Promise<void> };
 
-async function asm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function asm(args: string[], stdoutFile?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, ASM_URL: stack.url, ASM_API_KEY: stack.apiKey, ASM_CONFIG: "/nonexistent" };
+  const tsx = join(root, "node_modules/.bin/tsx");
+  // With stdoutFile the shell redirects stdout there, as `asm export SESSION > file` does.
+  const [file, argv] = stdoutFile
+    ? ["sh", ["-c", '"$0" client/cli/main.ts "$@" > "$ASM_OUT"', tsx, ...args]]
+    : [tsx, ["client/cli/main.ts", ...args]];
   try {
-    const { stdout, stderr } = await run(join(root, "node_modules/.bin/tsx"), ["client/cli/main.ts", ...args], {
-      cwd: root, env: { ...process.env, ASM_URL: stack.url, ASM_API_KEY: stack.apiKey, ASM_CONFIG: "/nonexistent" }, timeout: 60_000,
-    });
+    const { stdout, stderr } = await run(file, argv, { cwd: root, env: { ...env, ASM_OUT: stdoutFile ?? "" }, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -80,11 +86,50 @@ describe("asm CLI against wrangler dev", () => {
     expect(cost.code, cost.stderr).toBe(0);
     const providers = await asm(["providers", "--json"]);
     expect(JSON.parse(providers.stdout).items.map((p: { name: string }) => p.name)).toContain("shell");
+
     const deleted = await asm(["sessions", "delete", session.id, "--hard"]);
     expect(deleted.code, deleted.stderr).toBe(0);
     const gone = await asm(["sessions", "show", session.id]);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/session_not_found|not found/i);
     // Each step spawns the CLI (tsx) afresh: seconds each on a loaded 2-core machine.
+  }, 300_000);
+
+  it("export > file, then import file: a new session with the same events (sequences and types)", async () => {
+    const created = await asm(["sessions", "create", "--agent", "cli-export", "--json"]);
+    expect(created.code, created.stderr).toBe(0);
+    const session = JSON.parse(created.stdout) as { id: string };
+    for (const text of ["first", "second"]) {
+      const appended = await asm(["events", "append", session.id, "--type", "message_sent", "--data", JSON.stringify({ role: "user", content: text })]);
+      expect(appended.code, appended.stderr).toBe(0);
+    }
+    const original = await asm(["tail", session.id, "--no-follow", "--format", "jsonl"]);
+    const originalEvents = original.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; sequence: number });
+
+    const file = join(mkdtempSync(join(tmpdir(), "asm-e2e-")), "session.ndjson");
+    const exported = await asm(["export", session.id], file);
+    expect(exported.code, exported.stderr).toBe(0);
+    const exportLines = readFileSync(file, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as { kind: string; event?: { sequence: number; type: string } });
+    expect(exportLines[0]).toMatchObject({ kind: "header", session_id: session.id });
+    expect(exportLines.at(-1)).toMatchObject({ kind: "end", event_count: originalEvents.length });
+    const exportedEvents = exportLines.flatMap((l) => (l.event ? [[l.event.sequence, l.event.type]] : []));
+    expect(exportedEvents).toEqual(originalEvents.map((e) => [e.sequence, e.type]));
+
+    const imported = await asm(["import", file]);
+    expect(imported.code, imported.stderr).toBe(0);
+    const newId = imported.stdout.trim();
+    expect(newId).toMatch(/^ses_[0-9a-f]{32}$/);
+    expect(newId).not.toBe(session.id);
+    const copy = await asm(["tail", newId, "--no-follow", "--format", "jsonl"]);
+    expect(copy.code, copy.stderr).toBe(0);
+    const copyEvents = copy.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; sequence: number; session_id: string });
+    expect(copyEvents.map((e) => [e.sequence, e.type])).toEqual(originalEvents.map((e) => [e.sequence, e.type]));
+    expect(copyEvents.every((e) => e.session_id === newId)).toBe(true);
+
+    const asJson = await asm(["--json", "import", file]);
+    expect(asJson.code, asJson.stderr).toBe(0);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ imported_from: session.id, event_count: originalEvents.length, latest_sequence: originalEvents.at(-1)!.sequence });
+    const missing = await asm(["import", join(tmpdir(), "no-such-export.ndjson")]);
+    expect(missing.code).toBe(2);
   }, 300_000);
 });
