@@ -10,7 +10,7 @@ export const ERROR_CATEGORIES = {
     "invalid_status", "invalid_transition", "invalid_event_type", "invalid_capability_type",
     "missing_required_capability", "stream_closed", "context_mismatch", "invalid_cursor",
     "session_mismatch", "run_mismatch", "unsupported_schema_version", "event_impersonation", "idempotency_key_reused",
-    "precondition_failed", "run_in_progress",
+    "precondition_failed", "run_in_progress", "sequence_out_of_range",
   ],
   resource: ["not_found", "method_not_allowed", "session_not_found", "run_not_found", "capability_not_found", "already_exists", "duplicate_capability"],
   provider: [
@@ -52,8 +52,11 @@ export function categoryOf(code: string): ErrorCategory | "unknown" {
   return "unknown";
 }
 
+/** Every HTTP status an error can leave with. */
+export type ErrorHttpStatus = 400 | 401 | 403 | 404 | 405 | 408 | 409 | 412 | 413 | 415 | 422 | 426 | 429 | 500 | 502 | 503 | 504;
+
 /** The one mapping from taxonomy to HTTP status. */
-export function httpStatusOf(code: string): number {
+export function httpStatusOf(code: ErrorCode): ErrorHttpStatus {
   switch (code) {
     case "unauthorized": return 401;
     case "forbidden": return 403;
@@ -110,7 +113,7 @@ export class AppError extends Error {
     this.code = code;
     this.details = details;
   }
-  get status(): number {
+  get status(): ErrorHttpStatus {
     return httpStatusOf(this.code);
   }
   get retryable(): boolean {
