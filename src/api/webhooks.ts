@@ -7,7 +7,6 @@ import { webhookEgress } from "../core/config";
 import { AppError } from "../core/errors";
 import { EventTypeSchema } from "../core/event-types";
 import { newId } from "../core/ids";
-import { parseJsonColumn } from "../core/json";
 import { DeliveryStateSchema, newWebhookSecret, WebhookSecretSchema } from "../core/webhook";
 import { checkWebhookTarget } from "../core/webhook-target";
 import { webhooks } from "../store/schema";
@@ -47,7 +46,7 @@ const WebhookIdParams = z.object({ wid: z.string().min(1).max(64) });
 type WebhookRow = typeof webhooks.$inferSelect;
 
 function present(r: WebhookRow) {
-  return { id: r.id, session_id: r.sessionId, url: r.url, types: parseJsonColumn<string[] | null>(r.types, null), created_at: r.createdAt };
+  return { id: r.id, session_id: r.sessionId, url: r.url, types: r.types, created_at: r.createdAt };
 }
 
 webhooksApi.openapi(
@@ -63,7 +62,7 @@ webhooksApi.openapi(
     if (!target.ok) throw new AppError("validation_error", target.message, { field: "url", reason: target.reason });
     const row = {
       id: newId("wh"), tenantId: c.get("tenantId"), sessionId: body.session_id ?? null, url: target.url,
-      secret: body.secret ?? newWebhookSecret(), types: body.types ? JSON.stringify(body.types) : null, createdAt: new Date().toISOString(),
+      secret: body.secret ?? newWebhookSecret(), types: body.types ?? null, createdAt: new Date().toISOString(),
     };
     await drizzle(c.env.DB).insert(webhooks).values(row);
     if (row.sessionId) await notifySession(c, row.sessionId);

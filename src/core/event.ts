@@ -22,7 +22,8 @@ export function assertReadableVersion(version: number, eventId: string): void {
  * Who wrote an event: `service` for what this service produced (run lifecycle, adapters, approvals, policy),
  * `client` for what a caller appended through `POST /v1/sessions/:id/events`.
  */
-export const EventOriginSchema = z.enum(["service", "client"]).meta({ id: "EventOrigin" });
+export const EVENT_ORIGINS = ["service", "client"] as const;
+export const EventOriginSchema = z.enum(EVENT_ORIGINS).meta({ id: "EventOrigin" });
 export type EventOrigin = z.infer<typeof EventOriginSchema>;
 
 export const EventSchema = z.object({

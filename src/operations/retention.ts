@@ -46,10 +46,7 @@ export async function runRetention(env: Env, policy: RetentionPolicy, opts: { te
   const now = opts.now ?? new Date();
   const sessions = await retentionCandidates(db, opts.tenantId);
   const tenantOf = new Map(sessions.map((s) => [s.id, s.tenant_id]));
-  const plan = planSessionRetention(
-    sessions.map((s) => ({ id: s.id, status: s.status, tags: s.tags, updated_at: s.updated_at, deleted_at: s.deleted_at })),
-    policy, now,
-  );
+  const plan = planSessionRetention(sessions, policy, now);
   const report: RetentionReport = {
     dry_run: opts.dryRun, sessions_soft_deleted: plan.soft_delete, sessions_hard_deleted: plan.hard_delete,
     events_pruned: [], orphans_removed: { runs: 0, events: 0, artifacts: 0 }, errors: [], duration_ms: 0,

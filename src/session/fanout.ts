@@ -3,7 +3,6 @@ import { and, eq, isNull, or } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { webhookEgress } from "../core/config";
 import type { Event } from "../core/event";
-import { parseJsonColumn } from "../core/json";
 import { nextRetryDelay } from "../core/webhook";
 import type { WebhookEgress } from "../core/webhook-target";
 import { webhooks } from "../store/schema";
@@ -157,7 +156,7 @@ export class FanOut {
     if (this.hooks && Date.now() - this.hooks.at < HOOK_CACHE_MS) return this.hooks.list;
     const rows = await drizzle(this.d1).select().from(webhooks)
       .where(and(eq(webhooks.tenantId, tenantId), or(isNull(webhooks.sessionId), eq(webhooks.sessionId, sessionId))));
-    const list = rows.map((r) => ({ id: r.id, url: r.url, secret: r.secret, types: parseJsonColumn<string[] | null>(r.types, null) }));
+    const list = rows.map((r) => ({ id: r.id, url: r.url, secret: r.secret, types: r.types }));
     this.hooks = { at: Date.now(), list };
     return list;
   }

@@ -1,24 +1,24 @@
-import { sql, type SQL } from "drizzle-orm";
+import { eq, sql, type SQL } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { sessions } from "./schema";
 
 /**
  * The D1 queries retention needs: candidates, event counts and the orphan sweep. Deciding what goes is
  * src/core/retention.ts; driving each session's DO is src/operations/retention.ts.
  */
 
-export type RetentionCandidate = { id: string; tenant_id: string; status: string; tags: string[]; updated_at: string; deleted_at: string | null };
-
 /** One tenant, or every tenant (the cron) when null. */
 function tenantFilter(tenantId: string | null): SQL {
   return tenantId === null ? sql`1 = 1` : sql`tenant_id = ${tenantId}`;
 }
 
-export async function retentionCandidates(db: DrizzleD1Database, tenantId: string | null): Promise<RetentionCandidate[]> {
-  const rows = await db.all<Omit<RetentionCandidate, "tags"> & { tags: string }>(
-    sql`SELECT id, tenant_id, status, tags, updated_at, deleted_at FROM sessions WHERE ${tenantFilter(tenantId)}`,
-  );
-  return rows.map((s) => ({ ...s, tags: JSON.parse(s.tags || "[]") as string[] }));
+export async function retentionCandidates(db: DrizzleD1Database, tenantId: string | null) {
+  return db.select({
+    id: sessions.id, tenant_id: sessions.tenantId, status: sessions.status, tags: sessions.tags, updated_at: sessions.updatedAt,
+    deleted_at: sessions.deletedAt,
+  }).from(sessions).where(tenantId === null ? undefined : eq(sessions.tenantId, tenantId));
 }
+export type RetentionCandidate = Awaited<ReturnType<typeof retentionCandidates>>[number];
 
 /** Sessions holding more than `cap` events in D1. */
 export async function sessionsOverEventCap(db: DrizzleD1Database, tenantId: string | null, cap: number): Promise<string[]> {

@@ -1,7 +1,17 @@
 import { sql } from "drizzle-orm";
 import { sqliteTable, text, integer, real, primaryKey, index } from "drizzle-orm/sqlite-core";
+import { EVENT_ORIGINS } from "../core/event";
+import { EVENT_TYPES, type EventType } from "../core/event-types";
+import type { JsonObject } from "../core/json";
+import { RUN_STATUSES, type RunError } from "../core/run";
+import { SESSION_STATUSES } from "../core/session";
+import type { TokenUsage } from "../core/usage";
 
-/** D1 tables. JSON columns hold text; timestamps are ISO 8601 strings (they sort as text). */
+/**
+ * D1 tables. JSON columns are text in SQL; `mode: "json"` makes drizzle stringify on write and parse on read, typed
+ * with the domain's own types. Enum columns are text too (the enum is a type, not a CHECK). Timestamps are ISO 8601
+ * strings (they sort as text).
+ */
 export const sessions = sqliteTable(
   "sessions",
   {
@@ -9,13 +19,13 @@ export const sessions = sqliteTable(
     tenantId: text("tenant_id").notNull(),
     agentId: text("agent_id").notNull(),
     parentSessionId: text("parent_session_id"),
-    status: text("status").notNull(),
-    metadata: text("metadata").notNull().default("{}"),
-    context: text("context").notNull().default("{}"),
-    tags: text("tags").notNull().default("[]"),
+    status: text("status", { enum: SESSION_STATUSES }).notNull(),
+    metadata: text("metadata", { mode: "json" }).$type<JsonObject>().notNull().default({}),
+    context: text("context", { mode: "json" }).$type<JsonObject>().notNull().default({}),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default([]),
     maxConcurrentRuns: integer("max_concurrent_runs").notNull().default(1),
     maxQueuedRuns: integer("max_queued_runs").notNull().default(100),
-    tokenUsage: text("token_usage").notNull().default("{}"),
+    tokenUsage: text("token_usage", { mode: "json" }).$type<TokenUsage>().notNull().default(sql`'{}'`),
     totalTokens: integer("total_tokens").notNull().default(0),
     costUsd: real("cost_usd"),
     lastSequence: integer("last_sequence").notNull().default(0),
@@ -37,17 +47,21 @@ export const runs = sqliteTable(
     id: text("id").primaryKey(),
     sessionId: text("session_id").notNull(),
     tenantId: text("tenant_id").notNull(),
-    status: text("status").notNull(),
+    status: text("status", { enum: RUN_STATUSES }).notNull(),
     provider: text("provider").notNull(),
     model: text("model"),
+    /**
+     * JSON text written by the codec: an absent input is the text `null` in a NOT NULL column, which drizzle's json
+     * mode would write as SQL NULL.
+     */
     input: text("input").notNull().default("null"),
-    output: text("output"),
-    error: text("error"),
-    tokenUsage: text("token_usage").notNull().default("{}"),
+    output: text("output", { mode: "json" }).$type<JsonObject>(),
+    error: text("error", { mode: "json" }).$type<RunError>(),
+    tokenUsage: text("token_usage", { mode: "json" }).$type<TokenUsage>().notNull().default(sql`'{}'`),
     totalTokens: integer("total_tokens").notNull().default(0),
     costUsd: real("cost_usd"),
     turnCount: integer("turn_count").notNull().default(0),
-    metadata: text("metadata").notNull().default("{}"),
+    metadata: text("metadata", { mode: "json" }).$type<JsonObject>().notNull().default({}),
     idempotencyKey: text("idempotency_key"),
     queuedAt: text("queued_at").notNull(),
     startedAt: text("started_at"),
@@ -67,15 +81,15 @@ export const events = sqliteTable(
     id: text("id").notNull(),
     tenantId: text("tenant_id").notNull(),
     runId: text("run_id"),
-    type: text("type").notNull(),
+    type: text("type", { enum: EVENT_TYPES }).notNull(),
     timestamp: text("timestamp").notNull(),
     provider: text("provider"),
     correlationId: text("correlation_id"),
     schemaVersion: integer("schema_version").notNull(),
-    data: text("data").notNull().default("{}"),
-    metadata: text("metadata").notNull().default("{}"),
-    /** "service" or "client" (core/event.ts); rows flushed before the column existed read as "client". */
-    origin: text("origin").notNull().default("client"),
+    data: text("data", { mode: "json" }).$type<JsonObject>().notNull().default({}),
+    metadata: text("metadata", { mode: "json" }).$type<JsonObject>().notNull().default({}),
+    /** Who wrote the event (core/event.ts); rows flushed before the column existed read as "client". */
+    origin: text("origin", { enum: EVENT_ORIGINS }).notNull().default("client"),
   },
   /**
    * Each index is one more row written per event flushed. Event ids are unique per session in the session's DO
@@ -114,7 +128,8 @@ export const webhooks = sqliteTable(
     sessionId: text("session_id"),
     url: text("url").notNull(),
     secret: text("secret").notNull(),
-    types: text("types"),
+    /** The event types delivered; null for all. */
+    types: text("types", { mode: "json" }).$type<EventType[]>(),
     createdAt: text("created_at").notNull(),
   },
   (t) => [index("webhooks_tenant").on(t.tenantId, t.sessionId)],
