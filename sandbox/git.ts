@@ -43,7 +43,7 @@ export const NEUTRAL_GIT_CONFIG = [
   "safe.directory=*",
 ].flatMap((setting) => ["-c", setting]);
 
-function gitEnv(ws: Workspace, extra: Record<string, string> = {}): Record<string, string> {
+export function gitEnv(ws: Workspace, extra: Record<string, string> = {}): Record<string, string> {
   return {
     ...IDENTITY,
     GIT_TERMINAL_PROMPT: "0",

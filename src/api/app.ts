@@ -12,6 +12,7 @@ import { requestContext } from "./middleware/request-id";
 import { router } from "./openapi";
 import { openApiDocument, registerSecurity } from "./openapi-document";
 import { eventsApi } from "./events";
+import { forkApi } from "./fork";
 import { maintenanceApi } from "./maintenance";
 import { controlsApi } from "./controls";
 import { oneShotApi } from "./one-shot";
@@ -46,6 +47,7 @@ export function createApp() {
   // Before eventsApi: …/events/count must not read as an event route.
   app.route("/v1", sessionQueriesApi);
   app.route("/v1", sessionExportApi);
+  app.route("/v1", forkApi);
   app.route("/v1", eventsApi);
   app.route("/v1", streamTokensApi);
   app.route("/v1", runsApi);
