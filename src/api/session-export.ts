@@ -36,43 +36,37 @@ sessionExportApi.openapi(
     const session = await call<Session>(stub.getSession(true));
     const latest = session.last_sequence;
     const encoder = new TextEncoder();
-    const line = (l: ExportLine) => encoder.encode(`${JSON.stringify(l)}\n`);
-    let phase: "header" | "runs" | "events" | "done" = "header";
-    let runCursor = 0, eventCursor = 0, runCount = 0, eventCount = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          if (phase === "header") {
-            controller.enqueue(line({ kind: "header", format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: new Date().toISOString(), session_id: id, latest_sequence: latest }));
-            controller.enqueue(line({ kind: "session", session }));
-            phase = "runs";
-          } else if (phase === "runs") {
-            const page = await call<{ items: Run[]; next: number | null }>(stub.listRuns(PAGE, runCursor));
-            for (const run of page.items) controller.enqueue(line({ kind: "run", run }));
-            runCount += page.items.length;
-            if (page.next === null) phase = "events";
-            else runCursor = page.next;
-          } else if (phase === "events") {
-            const page = await call<EventPage>(stub.readEvents({ after: eventCursor, before: latest + 1, limit: PAGE }));
-            for (const event of page.events) controller.enqueue(line({ kind: "event", event }));
-            eventCount += page.events.length;
-            const last = page.events[page.events.length - 1];
-            if (!last || page.next_after === null) {
-              controller.enqueue(line({ kind: "end", run_count: runCount, event_count: eventCount }));
-              phase = "done";
-              controller.close();
-            } else {
-              eventCursor = last.sequence;
-            }
-          }
-        } catch (err) {
-          // No end line is written: an importer refuses the cut-off export.
-          controller.error(err);
-        }
-      },
-    });
+    // Written from a task the request keeps alive (waitUntil), not from a pull callback: workerd cancels a response
+    // whose stream's pull awaits a Durable Object call after the handler has returned, as code that hung.
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    const write = (l: ExportLine) => writer.write(encoder.encode(`${JSON.stringify(l)}\n`));
+    const produce = async () => {
+      await write({ kind: "header", format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: new Date().toISOString(), session_id: id, latest_sequence: latest });
+      await write({ kind: "session", session });
+      let runCount = 0;
+      for (let cursor: number | null = 0; cursor !== null;) {
+        const page: { items: Run[]; next: number | null } = await call(stub.listRuns(PAGE, cursor));
+        for (const run of page.items) await write({ kind: "run", run });
+        runCount += page.items.length;
+        cursor = page.next;
+      }
+      let eventCount = 0;
+      for (let after = 0; ;) {
+        const page = await call<EventPage>(stub.readEvents({ after, before: latest + 1, limit: PAGE }));
+        for (const event of page.events) await write({ kind: "event", event });
+        eventCount += page.events.length;
+        const last = page.events[page.events.length - 1];
+        if (!last || page.next_after === null) break;
+        after = last.sequence;
+      }
+      await write({ kind: "end", run_count: runCount, event_count: eventCount });
+      await writer.close();
+    };
+    // On a failure no end line is written and the stream errors: an importer refuses the cut-off export.
+    c.executionCtx.waitUntil(produce().catch((err: unknown) => writer.abort(err).catch(() => undefined)));
     // The typed router reads "…json" media types as c.json answers; this one is a stream.
-    return new Response(body, { status: 200, headers: { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" } }) as never;
+    return new Response(readable, { status: 200, headers: { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" } }) as never;
   },
 );
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PolicySummarySchema } from "./policy/runtime";
 import { RunSchema } from "./run";
 import { IsolationInfoSchema } from "./sandbox-protocol";
 
@@ -51,7 +52,9 @@ export const SessionRuntimeStatusSchema = z.object({
   status: z.string(),
   accepting_runs: z.boolean().describe("False while draining or once the session is deleted or ended"),
   draining: z.boolean(),
-  in_flight: z.array(RunSchema.pick({ id: true, status: true, provider: true, started_at: true })),
+  in_flight: z.array(RunSchema.pick({ id: true, status: true, provider: true, started_at: true }).extend({
+    policy: PolicySummarySchema.nullable().describe("The run's policy counters so far and its limits (budget left = limit − counter); null without a policy"),
+  })),
   queued: z.array(RunSchema.pick({ id: true, provider: true, queued_at: true }).extend({ position: z.number().int().min(1) })),
   max_concurrent_runs: z.number().int(),
   free_slots: z.number().int(),

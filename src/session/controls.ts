@@ -2,6 +2,7 @@ import { AppError } from "../core/errors";
 import type { Event } from "../core/event";
 import type { JsonObject } from "../core/json";
 import type { Run } from "../core/run";
+import type { PolicySummary } from "../core/policy";
 import type { Multitask, DrainResponse, PendingApproval } from "../core/run-controls";
 import type { SubmitRunBody } from "../core/run-submit";
 import { SnapshotSchema } from "../core/sandbox-protocol";
@@ -43,6 +44,11 @@ export class RunControls {
   /** Runs whose events transcripts leave out (rolled back by a `rollback` submission). */
   rolledBack(): ReadonlySet<string> {
     return new Set(this.d.kv.get<string[]>(ROLLED_BACK_KEY) ?? []);
+  }
+
+  /** A run in flight's live policy summary; null when it has no policy or is not executing in this object. */
+  policyOf(runId: string): PolicySummary | null {
+    return this.d.manager().policyOf(runId);
   }
 
   /** Ids of the runs that hold the session: queued (FIFO order) and in flight. */

@@ -12,6 +12,7 @@ import type { ExecutionContext, ProviderAdapter, RunResult } from "../providers/
 import type { ToolCallRequest, ToolDecision } from "../core/tool-decision";
 import type { TranscriptMessage } from "../core/transcript";
 import type { Approvals } from "./approvals";
+import type { PolicySummary } from "../core/policy";
 import { RunPolicy, type Violation } from "./run-policy";
 import type { WorkspaceOptions, WorkspaceSummary, WorkspaceTracker } from "./workspace-tracker";
 import type { SandboxClient } from "../sandbox/client";
@@ -83,6 +84,11 @@ export class RunExecution {
 
   constructor(private readonly host: ExecutorHost, private run: Run, private readonly body: SubmitRunBody, private readonly timeoutMs: number) {
     this.policy = new RunPolicy(body, (usage, model) => host.costOf(run.provider, model, usage));
+  }
+
+  /** The policy's counters and limits so far (GET …/status shows them while the run is in flight). */
+  policySummary(): PolicySummary | null {
+    return this.policy.typedSummary();
   }
 
   abort(reason: AbortReason): void {

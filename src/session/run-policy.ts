@@ -1,7 +1,7 @@
 import { AppError } from "../core/errors";
 import type { JsonObject } from "../core/json";
 import {
-  compileHints, PolicyRuntime, PolicySchema, preflight, stackPolicies, type Policy, type PolicyViolation,
+  compileHints, PolicyRuntime, PolicySchema, preflight, stackPolicies, type Policy, type PolicySummary, type PolicyViolation,
 } from "../core/policy";
 import type { SubmitRunBody } from "../core/run-submit";
 import type { NetworkPolicy } from "../core/sandbox-protocol";
@@ -105,5 +105,10 @@ export class RunPolicy {
 
   summary(): JsonObject | null {
     return this.runtime ? (this.runtime.summary() as unknown as JsonObject) : null;
+  }
+
+  /** The same summary, typed (for GET …/status). */
+  typedSummary(): PolicySummary | null {
+    return this.runtime?.summary() ?? null;
   }
 }

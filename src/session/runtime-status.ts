@@ -21,7 +21,7 @@ export async function runtimeStatus(d: {
     status: session.status,
     accepting_runs: !controls.draining && !ended && session.deleted_at === null,
     draining: controls.draining,
-    in_flight: inFlight.map((r) => ({ id: r.id, status: r.status, provider: r.provider, started_at: r.started_at })),
+    in_flight: inFlight.map((r) => ({ id: r.id, status: r.status, provider: r.provider, started_at: r.started_at, policy: controls.policyOf(r.id) })),
     queued: queued.map((r, i) => ({ id: r.id, provider: r.provider, queued_at: r.queued_at, position: i + 1 })),
     max_concurrent_runs: session.max_concurrent_runs,
     free_slots: Math.max(0, session.max_concurrent_runs - inFlight.length),

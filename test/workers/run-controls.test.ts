@@ -142,7 +142,7 @@ describe("cancel all, drain, pause", () => {
 describe("runtime status and pending approvals", () => {
   it("GET …/status lists runs with positions, slots, sequences, subscribers and pending approvals", async () => {
     const s = await createSession();
-    const gate = await submitRun(s.id, gated);
+    const gate = await submitRun(s.id, { ...gated, policy: { ...gated.policy, limits: { max_tool_calls: 5 } } });
     const request = await untilEvent(s.id, gate.id, "tool_approval_requested");
     await untilRun(s.id, gate.id, (r) => r.status === "awaiting_approval");
     const q1 = await submitRun(s.id, { provider: "shell", input: "echo one" });
@@ -158,6 +158,11 @@ describe("runtime status and pending approvals", () => {
     expect(status.flushed_sequence).toBeLessThanOrEqual(status.latest_sequence);
     expect(status.pending_approvals).toEqual([expect.objectContaining({ run_id: gate.id, tool_call_id: request.data.tool_call_id, policy_name: "gate" })]);
     expect(status).toHaveProperty("isolation");
+    // A run in flight shows its policy's counters so far beside its limits (what the dashboard's budget shows).
+    expect(status.in_flight[0]!.policy).toMatchObject({
+      policy: "gate", action: "request_approval", limits: { max_tool_calls: 5 }, violations: [expect.objectContaining({ kind: "tool_denied" })],
+      counters: { tool_calls: expect.any(Number), total_tokens: 0 },
+    });
 
     const listed = await json<{ items: PendingApproval[] }>(api(`/v1/sessions/${s.id}/approvals?status=pending`));
     expect(listed.items.map((a) => a.tool_call_id)).toEqual([request.data.tool_call_id]);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { budgetViolation, budgetViolations, toolRuleViolation, violationKey } from "./evaluate";
-import { OnViolationSchema, PolicyViolationSchema, toolKey, type Policy, type PolicyViolation } from "./schema";
+import { OnViolationSchema, PolicyLimitsSchema, PolicyViolationSchema, toolKey, type Policy, type PolicyViolation } from "./schema";
 import { addCounts, readUsageReport, type UsageCounts } from "./usage-report";
 
 export type { UsageCounts } from "./usage-report";
@@ -25,10 +25,12 @@ export const PolicyCountersSchema = z.object({
 });
 export type PolicyCounters = z.infer<typeof PolicyCountersSchema>;
 
-/** What a run records in its metadata (`run.metadata.policy`). */
+/** What a run records in its metadata (`run.metadata.policy`), and GET …/status shows for a run in flight. */
 export const PolicySummarySchema = z.object({
   policy: z.string(),
   action: OnViolationSchema,
+  /** The limits the counters are measured against, so a reader can tell what budget is left. */
+  limits: PolicyLimitsSchema,
   violations: z.array(PolicyViolationSchema),
   warnings: z.array(z.string()),
   counters: PolicyCountersSchema,
@@ -130,6 +132,7 @@ export class PolicyRuntime {
     return {
       policy: this.policy.name,
       action: this.policy.on_violation,
+      limits: { ...this.policy.limits },
       violations: [...this.violations],
       warnings: [...this.warnings],
       counters: { ...this.counters },
