@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Handler, Hono, type MiddlewareHandler } from "hono";
 import { onError } from "../../../src/api/middleware/errors";
 import { requestContext } from "../../../src/api/middleware/request-id";
 import type { AppEnv } from "../../../src/api/types";
@@ -8,7 +8,7 @@ import type { AppEnv } from "../../../src/api/types";
  * One middleware at a time, in workerd with the test bindings: a bare Hono app with the request context (config,
  * request id), the middleware under test, the app's error handler, and `handler` as the only route.
  */
-export function appWith(middleware: MiddlewareHandler<AppEnv>[], handler: MiddlewareHandler<AppEnv> = (c) => c.json({ ok: true })) {
+export function appWith(middleware: MiddlewareHandler<AppEnv>[], handler: Handler<AppEnv> = (c) => c.json({ ok: true })) {
   const app = new Hono<AppEnv>();
   app.use("*", requestContext);
   for (const m of middleware) app.use("*", m);
