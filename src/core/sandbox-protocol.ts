@@ -1,8 +1,9 @@
 import { z } from "zod";
 
 /**
- * The sandbox HTTP protocol (DESIGN §7), shared by the Node server (sandbox/) and the client (src/sandbox/).
- * Every body that crosses the wire is parsed with one of these schemas on the receiving side.
+ * The sandbox HTTP protocol, shared by the Node server (sandbox/) and the client (src/sandbox/). Every body that
+ * crosses the wire is parsed with one of these schemas on the receiving side; sandbox-routes.ts binds each operation
+ * to its method and path.
  */
 
 export const SANDBOX_WORKSPACE_HEADER = "x-sandbox-workspace";
@@ -223,3 +224,4 @@ export type HealthResponse = z.infer<typeof HealthResponseSchema>;
 /** `DELETE /workspace`: what a hard delete removed. */
 export const WorkspaceDeleteResponseSchema = z.object({ killed: z.number().int().min(0), removed: z.boolean() });
 export type WorkspaceDeleteResponse = z.infer<typeof WorkspaceDeleteResponseSchema>;
+

@@ -1,19 +1,19 @@
 import type { z } from "zod";
 import { AppError } from "../core/errors";
 import {
-  DiffSchema, ExecStreamEventSchema, FileEditResponseSchema, FileListResponseSchema,
-  FileReadResponseSchema, FileWriteResponseSchema, HealthResponseSchema, KillResultSchema, RollbackResponseSchema,
-  SANDBOX_WORKSPACE_HEADER, SnapshotSchema, WorkspaceDeleteResponseSchema,
-  type Diff, type HealthResponse, type WorkspaceDeleteResponse, type FileEditRequest, type FileEditResponse, type KillResult, type RollbackResponse, type Snapshot,
-  type SnapshotRequest,
+  SANDBOX_WORKSPACE_HEADER,
+  type Diff, type FileEditRequest, type FileEditResponse, type HealthResponse, type KillResult, type RollbackResponse,
+  type Snapshot, type SnapshotRequest, type WorkspaceDeleteResponse,
 } from "../core/sandbox-protocol";
+import type { RestoreFromRequest, RestoreFromResponse } from "../core/sandbox-restore";
+import { SANDBOX_ROUTES, sandboxPath, type Given, type SandboxMethod, type SandboxRoute } from "../core/sandbox-routes";
 import type { ExecChunk, ExecRequest, ExecResult, FileEntry, SandboxPort } from "../providers/types";
 import { forEachNdjsonLine } from "./ndjson";
-import { RestoreFromResponseSchema, type RestoreFromRequest, type RestoreFromResponse } from "../core/sandbox-restore";
 
 /**
- * The client providers use to reach a sandbox. It speaks HTTP through any `fetch`-like binding:
- * a Container DO stub in production, global `fetch` to SANDBOX_URL locally. Web-standard APIs only.
+ * The client providers use to reach a sandbox. It speaks HTTP through any `fetch`-like binding: a Container DO stub
+ * in production, global `fetch` to SANDBOX_URL locally. Web-standard APIs only. Every call goes through a route of
+ * SANDBOX_ROUTES (src/core/sandbox-routes.ts): its method, path, retry safety and response schema.
  */
 
 export type SandboxFetcher = { fetch(input: Request): Promise<Response> };
@@ -28,8 +28,14 @@ export type SandboxClientOptions = {
 };
 export type DiffOptions = { capture_patch?: boolean; max_patch_bytes?: number };
 
-type Method = "GET" | "PUT" | "POST" | "DELETE";
+/** What a call hands over in each slot of its route (path and query values travel as strings). */
+type CallInput<R extends SandboxRoute> = {
+  params?: Given<R["params"]> & Record<string, string>;
+  query?: Given<R["query"]> & Record<string, string>;
+  body?: Given<R["body"]>;
+};
 
+const EXEC = SANDBOX_ROUTES.exec;
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseMs: 100 };
 const MAX_BACKOFF_MS = 2_000;
 
@@ -116,7 +122,7 @@ export class SandboxClient implements SandboxPort {
   }
 
   /** Sends one request; network failures become a `dependency_not_available` LinkError, error bodies AppErrors. */
-  private async sendOnce(method: Method, path: string, body?: unknown, signal?: AbortSignal, auth = true): Promise<Response> {
+  private async sendOnce(method: SandboxMethod, path: string, body?: unknown, signal?: AbortSignal, auth = true): Promise<Response> {
     const headers = new Headers({ [SANDBOX_WORKSPACE_HEADER]: this.opts.workspace });
     if (auth) headers.set("authorization", `Bearer ${this.opts.token}`);
     if (body !== undefined) headers.set("content-type", "application/json");
@@ -157,7 +163,7 @@ export class SandboxClient implements SandboxPort {
     }
   }
 
-  private send(method: Method, path: string, body: unknown, opts: { idempotent: boolean; auth?: boolean; attemptMs?: number }): Promise<Response> {
+  private send(method: SandboxMethod, path: string, body: unknown, opts: { idempotent: boolean; auth?: boolean; attemptMs?: number }): Promise<Response> {
     const once = () => {
       if (!opts.attemptMs) return this.sendOnce(method, path, body, undefined, opts.auth ?? true);
       // A request stuck on a dead connection is given up after `attemptMs` and counts as a link failure (retried).
@@ -176,14 +182,15 @@ export class SandboxClient implements SandboxPort {
     return this.retrying(`${method} ${path.split("?")[0]}`, undefined, once);
   }
 
-  private async json<S extends z.ZodType>(
-    schema: S, method: Method, path: string, body: unknown, what: string, idempotent: boolean, attemptMs?: number,
-  ): Promise<z.output<S>> {
-    const res = await this.send(method, path, body, { idempotent, ...(attemptMs ? { attemptMs } : {}) });
+  /** One JSON route of the table: retried when the route is idempotent, the answer checked with its schema. */
+  private async call<R extends SandboxRoute>(route: R, what: string, req: CallInput<R>, attemptMs?: number): Promise<z.output<R["response"]>> {
+    const path = sandboxPath(route, req.params, req.query);
+    const opts = { idempotent: route.idempotent, auth: route.auth, ...(attemptMs ? { attemptMs } : {}) };
+    const res = await this.send(route.method, path, req.body, opts);
     const raw: unknown = await res.json().catch(() => {
       throw new AppError("internal_error", `sandbox answered ${what} with invalid JSON`);
     });
-    return parseBody(schema, raw, `${what} response`);
+    return parseBody<R["response"]>(route.response, raw, `${what} response`);
   }
 
   /**
@@ -227,7 +234,8 @@ export class SandboxClient implements SandboxPort {
     let reattaches = 0;
     return this.abortable(id, signal, (s) =>
       this.retrying(`exec ${id}`, s, async () => {
-        const res = await this.sendOnce("POST", "/exec", { ...request, resume: { ...seen } }, s);
+        const body: Given<typeof EXEC["body"]> = { ...request, resume: { ...seen } };
+        const res = await this.sendOnce(EXEC.method, EXEC.path, body, s);
         const result = await this.readExecStream(id, res, s, (chunk) => {
           seen[chunk.stream] += chunk.data.length;
           onChunk(chunk);
@@ -259,7 +267,7 @@ export class SandboxClient implements SandboxPort {
       } catch {
         throw new AppError("internal_error", "malformed line in sandbox exec stream", { line: line.slice(0, 200) });
       }
-      const event = parseBody(ExecStreamEventSchema, raw, "exec stream event");
+      const event = parseBody(EXEC.stream, raw, "exec stream event");
       if (event.type === "stdout" || event.type === "stderr") onChunk({ stream: event.type, data: event.data });
       else if (event.type === "exit") {
         const { type: _type, ...rest } = event;
@@ -281,7 +289,7 @@ export class SandboxClient implements SandboxPort {
   /** Kills a running exec and reports how it ended; null when nothing with that id is running any more. */
   async killProcess(id: string): Promise<KillResult | null> {
     try {
-      return await this.json(KillResultSchema, "POST", `/exec/${encodeURIComponent(id)}/kill`, undefined, "kill", true, KILL_ATTEMPT_MS);
+      return await this.call(SANDBOX_ROUTES.kill, "kill", { params: { id } }, KILL_ATTEMPT_MS);
     } catch (err) {
       if (err instanceof AppError && err.code === "not_found") return null;
       throw err;
@@ -289,49 +297,46 @@ export class SandboxClient implements SandboxPort {
   }
 
   async readFile(path: string): Promise<string> {
-    const file = await this.json(FileReadResponseSchema, "GET", `/files?${new URLSearchParams({ path })}`, undefined, "read", true);
-    return file.content;
+    return (await this.call(SANDBOX_ROUTES.readFile, "read", { query: { path } })).content;
   }
 
   async writeFile(path: string, content: string): Promise<void> {
-    // Writing the whole file again leaves the same file: safe to repeat.
-    await this.json(FileWriteResponseSchema, "PUT", "/files", { path, content }, "write", true);
+    await this.call(SANDBOX_ROUTES.writeFile, "write", { body: { path, content } });
   }
 
   async listFiles(path: string, opts: { recursive?: boolean } = {}): Promise<FileEntry[]> {
-    const query = new URLSearchParams({ path, recursive: opts.recursive ? "true" : "false" });
-    return (await this.json(FileListResponseSchema, "GET", `/files/list?${query}`, undefined, "list", true)).entries;
+    const query = { path, recursive: opts.recursive ? "true" : "false" };
+    return (await this.call(SANDBOX_ROUTES.listFiles, "list", { query })).entries;
   }
 
   editFile(req: FileEditRequest): Promise<FileEditResponse> {
-    return this.json(FileEditResponseSchema, "POST", "/files/edit", req, "edit", false);
+    return this.call(SANDBOX_ROUTES.editFile, "edit", { body: req });
   }
 
   snapshot(req: SnapshotRequest = {}): Promise<Snapshot> {
-    return this.json(SnapshotSchema, "POST", "/workspace/snapshot", req, "snapshot", true);
+    return this.call(SANDBOX_ROUTES.snapshot, "snapshot", { body: req });
   }
 
   diff(from: Snapshot, to: Snapshot, opts: DiffOptions = {}): Promise<Diff> {
-    return this.json(DiffSchema, "POST", "/workspace/diff", { from, to, ...opts }, "diff", true);
+    return this.call(SANDBOX_ROUTES.diff, "diff", { body: { from, to, ...opts } });
   }
 
   rollback(snapshot: Snapshot): Promise<RollbackResponse> {
-    return this.json(RollbackResponseSchema, "POST", "/workspace/rollback", { snapshot }, "rollback", false);
+    return this.call(SANDBOX_ROUTES.rollback, "rollback", { body: { snapshot } });
   }
 
   /** Materialises a git snapshot of another workspace into this one (a session fork); sent once. */
   restoreFrom(req: RestoreFromRequest): Promise<RestoreFromResponse> {
-    return this.json(RestoreFromResponseSchema, "POST", "/workspace/restore-from", req, "restore-from", false);
+    return this.call(SANDBOX_ROUTES.restoreFrom, "restore-from", { body: req });
   }
 
-  async health(): Promise<HealthResponse> {
-    const res = await this.send("GET", "/health", undefined, { idempotent: true, auth: false });
-    return parseBody(HealthResponseSchema, await res.json().catch(() => null), "health response");
+  health(): Promise<HealthResponse> {
+    return this.call(SANDBOX_ROUTES.health, "health", {});
   }
 
   /** Hard delete: kills every process of the workspace and removes its files, home and snapshots. */
   deleteWorkspace(): Promise<WorkspaceDeleteResponse> {
-    return this.json(WorkspaceDeleteResponseSchema, "DELETE", "/workspace", undefined, "workspace delete", true);
+    return this.call(SANDBOX_ROUTES.deleteWorkspace, "workspace delete", {});
   }
 
   /** The same sandbox, with a run's network policy and limits applied to every exec that does not set its own. */
