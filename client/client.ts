@@ -20,6 +20,9 @@ import { StreamTokenSchema, type StreamToken } from "../src/core/stream-token";
 import { resolveWebSocket, type WebSocketConstructor } from "./websocket";
 import { EventCountSchema, SessionStatsSchema, type EventCount, type SessionStats } from "../src/core/session-stats";
 import { ImportResultSchema, type ImportResult } from "../src/core/session-export";
+import { ForkResultSchema, type ForkResult } from "../src/core/session-fork";
+import { ScheduleListSchema, ScheduleSchema, type Schedule } from "../src/core/schedule-record";
+import type { CreateScheduleBodySchema } from "../src/core/schedule";
 
 /** Query parameters as a caller writes them, derived from the server's parsed query types. */
 type QueryOf<T> = { [K in keyof T]?: T[K] extends boolean | undefined ? boolean : T[K] extends readonly string[] | undefined ? string | string[] : T[K] };
@@ -28,6 +31,8 @@ export type ListSessionsParams = QueryOf<ListSessionsQuery>;
 export type ReadEventsParams = Omit<QueryOf<EventQuery>, "type"> & { type?: string | string[] };
 export type QueryRunsParams = QueryOf<QueryRuns>;
 export type QueryCostParams = QueryOf<QueryCost>;
+/** The schedule body as a caller writes it (defaults not yet applied). */
+export type CreateScheduleRequest = z.input<typeof CreateScheduleBodySchema>;
 
 export type AsmClientOptions = {
   /** Service origin, with or without the `/v1` prefix. */
@@ -246,6 +251,28 @@ export class AsmClient {
   importSession(exported: string | readonly unknown[], signal?: AbortSignal): Promise<ImportResult> {
     const body = typeof exported === "string" ? { rawBody: { text: exported, contentType: "application/x-ndjson" } } : { body: exported };
     return this.http.request("POST", "/sessions/import", ImportResultSchema, { ...body, signal });
+  }
+
+  /** A new session with events 1..atSequence of this one, their runs and (from a git snapshot) the workspace of then. */
+  forkSession(sessionId: string, atSequence: number, signal?: AbortSignal): Promise<ForkResult> {
+    return this.http.request("POST", `/sessions/${enc(sessionId)}/fork`, ForkResultSchema, { body: { at_sequence: atSequence }, signal });
+  }
+
+  /** Schedules a run body: `{cron}` (5 fields, UTC), `{at}` (once) or `{every_ms}` (at least 60000), plus `run`. */
+  createSchedule(sessionId: string, body: CreateScheduleRequest, signal?: AbortSignal): Promise<Schedule> {
+    return this.http.request("POST", `/sessions/${enc(sessionId)}/schedules`, ScheduleSchema, { body, signal });
+  }
+
+  listSchedules(sessionId: string, signal?: AbortSignal): Promise<Schedule[]> {
+    return this.http.request("GET", `/sessions/${enc(sessionId)}/schedules`, ScheduleListSchema, { signal }).then((r) => r.items);
+  }
+
+  getSchedule(sessionId: string, scheduleId: string, signal?: AbortSignal): Promise<Schedule> {
+    return this.http.request("GET", `/sessions/${enc(sessionId)}/schedules/${enc(scheduleId)}`, ScheduleSchema, { signal });
+  }
+
+  deleteSchedule(sessionId: string, scheduleId: string, signal?: AbortSignal): Promise<Schedule> {
+    return this.http.request("DELETE", `/sessions/${enc(sessionId)}/schedules/${enc(scheduleId)}`, ScheduleSchema, { signal });
   }
 
   providers(signal?: AbortSignal): Promise<unknown> {

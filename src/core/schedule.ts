@@ -1,6 +1,9 @@
 import { parseCronExpression, type Cron } from "cron-schedule";
 import { z } from "zod";
 import { SubmitRunBodySchema } from "./run-submit";
+import type { Schedule } from "./schedule-record";
+
+export { ScheduleKindSchema, ScheduleListSchema, ScheduleSchema, type Schedule } from "./schedule-record";
 
 /**
  * Schedules (`POST /v1/sessions/:id/schedules`): a run body submitted by the session's own alarm, on a 5-field cron
@@ -56,28 +59,6 @@ export const CreateScheduleBodySchema = z.strictObject({
   }
 }).meta({ id: "CreateScheduleBody" });
 export type CreateScheduleBody = z.infer<typeof CreateScheduleBodySchema>;
-
-export const ScheduleKindSchema = z.enum(["cron", "at", "every"]);
-
-export const ScheduleSchema = z.object({
-  id: z.string().describe("sch_ + 32 hex"),
-  session_id: z.string(),
-  kind: ScheduleKindSchema,
-  cron: z.string().nullable(),
-  at: z.string().nullable(),
-  every_ms: z.number().int().nullable(),
-  run: z.record(z.string(), z.unknown()).describe("The run body submitted each time (redacted when read back)"),
-  status: z.enum(["active", "done", "stopped"]).describe("done: an `at` schedule that has fired; stopped: its session was deleted or ended"),
-  created_at: z.string(),
-  next_run_at: z.string().nullable(),
-  last_fired_at: z.string().nullable(),
-  last_run_id: z.string().nullable(),
-  fire_count: z.number().int(),
-  skip_count: z.number().int(),
-}).meta({ id: "Schedule" });
-export type Schedule = z.infer<typeof ScheduleSchema>;
-
-export const ScheduleListSchema = z.object({ items: z.array(ScheduleSchema) }).meta({ id: "ScheduleList" });
 
 /** The first due time of a new schedule. */
 export function firstDue(body: CreateScheduleBody, nowMs: number): number {
