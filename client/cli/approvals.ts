@@ -1,4 +1,4 @@
-import type { PendingApproval } from "../../src/core/run-controls";
+import type { PendingApproval, SessionRuntimeStatus } from "../../src/core/run-controls";
 import type { Run } from "../../src/core/run";
 import type { Command } from "./commands";
 import { EXIT, UsageError, type CliIo } from "./io";
@@ -73,6 +73,21 @@ export const statusCommand: Command = async (client, io, positionals, flags) => 
     ...s.queued.map((r) => [r.id, `queued #${r.position}`, r.provider, r.queued_at ?? "—"]),
   ];
   if (runs.length) io.stdout.write(`\n${table(["RUN", "STATUS", "PROVIDER", "SINCE"], runs)}`);
+  const budgets = s.in_flight.flatMap((r) => (r.policy ? budgetRows(r.id, r.policy) : []));
+  if (budgets.length) io.stdout.write(`\n${table(["RUN", "POLICY", "COUNTER", "USED", "LIMIT", "LEFT"], budgets)}`);
   if (s.pending_approvals.length) io.stdout.write(`\n${listTable(s.pending_approvals)}`);
   return EXIT.ok;
 };
+
+type PolicySummary = NonNullable<SessionRuntimeStatus["in_flight"][number]["policy"]>;
+const BUDGETS = [["tool calls", "tool_calls", "max_tool_calls"], ["tokens", "total_tokens", "max_total_tokens"], ["duration ms", "elapsed_ms", "max_duration_ms"], ["cost usd", "cost_usd", "max_cost_usd"]] as const;
+
+/** A governed run's counters beside its limits; counters without a limit are left out. */
+function budgetRows(runId: string, p: PolicySummary): string[][] {
+  return BUDGETS.flatMap(([label, counter, limit]) => {
+    const max = p.limits[limit];
+    if (max === undefined) return [];
+    const used = p.counters[counter];
+    return [[runId, p.policy, label, String(Math.round(used * 1e4) / 1e4), String(max), String(Math.max(0, Math.round((max - used) * 1e4) / 1e4))]];
+  });
+}

@@ -255,6 +255,28 @@ describe("asm export and import", () => {
   });
 });
 
+describe("asm status", () => {
+  it("shows each governed run's counters beside its limits and what is left", async () => {
+    const policy = {
+      policy: "gate", action: "request_approval", limits: { max_tool_calls: 5, max_total_tokens: 1000 }, violations: [], warnings: [],
+      counters: { tool_calls: 2, input_tokens: 100, output_tokens: 50, cache_read_tokens: 0, cache_creation_tokens: 0, total_tokens: 150, elapsed_ms: 1200, cost_usd: 0, cost_supported: true, model: null },
+    };
+    const status = {
+      session_id: SESSION, status: "active", accepting_runs: true, draining: false,
+      in_flight: [{ id: "run_1", status: "running", provider: "shell", started_at: "2026-01-01T00:00:00.000Z", policy }],
+      queued: [], max_concurrent_runs: 1, free_slots: 0, max_queued_runs: 100, latest_sequence: 9, flushed_sequence: 9,
+      subscribers: { websockets: 0, sse: 0, long_polls: 0 }, pending_approvals: [], isolation: null,
+    };
+    const io = { ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }), fetch: (async () => Response.json(status)) as unknown as typeof fetch };
+    expect(await runCli(["status", SESSION], io)).toBe(0);
+    const lines = io.out().split("\n");
+    expect(lines.find((l) => l.startsWith("RUN ") && l.includes("COUNTER"))).toMatch(/^RUN\s+POLICY\s+COUNTER\s+USED\s+LIMIT\s+LEFT$/);
+    expect(lines.find((l) => l.includes("tool calls"))).toMatch(/^run_1\s+gate\s+tool calls\s+2\s+5\s+3$/);
+    expect(lines.find((l) => l.includes("tokens") && !l.includes("tool"))).toMatch(/^run_1\s+gate\s+tokens\s+150\s+1000\s+850$/);
+    expect(io.out()).not.toContain("duration ms");
+  });
+});
+
 describe("CLI building blocks", () => {
   it("moves global flags after the command, before any --", () => {
     expect(splitGlobals(["--url", "U", "--json", "run", "s", "--", "echo", "--json"])).toEqual({ name: "run", rest: ["s", "--url", "U", "--json", "--", "echo", "--json"] });
