@@ -53,7 +53,12 @@ const workersPool = () =>
         MAX_JSON_DEPTH: "256",
         // One dashboard origin may call the API cross-origin (test/workers/http-conventions.test.ts).
         CORS_ALLOWED_ORIGINS: "https://dash.asm.test",
+        // Every run logs its transitions as JSON lines; the suite's output leaves them out (telemetry.test.ts turns them on).
+        TELEMETRY_LOG: "off",
       },
+      // The run-metrics dataset, simulated locally (miniflare accepts points and keeps none; test/workers/telemetry.test.ts
+      // swaps in a recording stand-in to read them back).
+      analyticsEngineDatasets: { RUN_METRICS: { dataset: "asm_runs" } },
     },
   }));
 

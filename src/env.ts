@@ -26,5 +26,7 @@ export interface Env {
   SANDBOX_TOKEN?: string;
   /** Optional Workers Analytics Engine dataset: one data point per finished run (src/core/telemetry.ts). */
   RUN_METRICS?: AnalyticsEngineDataset;
+  /** `off` silences the per-transition telemetry log lines (on by default). */
+  TELEMETRY_LOG?: string;
   [name: string]: unknown;
 }

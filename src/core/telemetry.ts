@@ -43,6 +43,13 @@ export function formatTelemetry(record: TelemetryRecord): string {
 export type TelemetryLog = (record: TelemetryRecord) => void;
 export const consoleTelemetry: TelemetryLog = (record) => console.log(formatTelemetry(record));
 
+/** `TELEMETRY_LOG=off` silences the log lines (the data points are unaffected); read at each record. */
+export function telemetryLogFor(env: { TELEMETRY_LOG?: unknown }): TelemetryLog {
+  return (record) => {
+    if (env.TELEMETRY_LOG !== "off") consoleTelemetry(record);
+  };
+}
+
 type Routing = { routed_provider?: unknown; routing_attempt?: unknown };
 
 function routingOf(run: Run): { provider: string | null; attempt: number | null } {

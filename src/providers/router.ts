@@ -4,7 +4,7 @@ import {
   applySticky, boundProvider, CAPABILITY_TYPES, FRESH_RECORD, filterByCapabilities, isAvailable, mergeRoutingPolicy,
   orderCandidates, RoutingPolicyOverrideSchema, stickyIdOf, type RoutingPolicy,
 } from "../core/routing";
-import { consoleTelemetry, routerAttemptRecord, type RouterAttempt, type TelemetryLog } from "../core/telemetry";
+import { routerAttemptRecord, telemetryLogFor, type RouterAttempt, type TelemetryLog } from "../core/telemetry";
 import { ProviderFailure } from "./errors";
 import type { RoutingStateStore } from "./routing-state";
 import type { CapabilityType, Emit, ExecutionContext, ProviderAdapter, ProviderCapabilities, RunResult } from "./types";
@@ -18,7 +18,7 @@ export type RouterDeps = {
   adapters: Map<string, ProviderAdapter>;
   state: RoutingStateStore;
   policy: RoutingPolicy;
-  /** Where each attempt's telemetry line goes (console by default). */
+  /** Where each attempt's telemetry line goes (by default the console, unless the run's env has TELEMETRY_LOG=off). */
   telemetry?: TelemetryLog;
 };
 
@@ -43,13 +43,13 @@ export class RouterAdapter implements ProviderAdapter {
   private readonly adapters: Map<string, ProviderAdapter>;
   private readonly state: RoutingStateStore;
   private readonly policy: RoutingPolicy;
-  private readonly telemetry: TelemetryLog;
+  private readonly telemetry: TelemetryLog | null;
 
   constructor(deps: RouterDeps) {
     this.adapters = deps.adapters;
     this.state = deps.state;
     this.policy = deps.policy;
-    this.telemetry = deps.telemetry ?? consoleTelemetry;
+    this.telemetry = deps.telemetry ?? null;
   }
 
   /** What some routed adapter offers; hints only where every adapter enforces them, since any may serve. */
@@ -127,7 +127,7 @@ export class RouterAdapter implements ProviderAdapter {
     try {
       const model = typeof ctx.options.model === "string" ? ctx.options.model : null;
       const errorCode = err === null ? null : err instanceof AppError ? err.code : "unknown_error";
-      this.telemetry(routerAttemptRecord({
+      (this.telemetry ?? telemetryLogFor(ctx.env))(routerAttemptRecord({
         tenant_id: ctx.session.tenant_id, session_id: ctx.session.id, run_id: ctx.run.id, provider, model, attempt,
         duration_ms: durationMs, status, error_code: errorCode,
       }, new Date(ctx.now())));

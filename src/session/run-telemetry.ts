@@ -1,5 +1,5 @@
 import { isTerminalRunStatus, type Run } from "../core/run";
-import { consoleTelemetry, runTransitionRecord, writeRunMetrics, type TelemetryLog } from "../core/telemetry";
+import { runTransitionRecord, telemetryLogFor, writeRunMetrics, type TelemetryLog } from "../core/telemetry";
 import type { Env } from "../env";
 
 /**
@@ -7,7 +7,7 @@ import type { Env } from "../env";
  * RUN_METRICS Analytics Engine dataset. The binding is read at each end, so an object without it writes nothing.
  * Telemetry never fails a run.
  */
-export function observeRunTransition(env: Pick<Env, "RUN_METRICS">, tenantId: string, run: Run, log: TelemetryLog = consoleTelemetry): void {
+export function observeRunTransition(env: Pick<Env, "RUN_METRICS" | "TELEMETRY_LOG">, tenantId: string, run: Run, log: TelemetryLog = telemetryLogFor(env)): void {
   try {
     log(runTransitionRecord(run, tenantId, new Date()));
     if (isTerminalRunStatus(run.status)) writeRunMetrics(env.RUN_METRICS, run, tenantId);

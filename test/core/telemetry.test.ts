@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Run } from "../../src/core/run";
 import {
-  formatTelemetry, routerAttemptRecord, runMetricsPoint, runTransitionRecord, TelemetryRecordSchema, writeRunMetrics, type MetricsSink,
+  formatTelemetry, routerAttemptRecord, telemetryLogFor, runMetricsPoint, runTransitionRecord, TelemetryRecordSchema, writeRunMetrics, type MetricsSink,
 } from "../../src/core/telemetry";
 import { EMPTY_USAGE } from "../../src/core/usage";
 
@@ -93,5 +93,22 @@ describe("Analytics Engine data point", () => {
     expect(writeRunMetrics(undefined, ended, "tenant_a")).toBe(false);
     const broken: MetricsSink = { writeDataPoint: () => { throw new Error("unavailable"); } };
     expect(writeRunMetrics(broken, ended, "tenant_a")).toBe(false);
+  });
+});
+
+describe("telemetryLogFor", () => {
+  it("prints one line per record unless TELEMETRY_LOG is off, read at each record", () => {
+    const spy = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    try {
+      const env: { TELEMETRY_LOG?: string } = {};
+      const log = telemetryLogFor(env);
+      const record = runTransitionRecord(run(), "t", AT);
+      log(record);
+      env.TELEMETRY_LOG = "off";
+      log(record);
+      expect(spy.mock.calls).toEqual([[formatTelemetry(record)]]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

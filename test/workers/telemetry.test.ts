@@ -21,9 +21,12 @@ class RecordingDataset {
 
 const stubFor = (sessionId: string) => env.SESSIONS.get(env.SESSIONS.idFromName(`tenant_a:${sessionId}`));
 
-async function bindMetrics(sessionId: string, dataset: RecordingDataset | undefined): Promise<void> {
+async function bindMetrics(sessionId: string, dataset: RecordingDataset | undefined, logLines = "on"): Promise<void> {
   await runInDurableObject(stubFor(sessionId), (instance: SessionDO) => {
-    (instance as unknown as { env: Env }).env.RUN_METRICS = dataset as unknown as AnalyticsEngineDataset | undefined;
+    const own = (instance as unknown as { env: Env }).env;
+    own.RUN_METRICS = dataset as unknown as AnalyticsEngineDataset | undefined;
+    // The suite silences the log lines (TELEMETRY_LOG=off in vitest.config.ts); these tests read them.
+    own.TELEMETRY_LOG = logLines;
   });
 }
 
@@ -44,8 +47,13 @@ function linesFor(spy: { mock: { calls: unknown[][] } }, runId: string): Telemet
   return out;
 }
 
-afterEach(() => {
+/** The binding the suite runs with (miniflare's local dataset), put back after each test. */
+const configured = (env as unknown as Env).RUN_METRICS;
+
+afterEach(async () => {
   vi.restoreAllMocks();
+  const s = await createSession();
+  await bindMetrics(s.id, configured as unknown as RecordingDataset | undefined, "off");
 });
 
 describe("run telemetry through the real Worker", () => {
@@ -70,7 +78,6 @@ describe("run telemetry through the real Worker", () => {
     expect(point.indexes).toEqual(["tenant_a"]);
     expect(point.doubles?.slice(0, 3)).toEqual([run.token_usage.input, run.token_usage.output, run.cost_usd ?? 0]);
     expect(point.doubles?.[3]).toBe(lines[2]!.duration_ms);
-    await bindMetrics(s.id, undefined);
   }, 90_000);
 
   it("a failed run's end carries its error code and status", async () => {
@@ -83,7 +90,12 @@ describe("run telemetry through the real Worker", () => {
     const end = linesFor(log, run.id).at(-1);
     expect(end).toMatchObject({ status: "failed", error_code: run.error?.code });
     expect(dataset.points.map((p) => p.blobs?.[2])).toEqual(["failed"]);
-    await bindMetrics(s.id, undefined);
+  }, 90_000);
+
+  it("the suite runs with miniflare's local Analytics Engine dataset bound, and runs end normally with it", async () => {
+    expect(typeof configured?.writeDataPoint).toBe("function");
+    const s = await createSession();
+    expect((await runToEnd(s.id, "echo simulated")).status).toBe("completed");
   }, 90_000);
 
   it("without the binding nothing is written and runs are unaffected", async () => {
@@ -96,5 +108,25 @@ describe("run telemetry through the real Worker", () => {
     expect(run.status).toBe("completed");
     expect(linesFor(log, run.id).map((l) => l.status)).toEqual(["queued", "started", "completed"]);
     expect(dataset.points).toEqual([]);
+  }, 90_000);
+
+  it("a routed run logs each router attempt, and its end names the provider and attempt that served it", async () => {
+    const s = await createSession();
+    const dataset = new RecordingDataset();
+    await bindMetrics(s.id, dataset);
+    const log = vi.spyOn(console, "log");
+    const res = await api(`/v1/sessions/${s.id}/runs?wait=true&timeout_ms=60000`, {
+      method: "POST",
+      json: { provider: "router", input: { prompt: "echo routed-ok # [overloaded]" }, routing: { prefer: ["anthropic", "shell"], cooldown_ms: 0 } },
+    });
+    const run = await json<Run>(res);
+    expect(run.status, JSON.stringify(run.error)).toBe("completed");
+    const lines = linesFor(log, run.id);
+    const attempts = lines.filter((l) => l.event === "router_attempt");
+    expect(attempts.map((a) => [a.provider, a.attempt, a.status])).toEqual([["anthropic", 1, "failed"], ["shell", 2, "succeeded"]]);
+    expect(attempts[0]!.error_code).toBe("provider_unavailable");
+    for (const a of attempts) expect(a.duration_ms).toBeGreaterThanOrEqual(0);
+    expect(lines.filter((l) => l.event === "run_transition").at(-1)).toMatchObject({ status: "completed", provider: "shell", attempt: 2 });
+    expect(dataset.points.map((p) => p.blobs?.[0])).toEqual(["shell"]);
   }, 90_000);
 });
