@@ -11,13 +11,25 @@ export const OPEN_CHUNK = 50;
 export async function openAll(urls, headers = {}) {
   const sockets = [];
   for (let i = 0; i < urls.length; i += OPEN_CHUNK) {
-    sockets.push(...await Promise.all(urls.slice(i, i + OPEN_CHUNK).map((u) => new Promise((resolve, reject) => {
-      const ws = new WebSocket(u, { headers });
-      ws.once("open", () => resolve(ws));
-      ws.once("error", reject);
-    }))));
+    sockets.push(...await Promise.all(urls.slice(i, i + OPEN_CHUNK).map((u) => openOne(u, headers))));
   }
   return sockets;
+}
+
+/** One handshake, retried once if it neither opens nor fails within 30 s (seen under heavy load on the local proxy). */
+async function openOne(url, headers, attempts = 2) {
+  try {
+    return await new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { headers });
+      const timer = setTimeout(() => { ws.terminate(); reject(new Error(`handshake timed out: ${url}`)); }, 30_000);
+      ws.once("open", () => { clearTimeout(timer); resolve(ws); });
+      ws.once("error", (err) => { clearTimeout(timer); reject(err); });
+    });
+  } catch (err) {
+    if (attempts <= 1) throw err;
+    console.error(`retrying: ${err.message}`);
+    return openOne(url, headers, attempts - 1);
+  }
 }
 
 /** Sends one marker per round and records, per socket, the time until a message carrying it arrives. */
@@ -52,7 +64,7 @@ export async function measureAsmFanout(stack, n) {
   const s = await createSession(stack);
   const sockets = [];
   for (let i = 0; i < n; i += OPEN_CHUNK) {
-    sockets.push(...await Promise.all(Array.from({ length: Math.min(OPEN_CHUNK, n - i) }, () => openSessionSocket(stack, s.id, 2))));
+    sockets.push(...await Promise.all(Array.from({ length: Math.min(OPEN_CHUNK, n - i) }, () => openSessionSocket(stack, s.id, 2).catch(() => openSessionSocket(stack, s.id, 2)))));
   }
   try {
     return await measureFanout(sockets, (marker) => appendMarker(stack, s.id, marker));

@@ -112,6 +112,11 @@ export async function openSessionSocket(stack, sessionId, from = 1, onEvent = ()
       ws.send(ackFrame(event.sequence));
     }
   });
-  await new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); });
+  // A handshake can hang under heavy load on the local proxy: fail it after 30 s (callers retry once).
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { ws.terminate(); reject(new Error("handshake timed out")); }, 30_000);
+    ws.once("open", () => { clearTimeout(timer); resolve(); });
+    ws.once("error", (err) => { clearTimeout(timer); reject(err); });
+  });
   return ws;
 }

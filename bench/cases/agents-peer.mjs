@@ -10,6 +10,9 @@ export async function run(stack) {
 
     const agentPath = `/agents/bench-agent/peer-${n}-${Date.now()}`;
     const peers = await openAll(Array.from({ length: n }, () => `${stack.url.replace("http", "ws")}${agentPath}`));
+    // Same client work on both sides: ASM's subscribers parse every frame (to ack by sequence), and so does the
+    // `agents` client (AgentClient parses each message to find `cf_agent_state`).
+    peers.forEach((ws) => ws.on("message", (buf) => { try { JSON.parse(buf.toString()); } catch { /* not JSON */ } }));
     const peerStats = await measureFanout(peers, async (marker) => {
       const res = await fetch(`${stack.url}${agentPath}`, { method: "POST", body: JSON.stringify({ marker }) });
       if (res.status !== 201) throw new Error(`agent setState: ${res.status} ${await res.text()}`);
