@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AppError } from "../core/errors";
 import {
   ApprovalsQuerySchema, CancelAllResponseSchema, DrainBodySchema, DrainResponseSchema, PendingApprovalSchema,
-  SessionRuntimeStatusSchema, type DrainResponse, type PendingApproval, type SessionRuntimeStatus,
+  SessionRuntimeStatusSchema,
 } from "../core/run-controls";
 import { pendingApprovals } from "../store/approvals";
 import { BODY_ERRORS, errorResponses, jsonBody, jsonResponse, router, SessionIdParams } from "./openapi";
@@ -22,7 +22,7 @@ controlsApi.openapi(
     request: { params: SessionIdParams },
     responses: { 200: jsonResponse(CancelAllResponseSchema, "The runs that were cancelled"), ...errorResponses(404) },
   }),
-  async (c) => c.json(await call<{ cancelled: string[] }>(sessionStub(c, c.req.valid("param").id).cancelAllRuns()), 200),
+  async (c) => c.json(await call(sessionStub(c, c.req.valid("param").id).cancelAllRuns()), 200),
 );
 
 controlsApi.openapi(
@@ -35,7 +35,7 @@ controlsApi.openapi(
     responses: { 200: jsonResponse(DrainResponseSchema, "Drained: nothing queued or running"), ...errorResponses(...BODY_ERRORS, 404, 408) },
   }),
   async (c) => {
-    const result = await call<DrainResponse>(sessionStub(c, c.req.valid("param").id).drain(c.req.valid("json").timeout_ms));
+    const result = await call(sessionStub(c, c.req.valid("param").id).drain(c.req.valid("json").timeout_ms));
     if (!result.drained) {
       throw new AppError("drain_timeout", "Runs were still queued or running when timeout_ms passed", { in_flight: result.in_flight, queued: result.queued });
     }
@@ -50,7 +50,7 @@ controlsApi.openapi(
     request: { params: SessionIdParams },
     responses: { 200: jsonResponse(SessionRuntimeStatusSchema, "The session's runtime status"), ...errorResponses(404) },
   }),
-  async (c) => c.json(await call<SessionRuntimeStatus>(sessionStub(c, c.req.valid("param").id).runtimeStatus()), 200),
+  async (c) => c.json(await call(sessionStub(c, c.req.valid("param").id).runtimeStatus()), 200),
 );
 
 controlsApi.openapi(
@@ -60,7 +60,7 @@ controlsApi.openapi(
     request: { params: SessionIdParams, query: ApprovalsQuerySchema },
     responses: { 200: jsonResponse(ApprovalListSchema, "Pending approvals, oldest first"), ...errorResponses(404) },
   }),
-  async (c) => c.json({ items: await call<PendingApproval[]>(sessionStub(c, c.req.valid("param").id).pendingApprovals()) }, 200),
+  async (c) => c.json({ items: await call(sessionStub(c, c.req.valid("param").id).pendingApprovals()) }, 200),
 );
 
 controlsApi.openapi(

@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { z } from "zod";
 import { AppError } from "../core/errors";
-import { AppendEventsBodySchema, EventQuerySchema, type Event, type EventPage } from "../core/event";
+import { AppendEventsBodySchema, EventQuerySchema } from "../core/event";
 import { TypedEventListSchema, TypedEventPageSchema } from "../core/event-data";
 import { isEventType } from "../core/event-types";
 import { BODY_ERRORS, errorResponses, jsonBody, jsonResponse, router, SessionIdParams } from "./openapi";
@@ -36,7 +36,7 @@ eventsApi.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid("param");
-    const events = await call<Event[]>(sessionStub(c, id).appendEvents(c.req.valid("json").events));
+    const events = await call(sessionStub(c, id).appendEvents(c.req.valid("json").events));
     return c.json({ events }, 201);
   },
 );
@@ -86,7 +86,7 @@ eventsApi.openapi(
       if (!stream.ok || !stream.body) return stream;
       return new Response(reframeSse(stream.body, { format: q.format ?? "typed", retryMs: SSE_RETRY_MS }), stream);
     }
-    const page = await call<EventPage>(stub.readEvents({ after: q.after, before: q.before, limit: q.limit, run_id: q.run_id, types, wait_ms: q.wait_ms, since: q.since, until: q.until }));
+    const page = await call(stub.readEvents({ after: q.after, before: q.before, limit: q.limit, run_id: q.run_id, types, wait_ms: q.wait_ms, since: q.since, until: q.until }));
     return c.json(page, 200);
   },
 );

@@ -1,11 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { isTerminalRunStatus, RunSchema, type Run } from "../core/run";
+import { isTerminalRunStatus, RunSchema } from "../core/run";
 import { SubmitRunBodySchema } from "../core/run-submit";
-import { CreateSessionBodySchema, newSession, SessionSchema, type Session } from "../core/session";
+import { CreateSessionBodySchema, newSession, SessionSchema } from "../core/session";
 import { preflightSubmission } from "../session/run-policy";
 import { assertRequiredCapabilities } from "./capabilities";
 import { BODY_ERRORS, errorResponses, jsonBody, jsonResponse, router } from "./openapi";
+import { unwrap } from "../core/errors";
 import { call, sessionStub } from "./session-stub";
 
 /** `POST /v1/runs`: the seed's `run_once` — a session, one run, waited for, in one call. */
@@ -43,20 +44,20 @@ oneShotApi.openapi(
     const body = c.req.valid("json");
     const key = c.req.valid("header")["idempotency-key"] ?? null;
     preflightSubmission(body.run);
-    assertRequiredCapabilities(body.run.provider, body.run.required_capabilities, { env: c.env as unknown as Record<string, unknown>, config: c.get("config") });
+    assertRequiredCapabilities(body.run.provider, body.run.required_capabilities, { env: c.env, config: c.get("config") });
     const tenantId = c.get("tenantId");
     const draft = newSession(tenantId, { ...body.session, agent_id: body.session?.agent_id ?? body.run.provider }, c.get("config"));
     if (key) draft.id = await sessionIdFor(tenantId, key);
     const stub = sessionStub(c, draft.id);
-    const created = (await stub.createSession(draft)) as { ok: boolean; error?: { code?: string } };
+    const created = await stub.createSession(draft);
     // A repeated key finds its session already there; anything else that failed is the caller's answer.
-    if (!created.ok && !(key && created.error?.code === "already_exists")) await call<Session>(Promise.resolve(created));
-    let run = await call<Run>(stub.submitRun(body.run, key));
-    run = await call<Run>(stub.waitRun(run.id, body.wait_ms));
+    if (!created.ok && !(key && created.error.code === "already_exists")) unwrap(created);
+    let run = await call(stub.submitRun(body.run, key));
+    run = await call(stub.waitRun(run.id, body.wait_ms));
     const ended = isTerminalRunStatus(run.status);
-    let session = await call<Session>(stub.getSession());
+    let session = await call(stub.getSession());
     if (ended && !["completed", "failed", "cancelled"].includes(session.status)) {
-      session = await call<Session>(stub.updateSession({ status: run.status === "completed" ? "completed" : "failed" }));
+      session = await call(stub.updateSession({ status: run.status === "completed" ? "completed" : "failed" }));
     }
     return c.json({ run, session }, ended ? 200 : 202);
   },

@@ -1,8 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
+import type { ProviderRoutingSnapshot } from "../core/routing";
 import { createAdapter, providerNames } from "../providers/registry";
+import { routingStoreFor } from "../providers/routing-state";
 import { IsolationInfoSchema } from "../core/sandbox-protocol";
 import { sandboxIsolation } from "../sandbox/resolve";
+import type { Env } from "../env";
 import { errorResponses, jsonResponse, router } from "./openapi";
 
 export const providersApi = router();
@@ -34,12 +37,12 @@ providersApi.openapi(
     },
   }),
   async (c) => {
-    const env = c.env as unknown as Record<string, unknown>;
+    const env = c.env;
     const circuits = await circuitStates(c.env, c.get("tenantId"));
     const items = providerNames().map((name) => {
       const adapter = createAdapter(name, { env, config: c.get("config") });
       const configured = (REQUIRED_ENV[name] ?? []).every((k) => typeof env[k] === "string" && env[k] !== "");
-      return { name, capabilities: adapter.capabilities as unknown as Record<string, unknown>, configured, circuit: circuits[name] ?? null };
+      return { name, capabilities: adapter.capabilities, configured, circuit: circuits[name] ?? null };
     });
     // The sandbox is per session in production; any workspace name reaches the same image.
     const isolation = await sandboxIsolation(c.env, "isolation-probe");
@@ -48,9 +51,7 @@ providersApi.openapi(
 );
 
 /** Per-provider breaker state shared by the tenant's sessions (empty until the routing state exists). */
-async function circuitStates(env: unknown, tenantId: string): Promise<Record<string, Record<string, unknown>>> {
-  const ns = (env as { ROUTING?: DurableObjectNamespace }).ROUTING;
-  if (!ns) return {};
-  const stub = ns.get(ns.idFromName(tenantId)) as unknown as { snapshot(): Promise<Record<string, Record<string, unknown>>> };
-  return stub.snapshot();
+async function circuitStates(env: Pick<Env, "ROUTING">, tenantId: string): Promise<Record<string, ProviderRoutingSnapshot>> {
+  if (!env.ROUTING) return {};
+  return routingStoreFor(env.ROUTING, tenantId).snapshot();
 }

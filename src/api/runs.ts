@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AppError } from "../core/errors";
 import { etagOf } from "../core/etag";
 import { ApprovalDecisionBodySchema, SubmitRunBodySchema } from "../core/run-submit";
-import { isTerminalRunStatus, RunSchema, type Run } from "../core/run";
+import { isTerminalRunStatus, RunSchema } from "../core/run";
 import { preflightSubmission } from "../session/run-policy";
 import { assertRequiredCapabilities } from "./capabilities";
 import { tagAndCheckFresh } from "./conditional";
@@ -53,7 +53,7 @@ runsApi.openapi(
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
     preflightSubmission(body);
-    assertRequiredCapabilities(body.provider, body.required_capabilities, { env: c.env as unknown as Record<string, unknown>, config: c.get("config") });
+    assertRequiredCapabilities(body.provider, body.required_capabilities, { env: c.env, config: c.get("config") });
     const key = c.req.valid("header")["idempotency-key"] ?? null;
     const query = c.req.valid("query");
     const stream = wantsEventStream(c.req.header("accept"));
@@ -62,14 +62,14 @@ runsApi.openapi(
         parameters: ["wait", "accept"],
       });
     }
-    let run = await call<Run>(sessionStub(c, id).submitRun(body, key));
+    let run = await call(sessionStub(c, id).submitRun(body, key));
     if (stream) {
       const events = await streamRunEvents(sessionStub(c, id), run.id);
       events.headers.set("location", `/v1/sessions/${id}/runs/${run.id}`);
       events.headers.set("etag", etagOf(run));
       return events;
     }
-    if (query.wait === "true") run = await call<Run>(sessionStub(c, id).waitRun(run.id, query.timeout_ms ?? 30_000));
+    if (query.wait === "true") run = await call(sessionStub(c, id).waitRun(run.id, query.timeout_ms ?? 30_000));
     c.header("location", `/v1/sessions/${id}/runs/${run.id}`);
     tagAndCheckFresh(c, run);
     return c.json(run, query.wait === "true" && isTerminalRunStatus(run.status) ? 200 : 202);
@@ -88,7 +88,7 @@ runsApi.openapi(
   async (c) => {
     const { id } = c.req.valid("param");
     const q = c.req.valid("query");
-    const page = await call<{ items: Run[]; next: number | null }>(sessionStub(c, id).listRuns(q.limit ?? 50, Number(q.cursor ?? 0)));
+    const page = await call(sessionStub(c, id).listRuns(q.limit ?? 50, Number(q.cursor ?? 0)));
     return c.json({ items: page.items, next_cursor: page.next === null ? null : String(page.next) }, 200);
   },
 );
@@ -106,7 +106,7 @@ runsApi.openapi(
   }),
   async (c) => {
     const { id, rid } = c.req.valid("param");
-    const run = await call<Run>(sessionStub(c, id).getRun(rid));
+    const run = await call(sessionStub(c, id).getRun(rid));
     if (tagAndCheckFresh(c, run)) return c.body(null, 304);
     return c.json(run, 200);
   },
@@ -121,7 +121,7 @@ runsApi.openapi(
   }),
   async (c) => {
     const { id, rid } = c.req.valid("param");
-    return c.json(await call<Run>(sessionStub(c, id).cancelRun(rid)), 200);
+    return c.json(await call(sessionStub(c, id).cancelRun(rid)), 200);
   },
 );
 
@@ -133,7 +133,7 @@ runsApi.openapi(
   }),
   async (c) => {
     const { id, rid } = c.req.valid("param");
-    return c.json(await call<Run>(sessionStub(c, id).waitRun(rid, c.req.valid("query").timeout_ms ?? 30_000)), 200);
+    return c.json(await call(sessionStub(c, id).waitRun(rid, c.req.valid("query").timeout_ms ?? 30_000)), 200);
   },
 );
 
@@ -147,6 +147,6 @@ runsApi.openapi(
   async (c) => {
     const { id, rid, tool_call_id } = c.req.valid("param");
     const body = c.req.valid("json");
-    return c.json(await call<Run>(sessionStub(c, id).decideApproval(rid, tool_call_id, body.decision, body.reason ?? null)), 200);
+    return c.json(await call(sessionStub(c, id).decideApproval(rid, tool_call_id, body.decision, body.reason ?? null)), 200);
   },
 );

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { CreateScheduleBodySchema, ScheduleListSchema, ScheduleSchema, type Schedule } from "../core/schedule";
+import { CreateScheduleBodySchema, ScheduleListSchema, ScheduleSchema } from "../core/schedule";
 import { preflightSubmission } from "../session/run-policy";
 import { assertRequiredCapabilities } from "./capabilities";
 import { BODY_ERRORS, errorResponses, HEADERS, jsonBody, jsonResponse, router, SessionIdParams } from "./openapi";
@@ -30,8 +30,8 @@ schedulesApi.openapi(
     const body = c.req.valid("json");
     // Refused now, not at every firing: the same checks POST …/runs makes before anything is queued.
     preflightSubmission(body.run);
-    assertRequiredCapabilities(body.run.provider, body.run.required_capabilities, { env: c.env as unknown as Record<string, unknown>, config: c.get("config") });
-    const schedule = await call<Schedule>(sessionStub(c, id).createSchedule(body));
+    assertRequiredCapabilities(body.run.provider, body.run.required_capabilities, { env: c.env, config: c.get("config") });
+    const schedule = await call(sessionStub(c, id).createSchedule(body));
     c.header("location", `/v1/sessions/${id}/schedules/${schedule.id}`);
     return c.json(schedule, 201);
   },
@@ -44,7 +44,7 @@ schedulesApi.openapi(
     request: { params: SessionIdParams },
     responses: { 200: jsonResponse(ScheduleListSchema, "Every schedule of the session"), ...errorResponses(404) },
   }),
-  async (c) => c.json({ items: await call<Schedule[]>(sessionStub(c, c.req.valid("param").id).listSchedules()) }, 200),
+  async (c) => c.json({ items: await call(sessionStub(c, c.req.valid("param").id).listSchedules()) }, 200),
 );
 
 schedulesApi.openapi(
@@ -56,7 +56,7 @@ schedulesApi.openapi(
   }),
   async (c) => {
     const { id, schedule_id } = c.req.valid("param");
-    return c.json(await call<Schedule>(sessionStub(c, id).getSchedule(schedule_id)), 200);
+    return c.json(await call(sessionStub(c, id).getSchedule(schedule_id)), 200);
   },
 );
 
@@ -69,6 +69,6 @@ schedulesApi.openapi(
   }),
   async (c) => {
     const { id, schedule_id } = c.req.valid("param");
-    return c.json(await call<Schedule>(sessionStub(c, id).deleteSchedule(schedule_id)), 200);
+    return c.json(await call(sessionStub(c, id).deleteSchedule(schedule_id)), 200);
   },
 );

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { AppError } from "../core/errors";
-import type { Event, EventPage } from "../core/event";
+import type { Event } from "../core/event";
 import { newId } from "../core/ids";
 import { isTerminalRunStatus, type Run } from "../core/run";
 import type { Session } from "../core/session";
@@ -33,7 +33,7 @@ sessionExportApi.openapi(
     const id = c.req.valid("param").id;
     const stub = sessionStub(c, id);
     // The session is read first so a missing one is a 404 (not a broken stream), and fixes the end of the events.
-    const session = await call<Session>(stub.getSession(true));
+    const session = await call(stub.getSession(true));
     const latest = session.last_sequence;
     const encoder = new TextEncoder();
     // Written from a task the request keeps alive (waitUntil), not from a pull callback: workerd cancels a response
@@ -53,7 +53,7 @@ sessionExportApi.openapi(
       }
       let eventCount = 0;
       for (let after = 0; ;) {
-        const page = await call<EventPage>(stub.readEvents({ after, before: latest + 1, limit: PAGE }));
+        const page = await call(stub.readEvents({ after, before: latest + 1, limit: PAGE }));
         for (const event of page.events) await write({ kind: "event", event });
         eventCount += page.events.length;
         const last = page.events[page.events.length - 1];
@@ -140,7 +140,7 @@ sessionExportApi.openapi(
       last_sequence: exp.header.latest_sequence,
     };
     const stub = sessionStubFor(c.env, tenantId, sessionId);
-    const created = await call<Session>(stub.importSession(session, runs, events, exp.header.latest_sequence));
+    const created = await call(stub.importSession(session, runs, events, exp.header.latest_sequence));
     c.header("location", `/v1/sessions/${created.id}`);
     const result: ImportResult = {
       session: created, imported_from: exp.session.id, run_ids: runIds, run_count: runs.length, event_count: events.length,

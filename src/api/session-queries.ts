@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { EventQuerySchema } from "../core/event";
-import { EventCountSchema, SessionStatsSchema, type EventCount, type SessionStats } from "../core/session-stats";
+import { EventCountSchema, SessionStatsSchema } from "../core/session-stats";
 import { parseTypes } from "./events";
 import { errorResponses, jsonResponse, router, SessionIdParams } from "./openapi";
 import { call, sessionStub } from "./session-stub";
@@ -17,7 +17,7 @@ sessionQueriesApi.openapi(
     request: { params: SessionIdParams, query: z.object({}).strict() },
     responses: { 200: jsonResponse(SessionStatsSchema, "The session's statistics"), ...errorResponses(404) },
   }),
-  async (c) => c.json(await call<SessionStats>(sessionStub(c, c.req.valid("param").id).sessionStats()), 200),
+  async (c) => c.json(await call(sessionStub(c, c.req.valid("param").id).sessionStats()), 200),
 );
 
 const CountQuery = EventQuerySchema.omit({ limit: true, wait_ms: true }).strict();
@@ -32,6 +32,6 @@ sessionQueriesApi.openapi(
   async (c) => {
     const q = c.req.valid("query");
     const filter = { after: q.after, before: q.before, run_id: q.run_id, types: parseTypes(q.type), since: q.since, until: q.until };
-    return c.json(await call<EventCount>(sessionStub(c, c.req.valid("param").id).countEvents(filter)), 200);
+    return c.json(await call(sessionStub(c, c.req.valid("param").id).countEvents(filter)), 200);
   },
 );

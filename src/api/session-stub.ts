@@ -10,10 +10,7 @@ export function sessionStub(c: Context<AppEnv>, sessionId: string) {
   return sessionStubFor(c.env, c.get("tenantId"), sessionId);
 }
 
-/**
- * Awaits a DO call that returns a Result and rethrows its error as an AppError. The RPC stub's inferred types
- * flatten `unknown` JSON fields, so the caller names the value type it knows the method returns.
- */
-export async function call<T>(promise: Promise<unknown>): Promise<T> {
-  return unwrap((await promise) as Result<T>);
+/** Awaits a DO call that returns a Result and rethrows its error as an AppError; the value's type is the method's. */
+export async function call<T>(promise: Promise<Result<T>>): Promise<T> {
+  return unwrap(await promise);
 }

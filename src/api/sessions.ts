@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import {
-  CreateSessionBodySchema, ListSessionsQuerySchema, newSession, SessionSchema, UpdateSessionBodySchema, type Session,
+  CreateSessionBodySchema, ListSessionsQuerySchema, newSession, SessionSchema, UpdateSessionBodySchema,
 } from "../core/session";
 import { ArtifactStore } from "../artifacts/store";
 import { D1SessionStore } from "../store/session-store";
@@ -22,7 +22,7 @@ sessionsApi.openapi(
   }),
   async (c) => {
     const session = newSession(c.get("tenantId"), c.req.valid("json"), c.get("config"));
-    const created = await call<Session>(sessionStub(c, session.id).createSession(session));
+    const created = await call(sessionStub(c, session.id).createSession(session));
     c.header("location", `/v1/sessions/${created.id}`);
     tagAndCheckFresh(c, created);
     return c.json(created, 201);
@@ -58,7 +58,7 @@ sessionsApi.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid("param");
-    const session = await call<Session>(sessionStub(c, id).getSession(c.req.valid("query").include_deleted === "true"));
+    const session = await call(sessionStub(c, id).getSession(c.req.valid("query").include_deleted === "true"));
     if (tagAndCheckFresh(c, session)) return c.body(null, 304);
     return c.json(session, 200);
   },
@@ -74,7 +74,7 @@ sessionsApi.openapi(
   async (c) => {
     const { id } = c.req.valid("param");
     const ifMatch = c.req.valid("header")["if-match"] ?? null;
-    const session = await call<Session>(sessionStub(c, id).updateSession(c.req.valid("json"), ifMatch));
+    const session = await call(sessionStub(c, id).updateSession(c.req.valid("json"), ifMatch));
     tagAndCheckFresh(c, session);
     return c.json(session, 200);
   },
@@ -90,7 +90,7 @@ sessionsApi.openapi(
   async (c) => {
     const { id } = c.req.valid("param");
     const hard = c.req.valid("query").hard === "true";
-    const result = await call<{ id: string; hard: boolean; artifact_keys: string[] }>(sessionStub(c, id).deleteSession(hard));
+    const result = await call(sessionStub(c, id).deleteSession(hard));
     if (hard && result.artifact_keys.length > 0) await new ArtifactStore(c.env.ARTIFACTS, c.env.DB).deleteObjects(c.get("tenantId"), result.artifact_keys);
     return c.json({ id: result.id, deleted: true as const, hard: result.hard }, 200);
   },

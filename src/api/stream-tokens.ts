@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
 import { AppError } from "../core/errors";
-import type { Session } from "../core/session";
 import { mintStreamToken, StreamTokenSchema, streamTokenSecret } from "../core/stream-token";
 import { errorResponses, jsonResponse, router, SessionIdParams } from "./openapi";
 import { call, sessionStub } from "./session-stub";
@@ -19,7 +18,7 @@ streamTokensApi.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid("param");
-    const session = await call<Session>(sessionStub(c, id).getSession(false));
+    const session = await call(sessionStub(c, id).getSession(false));
     const secret = await streamTokenSecret(c.env);
     if (!secret) throw new AppError("dependency_not_available", "Stream tokens need STREAM_TOKEN_SECRET (or API_KEYS) to be configured");
     const expiresAt = Date.now() + c.get("config").streamTokenTtlMs;

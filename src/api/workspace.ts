@@ -1,8 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { AppError } from "../core/errors";
-import type { Run } from "../core/run";
-import type { Transcript } from "../core/transcript";
 import { ArtifactStore } from "../artifacts/store";
 import { redactorFromEnv } from "../core/redact-env";
 import type { WorkspaceSummary } from "../session/workspace-tracker";
@@ -27,7 +25,7 @@ workspaceApi.openapi(
   }),
   async (c) => {
     const { id, rid } = c.req.valid("param");
-    const run = await call<Run>(sessionStub(c, id).getRun(rid));
+    const run = await call(sessionStub(c, id).getRun(rid));
     const ws = run.metadata.workspace as WorkspaceSummary | undefined;
     if (!ws) throw new AppError("not_found", "This run has no workspace diff (submit it with workspace: {snapshot: true})", { run_id: rid });
     const stored = ws.patch_ref ? await new ArtifactStore(c.env.ARTIFACTS, c.env.DB).text(c.get("tenantId"), ws.patch_ref) : ws.patch;
@@ -55,7 +53,7 @@ workspaceApi.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(await call<Transcript>(sessionStub(c, id).getTranscript()), 200);
+    return c.json(await call(sessionStub(c, id).getTranscript()), 200);
   },
 );
 

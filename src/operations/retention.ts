@@ -1,6 +1,6 @@
 import { drizzle } from "drizzle-orm/d1";
 import { planEventPruning, planSessionRetention, RetentionPolicySchema, type RetentionPolicy } from "../core/retention";
-import { unwrap, type Result } from "../core/errors";
+import { unwrap } from "../core/errors";
 import { ArtifactStore } from "../artifacts/store";
 import { sessionStubFor, type SessionStub } from "../session/address";
 import {
@@ -77,13 +77,13 @@ export async function runRetention(env: Env, policy: RetentionPolicy, opts: { te
     }
   };
   const artifacts = new ArtifactStore(env.ARTIFACTS, env.DB);
-  await each(plan.soft_delete, async (stub) => { unwrap((await stub.deleteSession(false)) as Result<unknown>); });
+  await each(plan.soft_delete, async (stub) => { unwrap(await stub.deleteSession(false)); });
   await each(plan.hard_delete, async (stub, tenant) => {
-    const result = unwrap((await stub.deleteSession(true)) as Result<{ artifact_keys: string[] }>);
+    const result = unwrap(await stub.deleteSession(true));
     await artifacts.deleteObjects(tenant, result.artifact_keys);
   });
   await each(report.events_pruned.map((p) => p.session_id), async (stub) => {
-    unwrap((await stub.applyRetention(policy)) as Result<unknown>);
+    unwrap(await stub.applyRetention(policy));
   });
 
   const runs = await deleteOrphanRuns(db, opts.tenantId);

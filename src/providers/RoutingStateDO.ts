@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { BreakerConfigSchema, ProviderRoutingRecordSchema, StickyBindingSchema, type ProviderRoutingRecord, type StickyBinding } from "../core/routing";
+import { BreakerConfigSchema, ProviderRoutingRecordSchema, StickyBindingSchema, type ProviderRoutingRecord, type ProviderRoutingSnapshot, type StickyBinding } from "../core/routing";
 import type { Env } from "../env";
 import { RoutingStateLogic, StickyRequestSchema, type RoutingTables, type RoutingView } from "./routing-state";
 
@@ -101,7 +101,7 @@ export class RoutingStateDO extends DurableObject<Env> {
   }
 
   /** For `GET /v1/providers`. */
-  snapshot(): Record<string, Record<string, unknown>> {
+  snapshot(): Record<string, ProviderRoutingSnapshot> {
     return this.logic.snapshot();
   }
 }

@@ -4,6 +4,8 @@ import {
   snapshotOf, StickyBindingSchema, boundProvider, bindProvider,
   type BreakerConfig, type ProviderRoutingRecord, type ProviderRoutingSnapshot, type StickyBinding,
 } from "../core/routing";
+import type { RpcClient } from "../rpc-client";
+import type { RoutingStateDO } from "./RoutingStateDO";
 
 /**
  * The routing state of one tenant: a breaker and health record per provider plus sticky bindings. Shared by every
@@ -113,19 +115,9 @@ export class MemoryRoutingStateStore implements RoutingStateStore {
   async snapshot() { return this.logic.snapshot(); }
 }
 
-/** The RPC surface of RoutingStateDO, named structurally so this module stays free of `cloudflare:workers`. */
-type RoutingStub = {
-  view(stickyId: string | null, now: number): Promise<unknown>;
-  acquire(provider: string, now: number, config: BreakerConfig): Promise<boolean>;
-  recordSuccess(provider: string, now: number, sticky: StickyRequest | null): Promise<void>;
-  recordFailure(provider: string, now: number, config: BreakerConfig): Promise<void>;
-  release(provider: string): Promise<void>;
-  snapshot(): Promise<Record<string, ProviderRoutingSnapshot>>;
-};
-
 /** The tenant's shared store: the RoutingStateDO named by the tenant id. */
-export function routingStoreFor(ns: DurableObjectNamespace, tenantId: string): RoutingStateStore {
-  const stub = ns.get(ns.idFromName(tenantId)) as unknown as RoutingStub;
+export function routingStoreFor(ns: DurableObjectNamespace<RoutingStateDO>, tenantId: string): RoutingStateStore {
+  const stub: RpcClient<RoutingStateDO> = ns.get(ns.idFromName(tenantId));
   return {
     view: async (stickyId, now) => RoutingViewSchema.parse(await stub.view(stickyId, now)),
     acquire: (provider, now, config) => stub.acquire(provider, now, BreakerConfigSchema.parse(config)),

@@ -93,7 +93,7 @@ export class SessionDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.config = loadConfig(env);
-    this.redactor = redactorFromEnv(env as unknown as Record<string, unknown>);
+    this.redactor = redactorFromEnv(env);
     this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     this.init();
     // Sockets that outlived the previous instance catch up on whatever it appended but had not sent yet.

@@ -40,7 +40,7 @@ export class FanOut {
     private readonly ids: () => { tenantId: string; sessionId: string } | null,
     private readonly fetcher: (req: Request) => Promise<Response> = (req) => fetch(req),
     // Read from the deployment's bindings at each delivery, so a changed setting applies to stored webhooks too.
-    private readonly egress: () => WebhookEgress = () => webhookEgress(workerEnv as unknown as Record<string, unknown>),
+    private readonly egress: () => WebhookEgress = () => webhookEgress(workerEnv),
   ) {}
 
   /**

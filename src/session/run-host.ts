@@ -41,7 +41,7 @@ export function createRunHost(d: {
     return s;
   };
   return {
-    env: d.env as unknown as Record<string, unknown>,
+    env: d.env,
     approvals: d.approvals,
     approvalTimeoutMs: d.config.approvalTimeoutMs,
     session,
@@ -68,12 +68,12 @@ export function createRunHost(d: {
       }, d.config.inlinePatchMaxBytes, (patch) => d.redactor.text(patch).value);
     },
     adapter: (provider: string, body: SubmitRunBody): ProviderAdapter => {
-      const deps = { env: d.env as unknown as Record<string, unknown>, config: d.config };
+      const deps = { env: d.env, config: d.config };
       if (provider !== "router") return createAdapter(provider, deps);
       // The router composes every other adapter; its breaker and health are shared by the tenant's sessions.
       if (!d.env.ROUTING) throw new AppError("dependency_not_available", "the ROUTING Durable Object binding is missing");
       const adapters = new Map(providerNames().filter((n) => n !== "router").map((n) => [n, createAdapter(n, deps)] as const));
-      return new RouterAdapter({ adapters, state: routingStoreFor(d.env.ROUTING as unknown as DurableObjectNamespace, session().tenant_id), policy: RoutingPolicySchema.parse({
+      return new RouterAdapter({ adapters, state: routingStoreFor(d.env.ROUTING, session().tenant_id), policy: RoutingPolicySchema.parse({
         ...body.routing,
         required_capabilities: [...(body.routing?.required_capabilities ?? []), ...(body.required_capabilities ?? [])],
       }) });

@@ -109,7 +109,7 @@ export class TenantLink implements RunSlots {
   refuseSubscriber(session: Session, open: number): Response | null {
     let err: AppError | null = null;
     try {
-      const limit = quotasFor(this.d.env as unknown as Record<string, unknown>, session.tenant_id).ws_subscribers_per_session;
+      const limit = quotasFor(this.d.env, session.tenant_id).ws_subscribers_per_session;
       if (open < limit) return null;
       err = quotaError({ quota: "ws_subscribers_per_session", limit, current: open, remaining: 0, retry_after_ms: WS_RETRY_MS, scope: "session" },
         "close a subscriber first");

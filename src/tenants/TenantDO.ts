@@ -152,7 +152,7 @@ export class TenantDO extends DurableObject<Env> {
   /** Resolves the tenant's quotas (fail closed on a bad TENANT_QUOTAS) and turns AppErrors into Results. */
   private async guard<T>(tenantId: string, fn: (quotas: TenantQuotas) => T | Promise<T>): Promise<Result<T>> {
     try {
-      return ok(await fn(quotasFor(this.env as unknown as Record<string, unknown>, IdArg.parse(tenantId))));
+      return ok(await fn(quotasFor(this.env, IdArg.parse(tenantId))));
     } catch (err) {
       if (err instanceof AppError) return fail(err);
       if (err instanceof z.ZodError) return fail(new AppError("validation_error", `invalid tenant ledger call: ${err.issues[0]?.message ?? "bad argument"}`));

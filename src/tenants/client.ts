@@ -1,6 +1,7 @@
 import { AppError, unwrap, type Result } from "../core/errors";
 import type { Env } from "../env";
-import type { EventGrant, RunSlot, TenantDO, TenantUsage } from "./TenantDO";
+import type { RpcClient } from "../rpc-client";
+import type { TenantDO } from "./TenantDO";
 
 /**
  * The tenant's ledger (TenantDO, one per tenant) as the Worker and the session DOs call it. Fails closed: with no
@@ -10,32 +11,31 @@ export type TenantLedger = ReturnType<typeof tenantLedger>;
 
 export function tenantLedger(env: Pick<Env, "TENANTS">, tenantId: string) {
   // One stub for every call of this client: calls through one stub arrive in the order they were made.
-  let cached: DurableObjectStub<TenantDO> | null = null;
-  const stub = () => {
+  let cached: RpcClient<TenantDO> | null = null;
+  const stub = (): RpcClient<TenantDO> => {
     if (!env.TENANTS) throw new AppError("dependency_not_available", "Tenant quotas cannot be checked: the TENANTS Durable Object binding is missing");
     cached ??= env.TENANTS.get(env.TENANTS.idFromName(tenantId));
     return cached;
   };
   /** One RPC; a thrown AppError (a refusal) passes through, anything else means the ledger could not be asked. */
-  async function ask<T>(fn: () => Promise<unknown>): Promise<T> {
-    let result: unknown;
+  async function tell<R>(fn: () => Promise<R>): Promise<R> {
     try {
-      result = await fn();
+      return await fn();
     } catch (err) {
       if (err instanceof AppError) throw err;
       throw new AppError("dependency_not_available", `Tenant quotas cannot be checked: the tenant ledger did not answer (${err instanceof Error ? err.message : String(err)})`);
     }
-    // The stub's inferred types flatten the Result's JSON; the DO's method says what it is.
-    return result === undefined ? (undefined as T) : unwrap(result as Result<T>);
   }
+  /** An RPC that answers with a Result: its refusal is thrown as the AppError it carries. */
+  const ask = async <T>(fn: () => Promise<Result<T>>): Promise<T> => unwrap(await tell(fn));
   return {
-    admitSession: (sessionId: string) => ask<{ active_sessions: number }>(() => stub().admitSession(tenantId, sessionId)),
-    endSession: (sessionId: string) => ask<void>(() => stub().endSession(tenantId, sessionId)),
-    admitRun: (sessionId: string, runId: string) => ask<{ queued_runs: number }>(() => stub().admitRun(tenantId, sessionId, runId)),
-    startRun: (sessionId: string, runId: string) => ask<RunSlot>(() => stub().startRun(tenantId, sessionId, runId)),
-    releaseRun: (runId: string) => ask<void>(() => stub().releaseRun(tenantId, runId)),
-    syncSession: (sessionId: string, queued: string[], running: string[]) => ask<void>(() => stub().syncSession(tenantId, sessionId, queued, running)),
-    takeEvents: (n: number, extra: number) => ask<EventGrant>(() => stub().takeEvents(tenantId, n, extra)),
-    usage: () => ask<TenantUsage>(() => stub().usage(tenantId)),
+    admitSession: (sessionId: string) => ask(() => stub().admitSession(tenantId, sessionId)),
+    endSession: (sessionId: string) => tell(() => stub().endSession(tenantId, sessionId)),
+    admitRun: (sessionId: string, runId: string) => ask(() => stub().admitRun(tenantId, sessionId, runId)),
+    startRun: (sessionId: string, runId: string) => ask(() => stub().startRun(tenantId, sessionId, runId)),
+    releaseRun: (runId: string) => tell(() => stub().releaseRun(tenantId, runId)),
+    syncSession: (sessionId: string, queued: string[], running: string[]) => tell(() => stub().syncSession(tenantId, sessionId, queued, running)),
+    takeEvents: (n: number, extra: number) => ask(() => stub().takeEvents(tenantId, n, extra)),
+    usage: () => ask(() => stub().usage(tenantId)),
   };
 }

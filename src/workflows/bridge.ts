@@ -1,6 +1,6 @@
 import { loadConfig } from "../core/config";
 import { AppError, unwrap, type Result } from "../core/errors";
-import type { Event, EventPage } from "../core/event";
+import type { Event } from "../core/event";
 import { isTerminalRunStatus, type Run } from "../core/run";
 import { SubmitRunBodySchema, type SubmitRunRequest } from "../core/run-submit";
 import { newSession, type CreateSessionBody, type Session, type SessionStatus } from "../core/session";
@@ -13,15 +13,15 @@ import type { Env } from "../env";
  * (no HTTP hop): set up a workflow-owned session, run one step (one or several runs), complete it.
  */
 
-async function call<T>(p: Promise<unknown>): Promise<T> {
-  return unwrap((await p) as Result<T>);
+async function call<T>(p: Promise<Result<T>>): Promise<T> {
+  return unwrap(await p);
 }
 
 export async function setupWorkflowSession(env: Env, tenantId: string, body: CreateSessionBody): Promise<Session> {
   const session = newSession(tenantId, { ...body, metadata: { ...(body.metadata ?? {}), owner: "workflow" } }, loadConfig(env));
   const stub = sessionStubFor(env, tenantId, session.id);
-  await call<Session>(stub.createSession(session));
-  return call<Session>(stub.updateSession({ status: "active" }));
+  await call(stub.createSession(session));
+  return call(stub.updateSession({ status: "active" }));
 }
 
 /**
@@ -40,12 +40,12 @@ export async function runSessionStep(
     let run = await submitOnce(stub, body, opts.idempotencyKey ? `${opts.idempotencyKey}:${i}` : null, stepStarted);
     const deadline = Date.now() + (opts.waitMs ?? 15 * 60_000);
     while (!isTerminalRunStatus(run.status) && Date.now() < deadline) {
-      run = await call<Run>(stub.waitRun(run.id, Math.min(60_000, deadline - Date.now())));
+      run = await call(stub.waitRun(run.id, Math.min(60_000, deadline - Date.now())));
     }
     if (!isTerminalRunStatus(run.status)) {
       throw new AppError("timeout", `Run ${run.id} did not finish within the step's wait`, { run_id: run.id, status: run.status });
     }
-    const page = await call<EventPage>(stub.readEvents({ run_id: run.id, limit: 1000 }));
+    const page = await call(stub.readEvents({ run_id: run.id, limit: 1000 }));
     result = stepResultFromRun(run, page.events as Event[]);
     if (run.status !== "completed") break;
   }
@@ -62,14 +62,14 @@ async function submitOnce(stub: ReturnType<typeof sessionStubFor>, request: Subm
   if (!parsed.success) throw new AppError("validation_error", `run: ${parsed.error.issues[0]?.message ?? "invalid"}`, { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) });
   const body = parsed.data;
   for (let attempt = 0; ; attempt++) {
-    const run = await call<Run>(stub.submitRun(body, key ? `${key}:${attempt}` : null));
+    const run = await call(stub.submitRun(body, key ? `${key}:${attempt}` : null));
     const staleFailure = key !== null && isTerminalRunStatus(run.status) && run.status !== "completed" && run.queued_at < stepStarted;
     if (!staleFailure) return run;
   }
 }
 
 export async function completeWorkflowSession(env: Env, tenantId: string, sessionId: string, status: Extract<SessionStatus, "completed" | "failed" | "cancelled"> = "completed"): Promise<Session> {
-  return call<Session>(sessionStubFor(env, tenantId, sessionId).updateSession({ status }));
+  return call(sessionStubFor(env, tenantId, sessionId).updateSession({ status }));
 }
 
 export { classifyError };

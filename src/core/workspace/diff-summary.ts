@@ -19,8 +19,8 @@ export function parseNumstatZ(text: string): NumstatEntry[] {
   for (const record of text.split("\0")) {
     if (record.trim() === "") continue;
     const match = /^\s*(\d+|-)\t(\d+|-)\t([\s\S]*)$/.exec(record);
-    if (!match) continue;
-    const [, ins, del, path] = match as unknown as [string, string, string, string];
+    const [, ins, del, path] = match ?? [];
+    if (ins === undefined || del === undefined || path === undefined) continue;
     const binary = ins === "-" || del === "-";
     entries.push({
       path,

@@ -152,7 +152,7 @@ export class CliAgentAdapter implements ProviderAdapter {
       const leftovers = processor.drainUnmapped();
       await emit({
         type: "error_occurred",
-        data: { error_code: failure.code, error_message: message, provider_error: failure.providerError as unknown as JsonObject },
+        data: { error_code: failure.code, error_message: message, provider_error: failure.providerError },
         ...(leftovers ? { metadata: leftovers } : {}),
       });
       throw failure;
