@@ -14,6 +14,15 @@ import type { RunRecords } from "./run-records";
 import type { RunManager } from "./runs";
 
 const ROLLED_BACK_KEY = "rolled_back_runs";
+
+/**
+ * Runs written into a fresh object (an import or a fork) that were rolled back where they came from: transcripts
+ * leave them out here too.
+ */
+export function markRolledBack(kv: KeyValue, runs: readonly Run[]): void {
+  const ids = runs.filter((r) => r.metadata.rolled_back === true).map((r) => r.id);
+  if (ids.length) kv.put(ROLLED_BACK_KEY, [...new Set([...(kv.get<string[]>(ROLLED_BACK_KEY) ?? []), ...ids])]);
+}
 const ACTIVE = ["queued", "running", "awaiting_approval"] as const;
 
 export type ControlsDeps = {

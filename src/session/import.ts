@@ -1,5 +1,7 @@
 import type { Event } from "../core/event";
 import type { Run } from "../core/run";
+import { markRolledBack } from "./controls";
+import { KeyValue } from "./kv";
 import type { EventLog } from "./log";
 import type { RunRecords } from "./run-records";
 
@@ -24,6 +26,7 @@ export function writeImported(
       );
     }
     sql.exec(`INSERT INTO log_meta (id, floor) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET floor = MAX(floor, excluded.floor)`, latestSequence);
+    markRolledBack(new KeyValue(sql), runs);
   });
   log.resync();
 }

@@ -4,7 +4,7 @@ import type { Run } from "../../src/core/run";
 import type { Session } from "../../src/core/session";
 import type { ForkResult } from "../../src/core/session-fork";
 import { api, appendEvents, createSession, json, KEY_B, note, readEvents } from "./helpers";
-import { runEvents, submitRun, waitRun } from "./runs-helpers";
+import { runEvents, submitRun, untilEvent, waitRun } from "./runs-helpers";
 
 async function fork(sessionId: string, atSequence: number): Promise<ForkResult> {
   const res = await api(`/v1/sessions/${sessionId}/fork`, { method: "POST", json: { at_sequence: atSequence } });
@@ -86,6 +86,23 @@ describe("fork", () => {
     expect((await sh(result.session.id, "echo fresh")).output?.content).toBe("fresh\n");
   });
 
+  it("a run rolled back in the source stays out of the fork's transcript", { timeout: 120_000 }, async () => {
+    const source = await createSession();
+    await sh(source.id, "git init -q repo && cd repo && git config user.email t@e && git config user.name t && echo one > f.txt && git add . && git commit -qm init");
+    const victim = await submitRun(source.id, {
+      provider: "shell", input: "cd repo && echo marker-victim && sleep 30", workspace: { path: "repo", backend: "git", snapshot: true },
+    });
+    await untilEvent(source.id, victim.id, "message_streamed", 30_000);
+    const next = await submitRun(source.id, { provider: "shell", input: "echo marker-next", multitask: "rollback" });
+    expect((await waitRun(source.id, next.id, 60_000)).status).toBe("completed");
+    const result = await fork(source.id, (await allEvents(source.id)).at(-1)!.sequence);
+    const copy = await json<Run>(api(`/v1/sessions/${result.session.id}/runs/${result.run_ids[victim.id]}`));
+    expect(copy.metadata).toMatchObject({ rolled_back: true });
+    const text = JSON.stringify(await json(api(`/v1/sessions/${result.session.id}/transcript`)));
+    expect(text).toContain("marker-next");
+    expect(text).not.toContain("marker-victim");
+  });
+
   it("refuses a sequence beyond the latest, bad bodies, unknown and other tenants' sessions", { timeout: 60_000 }, async () => {
     const s = await createSession();
     await appendEvents(s.id, [note("one")]);
@@ -106,7 +123,7 @@ describe("fork", () => {
     expect((await api(`/v1/sessions/${s.id}/fork`, { method: "POST", json: { at_sequence: 1 } })).status).toBe(404);
   });
 
-  it("restores the workspace to the last git snapshot at or before N", { timeout: 120_000 }, async () => {
+  it("restores the workspace to the last git snapshot at or before N", { timeout: 240_000 }, async () => {
     const source = await createSession();
     await sh(source.id, INIT_REPO);
     const snap = { path: "repo", backend: "git", snapshot: true };
