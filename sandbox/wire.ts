@@ -44,40 +44,40 @@ function isPublic(method: string, path: string): boolean {
   return Object.values(SANDBOX_ROUTES).some((r) => !r.auth && r.method === method && r.path === path);
 }
 
-function tooLarge(): AppError {
-  return new AppError("payload_too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`);
+function tooLarge(maxBytes: number): AppError {
+  return new AppError("payload_too_large", `request body exceeds ${maxBytes} bytes`);
 }
 
 /**
- * The body as text, refused past MAX_BODY_BYTES: on the declared length first, then on what arrives (a forwarded
+ * The body as text, refused past `maxBytes`: on the declared length first, then on what arrives (a forwarded
  * body is chunked). Not Hono's bodyLimit: it rebuilds the request with the global Request, which cannot take the
  * adapter's own request unless the adapter replaces the process's globals, and this process keeps them.
  */
-async function readBodyText(req: Request): Promise<string> {
-  if (Number(req.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) throw tooLarge();
+async function readBodyText(req: Request, maxBytes: number): Promise<string> {
+  if (Number(req.headers.get("content-length") ?? 0) > maxBytes) throw tooLarge(maxBytes);
   if (!req.body) return "";
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
     size += chunk.value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > maxBytes) {
       await reader.cancel();
-      throw tooLarge();
+      throw tooLarge(maxBytes);
     }
     chunks.push(chunk.value);
   }
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function mount<R extends SandboxRoute>(app: Hono<SandboxEnv>, route: R, handler: RouteHandler<R>): void {
+function mount<R extends SandboxRoute>(app: Hono<SandboxEnv>, route: R, handler: RouteHandler<R>, maxBodyBytes: number): void {
   const run: (input: RouteInput<R>) => Promise<unknown> = handler;
   app.on(route.method, route.path, async (c) => {
     // Parsed with R's own schemas, which TypeScript cannot follow through the generic slots.
     const input = {
       params: route.params ? parseWith(route.params, c.req.param(), "path") : undefined,
       query: route.query ? parseWith(route.query, c.req.query(), "query") : undefined,
-      body: route.body ? parseWith(route.body, parseJsonText(await readBodyText(c.req.raw)), "body") : undefined,
+      body: route.body ? parseWith(route.body, parseJsonText(await readBodyText(c.req.raw, maxBodyBytes)), "body") : undefined,
       workspaceId: c.req.header(SANDBOX_WORKSPACE_HEADER),
       c,
     } as RouteInput<R>;
@@ -88,7 +88,7 @@ function mount<R extends SandboxRoute>(app: Hono<SandboxEnv>, route: R, handler:
 }
 
 /** The Hono app serving the whole table with `handlers`, behind the bearer token. */
-export function sandboxApp(token: string, handlers: SandboxHandlers): Hono<SandboxEnv> {
+export function sandboxApp(token: string, handlers: SandboxHandlers, maxBodyBytes = MAX_BODY_BYTES): Hono<SandboxEnv> {
   const app = new Hono<SandboxEnv>();
   app.onError((err) => errorResponse(err));
   app.notFound((c) => errorResponse(new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`)));
@@ -98,7 +98,7 @@ export function sandboxApp(token: string, handlers: SandboxHandlers): Hono<Sandb
     }
     await next();
   });
-  const each = <K extends SandboxRouteName>(name: K) => mount(app, SANDBOX_ROUTES[name], handlers[name]);
+  const each = <K extends SandboxRouteName>(name: K) => mount(app, SANDBOX_ROUTES[name], handlers[name], maxBodyBytes);
   for (const name of Object.keys(SANDBOX_ROUTES) as SandboxRouteName[]) each(name);
   return app;
 }
