@@ -30,6 +30,20 @@ async function expectAccessible(p: Page, where: string): Promise<void> {
   expect(violations, where).toEqual([]);
 }
 
+/** The API as the test's own client (setup the page does not offer, such as workspace snapshots). */
+async function callApi<T>(path: string, init: { method?: string; json?: unknown } = {}): Promise<T> {
+  const res = await fetch(`${stack.url}/v1${path}`, {
+    method: init.method ?? "GET",
+    headers: { authorization: "Bearer e2e_key", ...(init.json === undefined ? {} : { "content-type": "application/json" }) },
+    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+  });
+  if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** The sequences the events log shows, in page order. */
+const shownSequences = (p: Page) => p.evaluate<number[]>(`[...document.querySelectorAll("[role=log] [data-seq]")].map((e) => Number(e.dataset.seq))`);
+
 /** Overflow, accessibility and a screenshot at both widths; ends at the wide one. */
 async function checkPage(p: Page, name: string): Promise<void> {
   for (const size of WIDTHS) {
@@ -52,7 +66,13 @@ describe("dashboard in a real browser", () => {
     });
     page = await browser.newPage({ viewport: WIDTHS[0] });
     page.on("pageerror", (err) => pageErrors.push(err.message));
-  }, 240_000);
+    // Test-only: remember the page's WebSockets so the test can cut one (the dashboard exposes nothing for this).
+    await page.addInitScript(`(() => {
+      const Native = window.WebSocket;
+      window.__sockets = [];
+      window.WebSocket = class extends Native { constructor(...args) { super(...args); window.__sockets.push(this); } };
+    })()`);
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -84,11 +104,19 @@ describe("dashboard in a real browser", () => {
     const decisions: string[] = [];
     page.on("request", (r) => { if (r.method() === "POST" && r.url().includes("/approvals/")) decisions.push(r.postData() ?? ""); });
     await page.getByLabel("run input").fill("echo approved-output");
-    await page.getByLabel("policy JSON").fill(JSON.stringify({ name: "gate", tool_rules: [{ deny: ["bash"] }], on_violation: "request_approval" }));
+    await page.getByLabel("policy JSON").fill(JSON.stringify({ name: "gate", limits: { max_tool_calls: 5, max_total_tokens: 10_000 }, tool_rules: [{ deny: ["bash"] }], on_violation: "request_approval" }));
     await page.getByRole("button", { name: "Start run" }).click();
     const approve = page.getByRole("button", { name: "Approve" });
     await approve.waitFor({ timeout: 20_000 });
     expect(await page.getByLabel("pending approvals").textContent()).toContain("echo approved-output");
+    // The run in flight shows its policy counters against its limits, and what is left.
+    const budget = page.getByRole("region", { name: "policy budgets" });
+    await expect.poll(() => budget.textContent(), { timeout: 15_000 }).toContain("Policy gate");
+    const budgetText = (await budget.textContent()) ?? "";
+    expect(budgetText).toContain("on violation: request_approval");
+    expect(budgetText).toMatch(/Tool calls\d+5\d+ left/);
+    expect(budgetText).toMatch(/Tokens\d+10000\d+ left/);
+    expect(budgetText).toContain("tool_denied: bash");
     await checkPage(page, "session-approval");
     await approve.dblclick();
     await expect.poll(() => log.textContent(), { timeout: 20_000 }).toContain("approved-output");
@@ -99,6 +127,56 @@ describe("dashboard in a real browser", () => {
     const fits = await wrap.evaluate((el) => el.scrollWidth <= el.clientWidth);
     expect(fits, "runs table fits its panel").toBe(true);
     for (const name of ["Run", "Provider", "Status", "Tokens", "Cost", "Actions"]) await expect.poll(() => page.getByRole("columnheader", { name }).isVisible()).toBe(true);
+
+    // The socket drops: the page says so, resumes from the last sequence it has, and misses or repeats nothing.
+    const sessionId = /#\/sessions\/(ses_[0-9a-f]{32})/.exec(page.url())![1]!;
+    const connection = page.getByRole("status", { name: "connection" });
+    await expect.poll(() => connection.textContent(), { timeout: 15_000 }).toMatch(/^live/);
+    const before = await shownSequences(page);
+    const dropped = await page.evaluate<string>(`new Promise((resolve) => {
+      for (const s of window.__sockets) if (s.readyState === 1) s.close();
+      const el = document.querySelector("[aria-label=connection]");
+      const t = setInterval(() => { if (el.textContent.includes("reconnecting")) { clearInterval(t); resolve(el.textContent); } }, 5);
+    })`);
+    expect(dropped).toBe(`connection lost at #${before.at(-1)}; reconnecting…`);
+    // Appended while the page is away: it must receive them on resuming.
+    await callApi(`/sessions/${sessionId}/events`, { method: "POST", json: { events: [1, 2, 3].map((n) => ({ type: "message_sent", data: { role: "user", content: `while-away-${n}` } })) } });
+    await expect.poll(() => connection.textContent(), { timeout: 20_000 }).toBe(`live · resumed from #${before.at(-1)}`);
+    await callApi(`/sessions/${sessionId}/events`, { method: "POST", json: { events: [{ type: "message_sent", data: { role: "user", content: "after-resume" } }] } });
+    const all = await callApi<{ events: { sequence: number }[] }>(`/sessions/${sessionId}/events?limit=1000`);
+    const expected = all.events.map((e) => e.sequence);
+    await expect.poll(() => shownSequences(page), { timeout: 20_000 }).toEqual(expected);
+    await checkPage(page, "session-resumed");
+
+    // A workspace diff, per file with colours; each file collapses on its own.
+    const ended = async (input: string, workspace?: Record<string, unknown>) => {
+      const run = await callApi<{ id: string }>(`/sessions/${sessionId}/runs`, { method: "POST", json: { provider: "shell", input, ...(workspace ? { workspace } : {}) } });
+      const done = await callApi<{ id: string; status: string }>(`/sessions/${sessionId}/runs/${run.id}/wait?timeout_ms=60000`);
+      expect(done.status, input).toBe("completed");
+      return done;
+    };
+    await ended("git init -q repo && cd repo && git config user.email e2e@example.com && git config user.name e2e && printf 'alpha\\nbeta\\n' > one.txt && printf 'gone\\n' > two.txt && git add . && git commit -qm init");
+    const change = await ended("cd repo && printf 'alpha\\ngamma\\n' > one.txt && rm two.txt && printf 'new\\n' > three.txt", { path: "repo", backend: "git", snapshot: true });
+    const diffButton = page.getByRole("row").filter({ has: page.locator(`td[title="${change.id}"]`) }).getByRole("button", { name: "Diff" });
+    await diffButton.waitFor({ timeout: 20_000 });
+    await diffButton.click();
+    const diff = page.getByRole("region", { name: "workspace diff" });
+    await diff.waitFor({ timeout: 10_000 });
+    const files = diff.locator("details.diff-file");
+    await expect.poll(() => files.count()).toBe(3);
+    const paths = await diff.locator(".diff-path").allTextContents();
+    expect(paths.sort()).toEqual(["one.txt", "three.txt", "two.txt"]);
+    const one = files.filter({ has: page.locator(".diff-path", { hasText: "one.txt" }) });
+    expect(await one.locator(".del").last().textContent()).toContain("-beta");
+    expect(await one.locator(".add").last().textContent()).toContain("+gamma");
+    expect(await one.locator("summary").textContent()).toContain("+1 −1");
+    // Added and removed lines are coloured differently.
+    const colours = await page.evaluate<string[]>(`[".diff .add", ".diff .del"].map((sel) => getComputedStyle(document.querySelector("details.diff-file " + sel)).color)`);
+    expect(colours[0]).not.toBe(colours[1]);
+    await checkPage(page, "session-diff");
+    await one.locator("summary").click();
+    expect(await one.evaluate((el) => (el as unknown as { open: boolean }).open)).toBe(false);
+    expect(await files.filter({ has: page.locator(".diff-path", { hasText: "three.txt" }) }).evaluate((el) => (el as unknown as { open: boolean }).open)).toBe(true);
 
     // Deny with a reason, from the tenant's approvals page.
     await page.getByLabel("run input").fill("echo denied-output");
@@ -136,5 +214,5 @@ describe("dashboard in a real browser", () => {
     await page.getByRole("button", { name: "New session" }).waitFor();
 
     expect(pageErrors).toEqual([]);
-  }, 240_000);
+  }, 600_000);
 });

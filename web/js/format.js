@@ -26,13 +26,3 @@ export function toolSummary(name, input = {}) {
   if (n === "list_files") return `List ${input.path ?? "."}`;
   return `${name} ${JSON.stringify(input).slice(0, 200)}`;
 }
-
-/** A unified diff with added/removed lines coloured. */
-export function diffView(patch) {
-  const pre = h("div", { class: "diff", role: "region", "aria-label": "diff", tabindex: "0" });
-  for (const line of String(patch ?? "").split("\n")) {
-    const cls = line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : line.startsWith("@@") ? "hunk" : "";
-    pre.append(h("div", { class: cls }, line || " "));
-  }
-  return pre;
-}

@@ -1,5 +1,6 @@
 import { api, followSession } from "./api.js";
-import { diffView, h, money, status, toolSummary } from "./format.js";
+import { h, money, status, toolSummary } from "./format.js";
+import { diffView } from "./diff.js";
 import { approvalBox } from "./approval.js";
 import { statusPanel } from "./status-panel.js";
 
@@ -47,7 +48,7 @@ export async function sessionView(root, sessionId) {
   };
   const showDiff = async (runId) => {
     const d = await api(`/sessions/${sessionId}/runs/${runId}/diff`);
-    diffEl.replaceChildren(h("div", { class: "panel" }, h("h3", {}, `Diff of ${runId.slice(0, 14)}…`),
+    diffEl.replaceChildren(h("section", { class: "panel", "aria-label": "workspace diff" }, h("h2", {}, `Diff of ${runId.slice(0, 14)}…`),
       h("p", {}, `${d.files_changed} files · +${d.insertions} −${d.deletions}`), diffView(d.patch)));
   };
   const renderApprovals = () => {
@@ -77,6 +78,8 @@ export async function sessionView(root, sessionId) {
     }
     if (e.type.startsWith("session_") && typeof d.to === "string") Object.assign(statusEl, { className: `status ${d.to}`, textContent: d.to });
     if (e.type.startsWith("run_") || e.type.startsWith("tool_approval")) { refreshRuns().catch(() => undefined); snapshot.refresh(); }
+    // What moves a run's policy counters: the snapshot shows them against the limits.
+    else if (e.type.startsWith("tool_call_") || e.type === "token_usage_updated" || e.type === "policy_violation") snapshot.refresh();
     if (e.type === "token_usage_updated" || e.type.startsWith("run_")) refreshTotals();
     eventsEl.scrollTop = eventsEl.scrollHeight;
   };
@@ -113,8 +116,8 @@ export async function sessionView(root, sessionId) {
   snapshot.refresh();
   const stopFollow = followSession(sessionId, 1, onEvent, (state) => {
     // The socket resumes from the last sequence it saw (api.js); say so, so a gap is never silent.
-    if (state === "reconnecting") { dropped = true; conn.textContent = `connection lost after #${lastSeq}; reconnecting…`; }
-    else if (state === "live" && dropped) conn.textContent = `live · resumed after #${lastSeq}`;
+    if (state === "reconnecting") { dropped = true; conn.textContent = `connection lost at #${lastSeq}; reconnecting…`; }
+    else if (state === "live" && dropped) conn.textContent = `live · resumed from #${lastSeq}`;
     else conn.textContent = state;
   });
   return () => { stopFollow(); snapshot.stop(); clearTimeout(totalsTimer); };
