@@ -52,6 +52,11 @@ describe("interrupt, then replay through the strict fakes", () => {
       // Takes over with the cut-off run's tool call (write_file done, bash pending) in the log it replays.
       await completed(s.id, { provider, input: `[tools] take over ${marker}`, continuation: "replay", multitask: "interrupt" });
       await expectInterrupted(s.id, cut.id);
+      const cutCalls = (await runEvents(s.id, cut.id)).filter((e) => e.type === "tool_approval_requested").map((e) => e.data.tool_call_id);
+      const t = await json<Transcript>(api(`/v1/sessions/${s.id}/transcript`));
+      // The call waiting for approval got one result, the refusal the cancel produced, not the pause placeholder.
+      const cutResults = t.messages.filter((m) => m.role === "tool" && cutCalls.includes(m.tool_call_id));
+      expect(cutResults.map((m) => m.tool_output)).toEqual(cutCalls.map(() => "Run cancelled"));
       await completed(s.id, { provider: other[provider], input: `what happened? ${marker}`, continuation: "replay" });
       await completed(s.id, { provider, input: `and now? ${marker}`, continuation: "replay" });
       expect(await rejected(marker)).toEqual([]);
