@@ -2,15 +2,25 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { BreakerConfigSchema, ProviderRoutingRecordSchema, StickyBindingSchema, type ProviderRoutingRecord, type ProviderRoutingSnapshot, type StickyBinding } from "../core/routing";
 import type { Env } from "../env";
+import { migrateStorage, type StorageMigration } from "../session/storage-migrations";
 import { RoutingStateLogic, StickyRequestSchema, type RoutingTables, type RoutingView } from "./routing-state";
 
-/** RoutingTables over the DO's SQLite: one row per provider, one per sticky id. */
+/** The RoutingStateDO's storage schema; version 1 is what the pre-versioning builds created. */
+export const ROUTING_MIGRATIONS: readonly StorageMigration[] = [
+  {
+    version: 1,
+    description: "providers, sticky (expiry index)",
+    up: (sql) => {
+      sql.exec(`CREATE TABLE IF NOT EXISTS providers (provider TEXT PRIMARY KEY, record TEXT NOT NULL)`);
+      sql.exec(`CREATE TABLE IF NOT EXISTS sticky (sticky_id TEXT PRIMARY KEY, provider TEXT NOT NULL, expires_at INTEGER NOT NULL)`);
+      sql.exec(`CREATE INDEX IF NOT EXISTS sticky_expiry ON sticky (expires_at)`);
+    },
+  },
+];
+
+/** RoutingTables over the DO's SQLite (tables from ROUTING_MIGRATIONS): one row per provider, one per sticky id. */
 class SqlRoutingTables implements RoutingTables {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS providers (provider TEXT PRIMARY KEY, record TEXT NOT NULL)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS sticky (sticky_id TEXT PRIMARY KEY, provider TEXT NOT NULL, expires_at INTEGER NOT NULL)`);
-    sql.exec(`CREATE INDEX IF NOT EXISTS sticky_expiry ON sticky (expires_at)`);
-  }
+  constructor(private readonly sql: SqlStorage) {}
 
   getRecord(provider: string): ProviderRoutingRecord | null {
     const row = this.sql.exec<{ record: string }>(`SELECT record FROM providers WHERE provider = ?`, provider).toArray()[0];
@@ -77,6 +87,7 @@ export class RoutingStateDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    migrateStorage(ctx.storage, ROUTING_MIGRATIONS);
     this.logic = new RoutingStateLogic(new SqlRoutingTables(ctx.storage.sql));
   }
 

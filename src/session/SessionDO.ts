@@ -15,6 +15,8 @@ import { sandboxConfigured, sandboxFor } from "../sandbox/resolve";
 import { Alarms } from "./alarms";
 import { Flusher, type FlushStatus } from "./flusher";
 import { KeyValue } from "./kv";
+import { migrateStorage } from "./storage-migrations";
+import { SESSION_MIGRATIONS } from "./storage-schema";
 import { EventLog, type LogFilter } from "./log";
 import { RunRecords } from "./run-records";
 import { SessionRecord } from "./session-record";
@@ -105,6 +107,9 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   private init(): void {
+    // Before any part reads its tables. Storage calls are synchronous and the constructor runs before any request,
+    // so nothing can observe the object between two migrations.
+    migrateStorage(this.ctx.storage, SESSION_MIGRATIONS);
     const sql = this.sqlMeter.wrap(this.ctx.storage.sql);
     this.kv = new KeyValue(sql);
     this.record = new SessionRecord(this.kv, this.redactor);

@@ -1,8 +1,7 @@
 /** A tiny typed key/value table in the DO's SQLite, for the session record and bookkeeping counters. */
 export class KeyValue {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-  }
+  /** The `kv` table is created by the storage migrations (storage-schema.ts). */
+  constructor(private readonly sql: SqlStorage) {}
 
   get<T>(key: string): T | null {
     const rows = this.sql.exec<{ value: string }>(`SELECT value FROM kv WHERE key = ?`, key).toArray();

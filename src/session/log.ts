@@ -2,7 +2,6 @@ import { assertReadableVersion, type Event, type EventOrigin, type EventQuery } 
 import type { EventType } from "../core/event-types";
 import { parseJsonColumn } from "../core/json";
 import { RecentFrames } from "./recent-frames";
-import { ensureColumn } from "./sql-columns";
 
 /** One prepared event, sequence not yet assigned. */
 export type PendingEvent = Omit<Event, "sequence" | "session_id">;
@@ -24,21 +23,9 @@ export type LogFilter = { run_id?: string | undefined; types?: readonly string[]
 const RECENT_FRAMES = 4_096;
 
 /**
- * Secondary indexes, each one more row written per event. `id` is UNIQUE in the table (idempotency on
- * caller-supplied ids needs it). Run filters use a partial index, so events outside runs (most client events)
- * write nothing to it. There is no type index: every filtered read walks the sequence key from a cursor and
- * stops at its limit (subscribers and webhooks read bounded windows), so it bought reads nobody makes.
- * Objects created by older builds drop the old indexes in place; their rows are untouched.
- */
-function migrateIndexes(sql: SqlStorage): void {
-  sql.exec(`DROP INDEX IF EXISTS events_type`);
-  sql.exec(`DROP INDEX IF EXISTS events_run`);
-  sql.exec(`CREATE INDEX IF NOT EXISTS events_run_seq ON events(run_id, sequence) WHERE run_id IS NOT NULL`);
-}
-
-/**
  * The session's write-ahead event log in the Durable Object's SQLite storage. All calls are synchronous:
  * the DO runs one call at a time, so a read followed by a write here cannot interleave with another append.
+ * Its tables are created by the storage migrations (storage-schema.ts).
  */
 export class EventLog {
   private last: number;
@@ -46,14 +33,6 @@ export class EventLog {
   readonly recent = new RecentFrames(RECENT_FRAMES);
 
   constructor(private readonly sql: SqlStorage, private readonly sessionId: () => string) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS events (
-      sequence INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, run_id TEXT, type TEXT NOT NULL,
-      timestamp TEXT NOT NULL, provider TEXT, correlation_id TEXT, schema_version INTEGER NOT NULL,
-      data TEXT NOT NULL, metadata TEXT NOT NULL, origin TEXT NOT NULL DEFAULT '${LEGACY_ORIGIN}')`);
-    ensureColumn(sql, "events", "origin", `TEXT NOT NULL DEFAULT '${LEGACY_ORIGIN}'`);
-    migrateIndexes(sql);
-    // The highest sequence ever assigned survives pruning here, so numbering can never go back.
-    sql.exec(`CREATE TABLE IF NOT EXISTS log_meta (id INTEGER PRIMARY KEY CHECK (id = 1), floor INTEGER NOT NULL)`);
     this.last = this.storedLast();
   }
 

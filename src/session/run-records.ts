@@ -1,7 +1,6 @@
 import type { Run } from "../core/run";
 import { parseJsonColumn } from "../core/json";
 import type { Redactor } from "../core/redact";
-import { ensureColumn } from "./sql-columns";
 
 /**
  * The session's runs in the DO's SQLite, each with a revision so the flusher knows which ones D1 lacks.
@@ -9,14 +8,8 @@ import { ensureColumn } from "./sql-columns";
  * holds no secret in `input`, `output`, `error` (stderr included) or `metadata`.
  */
 export class RunRecords {
-  constructor(private readonly sql: SqlStorage, private readonly redactor: Redactor) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS runs (
-      id TEXT PRIMARY KEY, data TEXT NOT NULL, status TEXT NOT NULL, queued_at TEXT NOT NULL,
-      idempotency_key TEXT UNIQUE, revision INTEGER NOT NULL, flushed_revision INTEGER NOT NULL DEFAULT 0,
-      request_fingerprint TEXT)`);
-    ensureColumn(sql, "runs", "request_fingerprint", "TEXT");
-    sql.exec(`CREATE INDEX IF NOT EXISTS runs_status ON runs(status, queued_at)`);
-  }
+  /** The `runs` table is created by the storage migrations (storage-schema.ts). */
+  constructor(private readonly sql: SqlStorage, private readonly redactor: Redactor) {}
 
   get(id: string): Run | null {
     const row = this.sql.exec<{ data: string }>(`SELECT data FROM runs WHERE id = ?`, id).toArray()[0];

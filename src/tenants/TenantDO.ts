@@ -5,7 +5,8 @@ import { fail, ok, AppError, type Result } from "../core/errors";
 import { quotaError, quotasFor, type TenantQuotas } from "../core/quotas";
 import { take, type Bucket } from "../core/token-bucket";
 import type { Env } from "../env";
-import { Ledger } from "./ledger";
+import { migrateStorage } from "../session/storage-migrations";
+import { LEDGER_MIGRATIONS, Ledger } from "./ledger";
 import { staleSessions } from "./reconcile";
 
 /** Retry hints for count quotas: when the count will drop is up to the client, so these are only suggestions. */
@@ -41,6 +42,7 @@ export class TenantDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    migrateStorage(ctx.storage, LEDGER_MIGRATIONS);
     this.ledger = new Ledger(ctx.storage.sql);
     this.config = loadConfig(env);
   }

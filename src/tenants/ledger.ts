@@ -1,3 +1,5 @@
+import type { StorageMigration } from "../session/storage-migrations";
+
 /**
  * The tenant's counts in the TenantDO's SQLite: its active sessions, and its runs, each either `queued` or `running`
  * and each a lease that expires unless the session renews it (a session that crashed or was evicted for good gives
@@ -5,15 +7,25 @@
  */
 export type RunState = "queued" | "running";
 
+/** The TenantDO's storage schema; version 1 is what the pre-versioning builds created. */
+export const LEDGER_MIGRATIONS: readonly StorageMigration[] = [
+  {
+    version: 1,
+    description: "sessions, runs (session index), waiting",
+    up: (sql) => {
+      sql.exec(`CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, admitted_at INTEGER NOT NULL)`);
+      sql.exec(`CREATE TABLE IF NOT EXISTS runs (
+        run_id TEXT PRIMARY KEY, session_id TEXT NOT NULL, state TEXT NOT NULL, since INTEGER NOT NULL, expires_at INTEGER NOT NULL
+      )`);
+      sql.exec(`CREATE INDEX IF NOT EXISTS runs_session ON runs (session_id)`);
+      sql.exec(`CREATE TABLE IF NOT EXISTS waiting (session_id TEXT PRIMARY KEY, since INTEGER NOT NULL)`);
+    },
+  },
+];
+
+/** Reads and writes the tables LEDGER_MIGRATIONS creates. */
 export class Ledger {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, admitted_at INTEGER NOT NULL)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS runs (
-      run_id TEXT PRIMARY KEY, session_id TEXT NOT NULL, state TEXT NOT NULL, since INTEGER NOT NULL, expires_at INTEGER NOT NULL
-    )`);
-    sql.exec(`CREATE INDEX IF NOT EXISTS runs_session ON runs (session_id)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS waiting (session_id TEXT PRIMARY KEY, since INTEGER NOT NULL)`);
-  }
+  constructor(private readonly sql: SqlStorage) {}
 
   // ── sessions ──
 
