@@ -7,7 +7,7 @@ import { AppError } from "../../../src/core/errors";
 import { SandboxClient } from "../../../src/sandbox/client";
 import { NdjsonLineSplitter, forEachNdjsonLine } from "../../../src/sandbox/ndjson";
 import { sandboxFor } from "../../../src/sandbox/resolve";
-import { isAlive, startTestSandbox, waitUntil, type TestSandbox } from "./helpers";
+import { GIT_HEAVY_MS, isAlive, startTestSandbox, waitUntil, type TestSandbox } from "./helpers";
 
 let sb: TestSandbox;
 beforeAll(async () => {
@@ -135,7 +135,7 @@ describe("SandboxClient against the real server", () => {
     const rolled = await client.rollback(before);
     expect(rolled.restored_ref).toBe(before.ref);
     expect(await client.readFile("repo/a.txt")).toBe("hello\n");
-  });
+  }, GIT_HEAVY_MS);
 
   it("turns server errors into AppErrors with the server's code", async () => {
     const client = sb.client("c3");

@@ -108,3 +108,9 @@ export function hostPidsWithEnv(entry: string): number[] {
   }
   return pids;
 }
+
+/**
+ * Timeout of a test that takes several git snapshots in jails: each one is a handful of jailed git processes, which
+ * on a busy 2-core machine can take seconds apiece. Bounded by what the test does, not by the clock.
+ */
+export const GIT_HEAVY_MS = 90_000;

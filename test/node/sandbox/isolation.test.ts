@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isAlive, startTestSandbox, waitUntil, type TestSandbox } from "./helpers";
+import { GIT_HEAVY_MS, isAlive, startTestSandbox, waitUntil, type TestSandbox } from "./helpers";
 
 /**
  * The isolation contract, attacked directly at the sandbox server: resource bounds, the network policy, git that
@@ -153,7 +153,7 @@ describe("git that a workspace configures never runs outside the jail", () => {
     const rollback = await sb.call("POST", "/workspace/rollback", { workspace: "gitws", body: { snapshot: before.body } });
     expect(rollback.status).toBe(200);
     for (const suffix of ["fsmonitor", "clean", "smudge", "textconv", "hook"]) expect(existsSync(`${marker}-${suffix}`)).toBe(false);
-  });
+  }, GIT_HEAVY_MS);
 });
 
 describe("lifecycle", () => {

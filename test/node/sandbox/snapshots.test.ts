@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gitIn, handBack, startTestSandbox, type TestSandbox } from "./helpers";
+import { GIT_HEAVY_MS, gitIn, handBack, startTestSandbox, type TestSandbox } from "./helpers";
 
 let sb: TestSandbox;
 beforeAll(async () => {
@@ -94,7 +94,7 @@ describe("git snapshots", () => {
     const capped = await sb.call("POST", "/workspace/diff", { body: { from: a, to: b, max_patch_bytes: 50 }, workspace: "g3" });
     expect(Buffer.byteLength(capped.body.patch)).toBeLessThanOrEqual(50);
     expect(capped.body.metadata.patch_truncated).toBe(true);
-  });
+  }, GIT_HEAVY_MS);
 
   it("rolls back: restores files, removes files created later, keeps HEAD, keeps a safety ref", async () => {
     const dir = makeRepo("g4");
@@ -124,7 +124,7 @@ describe("git snapshots", () => {
     // The state after rollback is the snapshot's: a fresh snapshot has the same tree.
     const again = (await sb.call("POST", "/workspace/snapshot", { body: { path: "repo", backend: "git" }, workspace: "g4" })).body;
     expect(again.metadata.tree).toBe(snap.metadata.tree);
-  });
+  }, GIT_HEAVY_MS);
 
   it("works in a repository without commits", async () => {
     const dir = join(sb.root, "g5", "fresh");
