@@ -5,7 +5,7 @@ import { ProviderErrorSchema } from "./run";
 import { TokenUsageSchema } from "./usage";
 
 /**
- * What each event type's `data` holds (SEED §1.5 and what this service emits), for the API description: every
+ * What each event type's `data` holds (the original's types and what this service adds), for the API description: every
  * field is optional and other fields may follow, because shape checks are advisory (a mismatch is stored with
  * `metadata._validation_warnings`, never refused). The runtime `EventSchema` keeps `data` an open object.
  */
