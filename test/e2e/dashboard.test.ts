@@ -132,16 +132,21 @@ describe("dashboard in a real browser", () => {
     const sessionId = /#\/sessions\/(ses_[0-9a-f]{32})/.exec(page.url())![1]!;
     const connection = page.getByRole("status", { name: "connection" });
     await expect.poll(() => connection.textContent(), { timeout: 15_000 }).toMatch(/^live/);
-    const before = await shownSequences(page);
-    const dropped = await page.evaluate<string>(`new Promise((resolve) => {
+    // Cut every open socket and report what the page says once it notices, with the last sequence it had shown.
+    const dropped = await page.evaluate<{ text: string; last: number }>(`new Promise((resolve) => {
       for (const s of window.__sockets) if (s.readyState === 1) s.close();
       const el = document.querySelector("[aria-label=connection]");
-      const t = setInterval(() => { if (el.textContent.includes("reconnecting")) { clearInterval(t); resolve(el.textContent); } }, 5);
+      const t = setInterval(() => {
+        if (!el.textContent.includes("reconnecting")) return;
+        clearInterval(t);
+        const shown = [...document.querySelectorAll("[role=log] [data-seq]")].map((e) => Number(e.dataset.seq));
+        resolve({ text: el.textContent, last: Math.max(...shown) });
+      }, 5);
     })`);
-    expect(dropped).toBe(`connection lost at #${before.at(-1)}; reconnecting…`);
+    expect(dropped.text).toBe(`connection lost at #${dropped.last}; reconnecting…`);
     // Appended while the page is away: it must receive them on resuming.
     await callApi(`/sessions/${sessionId}/events`, { method: "POST", json: { events: [1, 2, 3].map((n) => ({ type: "message_sent", data: { role: "user", content: `while-away-${n}` } })) } });
-    await expect.poll(() => connection.textContent(), { timeout: 20_000 }).toBe(`live · resumed from #${before.at(-1)}`);
+    await expect.poll(() => connection.textContent(), { timeout: 20_000 }).toBe(`live · resumed from #${dropped.last}`);
     await callApi(`/sessions/${sessionId}/events`, { method: "POST", json: { events: [{ type: "message_sent", data: { role: "user", content: "after-resume" } }] } });
     const all = await callApi<{ events: { sequence: number }[] }>(`/sessions/${sessionId}/events?limit=1000`);
     const expected = all.events.map((e) => e.sequence);
