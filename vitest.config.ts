@@ -9,7 +9,8 @@ import { defineConfig } from "vitest/config";
  */
 const workersPool = () =>
   cloudflareTest(async (ctx) => ({
-    main: "./src/index.ts",
+    // The production Worker with the session class that carries test hooks.
+    main: "./test/workers/support/entry.ts",
     wrangler: { configPath: "./wrangler.toml" },
     miniflare: {
       bindings: {

@@ -5,13 +5,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { Agent, routeAgentRequest } from "agents";
 import app from "../src/index";
-import type { SessionDO } from "../src/session/SessionDO";
+import type { TestSessionDO } from "../test/workers/support/test-session-do";
 
-export { SessionDO, SandboxContainer, RoutingStateDO, TenantDO, AgentPipelineWorkflow } from "../src/index";
+export { SandboxContainer, RoutingStateDO, TenantDO, AgentPipelineWorkflow } from "../src/index";
+// The session class with the flush-now and counter hooks the storage-cost case reads; production has neither.
+export { TestSessionDO as SessionDO } from "../test/workers/support/test-session-do";
 
 type BenchEnv = {
   BASELINE: DurableObjectNamespace<BaselineDO>; BenchAgent: DurableObjectNamespace<BenchAgent>;
-  SESSIONS: DurableObjectNamespace<SessionDO>;
+  SESSIONS: DurableObjectNamespace<TestSessionDO>;
 };
 
 /**

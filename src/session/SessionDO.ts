@@ -79,13 +79,13 @@ export class SessionDO extends DurableObject<Env> {
   private record!: SessionRecord;
   private runs!: RunRecords;
   private alarms!: Alarms;
-  flusher!: Flusher;
+  protected flusher!: Flusher;
   private subscribers!: Subscribers;
   private readonly waiters = new Waiters();
   private readonly approvals = new Approvals();
   private runManager!: RunManager;
   private transcripts!: TranscriptCache;
-  private fanout!: FanOut;
+  protected fanout!: FanOut;
   private delivery!: Delivery;
   private readonly sqlMeter = new SqlMeter();
   private controls!: RunControls;
@@ -479,11 +479,6 @@ export class SessionDO extends DurableObject<Env> {
     await this.runFanOut();
   }
 
-  /** Runs fan-out now (tests and the maintenance endpoint use it). */
-  async fanOutNow(): Promise<{ retry_in_ms: number | null }> {
-    return { retry_in_ms: await this.fanout.run() };
-  }
-
   /** Retention: prunes this session's log per the policy (oldest first, protected types kept), here and in D1. */
   async applyRetention(policy: RetentionPolicy): Promise<Result<{ pruned: number }>> {
     return guarded(async () => {
@@ -499,11 +494,7 @@ export class SessionDO extends DurableObject<Env> {
     });
   }
 
-  async flushNow(): Promise<FlushStatus> {
-    await this.flusher.flushAll();
-    return this.flusher.status();
-  }
-
+  /** Flush state and counters: the health report reads the flush lag, the storage-cost benchmark the rows written. */
   async stats(): Promise<FlushStatus & {
     subscribers: { websockets: number; sse: number }; waiters: number; runs: { in_flight: string[]; queued: string[] };
     storage: { do_rows_written: number; d1_rows_written: number; d1_flushes: number };

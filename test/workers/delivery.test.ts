@@ -3,6 +3,9 @@ import { describe, expect, it } from "vitest";
 import type { Event, EventInput } from "../../src/core/event";
 import type { SessionDO } from "../../src/session/SessionDO";
 import { api, appendEvents, createSession, note } from "./helpers";
+import { testSessions } from "./support/test-session-do";
+
+const sessions = testSessions(env);
 
 /**
  * A session subscriber through the Worker, as the typed client behaves: it acks every `ackEvery` events
@@ -41,7 +44,7 @@ async function until(pred: () => boolean, what: () => string, ms = 10_000): Prom
   }
 }
 
-const stubFor = (sessionId: string) => env.SESSIONS.get(env.SESSIONS.idFromName(`tenant_a:${sessionId}`));
+const stubFor = (sessionId: string) => sessions.get(sessions.idFromName(`tenant_a:${sessionId}`));
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe("delivery after the answer", () => {
@@ -164,7 +167,8 @@ describe("storage rows", () => {
     await appendEvents(s.id, [{ type: "message_sent", run_id: "run_old", data: { role: "user", content: "kept" } }]);
     const stub = stubFor(s.id);
     await runInDurableObject(stub, (_instance: SessionDO, state) => {
-      // What an older build left behind.
+      // What an older build left behind: its indexes, and no schema version (builds before versioned storage).
+      state.storage.sql.exec(`DELETE FROM storage_meta WHERE key = 'schema_version'`);
       state.storage.sql.exec(`DROP INDEX IF EXISTS events_run_seq`);
       state.storage.sql.exec(`CREATE INDEX events_run ON events(run_id, sequence)`);
       state.storage.sql.exec(`CREATE INDEX events_type ON events(type, sequence)`);

@@ -1,11 +1,13 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { SessionDO } from "../../src/session/SessionDO";
+import { testSessions, type TestSessionDO as SessionDO } from "./support/test-session-do";
 import { D1SessionStore } from "../../src/store/session-store";
 import { api, appendEvents, createSession, json, note, readEvents } from "./helpers";
 
+const sessions = testSessions(env);
+
 function stubFor(tenant: string, sessionId: string) {
-  return env.SESSIONS.get(env.SESSIONS.idFromName(`${tenant}:${sessionId}`));
+  return sessions.get(sessions.idFromName(`${tenant}:${sessionId}`));
 }
 
 async function waitForD1(sessionId: string, count: number, tenant = "tenant_a"): Promise<number> {
@@ -121,14 +123,14 @@ describe("event log", () => {
     let failing = true;
     let attempts = 0;
     await runInDurableObject(stub, (instance: SessionDO) => {
-      const real = instance.flusher.store;
+      const real = instance.flusherForTests.store;
       const flaky = Object.create(real) as D1SessionStore;
       flaky.flush = async (batch) => {
         attempts++;
         if (failing) throw new Error("D1 unavailable (injected)");
         return real.flush(batch);
       };
-      instance.flusher.store = flaky;
+      instance.flusherForTests.store = flaky;
     });
     await appendEvents(s.id, Array.from({ length: 30 }, (_, i) => note(`during outage ${i}`)));
     const page = await readEvents(s.id, "limit=1000");

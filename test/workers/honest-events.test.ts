@@ -4,12 +4,15 @@ import type { Event } from "../../src/core/event";
 import type { Run } from "../../src/core/run";
 import { api, appendEvents, createSession, json, note, readEvents } from "./helpers";
 import { submitRun, waitRun } from "./runs-helpers";
+import { testSessions } from "./support/test-session-do";
+
+const sessions = testSessions(env);
 
 type ErrorBody = { error: { code: string; message: string; details: Record<string, unknown>; retryable: boolean } };
 
 const bindings = env as unknown as Record<string, string>;
 const MAX_DEPTH = Number(bindings.MAX_JSON_DEPTH ?? 64);
-const stubOf = (sessionId: string) => env.SESSIONS.get(env.SESSIONS.idFromName(`tenant_a:${sessionId}`));
+const stubOf = (sessionId: string) => sessions.get(sessions.idFromName(`tenant_a:${sessionId}`));
 
 async function expectError(res: Response, status: number, code: string): Promise<ErrorBody["error"]> {
   const text = await res.text();

@@ -5,12 +5,15 @@ import type { Run } from "../../src/core/run";
 import { D1SessionStore } from "../../src/store/session-store";
 import { api, appendEvents, createSession, json, note, readEvents } from "./helpers";
 import { submitRun, waitRun } from "./runs-helpers";
+import { testSessions } from "./support/test-session-do";
+
+const sessions = testSessions(env);
 
 type Page<T> = { items: T[]; next_cursor: string | null };
 type ErrorBody = { error: { code: string } };
 
 async function flushed(sessionId: string) {
-  const stub = env.SESSIONS.get(env.SESSIONS.idFromName(`tenant_a:${sessionId}`));
+  const stub = sessions.get(sessions.idFromName(`tenant_a:${sessionId}`));
   return stub.flushNow();
 }
 
@@ -44,7 +47,7 @@ describe("query API", () => {
 
   it("sums cost and tokens by provider and model from known runs", async () => {
     const s = await createSession();
-    const stub = env.SESSIONS.get(env.SESSIONS.idFromName(`tenant_a:${s.id}`));
+    const stub = sessions.get(sessions.idFromName(`tenant_a:${s.id}`));
     await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "true" })).id);
     await flushed(s.id);
     // Priced runs are written to D1 the way the flusher writes them, with known usage.

@@ -5,6 +5,9 @@ import type { Run } from "../../src/core/run";
 import type { Session } from "../../src/core/session";
 import { api, appendEvents, createSession, json, KEY_A, KEY_B, note, readEvents } from "./helpers";
 import { runEvents, submitRun, waitRun } from "./runs-helpers";
+import { testSessions } from "./support/test-session-do";
+
+const sessions = testSessions(env);
 
 // Planted secrets: each matches a built-in pattern and is unique to this file, so finding it anywhere is a leak.
 const AWS_KEY = "AKIAREDACTIONTEST001";
@@ -26,7 +29,7 @@ const NEAR_MISSES: [string, string, string, string, string] = [
   "max_tokens: 100000",
 ];
 
-const stubOf = (sessionId: string) => env.SESSIONS.get(env.SESSIONS.idFromName(`tenant_a:${sessionId}`));
+const stubOf = (sessionId: string) => sessions.get(sessions.idFromName(`tenant_a:${sessionId}`));
 
 /** Everything a session exposes or stores, as one text: DO reads, transcript, runs, D1 rows and /v1/query. */
 async function everything(sessionId: string): Promise<string> {

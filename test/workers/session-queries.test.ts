@@ -7,11 +7,14 @@ import type { SessionStats } from "../../src/core/session-stats";
 import { D1SessionStore } from "../../src/store/session-store";
 import { api, appendEvents, createSession, json, KEY_B, note, readEvents } from "./helpers";
 import { submitRun, waitRun } from "./runs-helpers";
+import { testSessions } from "./support/test-session-do";
+
+const sessions = testSessions(env);
 
 type ErrorBody = { error: { code: string; message: string; details: Record<string, unknown> } };
 type Page<T> = { items: T[]; next_cursor: string | null };
 
-const flushed = (sessionId: string, tenant = "tenant_a") => env.SESSIONS.get(env.SESSIONS.idFromName(`${tenant}:${sessionId}`)).flushNow();
+const flushed = (sessionId: string, tenant = "tenant_a") => sessions.get(sessions.idFromName(`${tenant}:${sessionId}`)).flushNow();
 
 async function expectUnknownParameter(path: string, name: string): Promise<void> {
   const res = await api(path);

@@ -6,6 +6,9 @@ import { newId } from "../../src/core/ids";
 import { webhooks } from "../../src/store/schema";
 import { drizzle } from "drizzle-orm/d1";
 import { api, appendEvents, createSession, json, KEY_B, note } from "./helpers";
+import { testSessions } from "./support/test-session-do";
+
+const sessions = testSessions(env);
 
 type ErrorBody = { error: { code: string; message: string; details: Record<string, unknown> } };
 type Received = {
@@ -22,7 +25,7 @@ const control = (channel: string, body: Record<string, unknown>) =>
   fetch(`${sinkUrl()}/_control/${channel}`, { method: "POST", body: JSON.stringify(body) });
 const received = async (channel: string) => (await (await fetch(`${sinkUrl()}/_received/${channel}`)).json()) as Received;
 const sequencesOf = (r: Received) => r.deliveries.flatMap((d) => (JSON.parse(d.body) as { events: Event[] }).events.map((e) => e.sequence));
-const stubOf = (sessionId: string, tenant = "tenant_a") => env.SESSIONS.get(env.SESSIONS.idFromName(`${tenant}:${sessionId}`));
+const stubOf = (sessionId: string, tenant = "tenant_a") => sessions.get(sessions.idFromName(`${tenant}:${sessionId}`));
 const stateOf = (id: string, key?: string) => json<WebhookWithState>(api(`/v1/webhooks/${id}`, key ? { key } : {}));
 /** A Standard Webhooks secret chosen by the caller, so the sink can verify the very first delivery. */
 const ownSecret = () => `whsec_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;

@@ -1,11 +1,13 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { SessionDO } from "../../../src/session/SessionDO";
+import { testSessions, type TestSessionDO as SessionDO } from "../support/test-session-do";
 import { D1SessionStore } from "../../../src/store/session-store";
 import { api, appendEvents, createSession, note, readEvents } from "../helpers";
 import { submitRun, untilEvent, waitRun } from "../runs-helpers";
 
-const stubOf = (sid: string) => env.SESSIONS.get(env.SESSIONS.idFromName(`tenant_a:${sid}`));
+const sessions = testSessions(env);
+
+const stubOf = (sid: string) => sessions.get(sessions.idFromName(`tenant_a:${sid}`));
 const fault = (sid: string, action: "kill" | "restore") => fetch(`${env.SANDBOX_URL}/_fault/${sid}/${action}`, { method: "POST" });
 
 async function resetObject(sid: string): Promise<void> {
@@ -35,7 +37,7 @@ describe("faults", () => {
   it("a Durable Object reset in the middle of a failing flush loses nothing: D1 is complete afterwards", async () => {
     const s = await createSession();
     await runInDurableObject(stubOf(s.id), (instance: SessionDO) => {
-      instance.flusher.store = Object.assign(Object.create(instance.flusher.store) as D1SessionStore, {
+      instance.flusherForTests.store = Object.assign(Object.create(instance.flusherForTests.store) as D1SessionStore, {
         flush: async () => { throw new Error("D1 down (injected)"); },
       });
     });
