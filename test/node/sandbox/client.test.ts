@@ -82,10 +82,16 @@ describe("SandboxClient against the real server", () => {
     expect(result.stdout.split("\n").length).toBe(20001);
   });
 
-  it("exec returns the JSON result; kill by id reports how it ended", async () => {
+  it("an exec killed by id reports how it ended; a second kill finds nothing", async () => {
     const client = sb.client("c1");
-    const running = client.exec({ command: "sleep 30", id: "client-kill" });
-    await new Promise((r) => setTimeout(r, 150));
+    // Killed once the command runs (not while the jail is still being set up, when the grace can run out on a
+    // busy machine and the report would say SIGKILL).
+    let started!: () => void;
+    const ready = new Promise<void>((r) => { started = r; });
+    const running = client.execStream({ command: "echo ready; exec sleep 30", id: "client-kill" }, (chunk) => {
+      if (chunk.data.includes("ready")) started();
+    });
+    await ready;
     const killed = await client.killProcess("client-kill");
     expect(killed).toMatchObject({ id: "client-kill", signal: "SIGTERM" });
     expect((await running).killed).toBe(true);
