@@ -75,7 +75,9 @@ export default defineConfig({
           name: "node",
           include: ["test/node/**/*.test.ts", "test/core/**/*.test.ts"],
           environment: "node",
-          testTimeout: 20_000,
+          // Hang guards, as for workers above.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {

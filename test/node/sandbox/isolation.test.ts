@@ -188,9 +188,9 @@ describe("lifecycle", () => {
         method: "POST", headers: { authorization: `Bearer ${token}`, "x-sandbox-workspace": "w" },
         body: JSON.stringify({ command: `sleep ${marker} & sleep ${marker}; wait` }),
       }).catch(() => undefined);
-      expect(await waitUntil(() => hostPids(`sleep ${marker}`).length === 2, 10_000)).toBe(true);
+      expect(await waitUntil(() => hostPids(`sleep ${marker}`).length === 2, 20_000)).toBe(true);
       server.kill("SIGKILL");
-      expect(await waitUntil(() => hostPids(`sleep ${marker}`).length === 0, 10_000)).toBe(true);
+      expect(await waitUntil(() => hostPids(`sleep ${marker}`).length === 0, 20_000)).toBe(true);
     } finally {
       if (server.pid && isAlive(server.pid)) server.kill("SIGKILL");
       rmSync(root, { recursive: true, force: true });
