@@ -68,7 +68,15 @@ const workersSetup = { setupFiles: ["./test/workers/apply-migrations.ts"], globa
 export default defineConfig({
   test: {
     projects: [
-      { plugins: [workersPool()], test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 20_000, ...workersSetup } },
+      {
+        plugins: [workersPool()],
+        test: {
+          name: "workers", include: ["test/workers/**/*.test.ts"], ...workersSetup,
+          // Hang guards, not speed targets: on a busy 2-core machine (another suite beside this one) a test that
+          // takes 3 s alone can take 20.
+          testTimeout: 60_000, hookTimeout: 60_000,
+        },
+      },
       { test: { name: "soak", include: ["test/soak/**/*.test.ts"], environment: "node", testTimeout: 900_000, hookTimeout: 120_000 } },
       {
         test: {
