@@ -15,8 +15,9 @@ const workersPool = () =>
     miniflare: {
       bindings: {
         // tq_* tenants (test/workers/quotas.test.ts) each have one tight quota; tenant_link runs 160 at once.
-        API_KEYS: "test_key_a=tenant_a,test_key_b=tenant_b,test_key_qs=tq_sessions,test_key_qr=tq_runs,test_key_qq=tq_queue,"
-          + "test_key_qe=tq_events,test_key_qw=tq_ws,test_key_link=tenant_link,test_key_qsch=tq_schedules",
+        API_KEYS:
+          "test_key_a=tenant_a,test_key_b=tenant_b,test_key_qs=tq_sessions,test_key_qr=tq_runs,test_key_qq=tq_queue," +
+          "test_key_qe=tq_events,test_key_qw=tq_ws,test_key_link=tenant_link,test_key_qsch=tq_schedules",
         TENANT_QUOTAS: JSON.stringify({
           // The suite's own tenants create thousands of sessions and events across all test files at once.
           tenant_a: { active_sessions: 1_000_000, events_per_second: 1_000_000, queued_runs: 100_000, concurrent_runs: 10_000 },
@@ -71,10 +72,13 @@ export default defineConfig({
       {
         plugins: [workersPool()],
         test: {
-          name: "workers", include: ["test/workers/**/*.test.ts"], ...workersSetup,
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          ...workersSetup,
           // Hang guards, not speed targets: on a busy 2-core machine (another suite beside this one) a test that
           // takes 3 s alone can take 20.
-          testTimeout: 60_000, hookTimeout: 60_000,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       { test: { name: "soak", include: ["test/soak/**/*.test.ts"], environment: "node", testTimeout: 900_000, hookTimeout: 120_000 } },

@@ -11,7 +11,7 @@ export const OPEN_CHUNK = 50;
 export async function openAll(urls, headers = {}) {
   const sockets = [];
   for (let i = 0; i < urls.length; i += OPEN_CHUNK) {
-    sockets.push(...await Promise.all(urls.slice(i, i + OPEN_CHUNK).map((u) => openOne(u, headers))));
+    sockets.push(...(await Promise.all(urls.slice(i, i + OPEN_CHUNK).map((u) => openOne(u, headers)))));
   }
   return sockets;
 }
@@ -21,9 +21,18 @@ async function openOne(url, headers, attempts = 2) {
   try {
     return await new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { headers });
-      const timer = setTimeout(() => { ws.terminate(); reject(new Error(`handshake timed out: ${url}`)); }, 30_000);
-      ws.once("open", () => { clearTimeout(timer); resolve(ws); });
-      ws.once("error", (err) => { clearTimeout(timer); reject(err); });
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error(`handshake timed out: ${url}`));
+      }, 30_000);
+      ws.once("open", () => {
+        clearTimeout(timer);
+        resolve(ws);
+      });
+      ws.once("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
     });
   } catch (err) {
     if (attempts <= 1) throw err;
@@ -38,14 +47,17 @@ export async function measureFanout(sockets, send) {
   for (let round = 0; round < ROUNDS; round++) {
     const marker = `r${round}-${Math.random()}`;
     const started = performance.now();
-    const arrivals = sockets.map((ws) => new Promise((resolve) => {
-      const onMessage = (buf) => {
-        if (!buf.toString().includes(marker)) return;
-        ws.off("message", onMessage);
-        resolve(performance.now() - started);
-      };
-      ws.on("message", onMessage);
-    }));
+    const arrivals = sockets.map(
+      (ws) =>
+        new Promise((resolve) => {
+          const onMessage = (buf) => {
+            if (!buf.toString().includes(marker)) return;
+            ws.off("message", onMessage);
+            resolve(performance.now() - started);
+          };
+          ws.on("message", onMessage);
+        }),
+    );
     await send(marker);
     samples.push(...(await Promise.all(arrivals)));
   }
@@ -55,7 +67,8 @@ export async function measureFanout(sockets, send) {
 /** One append of a single `message_streamed` event carrying the marker, through the public API. */
 export function appendMarker(stack, sessionId, marker) {
   return api(stack, `/v1/sessions/${sessionId}/events`, {
-    method: "POST", body: JSON.stringify({ events: [{ type: "message_streamed", data: { content: marker, delta: marker } }] }),
+    method: "POST",
+    body: JSON.stringify({ events: [{ type: "message_streamed", data: { content: marker, delta: marker } }] }),
   });
 }
 
@@ -64,7 +77,13 @@ export async function measureAsmFanout(stack, n) {
   const s = await createSession(stack);
   const sockets = [];
   for (let i = 0; i < n; i += OPEN_CHUNK) {
-    sockets.push(...await Promise.all(Array.from({ length: Math.min(OPEN_CHUNK, n - i) }, () => openSessionSocket(stack, s.id, 2).catch(() => openSessionSocket(stack, s.id, 2)))));
+    sockets.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(OPEN_CHUNK, n - i) }, () =>
+          openSessionSocket(stack, s.id, 2).catch(() => openSessionSocket(stack, s.id, 2)),
+        ),
+      )),
+    );
   }
   try {
     return await measureFanout(sockets, (marker) => appendMarker(stack, s.id, marker));

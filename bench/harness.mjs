@@ -26,7 +26,9 @@ async function waitFor(url, ms = 60_000) {
     try {
       const res = await fetch(url);
       if (res.ok) return;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${url} did not come up`);
@@ -39,22 +41,45 @@ export async function startStack({ apiKey = "bench_key", quiet = true, vars = {}
   const token = "bench-sandbox-token";
   const io = quiet ? "ignore" : "inherit";
   const sandbox = spawn(bin("tsx"), ["sandbox/main.ts"], {
-    cwd: root, stdio: io,
+    cwd: root,
+    stdio: io,
     env: { ...process.env, SANDBOX_PORT: String(sandboxPort), SANDBOX_TOKEN: token, SANDBOX_ROOT: join(state, "sandbox") },
   });
   const config = join(root, "bench", "wrangler.toml");
   const persist = join(state, "wrangler");
-  spawnSync(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--config", config, "--persist-to", persist], { cwd: root, stdio: io, env: { ...process.env, CI: "1" } });
-  const worker = spawn(bin("wrangler"), [
-    "dev", "--config", config, "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist,
-    "--var", `API_KEYS:${apiKey}=bench`, "--var", `SANDBOX_URL:http://127.0.0.1:${sandboxPort}`, "--var", `SANDBOX_TOKEN:${token}`,
-    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
-  ], { cwd: root, stdio: io, env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" } });
+  spawnSync(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--config", config, "--persist-to", persist], {
+    cwd: root,
+    stdio: io,
+    env: { ...process.env, CI: "1" },
+  });
+  const worker = spawn(
+    bin("wrangler"),
+    [
+      "dev",
+      "--config",
+      config,
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      persist,
+      "--var",
+      `API_KEYS:${apiKey}=bench`,
+      "--var",
+      `SANDBOX_URL:http://127.0.0.1:${sandboxPort}`,
+      "--var",
+      `SANDBOX_TOKEN:${token}`,
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ],
+    { cwd: root, stdio: io, env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" } },
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/healthz`);
   await waitFor(`http://127.0.0.1:${sandboxPort}/health`);
   return {
-    url, apiKey,
+    url,
+    apiKey,
     async stop() {
       worker.kill("SIGTERM");
       sandbox.kill("SIGTERM");
@@ -114,9 +139,18 @@ export async function openSessionSocket(stack, sessionId, from = 1, onEvent = ()
   });
   // A handshake can hang under heavy load on the local proxy: fail it after 30 s (callers retry once).
   await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { ws.terminate(); reject(new Error("handshake timed out")); }, 30_000);
-    ws.once("open", () => { clearTimeout(timer); resolve(); });
-    ws.once("error", (err) => { clearTimeout(timer); reject(err); });
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error("handshake timed out"));
+    }, 30_000);
+    ws.once("open", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ws.once("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
   });
   return ws;
 }

@@ -4,12 +4,12 @@
 //   Durable Objects:  https://developers.cloudflare.com/durable-objects/platform/pricing/
 //   D1:               https://developers.cloudflare.com/d1/platform/pricing/
 export const PRICES_USD = {
-  workersRequestPerMillion: 0.30,
+  workersRequestPerMillion: 0.3,
   workersCpuMsPerMillion: 0.02,
   doRequestPerMillion: 0.15,
-  doGbSecondPerMillion: 12.50,
-  doRowsWrittenPerMillion: 1.00,
-  d1RowsWrittenPerMillion: 1.00,
+  doGbSecondPerMillion: 12.5,
+  doRowsWrittenPerMillion: 1.0,
+  d1RowsWrittenPerMillion: 1.0,
 };
 
 /** A Durable Object is billed for 128 MB while active. */
@@ -29,7 +29,7 @@ export function costPerMillionEvents({ events, requests, flushes, seconds, doRow
     workers_requests: (workerRequests / 1e6) * PRICES_USD.workersRequestPerMillion,
     workers_cpu_upper_bound: (busyMs / 1e6) * PRICES_USD.workersCpuMsPerMillion,
     do_requests: (doRequests / 1e6) * PRICES_USD.doRequestPerMillion,
-    do_duration: ((busyMs / 1000) * DO_MEMORY_GB / 1e6) * PRICES_USD.doGbSecondPerMillion,
+    do_duration: (((busyMs / 1000) * DO_MEMORY_GB) / 1e6) * PRICES_USD.doGbSecondPerMillion,
     do_rows_written: ((doRows * scale) / 1e6) * PRICES_USD.doRowsWrittenPerMillion,
     d1_rows_written: ((d1Rows * scale) / 1e6) * PRICES_USD.d1RowsWrittenPerMillion,
   };

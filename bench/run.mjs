@@ -6,13 +6,18 @@ import { root, startStack, table } from "./harness.mjs";
 
 const dir = join(root, "bench", "cases");
 const wanted = process.argv.slice(2);
-const cases = readdirSync(dir).filter((f) => f.endsWith(".mjs")).map((f) => f.replace(/\.mjs$/, ""))
+const cases = readdirSync(dir)
+  .filter((f) => f.endsWith(".mjs"))
+  .map((f) => f.replace(/\.mjs$/, ""))
   .filter((name) => wanted.length === 0 || wanted.includes(name));
 
 // Model agents run against a local fake Messages API (the real SDK, the real streaming protocol).
 const { startFakeAnthropic } = await import("../test/fakes/anthropic-server.ts");
 const anthropic = await startFakeAnthropic();
-const stack = await startStack({ quiet: !process.env.BENCH_VERBOSE, vars: { ANTHROPIC_BASE_URL: anthropic.url, ANTHROPIC_API_KEY: "sk-ant-bench-fake" } });
+const stack = await startStack({
+  quiet: !process.env.BENCH_VERBOSE,
+  vars: { ANTHROPIC_BASE_URL: anthropic.url, ANTHROPIC_API_KEY: "sk-ant-bench-fake" },
+});
 const results = [];
 try {
   for (const name of cases) {

@@ -12,7 +12,8 @@ export { SandboxContainer, RoutingStateDO, TenantDO, AgentPipelineWorkflow } fro
 export { TestSessionDO as SessionDO } from "../test/workers/support/test-session-do";
 
 type BenchEnv = {
-  BASELINE: DurableObjectNamespace<BaselineDO>; BenchAgent: DurableObjectNamespace<BenchAgent>;
+  BASELINE: DurableObjectNamespace<BaselineDO>;
+  BenchAgent: DurableObjectNamespace<BenchAgent>;
   SESSIONS: DurableObjectNamespace<TestSessionDO>;
 };
 
@@ -54,7 +55,13 @@ export class BaselineDO extends DurableObject<Record<string, never>> {
       this.ctx.storage.transactionSync(() => {
         for (const e of events) {
           this.seq += 1;
-          this.ctx.storage.sql.exec(`INSERT INTO events VALUES (?, ?, ?, ?)`, this.seq, crypto.randomUUID(), e.type, JSON.stringify(e.data));
+          this.ctx.storage.sql.exec(
+            `INSERT INTO events VALUES (?, ?, ?, ?)`,
+            this.seq,
+            crypto.randomUUID(),
+            e.type,
+            JSON.stringify(e.data),
+          );
           out.push({ sequence: this.seq });
         }
       });

@@ -1,7 +1,11 @@
 /** Exponential backoff with jitter: each delay is 50–100% of min(max, initial·2^attempt). */
 export class Backoff {
   private attempt = 0;
-  constructor(private readonly initialMs: number, private readonly maxMs: number, private readonly random: () => number = Math.random) {}
+  constructor(
+    private readonly initialMs: number,
+    private readonly maxMs: number,
+    private readonly random: () => number = Math.random,
+  ) {}
 
   next(): number {
     const ceiling = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);

@@ -5,15 +5,32 @@ import type { ApprovalDecisionBody, SubmitRunRequest } from "../src/core/run-sub
 import type { CreateSessionBody, ListSessionsQuery, Session, UpdateSessionBody } from "../src/core/session";
 import { followEvents, type FollowOptions } from "./event-stream";
 import {
-  CancelAllResponseSchema, DrainResponseSchema, PendingApprovalSchema, SessionRuntimeStatusSchema,
-  type DrainResponse, type PendingApproval, type SessionRuntimeStatus,
+  CancelAllResponseSchema,
+  DrainResponseSchema,
+  PendingApprovalSchema,
+  SessionRuntimeStatusSchema,
+  type DrainResponse,
+  type PendingApproval,
+  type SessionRuntimeStatus,
 } from "../src/core/run-controls";
 import { z } from "zod";
 import { HttpTransport, type FetchLike } from "./http";
 import {
-  CostSummarySchema, DeletedSchema, DiffResponseSchema, EventListSchema, EventPageSchema, ProvidersResponseSchema,
-  RunPageSchema, RunSchema, SessionPageSchema, SessionSchema, TranscriptResponseSchema,
-  type Deleted, type Page, type RunDiff, type Transcript,
+  CostSummarySchema,
+  DeletedSchema,
+  DiffResponseSchema,
+  EventListSchema,
+  EventPageSchema,
+  ProvidersResponseSchema,
+  RunPageSchema,
+  RunSchema,
+  SessionPageSchema,
+  SessionSchema,
+  TranscriptResponseSchema,
+  type Deleted,
+  type Page,
+  type RunDiff,
+  type Transcript,
 } from "./types";
 import type { Event, EventPage } from "../src/core/event";
 import { StreamTokenSchema, type StreamToken } from "../src/core/stream-token";
@@ -25,7 +42,9 @@ import { ScheduleListSchema, ScheduleSchema, type Schedule } from "../src/core/s
 import type { CreateScheduleBodySchema } from "../src/core/schedule";
 
 /** Query parameters as a caller writes them, derived from the server's parsed query types. */
-type QueryOf<T> = { [K in keyof T]?: T[K] extends boolean | undefined ? boolean : T[K] extends readonly string[] | undefined ? string | string[] : T[K] };
+type QueryOf<T> = {
+  [K in keyof T]?: T[K] extends boolean | undefined ? boolean : T[K] extends readonly string[] | undefined ? string | string[] : T[K];
+};
 
 export type ListSessionsParams = QueryOf<ListSessionsQuery>;
 export type ReadEventsParams = Omit<QueryOf<EventQuery>, "type"> & { type?: string | string[] };
@@ -78,7 +97,10 @@ export class AsmClient {
   }
 
   getSession(id: string, opts: { includeDeleted?: boolean; signal?: AbortSignal } = {}): Promise<Session> {
-    return this.http.request("GET", `/sessions/${enc(id)}`, SessionSchema, { query: { include_deleted: opts.includeDeleted }, signal: opts.signal });
+    return this.http.request("GET", `/sessions/${enc(id)}`, SessionSchema, {
+      query: { include_deleted: opts.includeDeleted },
+      signal: opts.signal,
+    });
   }
 
   updateSession(id: string, body: UpdateSessionBody, signal?: AbortSignal): Promise<Session> {
@@ -92,7 +114,9 @@ export class AsmClient {
   // Events
 
   appendEvents(sessionId: string, events: EventInput[], signal?: AbortSignal): Promise<Event[]> {
-    return this.http.request("POST", `/sessions/${enc(sessionId)}/events`, EventListSchema, { body: { events }, signal }).then((r) => r.events);
+    return this.http
+      .request("POST", `/sessions/${enc(sessionId)}/events`, EventListSchema, { body: { events }, signal })
+      .then((r) => r.events);
   }
 
   /** One cursor page (`wait_ms` long-polls until something newer than `after` exists). */
@@ -180,7 +204,9 @@ export class AsmClient {
 
   /** Cancels every queued and running run of the session. */
   cancelAllRuns(sessionId: string, signal?: AbortSignal): Promise<string[]> {
-    return this.http.request("POST", `/sessions/${enc(sessionId)}/runs/cancel`, CancelAllResponseSchema, { signal }).then((r) => r.cancelled);
+    return this.http
+      .request("POST", `/sessions/${enc(sessionId)}/runs/cancel`, CancelAllResponseSchema, { signal })
+      .then((r) => r.cancelled);
   }
 
   /** Refuses new runs until nothing is queued or running; a timeout is an error (408 drain_timeout) naming what is left. */
@@ -193,7 +219,10 @@ export class AsmClient {
   }
 
   /** Creates a session, runs once and waits (the seed's run_once); a repeated idempotencyKey returns the same pair. */
-  runOnce(body: { session?: Partial<CreateSessionBody>; run: SubmitRunRequest; wait_ms?: number }, opts: SubmitRunOptions = {}): Promise<{ run: Run; session: Session }> {
+  runOnce(
+    body: { session?: Partial<CreateSessionBody>; run: SubmitRunRequest; wait_ms?: number },
+    opts: SubmitRunOptions = {},
+  ): Promise<{ run: Run; session: Session }> {
     const headers = opts.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : undefined;
     return this.http.request("POST", "/runs", OneShotResponseSchema, { body, signal: opts.signal, ...(headers ? { headers } : {}) });
   }

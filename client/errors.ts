@@ -11,7 +11,11 @@ export class AsmError extends Error {
   readonly details: Record<string, unknown>;
   readonly retryable: boolean;
 
-  constructor(code: string, message: string, opts: { status?: number; details?: Record<string, unknown>; retryable?: boolean; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { status?: number; details?: Record<string, unknown>; retryable?: boolean; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "AsmError";
     this.code = code;

@@ -72,7 +72,11 @@ export async function* followEvents(source: FollowSource, opts: FollowOptions = 
   /** Reads the missing range [next, target) by cursor; what the server does not have (pruned) is skipped. */
   async function* fillGap(target: number): AsyncGenerator<Event> {
     while (gate.next < target) {
-      const page = await withRetry(() => source.readPage({ after: gate.next - 1, before: target, limit: pageLimit }, signal), backoff, signal);
+      const page = await withRetry(
+        () => source.readPage({ after: gate.next - 1, before: target, limit: pageLimit }, signal),
+        backoff,
+        signal,
+      );
       if (!page) return;
       for (const e of page.events) {
         if (gate.classify(e) !== "yield") continue;
@@ -102,7 +106,8 @@ export async function* followEvents(source: FollowSource, opts: FollowOptions = 
       }
       const page = await withRetry(
         () => source.readPage({ ...baseParams, after: gate.next - 1, limit: pageLimit, wait_ms: opts.pollWaitMs ?? 25_000 }, signal),
-        backoff, signal,
+        backoff,
+        signal,
       );
       if (!page) return;
       for (const e of page.events) yield* admit(e);
@@ -115,11 +120,15 @@ export async function* followEvents(source: FollowSource, opts: FollowOptions = 
       transport = "poll";
       continue;
     }
-    const reader = new SocketReader(socket, {
-      pingIntervalMs: opts.pingIntervalMs ?? 15_000,
-      pongTimeoutMs: opts.pongTimeoutMs ?? 10_000,
-      connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
-    }, signal);
+    const reader = new SocketReader(
+      socket,
+      {
+        pingIntervalMs: opts.pingIntervalMs ?? 15_000,
+        pongTimeoutMs: opts.pongTimeoutMs ?? 10_000,
+        connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+      },
+      signal,
+    );
     try {
       for (;;) {
         const item = await reader.next();

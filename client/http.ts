@@ -31,7 +31,11 @@ export function withQuery(url: URL, query: QueryParams | undefined): URL {
 export class HttpTransport {
   readonly baseUrl: string;
 
-  constructor(baseUrl: string, private readonly apiKey: string | undefined, private readonly fetchImpl: FetchLike) {
+  constructor(
+    baseUrl: string,
+    private readonly apiKey: string | undefined,
+    private readonly fetchImpl: FetchLike,
+  ) {
     // Accept "https://host", "https://host/" or "https://host/v1"; every path below is relative to /v1.
     const trimmed = baseUrl.replace(/\/+$/, "");
     this.baseUrl = trimmed.endsWith("/v1") ? trimmed : `${trimmed}/v1`;
@@ -55,7 +59,9 @@ export class HttpTransport {
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      throw new AsmError("invalid_response", `${method} ${path}: unexpected response shape`, { details: { issues: parsed.error.issues.slice(0, 5) } });
+      throw new AsmError("invalid_response", `${method} ${path}: unexpected response shape`, {
+        details: { issues: parsed.error.issues.slice(0, 5) },
+      });
     }
     return parsed.data;
   }
@@ -68,7 +74,11 @@ export class HttpTransport {
       text = await res.text();
     } catch (cause) {
       if (opts.signal?.aborted) throw new AsmError("aborted", `${method} ${path} aborted`, { cause });
-      throw new AsmError("network_error", `${method} ${path}: the response body was cut off`, { status: res.status, retryable: true, cause });
+      throw new AsmError("network_error", `${method} ${path}: the response body was cut off`, {
+        status: res.status,
+        retryable: true,
+        cause,
+      });
     }
     if (!res.ok) throw errorFromResponse(res.status, text);
     return text;
@@ -87,7 +97,11 @@ export class HttpTransport {
           chunk = await reader.read();
         } catch (cause) {
           if (opts.signal?.aborted) throw new AsmError("aborted", `${method} ${path} aborted`, { cause });
-          throw new AsmError("network_error", `${method} ${path}: the response body was cut off`, { status: res.status, retryable: true, cause });
+          throw new AsmError("network_error", `${method} ${path}: the response body was cut off`, {
+            status: res.status,
+            retryable: true,
+            cause,
+          });
         }
         if (chunk.done) return;
         yield chunk.value;
@@ -111,7 +125,10 @@ export class HttpTransport {
       return await this.fetchImpl(this.url(path, opts.query).toString(), { method, headers, body, signal: opts.signal });
     } catch (cause) {
       if (opts.signal?.aborted) throw new AsmError("aborted", `${method} ${path} aborted`, { cause });
-      throw new AsmError("network_error", `${method} ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { retryable: true, cause });
+      throw new AsmError("network_error", `${method} ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+        retryable: true,
+        cause,
+      });
     }
   }
 }

@@ -6,7 +6,10 @@ import type { Event } from "../src/core/event";
  * with a run or type filter, jumps are normal (the events in between did not match).
  */
 export class SequenceGate {
-  constructor(public next: number, readonly filtered: boolean) {}
+  constructor(
+    public next: number,
+    readonly filtered: boolean,
+  ) {}
 
   /** `yield` to pass the event on, `duplicate` to drop it, `gap` when the missing range must be read first. */
   classify(e: Event): "yield" | "duplicate" | "gap" {

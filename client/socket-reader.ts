@@ -34,11 +34,17 @@ export class SocketReader {
   /** Whether the socket opened and the server said anything (an event or a pong): the mark of a healthy connection. */
   heardFromServer = false;
 
-  constructor(private readonly ws: WebSocketLike, private readonly keepalive: KeepaliveOptions, signal?: AbortSignal) {
+  constructor(
+    private readonly ws: WebSocketLike,
+    private readonly keepalive: KeepaliveOptions,
+    signal?: AbortSignal,
+  ) {
     this.connectTimer = setTimeout(() => this.finish("connect timeout"), keepalive.connectTimeoutMs);
     ws.addEventListener("open", () => this.onOpen());
     ws.addEventListener("message", (ev: { data?: unknown }) => this.onMessage(ev.data));
-    ws.addEventListener("close", (ev: { code?: unknown; reason?: unknown }) => this.finish(`closed (${String(ev.code ?? "?")}${typeof ev.reason === "string" && ev.reason ? ` ${ev.reason}` : ""})`));
+    ws.addEventListener("close", (ev: { code?: unknown; reason?: unknown }) =>
+      this.finish(`closed (${String(ev.code ?? "?")}${typeof ev.reason === "string" && ev.reason ? ` ${ev.reason}` : ""})`),
+    );
     ws.addEventListener("error", () => this.finish("socket error"));
     signal?.addEventListener("abort", () => this.finish("aborted"), { once: true });
   }
@@ -98,7 +104,12 @@ export class SocketReader {
     clearTimeout(this.pongTimer);
     this.pongTimer = undefined;
     this.heardFromServer = true;
-    const text = typeof data === "string" ? data : data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? decoder.decode(data as ArrayBuffer) : String(data);
+    const text =
+      typeof data === "string"
+        ? data
+        : data instanceof ArrayBuffer || ArrayBuffer.isView(data)
+          ? decoder.decode(data as ArrayBuffer)
+          : String(data);
     if (text === "pong") return;
     let json: unknown;
     try {
@@ -113,7 +124,12 @@ export class SocketReader {
       const { code, message, details, retryable } = err.data.error;
       return this.finish(`server error ${code}`, retryable ? undefined : new AsmError(code, message, { details, retryable }));
     }
-    this.finish("bad frame", new AsmError("invalid_response", "WebSocket sent a message that is not an event", { details: { issues: event.error.issues.slice(0, 3) } }));
+    this.finish(
+      "bad frame",
+      new AsmError("invalid_response", "WebSocket sent a message that is not an event", {
+        details: { issues: event.error.issues.slice(0, 3) },
+      }),
+    );
   }
 
   private push(item: Item): void {

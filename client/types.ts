@@ -21,18 +21,22 @@ export const DeletedSchema = z.object({ id: z.string(), deleted: z.literal(true)
  * Transcript and diff responses: the server declares these inside src/api/workspace.ts (not in core), so the client
  * checks only the fields it relies on and keeps the rest as they come.
  */
-export const TranscriptResponseSchema = z.object({
-  session_id: z.string(),
-  messages: z.array(JsonObjectSchema),
-  last_sequence: z.number().nullable(),
-}).loose();
-export const DiffResponseSchema = z.object({
-  run_id: z.string(),
-  files_changed: z.number(),
-  insertions: z.number(),
-  deletions: z.number(),
-  patch: z.string().nullable(),
-}).loose();
+export const TranscriptResponseSchema = z
+  .object({
+    session_id: z.string(),
+    messages: z.array(JsonObjectSchema),
+    last_sequence: z.number().nullable(),
+  })
+  .loose();
+export const DiffResponseSchema = z
+  .object({
+    run_id: z.string(),
+    files_changed: z.number(),
+    insertions: z.number(),
+    deletions: z.number(),
+    patch: z.string().nullable(),
+  })
+  .loose();
 /** `GET /providers`: capabilities, health and circuit state; its schema is not fixed yet, so it stays open. */
 export const ProvidersResponseSchema = z.unknown();
 

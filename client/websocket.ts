@@ -11,7 +11,11 @@ export interface WebSocketLike {
   addEventListener(type: "open" | "close" | "error" | "message", listener: (event: any) => void): void;
 }
 
-export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string> }) => WebSocketLike;
+export type WebSocketConstructor = new (
+  url: string,
+  protocols?: string | string[],
+  options?: { headers?: Record<string, string> },
+) => WebSocketLike;
 
 export type ResolvedWebSocket = { ctor: WebSocketConstructor; supportsHeaders: boolean };
 

@@ -31,7 +31,12 @@ class Attachment {
   private heartbeat: NodeJS.Timeout | undefined;
   opened = false;
 
-  constructor(readonly res: ServerResponse, readonly stream: boolean, private readonly resume: ResumePoint, private readonly heartbeatMs: number) {}
+  constructor(
+    readonly res: ServerResponse,
+    readonly stream: boolean,
+    private readonly resume: ResumePoint,
+    private readonly heartbeatMs: number,
+  ) {}
 
   get closed(): boolean {
     return this.res.writableEnded || this.res.destroyed;
@@ -91,7 +96,11 @@ class Entry {
   attachment: Attachment | null = null;
   detachTimer: NodeJS.Timeout | undefined;
   expiry: NodeJS.Timeout | undefined;
-  constructor(readonly workspace: string, readonly id: string, readonly fingerprint: string) {}
+  constructor(
+    readonly workspace: string,
+    readonly id: string,
+    readonly fingerprint: string,
+  ) {}
   get retainedBytes(): number {
     return this.result ? this.result.stdout.length + this.result.stderr.length : 0;
   }
@@ -105,7 +114,9 @@ export function execFingerprint(spec: unknown): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value);

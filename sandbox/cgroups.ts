@@ -63,12 +63,20 @@ async function detect(): Promise<CgroupSupport | null> {
     const root = join(unified, GROUP);
     if (!(await tryWritable(root))) return null;
     // Children of our group may use both controllers.
-    const ok = await writeFile(join(root, "cgroup.subtree_control"), "+memory +pids").then(() => true, () => false);
+    const ok = await writeFile(join(root, "cgroup.subtree_control"), "+memory +pids").then(
+      () => true,
+      () => false,
+    );
     return ok ? { version: 2, root } : null;
   }
   const memory = join(unified, "memory", GROUP);
   const pids = join(unified, "pids", GROUP);
-  if (existsSync(join(unified, "memory")) && existsSync(join(unified, "pids")) && (await tryWritable(memory)) && (await tryWritable(pids))) {
+  if (
+    existsSync(join(unified, "memory")) &&
+    existsSync(join(unified, "pids")) &&
+    (await tryWritable(memory)) &&
+    (await tryWritable(pids))
+  ) {
     return { version: 1, memory, pids };
   }
   return null;
@@ -80,7 +88,10 @@ function counter(text: string, name: string): number {
 
 /** One process tree's group (one per exec). */
 export class RunCgroup {
-  private constructor(private readonly support: CgroupSupport, private readonly dirs: string[]) {}
+  private constructor(
+    private readonly support: CgroupSupport,
+    private readonly dirs: string[],
+  ) {}
 
   static async create(support: CgroupSupport, runName: string, limits: Required<SandboxLimits>): Promise<RunCgroup> {
     const name = `${process.pid}-${runName}`;
@@ -127,7 +138,10 @@ export class RunCgroup {
   async remove(): Promise<void> {
     for (const dir of this.dirs) {
       for (let attempt = 0; attempt < 20; attempt++) {
-        const done = await rmdir(dir).then(() => true, (err: NodeJS.ErrnoException) => err.code === "ENOENT");
+        const done = await rmdir(dir).then(
+          () => true,
+          (err: NodeJS.ErrnoException) => err.code === "ENOENT",
+        );
         if (done) break;
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -12,7 +12,10 @@ export const PROXY_PORT_IN_JAIL = 3128;
 
 /** `*.example.com` matches every subdomain (not the apex); anything else matches exactly, case-insensitively. */
 export function hostAllowed(host: string, allow: readonly string[]): boolean {
-  const name = host.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  const name = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "");
   return allow.some((pattern) => {
     const p = pattern.toLowerCase().replace(/^\[|\]$/g, "");
     return p.startsWith("*.") ? name.endsWith(p.slice(1)) && name.length > p.length - 1 : name === p;
@@ -27,7 +30,9 @@ function splitHostPort(authority: string, defaultPort: number): { host: string; 
 }
 
 function refuse(socket: Socket, host: string): void {
-  socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nasm sandbox: ${host} is not in this run's network allow list\n`);
+  socket.end(
+    `HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nasm sandbox: ${host} is not in this run's network allow list\n`,
+  );
 }
 
 export type EgressProxy = { close(): Promise<void>; refused: string[] };

@@ -6,7 +6,12 @@ import { constants as osConstants } from "node:os";
 import { StringDecoder } from "node:string_decoder";
 import { AppError } from "../src/core/errors";
 import {
-  DEFAULT_MAX_OUTPUT_BYTES, type ExecRequestBody, type ExecResult, type KillResult, type NetworkPolicy, type ResourceLimit,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  type ExecRequestBody,
+  type ExecResult,
+  type KillResult,
+  type NetworkPolicy,
+  type ResourceLimit,
   type SandboxLimits,
 } from "../src/core/sandbox-protocol";
 import { jailArgv, JAIL_HOME, JAIL_RUNTIME, JAIL_WORKSPACE, type Isolation } from "./isolation";
@@ -72,7 +77,11 @@ const SIGNALS = new Map(Object.entries(osConstants.signals).map(([name, n]) => [
  * bubblewrap reports a command killed by signal n as exit 128 + n, and a program it cannot start as exit 1 with
  * "bwrap: execvp"; turn both back into what a shell-less spawn would report.
  */
-function fromJailStatus(code: number | null, signal: NodeJS.Signals | null, stderr: string): { code: number | null; signal: string | null } {
+function fromJailStatus(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stderr: string,
+): { code: number | null; signal: string | null } {
   if (signal || code === null) return { code, signal };
   if (code === 1 && /^bwrap: execvp /m.test(stderr)) return { code: 127, signal: null };
   const bySignal = code > 128 ? SIGNALS.get(code - 128) : undefined;
@@ -251,8 +260,12 @@ export type ProcessTableOptions = {
 };
 
 type Launch = {
-  file: string; args: string[]; env: Record<string, string>; limits: Required<SandboxLimits>;
-  network: PreparedNetwork | null; cgroup: RunCgroup | null;
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  limits: Required<SandboxLimits>;
+  network: PreparedNetwork | null;
+  cgroup: RunCgroup | null;
 };
 
 export class ProcessTable {
@@ -272,7 +285,11 @@ export class ProcessTable {
     const iso = this.opts.isolation;
     if (!iso.enabled) {
       if (policy !== "all" && spec.network !== undefined) {
-        throw new AppError("dependency_not_available", "this sandbox has no isolation, so it cannot enforce a network policy other than \"all\"", { isolation: iso.info });
+        throw new AppError(
+          "dependency_not_available",
+          'this sandbox has no isolation, so it cannot enforce a network policy other than "all"',
+          { isolation: iso.info },
+        );
       }
       return { file, args: argv, env: buildEnv(spec.env, false, ws.homeDir), limits, network: null, cgroup: null };
     }
@@ -286,7 +303,12 @@ export class ProcessTable {
       ...iso.readOnlyPaths.filter((p) => existsSync(p)).map((p) => ({ src: p, dest: p, readOnly: true })),
     ];
     const jail = jailArgv(iso, {
-      mounts, cwd: toJailPath(ws, spec.cwd), env, uid: ws.uid ?? 0, network: policy, limits,
+      mounts,
+      cwd: toJailPath(ws, spec.cwd),
+      env,
+      uid: ws.uid ?? 0,
+      network: policy,
+      limits,
       argv: network ? [...network.entry, file, ...argv] : [file, ...argv],
     });
     if (!cgroup) return { ...jail, env: {}, limits, network, cgroup };
@@ -298,7 +320,8 @@ export class ProcessTable {
   async start(ws: WorkspaceInfo, spec: ExecSpec, listener: ExecListener = {}): Promise<{ id: string; done: Promise<ExecResult> }> {
     const id = spec.id ?? `exec_${randomUUID().replace(/-/g, "")}`;
     const key = `${ws.id}/${id}`;
-    if (this.running.has(key) || this.starting.has(key)) throw new AppError("already_exists", `an exec with id ${id} is still running`, { id });
+    if (this.running.has(key) || this.starting.has(key))
+      throw new AppError("already_exists", `an exec with id ${id} is still running`, { id });
     // Setting up a jail takes a moment; a kill that arrives meanwhile is kept and applied once the process exists.
     let registered!: (proc: RunningProcess | null) => void;
     const ticket = { killed: false, process: new Promise<RunningProcess | null>((r) => (registered = r)) };
@@ -326,7 +349,13 @@ export class ProcessTable {
     const proc = new RunningProcess(id, child, spec, listener, this.graceMs, this.opts.isolation.enabled);
     this.running.set(key, proc);
     const unwatch = this.opts.isolation.enabled
-      ? this.opts.watchdog.watch({ uid: ws.uid, workspaceDir: ws.realDir, limits: launch.limits, cgroup: launch.cgroup, exceed: (limit) => proc.exceed(limit) })
+      ? this.opts.watchdog.watch({
+          uid: ws.uid,
+          workspaceDir: ws.realDir,
+          limits: launch.limits,
+          cgroup: launch.cgroup,
+          exceed: (limit) => proc.exceed(limit),
+        })
       : () => undefined;
     listener.onStarted?.(id, child.pid ?? null);
     registered(proc);
@@ -334,16 +363,18 @@ export class ProcessTable {
       proc.killed = true;
       proc.terminate();
     }
-    const done = proc.done.then(async (result) => {
-      // The kernel may have ended it (OOM killer) between two watchdog ticks: its counters say so.
-      const limit = result.limit_exceeded ?? (await launch.cgroup?.exceeded()) ?? null;
-      return { ...result, limit_exceeded: limit };
-    }).finally(() => {
-      unwatch();
-      this.running.delete(key);
-      void launch.network?.close();
-      void launch.cgroup?.remove();
-    });
+    const done = proc.done
+      .then(async (result) => {
+        // The kernel may have ended it (OOM killer) between two watchdog ticks: its counters say so.
+        const limit = result.limit_exceeded ?? (await launch.cgroup?.exceeded()) ?? null;
+        return { ...result, limit_exceeded: limit };
+      })
+      .finally(() => {
+        unwatch();
+        this.running.delete(key);
+        void launch.network?.close();
+        void launch.cgroup?.remove();
+      });
     proc.settled = done;
     return { id, done };
   }

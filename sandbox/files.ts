@@ -1,7 +1,13 @@
 import { lstat, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { AppError } from "../src/core/errors";
-import type { FileEditRequest, FileEditResponse, FileListResponse, FileReadResponse, FileWriteResponse } from "../src/core/sandbox-protocol";
+import type {
+  FileEditRequest,
+  FileEditResponse,
+  FileListResponse,
+  FileReadResponse,
+  FileWriteResponse,
+} from "../src/core/sandbox-protocol";
 import type { FileEntry } from "../src/providers/types";
 import { giveToWorkspace, resolveInside, toJailPath, toRelative, type Workspace } from "./paths";
 
@@ -14,14 +20,24 @@ import { giveToWorkspace, resolveInside, toJailPath, toRelative, type Workspace 
 const FILE_OP_TIMEOUT_MS = 60_000;
 
 /** Runs a file operation in the workspace's jail; a failure becomes an error naming the path. */
-async function inJail(ws: Workspace, path: string, args: string[], opts: { stdin?: string; maxOutputBytes?: number } = {}): Promise<string> {
+async function inJail(
+  ws: Workspace,
+  path: string,
+  args: string[],
+  opts: { stdin?: string; maxOutputBytes?: number } = {},
+): Promise<string> {
   const res = await ws.run({
-    command: "/bin/sh", args: ["-c", ...args], cwd: ws.realDir, timeout_ms: FILE_OP_TIMEOUT_MS,
-    ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}), ...(opts.maxOutputBytes ? { max_output_bytes: opts.maxOutputBytes } : {}),
+    command: "/bin/sh",
+    args: ["-c", ...args],
+    cwd: ws.realDir,
+    timeout_ms: FILE_OP_TIMEOUT_MS,
+    ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+    ...(opts.maxOutputBytes ? { max_output_bytes: opts.maxOutputBytes } : {}),
   });
   if (res.exit_code === 0) return res.stdout;
   if (/No such file/.test(res.stderr)) throw notFound(path);
-  if (/Read-only file system|Permission denied/.test(res.stderr)) throw new AppError("forbidden", `path is not writable: ${path}`, { path });
+  if (/Read-only file system|Permission denied/.test(res.stderr))
+    throw new AppError("forbidden", `path is not writable: ${path}`, { path });
   throw new AppError("internal_error", `file operation on ${path} failed: ${res.stderr.trim() || `exit ${res.exit_code}`}`, { path });
 }
 
@@ -44,7 +60,8 @@ export async function readTextFile(ws: Workspace, path: string): Promise<FileRea
   const info = await statOrNull(abs);
   if (!info) throw notFound(path);
   if (!info.isFile()) throw new AppError("validation_error", `not a regular file: ${path}`, { path });
-  if (info.size > MAX_READ_BYTES) throw new AppError("payload_too_large", `file is larger than ${MAX_READ_BYTES} bytes`, { path, size: info.size });
+  if (info.size > MAX_READ_BYTES)
+    throw new AppError("payload_too_large", `file is larger than ${MAX_READ_BYTES} bytes`, { path, size: info.size });
   const content = ws.jailed
     ? await inJail(ws, path, ['exec cat -- "$1"', "asm-read", toJailPath(ws, abs)], { maxOutputBytes: MAX_READ_BYTES })
     : await readFile(abs, "utf8");

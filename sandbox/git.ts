@@ -57,14 +57,24 @@ export function gitEnv(ws: Workspace, extra: Record<string, string> = {}): Recor
 }
 
 export async function git(ws: Workspace, cwd: string, args: string[], opts: GitOptions = {}): Promise<GitResult> {
-  const res = await ws.run({ command: "git", args: [...NEUTRAL_GIT_CONFIG, ...args], cwd, env: gitEnv(ws, opts.env), timeout_ms: GIT_TIMEOUT_MS, max_output_bytes: GIT_MAX_OUTPUT_BYTES });
+  const res = await ws.run({
+    command: "git",
+    args: [...NEUTRAL_GIT_CONFIG, ...args],
+    cwd,
+    env: gitEnv(ws, opts.env),
+    timeout_ms: GIT_TIMEOUT_MS,
+    max_output_bytes: GIT_MAX_OUTPUT_BYTES,
+  });
   if (res.timed_out) throw new AppError("timeout", `git ${args[0]} took longer than ${GIT_TIMEOUT_MS} ms`, { args: args.slice(0, 3) });
   const result = { code: res.exit_code, stdout: res.stdout, stderr: res.stderr };
   if (res.exit_code === 127 && /git/.test(res.stderr) && /not found|No such file/.test(res.stderr)) {
     throw new AppError("dependency_not_available", `git could not be started: ${res.stderr.trim()}`);
   }
   if (res.exit_code !== 0 && !opts.allowFailure) {
-    throw new AppError("internal_error", `git ${args[0]} failed: ${res.stderr.trim() || `exit ${res.exit_code}`}`, { args, exit_code: res.exit_code });
+    throw new AppError("internal_error", `git ${args[0]} failed: ${res.stderr.trim() || `exit ${res.exit_code}`}`, {
+      args,
+      exit_code: res.exit_code,
+    });
   }
   return result;
 }

@@ -55,11 +55,18 @@ async function exec(input: RouteInput<SandboxRoutes["exec"]>, parts: Parts): Pro
   // Registered before the process exists: a retry that arrives while the jail is being set up attaches to it.
   const entry = registry.create(ws.id, id, fingerprint, res, stream, resume);
   try {
-    const { done } = await table.start(ws, { ...request, id, cwd }, {
-      onStarted: (_id, pid) => registry.started(entry, pid),
-      onChunk: (which, data) => registry.chunk(entry, which, data),
-    });
-    void done.then((result) => registry.finished(entry, result), (err: unknown) => registry.failed(entry, err));
+    const { done } = await table.start(
+      ws,
+      { ...request, id, cwd },
+      {
+        onStarted: (_id, pid) => registry.started(entry, pid),
+        onChunk: (which, data) => registry.chunk(entry, which, data),
+      },
+    );
+    void done.then(
+      (result) => registry.finished(entry, result),
+      (err: unknown) => registry.failed(entry, err),
+    );
   } catch (err) {
     registry.failed(entry, err);
   }

@@ -23,7 +23,10 @@ export class UidAllocator {
   private next = FIRST_WORKSPACE_UID;
   private loaded: Promise<void> | null = null;
 
-  constructor(private readonly root: string, private readonly claimsDir = process.env.SANDBOX_UID_CLAIMS || DEFAULT_UID_CLAIMS_DIR) {}
+  constructor(
+    private readonly root: string,
+    private readonly claimsDir = process.env.SANDBOX_UID_CLAIMS || DEFAULT_UID_CLAIMS_DIR,
+  ) {}
 
   /** Scans existing workspaces once so a restarted server never hands out a uid that is already in use. */
   private load(): Promise<void> {
@@ -60,7 +63,12 @@ export class UidAllocator {
   private async claim(uid: number, dir: string): Promise<boolean> {
     const workspaceDir = resolve(dir);
     const claim = join(this.claimsDir, String(uid));
-    if (await mkdir(claim).then(() => true, () => false)) {
+    if (
+      await mkdir(claim).then(
+        () => true,
+        () => false,
+      )
+    ) {
       await writeFile(join(claim, "owner"), workspaceDir);
       return true;
     }
@@ -71,7 +79,13 @@ export class UidAllocator {
     // Uid 0: claimed a moment ago and not yet handed over.
     if (owner === null || (holder && (holder.uid === uid || holder.uid === 0))) return false;
     const aside = join(this.claimsDir, `.stale-${uid}-${process.pid}-${Date.now()}`);
-    if (!(await rename(claim, aside).then(() => true, () => false))) return false;
+    if (
+      !(await rename(claim, aside).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return false;
     await rm(aside, { recursive: true, force: true });
     return this.claim(uid, workspaceDir);
   }

@@ -42,11 +42,16 @@ export type Isolation = {
 };
 
 function bwrapWorks(): string | null {
-  const probe = spawnSync("bwrap", ["--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"], {
-    stdio: ["ignore", "ignore", "pipe"],
-    timeout: 10_000,
-  });
-  if (probe.error) return `bubblewrap is not installed (${(probe.error as NodeJS.ErrnoException).code ?? probe.error.message}); install the Debian package "bubblewrap"`;
+  const probe = spawnSync(
+    "bwrap",
+    ["--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+      timeout: 10_000,
+    },
+  );
+  if (probe.error)
+    return `bubblewrap is not installed (${(probe.error as NodeJS.ErrnoException).code ?? probe.error.message}); install the Debian package "bubblewrap"`;
   if (probe.status !== 0) return `bubblewrap cannot create namespaces here: ${probe.stderr.toString().trim() || `exit ${probe.status}`}`;
   return null;
 }
@@ -141,15 +146,24 @@ export function jailArgv(iso: Isolation, spec: JailSpec): { file: string; args: 
     ...(!iso.switchUser && spec.network === "all" ? ["--share-net"] : []),
     "--die-with-parent",
     "--new-session",
-    "--hostname", "sandbox",
+    "--hostname",
+    "sandbox",
     ...systemMounts(),
-    "--proc", "/proc",
-    "--dev", "/dev",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
     // Folders bwrap makes itself are root's and 0700 unless told otherwise; the command's user must get through.
-    "--perms", "1777", "--size", String(Math.min(spec.limits.max_workspace_bytes, TMP_MAX_BYTES)), "--tmpfs", "/tmp",
+    "--perms",
+    "1777",
+    "--size",
+    String(Math.min(spec.limits.max_workspace_bytes, TMP_MAX_BYTES)),
+    "--tmpfs",
+    "/tmp",
     ...mountParents(spec.mounts).flatMap((dir) => ["--perms", "0755", "--dir", dir]),
     ...spec.mounts.flatMap((m) => [m.readOnly ? "--ro-bind" : "--bind", m.src, m.dest]),
-    "--chdir", spec.cwd,
+    "--chdir",
+    spec.cwd,
     "--clearenv",
     ...Object.entries(spec.env).flatMap(([k, v]) => ["--setenv", k, v]),
     "--",
@@ -157,7 +171,16 @@ export function jailArgv(iso: Isolation, spec: JailSpec): { file: string; args: 
     // first step: no capabilities (not even over its own namespaces), no way back (no_new_privs), and the mounts
     // come from root, so the user needs no right to the host paths they come from.
     ...(iso.switchUser
-      ? ["setpriv", `--reuid=${spec.uid}`, `--regid=${spec.uid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+      ? [
+          "setpriv",
+          `--reuid=${spec.uid}`,
+          `--regid=${spec.uid}`,
+          "--clear-groups",
+          "--inh-caps=-all",
+          "--bounding-set=-all",
+          "--no-new-privs",
+          "--",
+        ]
       : []),
     ...spec.argv,
   ];

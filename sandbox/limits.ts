@@ -123,7 +123,10 @@ export class Watchdog {
   private ticking = false;
   private lastWorkspaceCheck = 0;
 
-  constructor(private readonly tickMs = 200, private readonly workspaceEveryMs = 1_000) {}
+  constructor(
+    private readonly tickMs = 200,
+    private readonly workspaceEveryMs = 1_000,
+  ) {}
 
   watch(entry: Watched): () => void {
     this.watched.add(entry);

@@ -1,4 +1,4 @@
-import { NetworkPolicySchema } from "../src/core/sandbox-protocol";
+import { type NetworkPolicy, NetworkPolicySchema } from "../src/core/sandbox-protocol";
 import { limitsFromEnv } from "./limits";
 import { startSandboxServer } from "./server";
 
@@ -27,8 +27,9 @@ if (!token) fail("SANDBOX_TOKEN is required");
 const port = Number(process.env.SANDBOX_PORT ?? 8788);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`SANDBOX_PORT is not a valid port: ${process.env.SANDBOX_PORT}`);
 const isolation = process.env.SANDBOX_ISOLATION || "auto";
-if (isolation !== "auto" && isolation !== "bubblewrap" && isolation !== "none") fail(`SANDBOX_ISOLATION must be auto, bubblewrap or none, not ${isolation}`);
-let defaultNetwork;
+if (isolation !== "auto" && isolation !== "bubblewrap" && isolation !== "none")
+  fail(`SANDBOX_ISOLATION must be auto, bubblewrap or none, not ${isolation}`);
+let defaultNetwork: NetworkPolicy;
 try {
   defaultNetwork = NetworkPolicySchema.parse(JSON.parse(process.env.SANDBOX_DEFAULT_NETWORK || '"none"'));
 } catch (err) {
@@ -54,7 +55,9 @@ if (iso.mode === "none") {
   console.warn("* Commands run as this server's user and can read its files, other sessions and this machine.");
   console.warn("************************************************************************************************");
 } else {
-  console.log(`isolation: bubblewrap, ${iso.distinct_user ? "one user per workspace" : "same user as the server (not root)"}, default network ${JSON.stringify(iso.default_network)}`);
+  console.log(
+    `isolation: bubblewrap, ${iso.distinct_user ? "one user per workspace" : "same user as the server (not root)"}, default network ${JSON.stringify(iso.default_network)}`,
+  );
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -47,7 +47,14 @@ export async function prepareNetwork(policy: NetworkPolicy, runtimeRoot: string,
   ].join("\n");
   return {
     runtimeDir,
-    env: { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url, NO_PROXY: "localhost,127.0.0.1", no_proxy: "localhost,127.0.0.1" },
+    env: {
+      HTTP_PROXY: url,
+      HTTPS_PROXY: url,
+      http_proxy: url,
+      https_proxy: url,
+      NO_PROXY: "localhost,127.0.0.1",
+      no_proxy: "localhost,127.0.0.1",
+    },
     entry: ["/bin/sh", "-c", script, "asm-entry"],
     close: async () => {
       await proxy.close();

@@ -29,9 +29,18 @@ export type Workspace = {
 export type WorkspaceInfo = Omit<Workspace, "run">;
 
 export type WorkspaceRunner = (spec: {
-  command: string; args: string[]; cwd: string; env?: Record<string, string>; timeout_ms: number; max_output_bytes?: number; stdin?: string;
+  command: string;
+  args: string[];
+  cwd: string;
+  env?: Record<string, string>;
+  timeout_ms: number;
+  max_output_bytes?: number;
+  stdin?: string;
 }) => Promise<{
-  exit_code: number | null; stdout: string; stderr: string; timed_out: boolean;
+  exit_code: number | null;
+  stdout: string;
+  stderr: string;
+  timed_out: boolean;
 }>;
 
 /** Beside the workspaces, under names a workspace id cannot take (ids never start with a dot). */
@@ -71,7 +80,10 @@ export class Workspaces {
     // and hand the folder over in turn, leaving the first commands running as a user that no longer owns it.
     const previous = this.opening.get(id) ?? Promise.resolve();
     const mine = previous.then(() => this.openNow(id));
-    const settled = mine.then(() => undefined, () => undefined);
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
     this.opening.set(id, settled);
     try {
       return await mine;

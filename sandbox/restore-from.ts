@@ -9,7 +9,8 @@ import { gitTopLevel, SAFETY_REF_PREFIX, SNAPSHOT_REF_PREFIX } from "./snapshot-
 const MAX_BUNDLE_BASE64_BYTES = 256 * 1024 * 1024;
 
 /** In the source's jail, as its user: the snapshot and its history as a git bundle, base64 on stdout. */
-const BUNDLE_SCRIPT = 'ref="$1"; shift; f=$(mktemp) || exit 1; git "$@" bundle create -q "$f" "$ref" && base64 -w0 "$f"; rc=$?; rm -f "$f"; exit $rc';
+const BUNDLE_SCRIPT =
+  'ref="$1"; shift; f=$(mktemp) || exit 1; git "$@" bundle create -q "$f" "$ref" && base64 -w0 "$f"; rc=$?; rm -f "$f"; exit $rc';
 
 /**
  * In the target's jail, as its user: a new repository at the path, the bundle fetched into it, HEAD (and its branch)
@@ -28,7 +29,7 @@ const RESTORE_SCRIPT = [
   'if [ -n "$head" ]; then',
   '  if [ -n "$branch" ]; then git "$@" update-ref "$branch" "$head" || exit 1; else git "$@" update-ref --no-deref HEAD "$head" || exit 1; fi',
   '  git "$@" read-tree "$head" || exit 1',
-  'fi',
+  "fi",
   'GIT_INDEX_FILE="$f.idx" git "$@" read-tree "$sha" && GIT_INDEX_FILE="$f.idx" git "$@" checkout-index -a -f',
 ].join("\n");
 
@@ -53,30 +54,44 @@ function optional(value: unknown, pattern: RegExp): string {
 export async function restoreFrom(source: Workspace, target: Workspace, req: RestoreFromRequest): Promise<RestoreFromResponse> {
   const { snapshot } = req;
   if (snapshot.backend !== "git") {
-    throw new AppError("validation_error", "only a git snapshot can be restored into another workspace; a hash snapshot records hashes, not contents", { backend: snapshot.backend });
+    throw new AppError(
+      "validation_error",
+      "only a git snapshot can be restored into another workspace; a hash snapshot records hashes, not contents",
+      { backend: snapshot.backend },
+    );
   }
   if (source.id === target.id) throw new AppError("validation_error", "source and target are the same workspace");
   const top = await gitTopLevel(source, await resolveInside(source, snapshot.path));
   if (!top) throw new AppError("not_found", `no git repository at ${snapshot.path} in the source workspace`, { path: snapshot.path });
   const ref = snapshotRef(req);
   const found = await git(source, top, ["rev-parse", "--verify", "-q", `${ref}^{commit}`], { allowFailure: true });
-  if (found.code !== 0 || found.stdout.trim() !== snapshot.ref) throw new AppError("not_found", `snapshot ${snapshot.ref} not found in the source workspace`, { ref: snapshot.ref });
+  if (found.code !== 0 || found.stdout.trim() !== snapshot.ref)
+    throw new AppError("not_found", `snapshot ${snapshot.ref} not found in the source workspace`, { ref: snapshot.ref });
 
   const bundle = await source.run({
-    command: "/bin/sh", args: ["-c", BUNDLE_SCRIPT, "asm-bundle", ref, ...NEUTRAL_GIT_CONFIG], cwd: top, env: gitEnv(source),
-    timeout_ms: GIT_TIMEOUT_MS, max_output_bytes: MAX_BUNDLE_BASE64_BYTES,
+    command: "/bin/sh",
+    args: ["-c", BUNDLE_SCRIPT, "asm-bundle", ref, ...NEUTRAL_GIT_CONFIG],
+    cwd: top,
+    env: gitEnv(source),
+    timeout_ms: GIT_TIMEOUT_MS,
+    max_output_bytes: MAX_BUNDLE_BASE64_BYTES,
   });
   if (bundle.timed_out || bundle.exit_code !== 0) {
     throw new AppError("internal_error", `could not bundle the snapshot: ${bundle.timed_out ? "timed out" : bundle.stderr.trim()}`);
   }
   // The same place in the target, relative to its root (a jail sees the workspace at /workspace, a bare run does not).
   const relative = workspaceRelative(snapshot.path);
-  if (relative === null) throw new AppError("validation_error", `snapshot path is outside the workspace: ${snapshot.path}`, { path: snapshot.path });
+  if (relative === null)
+    throw new AppError("validation_error", `snapshot path is outside the workspace: ${snapshot.path}`, { path: snapshot.path });
   const head = optional(snapshot.metadata.head_ref, HEX);
   const branch = optional(snapshot.metadata.head_branch, BRANCH);
   const restored = await target.run({
-    command: "/bin/sh", args: ["-c", RESTORE_SCRIPT, "asm-restore", relative || ".", ref, snapshot.ref, head, branch, ...NEUTRAL_GIT_CONFIG],
-    cwd: target.realDir, env: gitEnv(target), timeout_ms: GIT_TIMEOUT_MS, stdin: bundle.stdout,
+    command: "/bin/sh",
+    args: ["-c", RESTORE_SCRIPT, "asm-restore", relative || ".", ref, snapshot.ref, head, branch, ...NEUTRAL_GIT_CONFIG],
+    cwd: target.realDir,
+    env: gitEnv(target),
+    timeout_ms: GIT_TIMEOUT_MS,
+    stdin: bundle.stdout,
   });
   if (restored.exit_code === 3) throw new AppError("already_exists", restored.stderr.trim(), { path: snapshot.path });
   if (restored.timed_out || restored.exit_code !== 0) {

@@ -73,12 +73,23 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   const opts = { ...options, root: resolve(options.root) };
   const defaultNetwork = opts.defaultNetwork ?? "none";
   const limits = opts.limits ?? DEFAULT_LIMITS;
-  const isolation = detectIsolation({ mode: opts.isolation ?? "auto", readOnlyPaths: opts.readOnlyPaths ?? [], defaultNetwork, defaultLimits: limits });
+  const isolation = detectIsolation({
+    mode: opts.isolation ?? "auto",
+    readOnlyPaths: opts.readOnlyPaths ?? [],
+    defaultNetwork,
+    defaultLimits: limits,
+  });
   const runtime = await runtimeRoot();
   const cgroups = isolation.enabled ? await detectCgroups() : null;
   isolation.info.resource_bounds = cgroups ? `cgroup_v${cgroups.version}` : "rlimits";
   const table = new ProcessTable({
-    isolation, cgroups, watchdog: new Watchdog(), serverLimits: limits, defaultNetwork, runtimeRoot: runtime, graceMs: opts.killGraceMs,
+    isolation,
+    cgroups,
+    watchdog: new Watchdog(),
+    serverLimits: limits,
+    defaultNetwork,
+    runtimeRoot: runtime,
+    graceMs: opts.killGraceMs,
   });
   const workspaces = new Workspaces(opts.root, isolation.enabled, isolation.switchUser, (ws) => (spec) => table.run(ws, spec));
   const registry = new ExecRegistry({
@@ -91,11 +102,15 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   const health: HealthResponse = { ok: true, isolation: isolation.info };
   const app = sandboxApp(opts.token, sandboxHandlers({ root: opts.root, table, registry, workspaces, health }));
   // Global Request/Response stay Node's own: the sandbox shares its process with clients in tests and tools.
-  const listener = getRequestListener((request, env) => {
-    // An HTTP/1 server: the exec stream needs node's ServerResponse (attach.ts).
-    if (!(env.incoming instanceof IncomingMessage) || !(env.outgoing instanceof ServerResponse)) return errorResponse(new Error("not an HTTP/1 request"));
-    return app.fetch(request, { incoming: env.incoming, outgoing: env.outgoing });
-  }, { overrideGlobalObjects: false });
+  const listener = getRequestListener(
+    (request, env) => {
+      // An HTTP/1 server: the exec stream needs node's ServerResponse (attach.ts).
+      if (!(env.incoming instanceof IncomingMessage) || !(env.outgoing instanceof ServerResponse))
+        return errorResponse(new Error("not an HTTP/1 request"));
+      return app.fetch(request, { incoming: env.incoming, outgoing: env.outgoing });
+    },
+    { overrideGlobalObjects: false },
+  );
   const server = createServer(listener);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;

@@ -24,7 +24,7 @@ function hostPath(ws: Workspace, base: string, printed: string): string {
 /** The repository top level for `dir`, or null when `dir` is not inside a repository within the workspace. */
 export async function gitTopLevel(ws: Workspace, dir: string): Promise<string | null> {
   const res = await git(ws, dir, ["rev-parse", "--show-toplevel"], { allowFailure: true }).catch(() => null);
-  if (!res || res.code !== 0) return null;
+  if (res?.code !== 0) return null;
   const top = hostPath(ws, dir, res.stdout.trim());
   return top === ws.realDir || top.startsWith(`${ws.realDir}/`) ? top : null;
 }
@@ -44,7 +44,12 @@ async function revParse(ws: Workspace, top: string, rev: string): Promise<string
  * Runs `fn` with GIT_INDEX_FILE pointing at a fresh temporary index (seeded from `seedFrom` if given). It lives in
  * the repository's git folder, the one place both the server and the jailed git see.
  */
-async function withTempIndex<T>(ws: Workspace, top: string, seedFrom: string | null, fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
+async function withTempIndex<T>(
+  ws: Workspace,
+  top: string,
+  seedFrom: string | null,
+  fn: (env: Record<string, string>) => Promise<T>,
+): Promise<T> {
   const gitDir = hostPath(ws, top, await gitLine(ws, top, ["rev-parse", "--git-dir"]));
   const index = join(gitDir, `asm-index-${randomUUID()}`);
   try {
@@ -127,9 +132,15 @@ const REMOVE_BATCH = 200;
  * user (never as the server: a path could lead through a link a running process just made).
  */
 async function removeCreated(ws: Workspace, top: string, paths: string[]): Promise<void> {
-  const script = 'for p in "$@"; do rm -f -- "$p"; d=$(dirname -- "$p"); [ "$d" = . ] || rmdir -p --ignore-fail-on-non-empty -- "$d" 2>/dev/null; done; true';
+  const script =
+    'for p in "$@"; do rm -f -- "$p"; d=$(dirname -- "$p"); [ "$d" = . ] || rmdir -p --ignore-fail-on-non-empty -- "$d" 2>/dev/null; done; true';
   for (let i = 0; i < paths.length; i += REMOVE_BATCH) {
-    const res = await ws.run({ command: "/bin/sh", args: ["-c", script, "asm-rm", ...paths.slice(i, i + REMOVE_BATCH)], cwd: top, timeout_ms: GIT_TIMEOUT_MS });
+    const res = await ws.run({
+      command: "/bin/sh",
+      args: ["-c", script, "asm-rm", ...paths.slice(i, i + REMOVE_BATCH)],
+      cwd: top,
+      timeout_ms: GIT_TIMEOUT_MS,
+    });
     if (res.exit_code !== 0) throw new AppError("internal_error", `rollback could not remove created files: ${res.stderr.trim()}`);
   }
 }

@@ -47,7 +47,10 @@ async function buildManifest(dir: string, ignore: IgnoreRules): Promise<{ files:
       const info = await lstat(abs).catch(() => null);
       if (!info) continue;
       if (info.isDirectory()) await walk(abs);
-      else if (info.isSymbolicLink()) files[rel] = createHash("sha256").update(`symlink:${await readlink(abs)}`).digest("hex");
+      else if (info.isSymbolicLink())
+        files[rel] = createHash("sha256")
+          .update(`symlink:${await readlink(abs)}`)
+          .digest("hex");
       else if (info.isFile()) {
         files[rel] = await hashFile(abs);
         bytes += info.size;
@@ -62,7 +65,13 @@ function storeDir(root: string, ws: Workspace): string {
   return join(root, SNAPSHOT_STORE_DIR, ws.id);
 }
 
-export async function hashSnapshot(root: string, ws: Workspace, path: string, label: string | null, ignore: IgnoreRules = {}): Promise<Snapshot> {
+export async function hashSnapshot(
+  root: string,
+  ws: Workspace,
+  path: string,
+  label: string | null,
+  ignore: IgnoreRules = {},
+): Promise<Snapshot> {
   const dir = await resolveInside(ws, path);
   if (!(await stat(dir).catch(() => null))?.isDirectory()) {
     throw new AppError("not_found", `no such directory: ${path}`, { path });

@@ -1,6 +1,6 @@
 import { AppError } from "../src/core/errors";
 import type { Diff, RollbackResponse, Snapshot } from "../src/core/sandbox-protocol";
-import { DiffRequestSchema, RollbackRequestSchema, SnapshotRequestSchema } from "../src/core/sandbox-protocol";
+import type { DiffRequestSchema, RollbackRequestSchema, SnapshotRequestSchema } from "../src/core/sandbox-protocol";
 import type { z } from "zod";
 import { resolveInside, type Workspace } from "./paths";
 import { gitDiff, gitRollback, gitSnapshot, gitTopLevel } from "./snapshot-git";

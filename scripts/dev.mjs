@@ -20,7 +20,10 @@ const sandboxUrl = new URL(vars.SANDBOX_URL ?? "http://127.0.0.1:8788");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
 console.log("[dev] applying D1 migrations locally");
-const migrate = spawnSync(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"], { stdio: "inherit", env: { ...process.env, CI: "1" } });
+const migrate = spawnSync(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"], {
+  stdio: "inherit",
+  env: { ...process.env, CI: "1" },
+});
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const children = new Set();
@@ -62,23 +65,33 @@ const sandboxSettings = Object.fromEntries(Object.entries(vars).filter(([k]) => 
 let sandboxRestarts = 0;
 function startSandbox() {
   const started = Date.now();
-  start("sandbox", process.execPath, ["--import", "tsx", "sandbox/main.ts"], {
-    ...sandboxSettings,
-    SANDBOX_PORT: sandboxUrl.port || "8788",
-    SANDBOX_HOST: sandboxUrl.hostname,
-    SANDBOX_TOKEN: vars.SANDBOX_TOKEN ?? "",
-    SANDBOX_ROOT: process.env.SANDBOX_ROOT ?? join(root, ".asm-sandbox"),
-  }, () => {
-    if (stopping) return;
-    // A crash loop backs off (up to 10 s); a sandbox that ran a while restarts at once.
-    sandboxRestarts = Date.now() - started > 30_000 ? 0 : sandboxRestarts + 1;
-    const delay = Math.min(10_000, 250 * 2 ** sandboxRestarts);
-    console.log(`[dev] restarting the sandbox in ${delay} ms`);
-    setTimeout(() => { if (!stopping) startSandbox(); }, delay).unref();
-  });
+  start(
+    "sandbox",
+    process.execPath,
+    ["--import", "tsx", "sandbox/main.ts"],
+    {
+      ...sandboxSettings,
+      SANDBOX_PORT: sandboxUrl.port || "8788",
+      SANDBOX_HOST: sandboxUrl.hostname,
+      SANDBOX_TOKEN: vars.SANDBOX_TOKEN ?? "",
+      SANDBOX_ROOT: process.env.SANDBOX_ROOT ?? join(root, ".asm-sandbox"),
+    },
+    () => {
+      if (stopping) return;
+      // A crash loop backs off (up to 10 s); a sandbox that ran a while restarts at once.
+      sandboxRestarts = Date.now() - started > 30_000 ? 0 : sandboxRestarts + 1;
+      const delay = Math.min(10_000, 250 * 2 ** sandboxRestarts);
+      console.log(`[dev] restarting the sandbox in ${delay} ms`);
+      setTimeout(() => {
+        if (!stopping) startSandbox();
+      }, delay).unref();
+    },
+  );
 }
 startSandbox();
 // --test-scheduled: with [assets], miniflare's /cdn-cgi/handler/scheduled never reaches the Worker (its assets proxy
 // fails to pass the ScheduledController on); `curl "http://127.0.0.1:8787/__scheduled?cron=17+3+*+*+*"` runs the cron.
-start("worker", bin("wrangler"), ["dev", "--port", port, "--ip", "127.0.0.1", "--test-scheduled", ...process.argv.slice(2)], {}, (code) => shutdown(code ?? 1));
+start("worker", bin("wrangler"), ["dev", "--port", port, "--ip", "127.0.0.1", "--test-scheduled", ...process.argv.slice(2)], {}, (code) =>
+  shutdown(code ?? 1),
+);
 console.log(`[dev] ASM on http://127.0.0.1:${port} (API key: see .dev.vars, default asm_dev_key)`);

@@ -19,7 +19,14 @@ export default {
   scheduled: async (_controller, env) => {
     try {
       const r = await runRetention(env, retentionPolicy(env), { tenantId: null, dryRun: false });
-      console.log("retention", JSON.stringify({ ...r, sessions_soft_deleted: r.sessions_soft_deleted.length, sessions_hard_deleted: r.sessions_hard_deleted.length }));
+      console.log(
+        "retention",
+        JSON.stringify({
+          ...r,
+          sessions_soft_deleted: r.sessions_soft_deleted.length,
+          sessions_hard_deleted: r.sessions_hard_deleted.length,
+        }),
+      );
     } catch (err) {
       console.error("retention failed", err instanceof Error ? err.stack : String(err));
       throw err;

@@ -15,7 +15,14 @@ export default async function setup(project: TestProject) {
   const token = `test-sandbox-${Math.random().toString(36).slice(2)}`;
   // Runs are jailed exactly as in production; the fake CLIs are the one host folder they may read.
   const fakeCliDir = join(process.cwd(), "test", "fakes", "cli");
-  const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1", token, root, isolation: "bubblewrap", readOnlyPaths: [fakeCliDir] });
+  const sandbox = await startSandboxServer({
+    port: 0,
+    host: "127.0.0.1",
+    token,
+    root,
+    isolation: "bubblewrap",
+    readOnlyPaths: [fakeCliDir],
+  });
   // The Worker reaches the sandbox through a proxy that reliability tests can make fail for their own session.
   const proxy = await startFaultProxy(sandbox.url);
   project.provide("sandboxUrl", proxy.url);

@@ -12,7 +12,15 @@ export async function run(stack) {
     const peers = await openAll(Array.from({ length: n }, () => `${stack.url.replace("http", "ws")}${agentPath}`));
     // Same client work on both sides: ASM's subscribers parse every frame (to ack by sequence), and so does the
     // `agents` client (AgentClient parses each message to find `cf_agent_state`).
-    peers.forEach((ws) => ws.on("message", (buf) => { try { JSON.parse(buf.toString()); } catch { /* not JSON */ } }));
+    peers.forEach((ws) =>
+      ws.on("message", (buf) => {
+        try {
+          JSON.parse(buf.toString());
+        } catch {
+          /* not JSON */
+        }
+      }),
+    );
     const peerStats = await measureFanout(peers, async (marker) => {
       const res = await fetch(`${stack.url}${agentPath}`, { method: "POST", body: JSON.stringify({ marker }) });
       if (res.status !== 201) throw new Error(`agent setState: ${res.status} ${await res.text()}`);
@@ -21,9 +29,12 @@ export async function run(stack) {
     peers.forEach((ws) => ws.close());
     rows.push({
       case: `subscribers=${n}`,
-      asm_p50_ms: oursStats.p50.toFixed(2), asm_p99_ms: oursStats.p99.toFixed(2),
-      agents_p50_ms: peerStats.p50.toFixed(2), agents_p99_ms: peerStats.p99.toFixed(2),
-      ratio_p50: (oursStats.p50 / peerStats.p50).toFixed(2), ratio_p99: (oursStats.p99 / peerStats.p99).toFixed(2),
+      asm_p50_ms: oursStats.p50.toFixed(2),
+      asm_p99_ms: oursStats.p99.toFixed(2),
+      agents_p50_ms: peerStats.p50.toFixed(2),
+      agents_p99_ms: peerStats.p99.toFixed(2),
+      ratio_p50: (oursStats.p50 / peerStats.p50).toFixed(2),
+      ratio_p99: (oursStats.p99 / peerStats.p99).toFixed(2),
     });
   }
   return { name: "agents_peer_fanout", rows };

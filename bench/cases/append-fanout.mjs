@@ -11,12 +11,15 @@ const WARMUP = 5;
 const BATCH = 50;
 const PACE_MS = 200;
 
-const batchOf = (round) => Array.from({ length: BATCH }, (_, j) => ({ type: "message_streamed", data: { content: `r${round}-${j}`, delta: `r${round}-${j}` } }));
+const batchOf = (round) =>
+  Array.from({ length: BATCH }, (_, j) => ({ type: "message_streamed", data: { content: `r${round}-${j}`, delta: `r${round}-${j}` } }));
 
 async function timedAppend(stack, sessionId, events) {
   const started = performance.now();
   const res = await fetch(`${stack.url}/v1/sessions/${sessionId}/events`, {
-    method: "POST", headers: { authorization: `Bearer ${stack.apiKey}`, "content-type": "application/json" }, body: JSON.stringify({ events }),
+    method: "POST",
+    headers: { authorization: `Bearer ${stack.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ events }),
   });
   const body = await res.json().catch(() => null);
   return { ms: performance.now() - started, status: res.status, last: body?.events?.at(-1)?.sequence ?? 0 };
@@ -28,8 +31,15 @@ async function subscribed(stack, n) {
   const seen = new Array(n).fill(0);
   const sockets = [];
   for (let i = 0; i < n; i += 50) {
-    sockets.push(...await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) =>
-      openSessionSocket(stack, s.id, 1, (e) => { seen[i + k] = e.sequence; }))));
+    sockets.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(50, n - i) }, (_, k) =>
+          openSessionSocket(stack, s.id, 1, (e) => {
+            seen[i + k] = e.sequence;
+          }),
+        ),
+      )),
+    );
   }
   const reached = async (seq, ms = 120_000) => {
     const deadline = Date.now() + ms;
@@ -63,7 +73,9 @@ async function measure(stack, n, overlapping) {
 async function burst(stack) {
   const { s, sockets, reached } = await subscribed(stack, SUBSCRIBERS);
   try {
-    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => timedAppend(stack, s.id, [{ type: "message_sent", data: { role: "user", content: `b${i}` } }])));
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => timedAppend(stack, s.id, [{ type: "message_sent", data: { role: "user", content: `b${i}` } }])),
+    );
     const statuses = {};
     for (const a of answers) statuses[a.status] = (statuses[a.status] ?? 0) + 1;
     await reached(Math.max(...answers.map((a) => a.last)));
@@ -78,11 +90,15 @@ export async function run(stack) {
   for (const overlapping of [false, true]) {
     const none = await measure(stack, 0, overlapping);
     const many = await measure(stack, SUBSCRIBERS, overlapping);
-    console.log(`append-fanout ${overlapping ? "overlapping" : "awaited"}: none ${JSON.stringify(none)} / ${SUBSCRIBERS} ${JSON.stringify(many)}`);
+    console.log(
+      `append-fanout ${overlapping ? "overlapping" : "awaited"}: none ${JSON.stringify(none)} / ${SUBSCRIBERS} ${JSON.stringify(many)}`,
+    );
     rows.push({
       case: `append ${BATCH} events, ${overlapping ? "overlapping" : "awaited"}`,
-      none_p50_ms: none.p50.toFixed(1), none_p99_ms: none.p99.toFixed(1),
-      [`subs${SUBSCRIBERS}_p50_ms`]: many.p50.toFixed(1), [`subs${SUBSCRIBERS}_p99_ms`]: many.p99.toFixed(1),
+      none_p50_ms: none.p50.toFixed(1),
+      none_p99_ms: none.p99.toFixed(1),
+      [`subs${SUBSCRIBERS}_p50_ms`]: many.p50.toFixed(1),
+      [`subs${SUBSCRIBERS}_p99_ms`]: many.p99.toFixed(1),
       ratio_p99: (many.p99 / none.p99).toFixed(2),
       statuses: JSON.stringify(many.statuses),
     });
@@ -90,8 +106,12 @@ export async function run(stack) {
   const b = await burst(stack);
   rows.push({
     case: `200 concurrent 1-event appends, ${SUBSCRIBERS} subscribers`,
-    none_p50_ms: "", none_p99_ms: "", [`subs${SUBSCRIBERS}_p50_ms`]: b.p50.toFixed(1), [`subs${SUBSCRIBERS}_p99_ms`]: b.p99.toFixed(1),
-    ratio_p99: "", statuses: JSON.stringify(b.statuses),
+    none_p50_ms: "",
+    none_p99_ms: "",
+    [`subs${SUBSCRIBERS}_p50_ms`]: b.p50.toFixed(1),
+    [`subs${SUBSCRIBERS}_p99_ms`]: b.p99.toFixed(1),
+    ratio_p99: "",
+    statuses: JSON.stringify(b.statuses),
   });
   return { name: "append_with_subscribers", rows };
 }

@@ -17,7 +17,10 @@ export async function run(stack) {
       const tA = performance.now();
       for (const giveUp = Date.now() + 30_000; ; ) {
         if (Date.now() > giveUp) throw new Error(`sequence ${marker} never reached D1`);
-        const page = await api(stack, `/v1/query/events?session_id=${s.id}&limit=1000&since=${encodeURIComponent(res.events.at(-1).timestamp)}`);
+        const page = await api(
+          stack,
+          `/v1/query/events?session_id=${s.id}&limit=1000&since=${encodeURIComponent(res.events.at(-1).timestamp)}`,
+        );
         if (page.items.some((e) => e.sequence >= marker)) break;
         await new Promise((r) => setTimeout(r, 2));
       }
@@ -34,5 +37,15 @@ export async function run(stack) {
   }
   const seconds = (performance.now() - t0) / 1000;
   const st = stats(lags);
-  return { name: "d1_flush", rows: [{ events: appended, d1_events_per_s: Math.round(appended / seconds), visibility_lag_p50_ms: st.p50.toFixed(1), visibility_lag_max_ms: Math.max(...lags).toFixed(1) }] };
+  return {
+    name: "d1_flush",
+    rows: [
+      {
+        events: appended,
+        d1_events_per_s: Math.round(appended / seconds),
+        visibility_lag_p50_ms: st.p50.toFixed(1),
+        visibility_lag_max_ms: Math.max(...lags).toFixed(1),
+      },
+    ],
+  };
 }

@@ -4,7 +4,10 @@ import { api, createSession, stats } from "../harness.mjs";
 const ROUNDS = 100;
 
 function appendOne(stack, sid, marker) {
-  return api(stack, `/v1/sessions/${sid}/events`, { method: "POST", body: JSON.stringify({ events: [{ type: "message_streamed", data: { content: marker, delta: marker } }] }) });
+  return api(stack, `/v1/sessions/${sid}/events`, {
+    method: "POST",
+    body: JSON.stringify({ events: [{ type: "message_streamed", data: { content: marker, delta: marker } }] }),
+  });
 }
 
 async function longPoll(stack) {
@@ -12,7 +15,9 @@ async function longPoll(stack) {
   const samples = [];
   let after = 1;
   for (let i = 0; i < ROUNDS; i++) {
-    const poll = fetch(`${stack.url}/v1/sessions/${s.id}/events?after=${after}&wait_ms=10000`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
+    const poll = fetch(`${stack.url}/v1/sessions/${s.id}/events?after=${after}&wait_ms=10000`, {
+      headers: { authorization: `Bearer ${stack.apiKey}` },
+    });
     await new Promise((r) => setTimeout(r, 5));
     const t0 = performance.now();
     await appendOne(stack, s.id, `lp${i}`);
@@ -25,7 +30,9 @@ async function longPoll(stack) {
 
 async function sse(stack) {
   const s = await createSession(stack);
-  const res = await fetch(`${stack.url}/v1/sessions/${s.id}/events?after=1`, { headers: { authorization: `Bearer ${stack.apiKey}`, accept: "text/event-stream" } });
+  const res = await fetch(`${stack.url}/v1/sessions/${s.id}/events?after=1`, {
+    headers: { authorization: `Bearer ${stack.apiKey}`, accept: "text/event-stream" },
+  });
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let buf = "";
@@ -71,6 +78,14 @@ export async function run(stack) {
   const base = await appendOnly(stack);
   const lp = await longPoll(stack);
   const ss = await sse(stack);
-  const row = (name, st) => ({ case: name, p50_ms: st.p50.toFixed(2), p99_ms: st.p99.toFixed(2), ratio_p50_to_append_rtt: (st.p50 / base.p50).toFixed(2) });
-  return { name: "longpoll_and_sse_latency", rows: [row("append round trip (baseline)", base), row("long-poll wake", lp), row("SSE delivery", ss)] };
+  const row = (name, st) => ({
+    case: name,
+    p50_ms: st.p50.toFixed(2),
+    p99_ms: st.p99.toFixed(2),
+    ratio_p50_to_append_rtt: (st.p50 / base.p50).toFixed(2),
+  });
+  return {
+    name: "longpoll_and_sse_latency",
+    rows: [row("append round trip (baseline)", base), row("long-poll wake", lp), row("SSE delivery", ss)],
+  };
 }

@@ -30,7 +30,13 @@ export async function run(stack) {
       }
       const st = stats(samples.slice(5));
       first ??= st.p50;
-      rows.push({ log_events: size, offset: after, p50_ms: st.p50.toFixed(2), p99_ms: st.p99.toFixed(2), vs_1k_start: (st.p50 / first).toFixed(2) });
+      rows.push({
+        log_events: size,
+        offset: after,
+        p50_ms: st.p50.toFixed(2),
+        p99_ms: st.p99.toFixed(2),
+        vs_1k_start: (st.p50 / first).toFixed(2),
+      });
     }
   }
   return { name: "read_page_flatness", rows };

@@ -13,15 +13,22 @@ export async function run(stack) {
     // At most 16 requests in flight overall, so the client side is the same for every n.
     const jobs = sessions.flatMap((s) => Array.from({ length: Math.ceil(PER_SESSION_REQUESTS / Math.sqrt(n)) }, () => s.id));
     let next = 0;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (next < jobs.length) {
-        const sid = jobs[next++];
-        await api(stack, `/v1/sessions/${sid}/events`, { method: "POST", body: JSON.stringify({ events: batch }) });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < jobs.length) {
+          const sid = jobs[next++];
+          await api(stack, `/v1/sessions/${sid}/events`, { method: "POST", body: JSON.stringify({ events: batch }) });
+        }
+      }),
+    );
     const eps = (jobs.length * batch.length) / ((performance.now() - t0) / 1000);
     single ??= eps;
-    rows.push({ sessions: n, events: jobs.length * batch.length, events_per_s: Math.round(eps), vs_one_session: (eps / single).toFixed(2) });
+    rows.push({
+      sessions: n,
+      events: jobs.length * batch.length,
+      events_per_s: Math.round(eps),
+      vs_one_session: (eps / single).toFixed(2),
+    });
   }
   return { name: "scale_out_sessions", rows };
 }

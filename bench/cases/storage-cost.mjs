@@ -16,13 +16,18 @@ async function appendAll(stack, sessionId, batch) {
   const requests = Math.ceil(EVENTS / batch);
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < requests) {
-      const i = next++;
-      const events = Array.from({ length: batch }, (_, j) => ({ type: "message_streamed", data: { content: `c${i}-${j}`, delta: `c${i}-${j}` } }));
-      await api(stack, `/v1/sessions/${sessionId}/events`, { method: "POST", body: JSON.stringify({ events }) });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < requests) {
+        const i = next++;
+        const events = Array.from({ length: batch }, (_, j) => ({
+          type: "message_streamed",
+          data: { content: `c${i}-${j}`, delta: `c${i}-${j}` },
+        }));
+        await api(stack, `/v1/sessions/${sessionId}/events`, { method: "POST", body: JSON.stringify({ events }) });
+      }
+    }),
+  );
   return { requests, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -38,7 +43,10 @@ export async function run(stack) {
     const flushes = after.d1_flushes - before.d1_flushes;
     const cost = costPerMillionEvents({ events: EVENTS, requests, flushes, seconds, doRows, d1Rows });
     rows.push({
-      case: `batch=${batch}`, do_rows_per_1k: doRows, d1_rows_per_1k: d1Rows, d1_flushes: flushes,
+      case: `batch=${batch}`,
+      do_rows_per_1k: doRows,
+      d1_rows_per_1k: d1Rows,
+      d1_flushes: flushes,
       usd_per_M_events: cost.total.toFixed(2),
       usd_rows: (cost.do_rows_written + cost.d1_rows_written).toFixed(2),
       usd_requests: (cost.workers_requests + cost.do_requests).toFixed(2),

@@ -11,22 +11,32 @@ const inputSummary = (input: Record<string, unknown>): string => {
 };
 
 /** The command that decides one pending approval, ready to paste. */
-export const approveHint = (a: { session_id: string; run_id: string; tool_call_id: string }, decision: "approve" | "deny" = "approve"): string =>
-  `asm ${decision} ${a.session_id} ${a.run_id} ${a.tool_call_id}${decision === "deny" ? " --reason '…'" : ""}`;
+export const approveHint = (
+  a: { session_id: string; run_id: string; tool_call_id: string },
+  decision: "approve" | "deny" = "approve",
+): string => `asm ${decision} ${a.session_id} ${a.run_id} ${a.tool_call_id}${decision === "deny" ? " --reason '…'" : ""}`;
 
 /** What a decision did, in words: "approved" alone, beside a run still listed as awaiting, read as if nothing happened. */
 export function decisionSentence(decision: "grant" | "deny", toolCallId: string, run: Run, reason: string | undefined): string {
-  const head = decision === "grant" ? `Approved tool call ${toolCallId}: it runs now` : `Denied tool call ${toolCallId}${reason ? ` (reason: ${reason})` : ""}: the agent is told it was refused`;
-  const next = run.status === "awaiting_approval" ? "waits for another approval" : run.status === "running" || run.status === "queued" ? "continues" : `is ${run.status}`;
+  const head =
+    decision === "grant"
+      ? `Approved tool call ${toolCallId}: it runs now`
+      : `Denied tool call ${toolCallId}${reason ? ` (reason: ${reason})` : ""}: the agent is told it was refused`;
+  const next =
+    run.status === "awaiting_approval"
+      ? "waits for another approval"
+      : run.status === "running" || run.status === "queued"
+        ? "continues"
+        : `is ${run.status}`;
   return `${head}; run ${run.id} ${next}.\n`;
 }
 
 function listTable(items: PendingApproval[]): string {
   if (items.length === 0) return "No pending approvals.\n";
-  return table(
+  return `${table(
     ["SESSION", "RUN", "TOOL CALL", "TOOL", "REQUESTED", "INPUT"],
     items.map((a) => [a.session_id, a.run_id, a.tool_call_id, a.tool_name, a.requested_at ?? "—", inputSummary(a.tool_input)]),
-  ) + `\nDecide with: ${approveHint(items[0]!)}  (or: asm approvals deny … --reason R)\n`;
+  )}\nDecide with: ${approveHint(items[0]!)}  (or: asm approvals deny … --reason R)\n`;
 }
 
 /** `asm approvals [list] [--session S]`, `asm approvals approve|deny <session> <run> <tool_call_id> [--reason R]`. */
@@ -60,14 +70,16 @@ export const statusCommand: Command = async (client, io, positionals, flags) => 
     return EXIT.ok;
   }
   const subs = s.subscribers;
-  io.stdout.write([
-    `session      ${s.session_id} (${s.status}${s.draining ? ", draining" : ""}${s.accepting_runs ? "" : ", not accepting runs"})`,
-    `runs         ${s.in_flight.length} in flight, ${s.queued.length} queued · ${s.free_slots}/${s.max_concurrent_runs} slots free`,
-    `approvals    ${s.pending_approvals.length} pending`,
-    `subscribers  ${subs.websockets} websocket, ${subs.sse} SSE, ${subs.long_polls} long-poll`,
-    `sequence     ${s.latest_sequence} (flushed ${s.flushed_sequence})`,
-    "",
-  ].join("\n"));
+  io.stdout.write(
+    [
+      `session      ${s.session_id} (${s.status}${s.draining ? ", draining" : ""}${s.accepting_runs ? "" : ", not accepting runs"})`,
+      `runs         ${s.in_flight.length} in flight, ${s.queued.length} queued · ${s.free_slots}/${s.max_concurrent_runs} slots free`,
+      `approvals    ${s.pending_approvals.length} pending`,
+      `subscribers  ${subs.websockets} websocket, ${subs.sse} SSE, ${subs.long_polls} long-poll`,
+      `sequence     ${s.latest_sequence} (flushed ${s.flushed_sequence})`,
+      "",
+    ].join("\n"),
+  );
   const runs = [
     ...s.in_flight.map((r) => [r.id, r.status, r.provider, r.started_at ?? "—"]),
     ...s.queued.map((r) => [r.id, `queued #${r.position}`, r.provider, r.queued_at ?? "—"]),
@@ -80,7 +92,12 @@ export const statusCommand: Command = async (client, io, positionals, flags) => 
 };
 
 type PolicySummary = NonNullable<SessionRuntimeStatus["in_flight"][number]["policy"]>;
-const BUDGETS = [["tool calls", "tool_calls", "max_tool_calls"], ["tokens", "total_tokens", "max_total_tokens"], ["duration ms", "elapsed_ms", "max_duration_ms"], ["cost usd", "cost_usd", "max_cost_usd"]] as const;
+const BUDGETS = [
+  ["tool calls", "tool_calls", "max_tool_calls"],
+  ["tokens", "total_tokens", "max_total_tokens"],
+  ["duration ms", "elapsed_ms", "max_duration_ms"],
+  ["cost usd", "cost_usd", "max_cost_usd"],
+] as const;
 
 /** A governed run's counters beside its limits; counters without a limit are left out. */
 function budgetRows(runId: string, p: PolicySummary): string[][] {
@@ -88,6 +105,15 @@ function budgetRows(runId: string, p: PolicySummary): string[][] {
     const max = p.limits[limit];
     if (max === undefined) return [];
     const used = p.counters[counter];
-    return [[runId, p.policy, label, String(Math.round(used * 1e4) / 1e4), String(max), String(Math.max(0, Math.round((max - used) * 1e4) / 1e4))]];
+    return [
+      [
+        runId,
+        p.policy,
+        label,
+        String(Math.round(used * 1e4) / 1e4),
+        String(max),
+        String(Math.max(0, Math.round((max - used) * 1e4) / 1e4)),
+      ],
+    ];
   });
 }

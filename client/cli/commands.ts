@@ -58,7 +58,14 @@ export function renderFlags(flags: Flags, io: CliIo, fallback: RenderFormat) {
   const toolOutput = flagStr(flags, "tool-output") ?? "summary";
   if (!["summary", "preview", "full"].includes(toolOutput)) throw new UsageError("--tool-output must be summary, preview or full");
   const noColor = flags["no-color"] === true || Boolean(io.env.NO_COLOR);
-  return { format, render: { jsonlMode: jsonlMode as "full" | "compact", toolOutput: toolOutput as "summary" | "preview" | "full", ...(noColor ? { color: false } : {}) } };
+  return {
+    format,
+    render: {
+      jsonlMode: jsonlMode as "full" | "compact",
+      toolOutput: toolOutput as "summary" | "preview" | "full",
+      ...(noColor ? { color: false } : {}),
+    },
+  };
 }
 
 const sessionRow = (s: Session): string[] => [s.id, s.status, s.agent_id, s.created_at, s.tags.join(",")];
@@ -82,8 +89,11 @@ export const sessionsCommand: Command = async (client, io, positionals, flags) =
     }
     case "list": {
       const page = await client.listSessions({
-        status: flagStr(flags, "status") as Session["status"] | undefined, tag: flagStr(flags, "tag"), agent_id: flagStr(flags, "agent"),
-        limit: flagInt(flags, "limit"), cursor: flagStr(flags, "cursor"),
+        status: flagStr(flags, "status") as Session["status"] | undefined,
+        tag: flagStr(flags, "tag"),
+        agent_id: flagStr(flags, "agent"),
+        limit: flagInt(flags, "limit"),
+        cursor: flagStr(flags, "cursor"),
       });
       if (flags.json) print(io, page);
       else {
@@ -115,7 +125,8 @@ export const runCommand: Command = async (client, io, positionals, flags) => {
   let words = positionals.slice(1);
   if (words.length === 1 && words[0] === "-") words = [(await io.readStdin()).trim()];
   if (words.length === 0 || words.every((w) => w === "")) throw new UsageError("missing input: asm run <session> --provider P -- <input…>");
-  const input: SubmitRunRequest["input"] = provider.data === "shell" ? { command: words[0]!, ...(words.length > 1 ? { args: words.slice(1) } : {}) } : { prompt: words.join(" ") };
+  const input: SubmitRunRequest["input"] =
+    provider.data === "shell" ? { command: words[0]!, ...(words.length > 1 ? { args: words.slice(1) } : {}) } : { prompt: words.join(" ") };
   const body: SubmitRunRequest = { provider: provider.data, input };
   const model = flagStr(flags, "model");
   if (model) body.options = { model };
@@ -137,13 +148,24 @@ export const runCommand: Command = async (client, io, positionals, flags) => {
   }
   const { format, render } = renderFlags(flags, io, io.stdout.isTTY ? "studio" : "compact");
   showLegend(io, format);
-  const end = await tail(client, io, { sessionId, from: startAt, runId: run.id, format, render, follow: true, untilRunEnds: run.id, stopAtApproval: true });
+  const end = await tail(client, io, {
+    sessionId,
+    from: startAt,
+    runId: run.id,
+    format,
+    render,
+    follow: true,
+    untilRunEnds: run.id,
+    stopAtApproval: true,
+  });
   if (!end) return EXIT.interrupted;
   if (end.type === "tool_approval_requested") {
     // Nobody to ask: say what waits and how to decide, rather than hang.
     const call = { session_id: sessionId, run_id: run.id, tool_call_id: String(end.data.tool_call_id ?? "") };
-    io.stderr.write(`asm: run ${run.id} waits for approval of ${String(end.data.tool_name ?? "a tool")} (tool call ${call.tool_call_id})\n`
-      + `  approve: ${approveHint(call)}\n  deny:    ${approveHint(call, "deny")}\n`);
+    io.stderr.write(
+      `asm: run ${run.id} waits for approval of ${String(end.data.tool_name ?? "a tool")} (tool call ${call.tool_call_id})\n` +
+        `  approve: ${approveHint(call)}\n  deny:    ${approveHint(call, "deny")}\n`,
+    );
     return EXIT.awaitingApproval;
   }
   return end.type === "run_completed" ? EXIT.ok : EXIT.runUnsuccessful;
@@ -162,8 +184,15 @@ export const tailCommand: Command = async (client, io, positionals, flags) => {
   const transport = flagStr(flags, "transport");
   if (transport && !["auto", "websocket", "poll"].includes(transport)) throw new UsageError("--transport must be auto, websocket or poll");
   await tail(client, io, {
-    sessionId, from: flagInt(flags, "from"), runId, types: flagStr(flags, "types")?.split(","), format, render,
-    follow: flags["no-follow"] !== true, untilRunEnds: runId, transport: transport as "auto" | "websocket" | "poll" | undefined,
+    sessionId,
+    from: flagInt(flags, "from"),
+    runId,
+    types: flagStr(flags, "types")?.split(","),
+    format,
+    render,
+    follow: flags["no-follow"] !== true,
+    untilRunEnds: runId,
+    transport: transport as "auto" | "websocket" | "poll" | undefined,
   });
   return EXIT.ok;
 };
@@ -175,35 +204,64 @@ export const cancelCommand: Command = async (client, io, positionals, flags) => 
   return EXIT.ok;
 };
 
-export const decisionCommand = (decision: "grant" | "deny"): Command => async (client, io, positionals, flags) => {
-  const reason = flagStr(flags, "reason");
-  const run = await client.decideApproval(need(positionals, 0, "session"), need(positionals, 1, "run"), need(positionals, 2, "tool_call_id"), { decision, ...(reason ? { reason } : {}) });
-  if (flags.json) print(io, run);
-  else io.stdout.write(decisionSentence(decision, positionals[2]!, run, reason));
-  return EXIT.ok;
-};
+export const decisionCommand =
+  (decision: "grant" | "deny"): Command =>
+  async (client, io, positionals, flags) => {
+    const reason = flagStr(flags, "reason");
+    const run = await client.decideApproval(
+      need(positionals, 0, "session"),
+      need(positionals, 1, "run"),
+      need(positionals, 2, "tool_call_id"),
+      { decision, ...(reason ? { reason } : {}) },
+    );
+    if (flags.json) print(io, run);
+    else io.stdout.write(decisionSentence(decision, positionals[2]!, run, reason));
+    return EXIT.ok;
+  };
 
 export const costCommand: Command = async (client, io, _positionals, flags) => {
-  const cost = await client.queryCost({ session_id: flagStr(flags, "session"), since: flagStr(flags, "since"), until: flagStr(flags, "until") });
+  const cost = await client.queryCost({
+    session_id: flagStr(flags, "session"),
+    since: flagStr(flags, "since"),
+    until: flagStr(flags, "until"),
+  });
   if (flags.json) print(io, cost);
   else {
-    io.stdout.write(`total $${cost.total_cost_usd.toFixed(4)} over ${cost.run_count} runs${cost.unpriced_runs ? ` (${cost.unpriced_runs} unpriced)` : ""}\n`);
-    io.stdout.write(`tokens ${cost.tokens.input} in / ${cost.tokens.output} out (cache ${cost.tokens.cache_read} read, ${cost.tokens.cache_creation} written)\n`);
-    for (const [label, buckets] of [["provider", cost.by_provider], ["model", cost.by_model]] as const) {
-      for (const [name, b] of Object.entries(buckets)) io.stdout.write(`  ${label} ${name}: $${b.cost_usd.toFixed(4)} · ${b.run_count} runs · ${b.total_tokens} tokens\n`);
+    io.stdout.write(
+      `total $${cost.total_cost_usd.toFixed(4)} over ${cost.run_count} runs${cost.unpriced_runs ? ` (${cost.unpriced_runs} unpriced)` : ""}\n`,
+    );
+    io.stdout.write(
+      `tokens ${cost.tokens.input} in / ${cost.tokens.output} out (cache ${cost.tokens.cache_read} read, ${cost.tokens.cache_creation} written)\n`,
+    );
+    for (const [label, buckets] of [
+      ["provider", cost.by_provider],
+      ["model", cost.by_model],
+    ] as const) {
+      for (const [name, b] of Object.entries(buckets))
+        io.stdout.write(`  ${label} ${name}: $${b.cost_usd.toFixed(4)} · ${b.run_count} runs · ${b.total_tokens} tokens\n`);
     }
   }
   return EXIT.ok;
 };
 
 const ProvidersSchema = z.object({
-  items: z.array(z.object({ name: z.string(), configured: z.boolean(), capabilities: z.record(z.string(), z.unknown()), circuit: z.record(z.string(), z.unknown()).nullable() })),
+  items: z.array(
+    z.object({
+      name: z.string(),
+      configured: z.boolean(),
+      capabilities: z.record(z.string(), z.unknown()),
+      circuit: z.record(z.string(), z.unknown()).nullable(),
+    }),
+  ),
 });
 
 /** Capabilities that are switched on, by name (the API nests them; a table wants a short list). */
 function capabilityNames(caps: Record<string, unknown>): string {
   const inner = caps.capabilities && typeof caps.capabilities === "object" ? (caps.capabilities as Record<string, unknown>) : caps;
-  return Object.entries(inner).filter(([, v]) => v === true).map(([k]) => k).join(",");
+  return Object.entries(inner)
+    .filter(([, v]) => v === true)
+    .map(([k]) => k)
+    .join(",");
 }
 
 export const providersCommand: Command = async (client, io, _positionals, flags) => {
@@ -213,10 +271,17 @@ export const providersCommand: Command = async (client, io, _positionals, flags)
     return EXIT.ok;
   }
   const { items } = ProvidersSchema.parse(body);
-  io.stdout.write(table(
-    ["PROVIDER", "CONFIGURED", "CIRCUIT", "CAPABILITIES"],
-    items.map((p) => [p.name, p.configured ? "yes" : "no", typeof p.circuit?.state === "string" ? p.circuit.state : "closed", capabilityNames(p.capabilities)]),
-  ));
+  io.stdout.write(
+    table(
+      ["PROVIDER", "CONFIGURED", "CIRCUIT", "CAPABILITIES"],
+      items.map((p) => [
+        p.name,
+        p.configured ? "yes" : "no",
+        typeof p.circuit?.state === "string" ? p.circuit.state : "closed",
+        capabilityNames(p.capabilities),
+      ]),
+    ),
+  );
   return EXIT.ok;
 };
 
@@ -229,16 +294,34 @@ export const eventsCommand: Command = async (client, io, positionals, flags) => 
   if (file) {
     const text = file === "-" ? await io.readStdin() : readOrFail(io, file);
     const trimmed = text.trim();
-    const whole = trimmed.startsWith("[") || trimmed.startsWith("{\"events\"") ? parseJson(trimmed, file) : null;
-    inputs = Array.isArray(whole) ? whole : whole ? z.object({ events: z.array(z.unknown()) }).parse(whole).events
-      : trimmed.split("\n").filter((l) => l.trim()).map((l, i) => parseJson(l, `${file} line ${i + 1}`));
+    const whole = trimmed.startsWith("[") || trimmed.startsWith('{"events"') ? parseJson(trimmed, file) : null;
+    inputs = Array.isArray(whole)
+      ? whole
+      : whole
+        ? z.object({ events: z.array(z.unknown()) }).parse(whole).events
+        : trimmed
+            .split("\n")
+            .filter((l) => l.trim())
+            .map((l, i) => parseJson(l, `${file} line ${i + 1}`));
   } else {
     const type = flagStr(flags, "type");
     if (!type) throw new UsageError("--type (or --file) is required");
-    inputs = [{ type, ...(flagJson(flags, "data", io) !== undefined ? { data: flagJson(flags, "data", io) } : {}), ...(flagStr(flags, "run") ? { run_id: flagStr(flags, "run") } : {}) }];
+    inputs = [
+      {
+        type,
+        ...(flagJson(flags, "data", io) !== undefined ? { data: flagJson(flags, "data", io) } : {}),
+        ...(flagStr(flags, "run") ? { run_id: flagStr(flags, "run") } : {}),
+      },
+    ];
   }
   const parsed = z.array(EventInputSchema).min(1).safeParse(inputs);
-  if (!parsed.success) throw new UsageError(`invalid events: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new UsageError(
+      `invalid events: ${parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join(".")}: ${i.message}`)
+        .join("; ")}`,
+    );
   const stored = await client.appendEvents(sessionId, parsed.data as EventInput[]);
   if (flags.json) print(io, stored);
   else for (const e of stored) io.stdout.write(`${e.sequence} ${e.type} ${e.id}\n`);

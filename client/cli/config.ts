@@ -40,7 +40,8 @@ export function resolveConfig(inputs: ConfigInputs): CliConfig {
       throw new ConfigError(`${path} is not valid JSON`);
     }
     const parsed = ConfigFileSchema.safeParse(json);
-    if (!parsed.success) throw new ConfigError(`${path}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!parsed.success)
+      throw new ConfigError(`${path}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     file = parsed.data;
   }
   const pick = (flag: string | undefined, env: string | undefined, fromFile: string | undefined): [string | undefined, string] =>
@@ -48,7 +49,9 @@ export function resolveConfig(inputs: ConfigInputs): CliConfig {
   const [url, urlSource] = pick(inputs.flags.url, inputs.env.ASM_URL, file.url);
   const [apiKey, keySource] = pick(inputs.flags.apiKey, inputs.env.ASM_API_KEY, file.api_key ?? file.apiKey);
   if (!url) {
-    throw new ConfigError(`no server configured: pass --url URL, set ASM_URL, or write {"url": "…", "api_key": "…"} to ${path} (a local \`npm run dev\` listens on ${DEV_URL})`);
+    throw new ConfigError(
+      `no server configured: pass --url URL, set ASM_URL, or write {"url": "…", "api_key": "…"} to ${path} (a local \`npm run dev\` listens on ${DEV_URL})`,
+    );
   }
   return { url, apiKey, sources: { url: urlSource, apiKey: keySource } };
 }

@@ -9,8 +9,16 @@ import { AsmError } from "../errors";
 import { approvalsCommand, statusCommand } from "./approvals";
 import { splitGlobals } from "./argv";
 import {
-  cancelCommand, costCommand, decisionCommand, eventsCommand, providersCommand, runCommand, sessionsCommand, tailCommand,
-  type Command, type Flags,
+  cancelCommand,
+  costCommand,
+  decisionCommand,
+  eventsCommand,
+  providersCommand,
+  runCommand,
+  sessionsCommand,
+  tailCommand,
+  type Command,
+  type Flags,
 } from "./commands";
 import { ConfigError, resolveConfig } from "./config";
 import { COMPACT_LEGEND } from "./legend";
@@ -20,38 +28,85 @@ import { exportCommand, importCommand } from "./transfer";
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 const GLOBAL: Options = {
-  url: { type: "string" }, "api-key": { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" },
+  url: { type: "string" },
+  "api-key": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
 };
 const RENDER: Options = {
-  format: { type: "string" }, "jsonl-mode": { type: "string" }, "tool-output": { type: "string" }, "no-color": { type: "boolean" },
+  format: { type: "string" },
+  "jsonl-mode": { type: "string" },
+  "tool-output": { type: "string" },
+  "no-color": { type: "boolean" },
 };
 
 const COMMANDS: Record<string, { run: Command; options: Options; usage: string }> = {
   sessions: {
     run: sessionsCommand,
-    options: { agent: { type: "string" }, tag: { type: "string", multiple: true }, metadata: { type: "string" }, context: { type: "string" }, "max-concurrent": { type: "string" }, status: { type: "string" }, limit: { type: "string" }, cursor: { type: "string" }, hard: { type: "boolean" } },
-    usage: "asm sessions create [--agent ID] [--tag T]… [--metadata JSON|@file]\n  asm sessions list [--status S] [--tag T] [--agent ID] [--limit N] [--cursor C]\n  asm sessions show <session>\n  asm sessions delete <session> [--hard]",
+    options: {
+      agent: { type: "string" },
+      tag: { type: "string", multiple: true },
+      metadata: { type: "string" },
+      context: { type: "string" },
+      "max-concurrent": { type: "string" },
+      status: { type: "string" },
+      limit: { type: "string" },
+      cursor: { type: "string" },
+      hard: { type: "boolean" },
+    },
+    usage:
+      "asm sessions create [--agent ID] [--tag T]… [--metadata JSON|@file]\n  asm sessions list [--status S] [--tag T] [--agent ID] [--limit N] [--cursor C]\n  asm sessions show <session>\n  asm sessions delete <session> [--hard]",
   },
   run: {
     run: runCommand,
-    options: { provider: { type: "string" }, model: { type: "string" }, policy: { type: "string" }, wait: { type: "boolean" }, "idempotency-key": { type: "string" }, "timeout-ms": { type: "string" }, ...RENDER },
-    usage: "asm run <session> --provider shell|anthropic|openai|claude-code|codex|amp|router [--model M] [--policy file.json] [--wait] [--format F] -- <input…>\n    (without a terminal, --wait stops at an approval: it prints the tool call id and how to decide, and exits 4)",
+    options: {
+      provider: { type: "string" },
+      model: { type: "string" },
+      policy: { type: "string" },
+      wait: { type: "boolean" },
+      "idempotency-key": { type: "string" },
+      "timeout-ms": { type: "string" },
+      ...RENDER,
+    },
+    usage:
+      "asm run <session> --provider shell|anthropic|openai|claude-code|codex|amp|router [--model M] [--policy file.json] [--wait] [--format F] -- <input…>\n    (without a terminal, --wait stops at an approval: it prints the tool call id and how to decide, and exits 4)",
   },
   tail: {
     run: tailCommand,
-    options: { from: { type: "string" }, run: { type: "string" }, types: { type: "string" }, "no-follow": { type: "boolean" }, transport: { type: "string" }, ...RENDER },
-    usage: "asm tail <session> [--from N] [--run R] [--types a,b] [--no-follow] --format compact|verbose|studio|jsonl [--jsonl-mode full|compact] [--tool-output summary|preview|full]",
+    options: {
+      from: { type: "string" },
+      run: { type: "string" },
+      types: { type: "string" },
+      "no-follow": { type: "boolean" },
+      transport: { type: "string" },
+      ...RENDER,
+    },
+    usage:
+      "asm tail <session> [--from N] [--run R] [--types a,b] [--no-follow] --format compact|verbose|studio|jsonl [--jsonl-mode full|compact] [--tool-output summary|preview|full]",
   },
   cancel: { run: cancelCommand, options: {}, usage: "asm cancel <session> <run>" },
   approvals: {
     run: approvalsCommand,
     options: { session: { type: "string" }, reason: { type: "string" } },
-    usage: "asm approvals [list] [--session S]\n  asm approvals approve <session> <run> <tool_call_id> [--reason R]\n  asm approvals deny <session> <run> <tool_call_id> --reason R",
+    usage:
+      "asm approvals [list] [--session S]\n  asm approvals approve <session> <run> <tool_call_id> [--reason R]\n  asm approvals deny <session> <run> <tool_call_id> --reason R",
   },
   status: { run: statusCommand, options: {}, usage: "asm status <session>" },
-  approve: { run: decisionCommand("grant"), options: { reason: { type: "string" } }, usage: "asm approve <session> <run> <tool_call_id> [--reason R]" },
-  deny: { run: decisionCommand("deny"), options: { reason: { type: "string" } }, usage: "asm deny <session> <run> <tool_call_id> [--reason R]" },
-  cost: { run: costCommand, options: { session: { type: "string" }, since: { type: "string" }, until: { type: "string" } }, usage: "asm cost [--session S] [--since ISO] [--until ISO]" },
+  approve: {
+    run: decisionCommand("grant"),
+    options: { reason: { type: "string" } },
+    usage: "asm approve <session> <run> <tool_call_id> [--reason R]",
+  },
+  deny: {
+    run: decisionCommand("deny"),
+    options: { reason: { type: "string" } },
+    usage: "asm deny <session> <run> <tool_call_id> [--reason R]",
+  },
+  cost: {
+    run: costCommand,
+    options: { session: { type: "string" }, since: { type: "string" }, until: { type: "string" } },
+    usage: "asm cost [--session S] [--since ISO] [--until ISO]",
+  },
   providers: { run: providersCommand, options: {}, usage: "asm providers" },
   export: { run: exportCommand, options: {}, usage: "asm export <session> > file   (the session, its runs and events as NDJSON)" },
   import: { run: importCommand, options: {}, usage: "asm import <file|->   (an export, restored as a new session; prints its id)" },
@@ -70,7 +125,7 @@ function helpText(): string {
     "",
     "Global (before or after the command): --url URL --api-key KEY --json (the API's own JSON) --help --version",
     "`asm help compact` explains the compact format's tokens.",
-    "Config: flags, then ASM_URL / ASM_API_KEY, then ~/.config/asm/config.json ({\"url\", \"api_key\"}; ASM_CONFIG names another file).",
+    'Config: flags, then ASM_URL / ASM_API_KEY, then ~/.config/asm/config.json ({"url", "api_key"}; ASM_CONFIG names another file).',
     "Exit codes: 0 ok · 1 API error · 2 usage error · 3 the awaited run failed, was cancelled or timed out · 4 the awaited run waits for an approval (no terminal to ask on) · 130 interrupted",
     "",
   ].join("\n");
@@ -98,7 +153,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   let url: string | undefined;
   try {
-    const { values, positionals } = parseArgs({ args: rest, options: { ...GLOBAL, ...command.options }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { ...GLOBAL, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    });
     const flags = values as Flags;
     if (flags.help) {
       io.stdout.write(`usage: ${command.usage}\n`);
@@ -106,7 +166,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     const config = resolveConfig({
       flags: { url: flags.url as string | undefined, apiKey: flags["api-key"] as string | undefined },
-      env: io.env, readFile: io.readFile, homeDir: io.homeDir,
+      env: io.env,
+      readFile: io.readFile,
+      homeDir: io.homeDir,
     });
     const client = new AsmClient({ baseUrl: config.url, apiKey: config.apiKey, fetch: io.fetch });
     url = config.url;
@@ -147,7 +209,12 @@ function reportError(err: unknown, io: CliIo, usage: string, url: string | undef
       io.stderr.write(`asm: cannot reach ${url ?? "the server"}: ${rootCause(err)} (is the server running? set --url or ASM_URL)\n`);
       return EXIT.error;
     }
-    const hint = err.code === "network_error" ? " (is the server running? set --url or ASM_URL)" : err.code === "unauthorized" ? " (set --api-key or ASM_API_KEY)" : "";
+    const hint =
+      err.code === "network_error"
+        ? " (is the server running? set --url or ASM_URL)"
+        : err.code === "unauthorized"
+          ? " (set --api-key or ASM_API_KEY)"
+          : "";
     io.stderr.write(`asm: ${err.code}${err.status ? ` (HTTP ${err.status})` : ""}: ${err.message}${hint}\n`);
     if (Object.keys(err.details).length) io.stderr.write(`${JSON.stringify(err.details)}\n`);
     return EXIT.error;
@@ -160,7 +227,11 @@ function reportError(err: unknown, io: CliIo, usage: string, url: string | undef
 function processIo(signal: AbortSignal): CliIo {
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   return {
-    stdout: process.stdout, stderr: process.stderr, env: process.env, homeDir: homedir(), signal,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    homeDir: homedir(),
+    signal,
     readFile: (path) => {
       try {
         return readFileSync(path, "utf8");

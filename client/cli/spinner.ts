@@ -10,7 +10,10 @@ export class Spinner {
   private label = "";
   private since = Date.now();
 
-  constructor(private readonly out: { write(text: string): unknown }, private readonly enabled: boolean) {}
+  constructor(
+    private readonly out: { write(text: string): unknown },
+    private readonly enabled: boolean,
+  ) {}
 
   /** Shows (or relabels) the spinner. */
   set(label: string): void {
@@ -45,7 +48,9 @@ export class Spinner {
     // Only draw at the start of a line: mid-line (streamed text) the spinner would overwrite it.
     if (!this.atLineStart) return;
     const seconds = Math.floor((Date.now() - this.since) / 1000);
-    this.out.write(`\r\x1b[2K\x1b[2m${Spinner.FRAMES[this.frame++ % Spinner.FRAMES.length]} ${this.label}${seconds > 0 ? ` · ${seconds}s` : ""}\x1b[22m`);
+    this.out.write(
+      `\r\x1b[2K\x1b[2m${Spinner.FRAMES[this.frame++ % Spinner.FRAMES.length]} ${this.label}${seconds > 0 ? ` · ${seconds}s` : ""}\x1b[22m`,
+    );
     this.shown = true;
   }
 

@@ -30,7 +30,11 @@ const TERMINAL: ReadonlySet<string> = new Set(RUN_TERMINAL_EVENT_TYPES);
  */
 export async function tail(client: AsmClient, io: CliIo, opts: TailOptions): Promise<Event | null> {
   const tty = io.stdout.isTTY === true;
-  const renderer = createRenderer(opts.format, { ...opts.render, color: (opts.render.color ?? tty) && tty, cursor: tty && opts.format === "studio" });
+  const renderer = createRenderer(opts.format, {
+    ...opts.render,
+    color: (opts.render.color ?? tty) && tty,
+    cursor: tty && opts.format === "studio",
+  });
   const writer = streamWriter(io.stdout, tty);
   const spinner = new Spinner(io.stdout, tty && opts.format !== "jsonl");
   const out = (text: string) => (tty ? spinner.write(text) : writer.write(text));
@@ -40,7 +44,13 @@ export async function tail(client: AsmClient, io: CliIo, opts: TailOptions): Pro
   io.signal?.addEventListener("abort", stop, { once: true });
 
   const source: AsyncIterable<Event> = opts.follow
-    ? client.events(opts.sessionId, { from: opts.from, runId: opts.runId, types: opts.types, signal: controller.signal, transport: opts.transport })
+    ? client.events(opts.sessionId, {
+        from: opts.from,
+        runId: opts.runId,
+        types: opts.types,
+        signal: controller.signal,
+        transport: opts.transport,
+      })
     : client.readAll(opts.sessionId, { after: Math.max(0, (opts.from ?? 1) - 1), run_id: opts.runId, type: opts.types }, controller.signal);
 
   let terminal: Event | null = null;
@@ -99,7 +109,9 @@ async function askApproval(client: AsmClient, io: CliIo, e: Event, out: (text: s
   const run = await client.getRun(e.session_id, e.run_id).catch(() => null);
   if (run?.status !== "awaiting_approval") return;
   spinner.stop();
-  const answer = (await io.ask(`Allow ${str(e.data.tool_name) ?? "tool"} (${toolCallId})? [y]es / [n]o / or type a reason to deny: `)).trim();
+  const answer = (
+    await io.ask(`Allow ${str(e.data.tool_name) ?? "tool"} (${toolCallId})? [y]es / [n]o / or type a reason to deny: `)
+  ).trim();
   const grant = /^(y|yes)$/i.test(answer);
   const reason = grant || /^(n|no)?$/i.test(answer) ? undefined : answer;
   try {

@@ -43,7 +43,9 @@ export const importCommand: Command = async (client, io, positionals, flags) => 
   if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     io.stdout.write(`${result.session.id}\n`);
-    io.stderr.write(`imported ${result.imported_from}: ${result.run_count} runs, ${result.event_count} events, sequences up to #${result.latest_sequence}\n`);
+    io.stderr.write(
+      `imported ${result.imported_from}: ${result.run_count} runs, ${result.event_count} events, sequences up to #${result.latest_sequence}\n`,
+    );
   }
   return EXIT.ok;
 };

@@ -2,12 +2,23 @@
 export type Style = (text: string) => string;
 export type Palette = { dim: Style; bold: Style; red: Style; green: Style; yellow: Style; cyan: Style; magenta: Style };
 
-const sgr = (open: number, close: number): Style => (text) => (text === "" ? text : `\x1b[${open}m${text}\x1b[${close}m`);
+const sgr =
+  (open: number, close: number): Style =>
+  (text) =>
+    text === "" ? text : `\x1b[${open}m${text}\x1b[${close}m`;
 const plain: Style = (text) => text;
 
 export function palette(color: boolean): Palette {
   if (!color) return { dim: plain, bold: plain, red: plain, green: plain, yellow: plain, cyan: plain, magenta: plain };
-  return { dim: sgr(2, 22), bold: sgr(1, 22), red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), cyan: sgr(36, 39), magenta: sgr(35, 39) };
+  return {
+    dim: sgr(2, 22),
+    bold: sgr(1, 22),
+    red: sgr(31, 39),
+    green: sgr(32, 39),
+    yellow: sgr(33, 39),
+    cyan: sgr(36, 39),
+    magenta: sgr(35, 39),
+  };
 }
 
 /** Moves up one line and clears it: used to replace a ◐ line in place. */

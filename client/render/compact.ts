@@ -43,7 +43,11 @@ export function compactRenderer(opts: RenderOptions = {}): Renderer {
           return token(c.green(`r-${reason ? `:${reason}` : ""}`)) + endLine();
         }
         case "run_failed":
-          return token(c.red(`!(${oneLine(`${failureLabel(e.data)}: ${str(e.data.error_message) ?? ""}`, 80)})`)) + token(c.red("r-:failed")) + endLine();
+          return (
+            token(c.red(`!(${oneLine(`${failureLabel(e.data)}: ${str(e.data.error_message) ?? ""}`, 80)})`)) +
+            token(c.red("r-:failed")) +
+            endLine()
+          );
         case "run_cancelled":
           return token(c.red("!")) + token(c.red("r-:cancelled")) + endLine();
         case "run_timeout":
@@ -57,7 +61,7 @@ export function compactRenderer(opts: RenderOptions = {}): Renderer {
         case "message_streamed": {
           const text = streamedText(e);
           if (text === "") return "";
-          const prefix = inText ? "" : token(c.dim(">>")) + " ";
+          const prefix = inText ? "" : `${token(c.dim(">>"))} `;
           inText = true;
           return prefix + emit(text);
         }
@@ -86,4 +90,3 @@ export function compactRenderer(opts: RenderOptions = {}): Renderer {
     finish: () => endLine(),
   };
 }
-

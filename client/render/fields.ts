@@ -3,7 +3,8 @@ import type { Event } from "../../src/core/event";
 /** Typed reads of an event's free-form `data`. */
 export const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 export const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-export const obj = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+export const obj = (v: unknown): Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /** The text a streamed message carries: `delta` when adapters send it, else `content`. */
 export function streamedText(e: Event): string {
@@ -13,7 +14,11 @@ export function streamedText(e: Event): string {
 /** A message's content as text (content blocks are joined by their `text`). */
 export function contentText(content: unknown): string {
   if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((b) => str(obj(b).text) ?? "").filter(Boolean).join("\n");
+  if (Array.isArray(content))
+    return content
+      .map((b) => str(obj(b).text) ?? "")
+      .filter(Boolean)
+      .join("\n");
   return content === undefined || content === null ? "" : JSON.stringify(content);
 }
 

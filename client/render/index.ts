@@ -11,10 +11,14 @@ export type RenderFormat = (typeof RENDER_FORMATS)[number];
 
 export function createRenderer(format: RenderFormat, opts: RenderOptions = {}): Renderer {
   switch (format) {
-    case "compact": return compactRenderer(opts);
-    case "verbose": return verboseRenderer(opts);
-    case "studio": return studioRenderer(opts);
-    case "jsonl": return jsonlRenderer(opts);
+    case "compact":
+      return compactRenderer(opts);
+    case "verbose":
+      return verboseRenderer(opts);
+    case "studio":
+      return studioRenderer(opts);
+    case "jsonl":
+      return jsonlRenderer(opts);
   }
 }
 

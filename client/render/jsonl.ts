@@ -51,7 +51,7 @@ function compactBody(e: Event): Record<string, unknown> | null {
       return { t: "mr", c: contentText(d.content) };
     case "run_completed": {
       const reason = str(d.stop_reason);
-      return withCost({ t: "rc", sr: reason === undefined ? null : SHORT_STOP[reason] ?? reason });
+      return withCost({ t: "rc", sr: reason === undefined ? null : (SHORT_STOP[reason] ?? reason) });
     }
     case "run_failed":
       return { t: "rf", c: str(d.error_code) ?? null, m: str(d.error_message) ?? null };

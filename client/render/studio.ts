@@ -91,7 +91,9 @@ export function studioRenderer(opts: RenderOptions = {}): Renderer {
           return toolEnd(e, false);
         case "tool_approval_requested": {
           const title = toolTitle(str(d.tool_name) ?? "tool", d.tool_input, false);
-          return line(`${c.yellow("?")} ${c.bold("Approval needed")}: ${title} ${c.dim(`(policy ${str(d.policy_name) ?? "-"}, call ${str(d.tool_call_id) ?? "-"})`)}`);
+          return line(
+            `${c.yellow("?")} ${c.bold("Approval needed")}: ${title} ${c.dim(`(policy ${str(d.policy_name) ?? "-"}, call ${str(d.tool_call_id) ?? "-"})`)}`,
+          );
         }
         case "tool_approval_granted":
           return line(`${c.green("✓")} Approved ${str(d.tool_name) ?? "tool"}${str(d.reason) ? c.dim(` · ${str(d.reason)}`) : ""}`);
@@ -100,7 +102,9 @@ export function studioRenderer(opts: RenderOptions = {}): Renderer {
         case "tool_approval_expired":
           return line(`${c.red("✗")} Approval expired for ${str(d.tool_name) ?? "tool"}`);
         case "policy_violation":
-          return line(c.yellow(`! policy ${str(d.policy) ?? "-"}: ${str(d.kind) ?? "violation"}${str(d.action) ? ` (${str(d.action)})` : ""}`));
+          return line(
+            c.yellow(`! policy ${str(d.policy) ?? "-"}: ${str(d.kind) ?? "violation"}${str(d.action) ? ` (${str(d.action)})` : ""}`),
+          );
         case "error_occurred":
           return line(c.red(`✗ ${oneLine(str(d.error_message) ?? str(d.error_code) ?? "error", 200)}`));
         case "workspace_diff_computed":
@@ -108,8 +112,19 @@ export function studioRenderer(opts: RenderOptions = {}): Renderer {
         case "run_completed": {
           const tokens = tokensOf(d);
           const cost = costOf(d);
-          const parts = [str(d.stop_reason), tokens && tokens.input + tokens.output > 0 ? `${tokens.input} in / ${tokens.output} out` : undefined, cost !== undefined ? formatCost(cost) : undefined];
-          return line(`${c.green("✓")} ${c.bold("Done")}${c.dim(parts.filter(Boolean).map((p) => ` · ${p}`).join(""))}`);
+          const parts = [
+            str(d.stop_reason),
+            tokens && tokens.input + tokens.output > 0 ? `${tokens.input} in / ${tokens.output} out` : undefined,
+            cost !== undefined ? formatCost(cost) : undefined,
+          ];
+          return line(
+            `${c.green("✓")} ${c.bold("Done")}${c.dim(
+              parts
+                .filter(Boolean)
+                .map((p) => ` · ${p}`)
+                .join(""),
+            )}`,
+          );
         }
         case "run_failed":
           return line(`${c.red("✗")} ${c.bold("Failed")} ${c.red(`${failureLabel(d)}: ${oneLine(str(d.error_message) ?? "", 200)}`)}`);

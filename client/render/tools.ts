@@ -8,12 +8,35 @@ import type { ToolOutputMode } from "./types";
 type Kind = "shell" | "read" | "write" | "edit" | "search" | "list" | "other";
 
 const KINDS: Record<string, Kind> = {
-  bash: "shell", shell: "shell", exec: "shell", run_command: "shell", command: "shell", local_shell: "shell",
-  read: "read", read_file: "read", view: "read", cat: "read",
-  write: "write", write_file: "write", create_file: "write",
-  edit: "edit", multiedit: "edit", str_replace: "edit", str_replace_based_edit_tool: "edit", apply_patch: "edit", patch: "edit",
-  grep: "search", glob: "search", search: "search", find: "search", rg: "search", websearch: "search",
-  ls: "list", list: "list", list_dir: "list", list_files: "list",
+  bash: "shell",
+  shell: "shell",
+  exec: "shell",
+  run_command: "shell",
+  command: "shell",
+  local_shell: "shell",
+  read: "read",
+  read_file: "read",
+  view: "read",
+  cat: "read",
+  write: "write",
+  write_file: "write",
+  create_file: "write",
+  edit: "edit",
+  multiedit: "edit",
+  str_replace: "edit",
+  str_replace_based_edit_tool: "edit",
+  apply_patch: "edit",
+  patch: "edit",
+  grep: "search",
+  glob: "search",
+  search: "search",
+  find: "search",
+  rg: "search",
+  websearch: "search",
+  ls: "list",
+  list: "list",
+  list_dir: "list",
+  list_files: "list",
 };
 
 export function toolKind(name: string): Kind {
@@ -42,7 +65,9 @@ export function toolTitle(name: string, rawInput: unknown, done: boolean): strin
     case "write": {
       const content = str(input.content) ?? str(input.text);
       if (!path) return name;
-      return done && content !== undefined ? `Wrote ${lineCount(content)} line${lineCount(content) === 1 ? "" : "s"} to ${path}` : `Write ${path}`;
+      return done && content !== undefined
+        ? `Wrote ${lineCount(content)} line${lineCount(content) === 1 ? "" : "s"} to ${path}`
+        : `Write ${path}`;
     }
     case "edit":
       return path ? `${done ? "Edited" : "Edit"} ${path}` : done ? `Edited (${name})` : name;
@@ -81,7 +106,12 @@ export function toolOutputLines(name: string, raw: unknown, mode: ToolOutputMode
   const exit = out.exitCode !== undefined && out.exitCode !== null && out.exitCode !== 0 ? ` · exit ${out.exitCode}` : "";
   const cut = out.truncated ? " · truncated" : "";
   if (mode === "summary" || lines.length === 0) {
-    const what = toolKind(name) === "read" ? `Read ${lines.length} line${lines.length === 1 ? "" : "s"}` : lines.length === 0 ? "(no output)" : `${lines.length} line${lines.length === 1 ? "" : "s"}`;
+    const what =
+      toolKind(name) === "read"
+        ? `Read ${lines.length} line${lines.length === 1 ? "" : "s"}`
+        : lines.length === 0
+          ? "(no output)"
+          : `${lines.length} line${lines.length === 1 ? "" : "s"}`;
     return [`⎿ ${what}${exit}${cut}`];
   }
   const shown = mode === "full" ? lines : lines.slice(0, previewLines);

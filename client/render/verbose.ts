@@ -8,7 +8,9 @@ export function describe(e: Event): string {
   const d = e.data;
   const tokens = tokensOf(d);
   const cost = costOf(d);
-  const usage = [tokens ? `tokens=${tokens.input}/${tokens.output}` : "", cost !== undefined ? `cost=${formatCost(cost)}` : ""].filter(Boolean).join(" ");
+  const usage = [tokens ? `tokens=${tokens.input}/${tokens.output}` : "", cost !== undefined ? `cost=${formatCost(cost)}` : ""]
+    .filter(Boolean)
+    .join(" ");
   switch (e.type) {
     case "run_queued":
       return `provider=${str(d.provider) ?? e.provider ?? "-"} model=${str(d.model) ?? "-"}${typeof d.position === "number" ? ` position=${d.position}` : ""}`;

@@ -8,7 +8,10 @@ const [port, socketPath, readyFile] = process.argv.slice(2);
 const server = net.createServer((inside) => {
   const outside = net.connect(socketPath);
   inside.pipe(outside).pipe(inside);
-  const close = () => { inside.destroy(); outside.destroy(); };
+  const close = () => {
+    inside.destroy();
+    outside.destroy();
+  };
   inside.on("error", close);
   outside.on("error", close);
 });

@@ -37,7 +37,8 @@ export function createApp() {
   app.use("/v1/*", (c, next) =>
     bodyLimit({
       maxSize: c.get("config").maxBodyBytes,
-      onError: (cx) => errorResponse(cx, new AppError("payload_too_large", `The request body exceeds ${c.get("config").maxBodyBytes} bytes`)),
+      onError: (cx) =>
+        errorResponse(cx, new AppError("payload_too_large", `The request body exceeds ${c.get("config").maxBodyBytes} bytes`)),
     })(c, next),
   );
   app.use("/v1/*", requireJsonBody([IMPORT_PATH]));

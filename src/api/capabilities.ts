@@ -10,7 +10,9 @@ import { createAdapter, providerNames } from "../providers/registry";
  * (it then routes only among those).
  */
 export function assertRequiredCapabilities(
-  provider: string, required: readonly CapabilityRequirement[] | undefined, deps: { env: Record<string, unknown>; config: Config },
+  provider: string,
+  required: readonly CapabilityRequirement[] | undefined,
+  deps: { env: Record<string, unknown>; config: Config },
 ): void {
   if (!required || required.length === 0) return;
   const candidates = provider === "router" ? providerNames().filter((n) => n !== "router") : [provider];
@@ -18,8 +20,11 @@ export function assertRequiredCapabilities(
   if (capable.length > 0) return;
   const offered = provider === "router" ? null : createAdapter(provider, deps).capabilities.capabilities;
   const missing = offered ? required.filter((req) => !meetsRequirements(offered, [req])) : [...required];
-  throw new AppError("missing_required_capability", provider === "router"
-    ? "No provider the router can use offers every required capability"
-    : `Provider '${provider}' lacks a required capability: ${missing.map((m) => m.name ? `${m.type}:${m.name}` : m.type).join(", ")}`,
-  { provider, missing });
+  throw new AppError(
+    "missing_required_capability",
+    provider === "router"
+      ? "No provider the router can use offers every required capability"
+      : `Provider '${provider}' lacks a required capability: ${missing.map((m) => (m.name ? `${m.type}:${m.name}` : m.type)).join(", ")}`,
+    { provider, missing },
+  );
 }

@@ -15,7 +15,10 @@ export const eventsApi = router();
 /** `type=a,b` → validated canonical types. */
 export function parseTypes(raw: string | undefined): string[] | undefined {
   if (!raw) return undefined;
-  const types = raw.split(",").map((t) => t.trim()).filter(Boolean);
+  const types = raw
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
   const bad = types.filter((t) => !isEventType(t));
   if (bad.length) throw new AppError("invalid_event_type", `Unknown event type '${bad[0]}'`, { types: bad });
   return types;
@@ -23,11 +26,15 @@ export function parseTypes(raw: string | undefined): string[] | undefined {
 
 eventsApi.openapi(
   createRoute({
-    method: "post", path: "/sessions/{id}/events", tags: ["events"], operationId: "appendEvents",
+    method: "post",
+    path: "/sessions/{id}/events",
+    tags: ["events"],
+    operationId: "appendEvents",
     summary: "Append events (bring-your-own-agent); sequences are assigned by the session",
-    description: 'Stored with `origin: "client"`. Any canonical type may be appended without a run_id or for a run of the '
-      + "caller's own, except session lifecycle types (change status with PATCH). Events for a run the service owns "
-      + "(id run_ + 32 hex) are refused with 409 event_impersonation; the batch is all or nothing.",
+    description:
+      'Stored with `origin: "client"`. Any canonical type may be appended without a run_id or for a run of the ' +
+      "caller's own, except session lifecycle types (change status with PATCH). Events for a run the service owns " +
+      "(id run_ + 32 hex) are refused with 409 event_impersonation; the batch is all or nothing.",
     request: { params: SessionIdParams, ...jsonBody(AppendEventsBodySchema) },
     responses: {
       201: jsonResponse(TypedEventListSchema, "The stored events, in input order"),
@@ -49,18 +56,26 @@ const SSE_RETRY_MS = 3_000;
 
 const ReadQuery = EventQuerySchema.extend({
   last_event_id: z.coerce.number().int().min(0).optional(),
-  format: z.enum(["typed", "message"]).optional()
-    .describe("SSE only. typed (default): `event:` is the event type. message: every frame is a plain `message` (type inside the data), for EventSource.onmessage"),
+  format: z
+    .enum(["typed", "message"])
+    .optional()
+    .describe(
+      "SSE only. typed (default): `event:` is the event type. message: every frame is a plain `message` (type inside the data), for EventSource.onmessage",
+    ),
   token: TokenParam,
 }).strict();
 
 eventsApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}/events", tags: ["events"], operationId: "readEvents",
+    method: "get",
+    path: "/sessions/{id}/events",
+    tags: ["events"],
+    operationId: "readEvents",
     summary: "Read events by cursor; wait_ms long-polls; Accept: text/event-stream streams SSE (honours Last-Event-ID)",
-    description: "With `Accept: text/event-stream` the response is a Server-Sent Events stream: a `retry:` hint, then one "
-      + "frame per event (`id:` = sequence, `data:` = the Event as JSON), and comment heartbeats. Resume with Last-Event-ID "
-      + "(EventSource does it by itself). Browsers authenticate with `?token=` (a stream token) instead of a header.",
+    description:
+      "With `Accept: text/event-stream` the response is a Server-Sent Events stream: a `retry:` hint, then one " +
+      "frame per event (`id:` = sequence, `data:` = the Event as JSON), and comment heartbeats. Resume with Last-Event-ID " +
+      "(EventSource does it by itself). Browsers authenticate with `?token=` (a stream token) instead of a header.",
     security: STREAM_SECURITY,
     request: { params: SessionIdParams, query: ReadQuery },
     responses: {
@@ -81,12 +96,23 @@ eventsApi.openapi(
     const stub = sessionStub(c, id);
     if (c.req.header("accept")?.includes("text/event-stream")) {
       const lastEventId = c.req.header("last-event-id");
-      const resumeAfter = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : q.last_event_id ?? q.after ?? 0;
+      const resumeAfter = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : (q.last_event_id ?? q.after ?? 0);
       const stream = await forwardStream(c, stub, "sse", resumeAfter + 1, q.run_id, types);
       if (!stream.ok || !stream.body) return stream;
       return new Response(reframeSse(stream.body, { format: q.format ?? "typed", retryMs: SSE_RETRY_MS }), stream);
     }
-    const page = await call(stub.readEvents({ after: q.after, before: q.before, limit: q.limit, run_id: q.run_id, types, wait_ms: q.wait_ms, since: q.since, until: q.until }));
+    const page = await call(
+      stub.readEvents({
+        after: q.after,
+        before: q.before,
+        limit: q.limit,
+        run_id: q.run_id,
+        types,
+        wait_ms: q.wait_ms,
+        since: q.since,
+        until: q.until,
+      }),
+    );
     return c.json(page, 200);
   },
 );
@@ -100,11 +126,15 @@ const WsQuery = z.object({
 
 eventsApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}/ws", tags: ["events"], operationId: "followEventsWebSocket",
+    method: "get",
+    path: "/sessions/{id}/ws",
+    tags: ["events"],
+    operationId: "followEventsWebSocket",
     summary: "WebSocket: replays from from_sequence (inclusive), then follows live; one event per message",
-    description: 'Send "ping" for "pong", and {"type":"ack","sequence":N} for flow control: the server sends at most '
-      + "SUBSCRIBER_MAX_QUEUED sequences past the last ack, and closes a socket that stays full for SUBSCRIBER_STALL_MS "
-      + "with code 4008 (slow consumer); reconnect from last_seen + 1.",
+    description:
+      'Send "ping" for "pong", and {"type":"ack","sequence":N} for flow control: the server sends at most ' +
+      "SUBSCRIBER_MAX_QUEUED sequences past the last ack, and closes a socket that stays full for SUBSCRIBER_STALL_MS " +
+      "with code 4008 (slow consumer); reconnect from last_seen + 1.",
     security: STREAM_SECURITY,
     request: { params: SessionIdParams, query: WsQuery },
     responses: { 101: { description: "Switching protocols" }, ...errorResponses(404, 426) },
@@ -122,7 +152,12 @@ eventsApi.openapi(
 
 /** Hands a streaming request to the session's DO (which holds the subscriber) with validated parameters. */
 async function forwardStream(
-  c: Context<AppEnv>, stub: ReturnType<typeof sessionStub>, kind: "ws" | "sse", from: number, runId: string | undefined, types: string[] | undefined,
+  c: Context<AppEnv>,
+  stub: ReturnType<typeof sessionStub>,
+  kind: "ws" | "sse",
+  from: number,
+  runId: string | undefined,
+  types: string[] | undefined,
 ): Promise<Response> {
   const url = new URL(`https://session/${kind}`);
   url.searchParams.set("from", String(from));

@@ -11,10 +11,16 @@ const RetentionBody = z.object({ dry_run: z.boolean().default(true), policy: Ret
 
 maintenanceApi.openapi(
   createRoute({
-    method: "post", path: "/maintenance/retention", tags: ["maintenance"], operationId: "applyRetention",
+    method: "post",
+    path: "/maintenance/retention",
+    tags: ["maintenance"],
+    operationId: "applyRetention",
     summary: "Apply the retention policy to this tenant (dry_run, the default, only reports what would go)",
     request: jsonBody(RetentionBody),
-    responses: { 200: jsonResponse(z.record(z.string(), z.unknown()).meta({ id: "RetentionReport" }), "The retention report"), ...errorResponses(...BODY_ERRORS) },
+    responses: {
+      200: jsonResponse(z.record(z.string(), z.unknown()).meta({ id: "RetentionReport" }), "The retention report"),
+      ...errorResponses(...BODY_ERRORS),
+    },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -25,10 +31,25 @@ maintenanceApi.openapi(
 
 maintenanceApi.openapi(
   createRoute({
-    method: "get", path: "/maintenance/health", tags: ["maintenance"], operationId: "checkHealth",
+    method: "get",
+    path: "/maintenance/health",
+    tags: ["maintenance"],
+    operationId: "checkHealth",
     summary: "Consistency report: sequence gaps, orphans, stuck sessions and runs, and D1 flush lag per session DO",
-    request: { query: z.object({ stuck_after_hours: z.coerce.number().min(0).max(24 * 365).default(24), lag_sessions: z.coerce.number().int().min(0).max(200).default(50) }) },
-    responses: { 200: jsonResponse(z.object({ healthy: z.boolean() }).loose().meta({ id: "HealthReport" }), "The health report"), ...errorResponses() },
+    request: {
+      query: z.object({
+        stuck_after_hours: z.coerce
+          .number()
+          .min(0)
+          .max(24 * 365)
+          .default(24),
+        lag_sessions: z.coerce.number().int().min(0).max(200).default(50),
+      }),
+    },
+    responses: {
+      200: jsonResponse(z.object({ healthy: z.boolean() }).loose().meta({ id: "HealthReport" }), "The health report"),
+      ...errorResponses(),
+    },
   }),
   async (c) => {
     const q = c.req.valid("query");

@@ -12,11 +12,15 @@ import { call, sessionStub } from "./session-stub";
 /** `POST /v1/runs`: the seed's `run_once` — a session, one run, waited for, in one call. */
 export const oneShotApi = router();
 
-const OneShotBodySchema = z.object({
-  session: CreateSessionBodySchema.partial({ agent_id: true }).optional().describe("The new session; agent_id defaults to the provider name"),
-  run: SubmitRunBodySchema,
-  wait_ms: z.number().int().min(0).max(300_000).default(60_000).describe("How long to wait for the run to end"),
-}).meta({ id: "OneShotRunRequest" });
+const OneShotBodySchema = z
+  .object({
+    session: CreateSessionBodySchema.partial({ agent_id: true })
+      .optional()
+      .describe("The new session; agent_id defaults to the provider name"),
+    run: SubmitRunBodySchema,
+    wait_ms: z.number().int().min(0).max(300_000).default(60_000).describe("How long to wait for the run to end"),
+  })
+  .meta({ id: "OneShotRunRequest" });
 
 const OneShotResponseSchema = z.object({ run: RunSchema, session: SessionSchema }).meta({ id: "OneShotRunResponse" });
 
@@ -28,11 +32,15 @@ async function sessionIdFor(tenantId: string, key: string): Promise<string> {
 
 oneShotApi.openapi(
   createRoute({
-    method: "post", path: "/runs", tags: ["runs"], operationId: "runOnce",
+    method: "post",
+    path: "/runs",
+    tags: ["runs"],
+    operationId: "runOnce",
     summary: "Create a session, run once and wait: 200 with the ended run and its session (completed, or failed with the run)",
-    description: "As the original's run_once: the session is completed when the run completes and failed otherwise. "
-      + "If the run has not ended after wait_ms the answer is 202 and the session stays active. An Idempotency-Key "
-      + "makes a repeat return the same session and run (waiting again if it is still going).",
+    description:
+      "As the original's run_once: the session is completed when the run completes and failed otherwise. " +
+      "If the run has not ended after wait_ms the answer is 202 and the session stays active. An Idempotency-Key " +
+      "makes a repeat return the same session and run (waiting again if it is still going).",
     request: { headers: z.object({ "idempotency-key": z.string().min(1).max(255).optional() }), ...jsonBody(OneShotBodySchema) },
     responses: {
       200: jsonResponse(OneShotResponseSchema, "The ended run and its session"),

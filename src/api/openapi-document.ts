@@ -30,10 +30,14 @@ const CONFIG = {
 
 export function registerSecurity(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
-    type: "http", scheme: "bearer", description: "An API key (API_KEYS maps keys to tenants)",
+    type: "http",
+    scheme: "bearer",
+    description: "An API key (API_KEYS maps keys to tenants)",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "streamToken", {
-    type: "apiKey", in: "query", name: "token",
+    type: "apiKey",
+    in: "query",
+    name: "token",
     description: "A short-lived stream token from POST /v1/sessions/{id}/stream-token (SSE and WebSocket only)",
   });
 }
@@ -54,7 +58,7 @@ function fixNullableRefs(node: Json): Json {
     const types = nullable?.type;
     if (typeof ref?.$ref === "string" && Array.isArray(types) && types.includes("null") && Object.keys(nullable).length === 1) {
       const { allOf: _drop, ...rest } = obj;
-      return { ...fixNullableRefs(rest) as object, anyOf: [ref, { type: "null" }] };
+      return { ...(fixNullableRefs(rest) as object), anyOf: [ref, { type: "null" }] };
     }
   }
   return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, fixNullableRefs(v)]));

@@ -54,7 +54,8 @@ export const BODY_ERRORS: readonly ErrorStatus[] = [413, 415];
 export function errorResponses(...extra: ErrorStatus[]) {
   const statuses = [...new Set([...COMMON, ...extra])].sort((a, b) => a - b);
   return Object.fromEntries(statuses.map((s) => [s, { ...ERROR_STATUSES[s], content: errorContent }])) as Record<
-    number, { description: string; headers?: Record<string, ReturnType<typeof header>>; content: typeof errorContent }
+    number,
+    { description: string; headers?: Record<string, ReturnType<typeof header>>; content: typeof errorContent }
   >;
 }
 
@@ -68,10 +69,12 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 
 /** `{items, next_cursor}`: every list, named so generated clients get one page type per item. */
 export function pageOf<T extends z.ZodType>(item: T, id: string) {
-  return z.object({
-    items: z.array(item),
-    next_cursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last"),
-  }).meta({ id });
+  return z
+    .object({
+      items: z.array(item),
+      next_cursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last"),
+    })
+    .meta({ id });
 }
 
 export const SessionIdParams = z.object({ id: z.string().min(1).max(128).describe("Session id (ses_ + 32 hex)") });

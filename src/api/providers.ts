@@ -10,29 +10,44 @@ import { errorResponses, jsonResponse, router } from "./openapi";
 
 export const providersApi = router();
 
-const ProviderInfoSchema = z.object({
-  name: z.string(),
-  capabilities: z.record(z.string(), z.unknown()),
-  configured: z.boolean(),
-  circuit: z.record(z.string(), z.unknown()).nullable(),
-}).meta({ id: "ProviderInfo" });
+const ProviderInfoSchema = z
+  .object({
+    name: z.string(),
+    capabilities: z.record(z.string(), z.unknown()),
+    configured: z.boolean(),
+    circuit: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .meta({ id: "ProviderInfo" });
 
 /** Which secrets each provider needs before it can run. */
 const REQUIRED_ENV: Record<string, string[]> = {
   anthropic: ["ANTHROPIC_API_KEY"],
   openai: ["OPENAI_API_KEY"],
-  shell: [], "claude-code": [], codex: [], amp: [], router: [],
+  shell: [],
+  "claude-code": [],
+  codex: [],
+  amp: [],
+  router: [],
 };
 
 providersApi.openapi(
   createRoute({
-    method: "get", path: "/providers", tags: ["providers"], operationId: "listProviders", summary: "Adapters, their capabilities, configuration and circuit state",
+    method: "get",
+    path: "/providers",
+    tags: ["providers"],
+    operationId: "listProviders",
+    summary: "Adapters, their capabilities, configuration and circuit state",
     responses: {
-      200: jsonResponse(z.object({
-        items: z.array(ProviderInfoSchema),
-        next_cursor: z.null(),
-        isolation: IsolationInfoSchema.nullable().describe("How the sandbox contains runs; null when there is no sandbox or it does not answer"),
-      }), "Providers"),
+      200: jsonResponse(
+        z.object({
+          items: z.array(ProviderInfoSchema),
+          next_cursor: z.null(),
+          isolation: IsolationInfoSchema.nullable().describe(
+            "How the sandbox contains runs; null when there is no sandbox or it does not answer",
+          ),
+        }),
+        "Providers",
+      ),
       ...errorResponses(),
     },
   }),

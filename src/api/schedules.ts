@@ -13,12 +13,16 @@ const ScheduleIdParams = SessionIdParams.extend({ schedule_id: z.string().min(1)
 
 schedulesApi.openapi(
   createRoute({
-    method: "post", path: "/sessions/{id}/schedules", tags: ["schedules"], operationId: "createSchedule",
+    method: "post",
+    path: "/sessions/{id}/schedules",
+    tags: ["schedules"],
+    operationId: "createSchedule",
     summary: "Schedule a run: on a cron expression (UTC), once `at` a time, or `every_ms` (≥ 60000)",
-    description: "Exactly one of `cron`, `at`, `every_ms`. `run` is the body of POST /v1/sessions/{id}/runs and is checked the same "
-      + "way now. Each firing submits it with `metadata.schedule_id` (tenant quotas and the session's queue apply); a firing "
-      + "while the session is paused, or one the submission refuses, is skipped with a `schedule_skipped` event. "
-      + "Schedules live in the session's object and stop when the session is deleted or ends. At most 100 per session.",
+    description:
+      "Exactly one of `cron`, `at`, `every_ms`. `run` is the body of POST /v1/sessions/{id}/runs and is checked the same " +
+      "way now. Each firing submits it with `metadata.schedule_id` (tenant quotas and the session's queue apply); a firing " +
+      "while the session is paused, or one the submission refuses, is skipped with a `schedule_skipped` event. " +
+      "Schedules live in the session's object and stop when the session is deleted or ends. At most 100 per session.",
     request: { params: SessionIdParams, ...jsonBody(CreateScheduleBodySchema) },
     responses: {
       201: jsonResponse(ScheduleSchema, "The schedule", HEADERS.location),
@@ -39,7 +43,10 @@ schedulesApi.openapi(
 
 schedulesApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}/schedules", tags: ["schedules"], operationId: "listSchedules",
+    method: "get",
+    path: "/sessions/{id}/schedules",
+    tags: ["schedules"],
+    operationId: "listSchedules",
     summary: "The session's schedules, oldest first",
     request: { params: SessionIdParams },
     responses: { 200: jsonResponse(ScheduleListSchema, "Every schedule of the session"), ...errorResponses(404) },
@@ -49,7 +56,10 @@ schedulesApi.openapi(
 
 schedulesApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}/schedules/{schedule_id}", tags: ["schedules"], operationId: "getSchedule",
+    method: "get",
+    path: "/sessions/{id}/schedules/{schedule_id}",
+    tags: ["schedules"],
+    operationId: "getSchedule",
     summary: "A schedule: next and last firing, counts",
     request: { params: ScheduleIdParams },
     responses: { 200: jsonResponse(ScheduleSchema, "The schedule"), ...errorResponses(404) },
@@ -62,7 +72,10 @@ schedulesApi.openapi(
 
 schedulesApi.openapi(
   createRoute({
-    method: "delete", path: "/sessions/{id}/schedules/{schedule_id}", tags: ["schedules"], operationId: "deleteSchedule",
+    method: "delete",
+    path: "/sessions/{id}/schedules/{schedule_id}",
+    tags: ["schedules"],
+    operationId: "deleteSchedule",
     summary: "Delete a schedule: it fires no more (runs it already submitted are not touched)",
     request: { params: ScheduleIdParams },
     responses: { 200: jsonResponse(ScheduleSchema, "The deleted schedule"), ...errorResponses(404) },

@@ -11,9 +11,13 @@ export const sessionQueriesApi = router();
 
 sessionQueriesApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}/stats", tags: ["sessions"], operationId: "getSessionStats",
+    method: "get",
+    path: "/sessions/{id}/stats",
+    tags: ["sessions"],
+    operationId: "getSessionStats",
     summary: "Event and run totals of one session: counts, token totals, providers used, first and last event time, runs by status",
-    description: "Computed by the session's Durable Object from its own storage, so it agrees with GET …/events and …/runs at the same moment.",
+    description:
+      "Computed by the session's Durable Object from its own storage, so it agrees with GET …/events and …/runs at the same moment.",
     request: { params: SessionIdParams, query: z.object({}).strict() },
     responses: { 200: jsonResponse(SessionStatsSchema, "The session's statistics"), ...errorResponses(404) },
   }),
@@ -24,7 +28,10 @@ const CountQuery = EventQuerySchema.omit({ limit: true, wait_ms: true }).strict(
 
 sessionQueriesApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}/events/count", tags: ["events"], operationId: "countEvents",
+    method: "get",
+    path: "/sessions/{id}/events/count",
+    tags: ["events"],
+    operationId: "countEvents",
     summary: "How many events match the filters of GET …/events (after, before, run_id, type, since, until)",
     request: { params: SessionIdParams, query: CountQuery },
     responses: { 200: jsonResponse(EventCountSchema, "The number of matching events"), ...errorResponses(404) },

@@ -1,8 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import {
-  CreateSessionBodySchema, ListSessionsQuerySchema, newSession, SessionSchema, UpdateSessionBodySchema,
-} from "../core/session";
+import { CreateSessionBodySchema, ListSessionsQuerySchema, newSession, SessionSchema, UpdateSessionBodySchema } from "../core/session";
 import { ArtifactStore } from "../artifacts/store";
 import { D1SessionStore } from "../store/session-store";
 import { tagAndCheckFresh } from "./conditional";
@@ -16,9 +14,16 @@ const DeletedSessionSchema = z.object({ id: z.string(), deleted: z.literal(true)
 
 sessionsApi.openapi(
   createRoute({
-    method: "post", path: "/sessions", tags: ["sessions"], operationId: "createSession", summary: "Create a session",
+    method: "post",
+    path: "/sessions",
+    tags: ["sessions"],
+    operationId: "createSession",
+    summary: "Create a session",
     request: jsonBody(CreateSessionBodySchema),
-    responses: { 201: jsonResponse(SessionSchema, "The new session", { ...HEADERS.location, ...HEADERS.etag }), ...errorResponses(...BODY_ERRORS) },
+    responses: {
+      201: jsonResponse(SessionSchema, "The new session", { ...HEADERS.location, ...HEADERS.etag }),
+      ...errorResponses(...BODY_ERRORS),
+    },
   }),
   async (c) => {
     const session = newSession(c.get("tenantId"), c.req.valid("json"), c.get("config"));
@@ -31,7 +36,12 @@ sessionsApi.openapi(
 
 sessionsApi.openapi(
   createRoute({
-    method: "get", path: "/sessions", tags: ["sessions"], operationId: "listSessions", summary: "Search sessions (order_by: created_at_desc by default, created_at_asc, updated_at_desc; tags, provider, min_tokens filters; cursor pages)",
+    method: "get",
+    path: "/sessions",
+    tags: ["sessions"],
+    operationId: "listSessions",
+    summary:
+      "Search sessions (order_by: created_at_desc by default, created_at_asc, updated_at_desc; tags, provider, min_tokens filters; cursor pages)",
     request: { query: ListSessionsQuerySchema },
     responses: { 200: jsonResponse(SessionPageSchema, "A page of sessions"), ...errorResponses() },
   }),
@@ -43,7 +53,10 @@ sessionsApi.openapi(
 
 sessionsApi.openapi(
   createRoute({
-    method: "get", path: "/sessions/{id}", tags: ["sessions"], operationId: "getSession",
+    method: "get",
+    path: "/sessions/{id}",
+    tags: ["sessions"],
+    operationId: "getSession",
     summary: "Get a session (ETag; If-None-Match answers 304)",
     request: {
       params: SessionIdParams,
@@ -66,7 +79,10 @@ sessionsApi.openapi(
 
 sessionsApi.openapi(
   createRoute({
-    method: "patch", path: "/sessions/{id}", tags: ["sessions"], operationId: "updateSession",
+    method: "patch",
+    path: "/sessions/{id}",
+    tags: ["sessions"],
+    operationId: "updateSession",
     summary: "Update status, metadata, context, tags or limits (If-Match: 412 unless it names the current ETag)",
     request: { params: SessionIdParams, headers: z.object({ "if-match": z.string().optional() }), ...jsonBody(UpdateSessionBodySchema) },
     responses: { 200: jsonResponse(SessionSchema, "The updated session", HEADERS.etag), ...errorResponses(...BODY_ERRORS, 404, 409, 412) },
@@ -82,7 +98,10 @@ sessionsApi.openapi(
 
 sessionsApi.openapi(
   createRoute({
-    method: "delete", path: "/sessions/{id}", tags: ["sessions"], operationId: "deleteSession",
+    method: "delete",
+    path: "/sessions/{id}",
+    tags: ["sessions"],
+    operationId: "deleteSession",
     summary: "Soft-delete a session (hard=true removes it)",
     request: { params: SessionIdParams, query: z.object({ hard: z.enum(["true", "false"]).optional() }) },
     responses: { 200: jsonResponse(DeletedSessionSchema, "Deleted"), ...errorResponses(404, 409) },
@@ -91,7 +110,8 @@ sessionsApi.openapi(
     const { id } = c.req.valid("param");
     const hard = c.req.valid("query").hard === "true";
     const result = await call(sessionStub(c, id).deleteSession(hard));
-    if (hard && result.artifact_keys.length > 0) await new ArtifactStore(c.env.ARTIFACTS, c.env.DB).deleteObjects(c.get("tenantId"), result.artifact_keys);
+    if (hard && result.artifact_keys.length > 0)
+      await new ArtifactStore(c.env.ARTIFACTS, c.env.DB).deleteObjects(c.get("tenantId"), result.artifact_keys);
     return c.json({ id: result.id, deleted: true as const, hard: result.hard }, 200);
   },
 );

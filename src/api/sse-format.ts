@@ -21,7 +21,10 @@ export function reframeSse(body: ReadableStream<Uint8Array>, opts: { format: Sse
       if (cut < 0) return;
       const complete = pending.slice(0, cut + 1);
       pending = pending.slice(cut + 1);
-      const kept = complete.split("\n").filter((line) => !line.startsWith("event:")).join("\n");
+      const kept = complete
+        .split("\n")
+        .filter((line) => !line.startsWith("event:"))
+        .join("\n");
       controller.enqueue(encoder.encode(kept));
     },
     flush(controller) {

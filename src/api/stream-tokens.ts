@@ -8,11 +8,15 @@ export const streamTokensApi = router();
 
 streamTokensApi.openapi(
   createRoute({
-    method: "post", path: "/sessions/{id}/stream-token", tags: ["events"], operationId: "createStreamToken",
+    method: "post",
+    path: "/sessions/{id}/stream-token",
+    tags: ["events"],
+    operationId: "createStreamToken",
     summary: "Mint a short-lived token that opens this session's SSE stream or WebSocket from a browser",
-    description: "EventSource and browser WebSockets cannot send headers, and API keys are never accepted in URLs. "
-      + "A stream token is signed, scoped to this session and tenant, and expires after STREAM_TOKEN_TTL_MS (default 10 minutes); "
-      + "an EventSource that reconnects with it resumes by Last-Event-ID while it is valid.",
+    description:
+      "EventSource and browser WebSockets cannot send headers, and API keys are never accepted in URLs. " +
+      "A stream token is signed, scoped to this session and tenant, and expires after STREAM_TOKEN_TTL_MS (default 10 minutes); " +
+      "an EventSource that reconnects with it resumes by Last-Event-ID while it is valid.",
     request: { params: SessionIdParams },
     responses: { 200: jsonResponse(StreamTokenSchema, "The token"), ...errorResponses(404) },
   }),

@@ -16,13 +16,23 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
  * run, size, sha256, content type); reads check the tenant on the row before touching R2.
  */
 export class ArtifactStore {
-  constructor(private readonly bucket: R2Bucket, private readonly d1: D1Database) {}
+  constructor(
+    private readonly bucket: R2Bucket,
+    private readonly d1: D1Database,
+  ) {}
 
   private objectKey(tenantId: string, key: string): string {
     return `${tenantId}/${key}`;
   }
 
-  async put(p: { tenantId: string; sessionId: string; runId: string | null; prefix: string; content: string | Uint8Array; contentType: string }): Promise<ArtifactRef> {
+  async put(p: {
+    tenantId: string;
+    sessionId: string;
+    runId: string | null;
+    prefix: string;
+    content: string | Uint8Array;
+    contentType: string;
+  }): Promise<ArtifactRef> {
     const bytes = typeof p.content === "string" ? new TextEncoder().encode(p.content) : p.content;
     const sha256 = await sha256Hex(bytes);
     const key = `${p.prefix}_${randomHex(16)}`;
@@ -32,15 +42,25 @@ export class ArtifactStore {
       customMetadata: { session_id: p.sessionId, run_id: p.runId ?? "" },
     });
     await drizzle(this.d1).insert(artifacts).values({
-      key, tenantId: p.tenantId, sessionId: p.sessionId, runId: p.runId, size: bytes.byteLength, sha256,
-      contentType: p.contentType, createdAt: new Date().toISOString(),
+      key,
+      tenantId: p.tenantId,
+      sessionId: p.sessionId,
+      runId: p.runId,
+      size: bytes.byteLength,
+      sha256,
+      contentType: p.contentType,
+      createdAt: new Date().toISOString(),
     });
     return { key, size: bytes.byteLength, sha256, content_type: p.contentType };
   }
 
   /** The object and its index row, or `not_found` (also for another tenant's key). */
   async get(tenantId: string, key: string): Promise<{ body: ReadableStream; ref: ArtifactRef; sessionId: string }> {
-    const rows = await drizzle(this.d1).select().from(artifacts).where(and(eq(artifacts.tenantId, tenantId), eq(artifacts.key, key))).limit(1);
+    const rows = await drizzle(this.d1)
+      .select()
+      .from(artifacts)
+      .where(and(eq(artifacts.tenantId, tenantId), eq(artifacts.key, key)))
+      .limit(1);
     const row = rows[0];
     if (!row) throw new AppError("not_found", `Artifact ${key} not found`, { key });
     const object = await this.bucket.get(this.objectKey(tenantId, key));

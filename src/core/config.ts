@@ -118,7 +118,10 @@ export function parseApiKeys(raw: string | undefined): Map<string, string> {
  * (`https://dash.example.com`). None by default: cross-origin browser calls stay closed until a deployment opts in.
  */
 export function corsAllowedOrigins(vars: Record<string, unknown>): string[] {
-  return String(vars.CORS_ALLOWED_ORIGINS ?? "").split(",").map((o) => o.trim().replace(/\/+$/, "")).filter(Boolean);
+  return String(vars.CORS_ALLOWED_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim().replace(/\/+$/, ""))
+    .filter(Boolean);
 }
 
 /**
@@ -126,6 +129,8 @@ export function corsAllowedOrigins(vars: Record<string, unknown>): string[] {
  * loopback (127.0.0.0/8, ::1, localhost), over plain http too. Off unless set, so a deployment is closed by default.
  */
 export function webhookEgress(vars: Record<string, unknown>): WebhookEgress {
-  const raw = String(vars.WEBHOOK_ALLOW_LOOPBACK ?? "").trim().toLowerCase();
+  const raw = String(vars.WEBHOOK_ALLOW_LOOPBACK ?? "")
+    .trim()
+    .toLowerCase();
   return { allowLoopback: raw === "1" || raw === "true" };
 }

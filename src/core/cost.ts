@@ -8,7 +8,7 @@ import { pricingFor, type PricingTable, type Rates } from "./models";
  */
 
 export type RateTier = "exact" | "dated" | "prefix" | "default";
-export type ResolvedRates = { rates: Rates; tier: RateTier; /** The table key that matched; null for the default. */ key: string | null };
+export type ResolvedRates = { rates: Rates; tier: RateTier /** The table key that matched; null for the default. */; key: string | null };
 
 /** Dated snapshots: `-20250929` (Anthropic), `-2025-04-14` (OpenAI), `@20250514` (Vertex). */
 const DATE_SUFFIX = /(?:[-@]\d{8}|-\d{4}-\d{2}-\d{2})$/;

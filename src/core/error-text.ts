@@ -2,7 +2,12 @@
  * Truncates error text (stderr) first to `maxLines` lines from the start, then to `maxBytes` bytes on a UTF-8
  * boundary. `truncated` is true if either cut anything or the input was already flagged.
  */
-export function truncateErrorText(text: string, maxLines: number, maxBytes: number, alreadyTruncated = false): { text: string; truncated: boolean } {
+export function truncateErrorText(
+  text: string,
+  maxLines: number,
+  maxBytes: number,
+  alreadyTruncated = false,
+): { text: string; truncated: boolean } {
   let truncated = alreadyTruncated;
   let out = text;
   const lines = out.split("\n");

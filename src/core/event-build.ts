@@ -8,8 +8,16 @@ import { fitToLimit } from "./fit";
 
 /** An event ready for the log: everything but the session and sequence, which the DO assigns. */
 export type BuiltEvent = {
-  id: string; run_id: string | null; type: EventType; timestamp: string; provider: string | null;
-  correlation_id: string | null; schema_version: number; origin: EventOrigin; data: JsonObject; metadata: JsonObject;
+  id: string;
+  run_id: string | null;
+  type: EventType;
+  timestamp: string;
+  provider: string | null;
+  correlation_id: string | null;
+  schema_version: number;
+  origin: EventOrigin;
+  data: JsonObject;
+  metadata: JsonObject;
 };
 
 /** Metadata keys only the service sets; a client's values for them are dropped so they cannot vouch for themselves. */
@@ -41,7 +49,11 @@ export function buildEvent(input: EventInput, origin: EventOrigin, now: string, 
   const size = jsonBytes(data) + jsonBytes(metadata);
   if (size > maxDataBytes) {
     if (origin === "client") {
-      throw new AppError("payload_too_large", `Event ${index} is ${size} bytes; the limit is ${maxDataBytes}`, { index, size, limit: maxDataBytes });
+      throw new AppError("payload_too_large", `Event ${index} is ${size} bytes; the limit is ${maxDataBytes}`, {
+        index,
+        size,
+        limit: maxDataBytes,
+      });
     }
     // What an adapter produced is never refused: its longest strings are cut to fit, and flagged.
     data = fitToLimit(data, maxDataBytes - jsonBytes(metadata) - 64).data;

@@ -16,12 +16,17 @@ const json = z.unknown();
 
 const statusChange = { from: optStr, to: optStr, reason: optStr };
 const failure = {
-  error_code: optStr, error_message: optStr, details: z.record(z.string(), json).optional(),
+  error_code: optStr,
+  error_message: optStr,
+  details: z.record(z.string(), json).optional(),
   provider_error: ProviderErrorSchema.nullable().optional(),
 };
 const message = { role: optStr, content: json.describe("Usually a string; provider-specific blocks otherwise") };
 const tool = {
-  tool_call_id: optStr, tool_name: optStr, tool_input: json, tool_output: json,
+  tool_call_id: optStr,
+  tool_name: optStr,
+  tool_input: json,
+  tool_output: json,
   error_message: optStr,
 };
 const approval = { tool_call_id: optStr, tool_name: optStr, reason: optStr };
@@ -49,28 +54,48 @@ const DATA_FIELDS: Record<EventType, z.ZodRawShape> = {
   error_occurred: { error_code: optStr, error_message: optStr, fatal: z.boolean().optional() },
   error_recovered: { error_code: optStr, error_message: optStr },
   token_usage_updated: {
-    input_tokens: int.optional(), output_tokens: int.optional(), cache_read_tokens: int.optional(),
-    cache_creation_tokens: int.optional(), total_tokens: int.optional(),
+    input_tokens: int.optional(),
+    output_tokens: int.optional(),
+    cache_read_tokens: int.optional(),
+    cache_creation_tokens: int.optional(),
+    total_tokens: int.optional(),
   },
   turn_completed: { turn: json, turn_count: int.optional(), stop_reason: optStr },
   workspace_snapshot_taken: { label: optStr, backend: optStr, ref: optStr },
-  workspace_diff_computed: { files_changed: int.optional(), insertions: int.optional(), deletions: int.optional(), has_patch: z.boolean().optional() },
+  workspace_diff_computed: {
+    files_changed: int.optional(),
+    insertions: int.optional(),
+    deletions: int.optional(),
+    has_patch: z.boolean().optional(),
+  },
   policy_violation: { policy: optStr, kind: optStr, action: optStr, details: z.record(z.string(), json).optional() },
   tool_approval_requested: { ...approval, tool_input: json, policy_name: optStr, violation_kind: optStr },
   tool_approval_granted: approval,
   tool_approval_denied: approval,
   tool_approval_expired: { ...approval, timeout_ms: int.optional() },
   artifact_stored: { key: optStr, size: int.optional(), sha256: optStr, content_type: optStr, kind: optStr },
-  schedule_skipped: { schedule_id: optStr, reason: optStr.describe("session_paused | submit_refused"), due_at: optStr, error_code: optStr, error_message: optStr },
+  schedule_skipped: {
+    schedule_id: optStr,
+    reason: optStr.describe("session_paused | submit_refused"),
+    due_at: optStr,
+    error_code: optStr,
+    error_message: optStr,
+  },
 };
 
 /** PascalCase component name of a type: `run_queued` → `RunQueued`. */
 function pascal(type: string): string {
-  return type.split("_").map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+  return type
+    .split("_")
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join("");
 }
 
 function typedEvent<T extends EventType>(type: T) {
-  const data = z.object(DATA_FIELDS[type]).loose().meta({ id: `${pascal(type)}Data` });
+  const data = z
+    .object(DATA_FIELDS[type])
+    .loose()
+    .meta({ id: `${pascal(type)}Data` });
   return EventSchema.extend({ type: z.literal(type), data }).meta({ id: `${pascal(type)}Event` });
 }
 

@@ -14,20 +14,38 @@ import { ID_PATTERNS } from "./ids";
  *   own (bring-your-own-agent). Such events are stored with `origin: "client"`.
  */
 const SESSION_LIFECYCLE_TYPES: ReadonlySet<string> = new Set([
-  "session_created", "session_started", "session_paused", "session_resumed",
-  "session_completed", "session_failed", "session_cancelled",
+  "session_created",
+  "session_started",
+  "session_paused",
+  "session_resumed",
+  "session_completed",
+  "session_failed",
+  "session_cancelled",
 ]);
 
 export function assertClientMayAppend(input: EventInput, index: number): void {
   if (SESSION_LIFECYCLE_TYPES.has(input.type)) {
-    throw new AppError("event_impersonation", `Event ${index}: '${input.type}' is written by the service; change the session's status with PATCH /v1/sessions/:id`, {
-      index, type: input.type, reason: "session_lifecycle",
-    });
+    throw new AppError(
+      "event_impersonation",
+      `Event ${index}: '${input.type}' is written by the service; change the session's status with PATCH /v1/sessions/:id`,
+      {
+        index,
+        type: input.type,
+        reason: "session_lifecycle",
+      },
+    );
   }
   const runId = input.run_id;
   if (runId && ID_PATTERNS.run.test(runId)) {
-    throw new AppError("event_impersonation", `Event ${index}: run ${runId} is owned by the service; only the service appends events to it. Use a run id of your own (not run_ + 32 hex) for runs you drive`, {
-      index, type: input.type, run_id: runId, reason: "service_run",
-    });
+    throw new AppError(
+      "event_impersonation",
+      `Event ${index}: run ${runId} is owned by the service; only the service appends events to it. Use a run id of your own (not run_ + 32 hex) for runs you drive`,
+      {
+        index,
+        type: input.type,
+        run_id: runId,
+        reason: "service_run",
+      },
+    );
   }
 }

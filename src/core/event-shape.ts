@@ -21,9 +21,12 @@ const EXPECTED: Partial<Record<EventType, Record<string, FieldKind>>> = {
 
 function hasKind(value: unknown, kind: FieldKind): boolean {
   switch (kind) {
-    case "string": return typeof value === "string";
-    case "integer": return Number.isInteger(value);
-    case "object": return typeof value === "object" && value !== null && !Array.isArray(value);
+    case "string":
+      return typeof value === "string";
+    case "integer":
+      return Number.isInteger(value);
+    case "object":
+      return typeof value === "object" && value !== null && !Array.isArray(value);
   }
 }
 

@@ -12,9 +12,15 @@ export const CURRENT_EVENT_SCHEMA_VERSION = 1;
  */
 export function assertReadableVersion(version: number, eventId: string): void {
   if (!Number.isInteger(version) || version < 1 || version > CURRENT_EVENT_SCHEMA_VERSION) {
-    throw new AppError("unsupported_schema_version", `Event ${eventId} has schema_version ${version}; this server reads up to ${CURRENT_EVENT_SCHEMA_VERSION}`, {
-      event_id: eventId, schema_version: version, supported: CURRENT_EVENT_SCHEMA_VERSION,
-    });
+    throw new AppError(
+      "unsupported_schema_version",
+      `Event ${eventId} has schema_version ${version}; this server reads up to ${CURRENT_EVENT_SCHEMA_VERSION}`,
+      {
+        event_id: eventId,
+        schema_version: version,
+        supported: CURRENT_EVENT_SCHEMA_VERSION,
+      },
+    );
   }
 }
 
@@ -46,23 +52,36 @@ export type Event = z.infer<typeof EventSchema>;
  * What a caller (or an adapter) hands to the log. Sequence and session are never the caller's:
  * the session's Durable Object assigns them.
  */
-export const EventInputSchema = z.object({
-  id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, "id may hold letters, digits and _.:-").optional(),
-  run_id: z.string().min(1).max(128).nullable().optional(),
-  // Checked by the log (400 invalid_event_type names the bad type); the spec lists the accepted values.
-  type: z.string().min(1).max(64).meta({ enum: [...EVENT_TYPES], description: "A canonical event type; anything else is 400 invalid_event_type" }),
-  timestamp: z.iso.datetime({ offset: true }).optional(),
-  provider: z.string().min(1).max(64).nullable().optional(),
-  correlation_id: z.string().min(1).max(256).nullable().optional(),
-  schema_version: z.number().int().min(1).max(CURRENT_EVENT_SCHEMA_VERSION).optional(),
-  data: JsonObjectSchema.nullable().optional(),
-  metadata: JsonObjectSchema.nullable().optional(),
-}).meta({ id: "EventInput" });
+export const EventInputSchema = z
+  .object({
+    id: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9_.:-]+$/, "id may hold letters, digits and _.:-")
+      .optional(),
+    run_id: z.string().min(1).max(128).nullable().optional(),
+    // Checked by the log (400 invalid_event_type names the bad type); the spec lists the accepted values.
+    type: z
+      .string()
+      .min(1)
+      .max(64)
+      .meta({ enum: [...EVENT_TYPES], description: "A canonical event type; anything else is 400 invalid_event_type" }),
+    timestamp: z.iso.datetime({ offset: true }).optional(),
+    provider: z.string().min(1).max(64).nullable().optional(),
+    correlation_id: z.string().min(1).max(256).nullable().optional(),
+    schema_version: z.number().int().min(1).max(CURRENT_EVENT_SCHEMA_VERSION).optional(),
+    data: JsonObjectSchema.nullable().optional(),
+    metadata: JsonObjectSchema.nullable().optional(),
+  })
+  .meta({ id: "EventInput" });
 export type EventInput = z.infer<typeof EventInputSchema>;
 
-export const AppendEventsBodySchema = z.object({
-  events: z.array(EventInputSchema).min(1).max(1000),
-}).meta({ id: "AppendEventsRequest" });
+export const AppendEventsBodySchema = z
+  .object({
+    events: z.array(EventInputSchema).min(1).max(1000),
+  })
+  .meta({ id: "AppendEventsRequest" });
 export type AppendEventsBody = z.infer<typeof AppendEventsBodySchema>;
 
 /** Cursor filters for reading one session's log. */
@@ -73,9 +92,15 @@ export const EventQuerySchema = z.object({
   run_id: z.string().min(1).max(128).optional(),
   type: z.string().min(1).max(64).optional(),
   wait_ms: z.coerce.number().int().min(0).max(60_000).optional(),
-  since: z.iso.datetime({ offset: true }).transform((t) => new Date(t).toISOString()).optional()
+  since: z.iso
+    .datetime({ offset: true })
+    .transform((t) => new Date(t).toISOString())
+    .optional()
     .describe("Only events whose timestamp is at or after this instant (ISO 8601)"),
-  until: z.iso.datetime({ offset: true }).transform((t) => new Date(t).toISOString()).optional()
+  until: z.iso
+    .datetime({ offset: true })
+    .transform((t) => new Date(t).toISOString())
+    .optional()
     .describe("Only events whose timestamp is at or before this instant (ISO 8601)"),
 });
 export type EventQuery = z.infer<typeof EventQuerySchema>;

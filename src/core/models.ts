@@ -34,7 +34,11 @@ export function pricingFamily(provider: string): PricingFamily | null {
   return isProviderName(provider) ? FAMILY_OF[provider] : null;
 }
 
-const UsdPerMillion = z.number().finite().min(0, "a price cannot be negative").max(100_000, "a price above $100,000 per million tokens is surely a unit mistake");
+const UsdPerMillion = z
+  .number()
+  .finite()
+  .min(0, "a price cannot be negative")
+  .max(100_000, "a price above $100,000 per million tokens is surely a unit mistake");
 
 /** Per-million-token USD rates. Cache rates are optional: without them cache tokens bill at the input rate. */
 export const RatesSchema = z.strictObject({
@@ -48,18 +52,26 @@ export type Rates = z.infer<typeof RatesSchema>;
 const ModelIdSchema = z.string().trim().min(1).max(128);
 
 /** One provider's (or family's) prices: fallback rates and per-model rates, model ids matched case-insensitively. */
-export const ProviderPricingSchema = z.strictObject({
-  default: RatesSchema.optional(),
-  models: z.record(ModelIdSchema, RatesSchema).optional(),
-}).transform((p) => ({
-  default: p.default,
-  models: p.models ? Object.fromEntries(Object.entries(p.models).map(([id, r]) => [id.toLowerCase(), r])) : undefined,
-}));
+export const ProviderPricingSchema = z
+  .strictObject({
+    default: RatesSchema.optional(),
+    models: z.record(ModelIdSchema, RatesSchema).optional(),
+  })
+  .transform((p) => ({
+    default: p.default,
+    models: p.models ? Object.fromEntries(Object.entries(p.models).map(([id, r]) => [id.toLowerCase(), r])) : undefined,
+  }));
 export type ProviderPricing = z.infer<typeof ProviderPricingSchema>;
 
 /** The original also took a flat `{input, output}` per provider; it means "these are the default rates". */
 function liftFlatForm(value: unknown): unknown {
-  const isFlat = typeof value === "object" && value !== null && !Array.isArray(value) && "input" in value && !("default" in value) && !("models" in value);
+  const isFlat =
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    "input" in value &&
+    !("default" in value) &&
+    !("models" in value);
   return isFlat ? { default: value } : value;
 }
 
@@ -113,8 +125,8 @@ const OPENAI_MODELS: Record<string, Rates> = {
   "gpt-4.1-nano": { input: 0.1, output: 0.4, cache_read: 0.025 },
   "gpt-4o": { input: 2.5, output: 10, cache_read: 1.25 },
   "gpt-4o-mini": { input: 0.15, output: 0.6, cache_read: 0.075 },
-  "o1": { input: 15, output: 60, cache_read: 7.5 },
-  "o3": { input: 2, output: 8, cache_read: 0.5 },
+  o1: { input: 15, output: 60, cache_read: 7.5 },
+  o3: { input: 2, output: 8, cache_read: 0.5 },
   "o3-pro": { input: 20, output: 80 },
   "o3-mini": { input: 1.1, output: 4.4, cache_read: 0.55 },
   "o4-mini": { input: 1.1, output: 4.4, cache_read: 0.275 },
@@ -182,7 +194,9 @@ export function parsePricingTable(text: string | null | undefined): PricingTable
   const parsed = PricingTableSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new AppError("validation_error", `pricing table: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`, { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) });
+    throw new AppError("validation_error", `pricing table: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`, {
+      issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    });
   }
   return parsed.data;
 }

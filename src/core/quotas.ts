@@ -9,23 +9,31 @@ import { AppError } from "./errors";
  * allowed until it is fixed, and the refusal says why.
  */
 
-export const QUOTA_NAMES = ["active_sessions", "concurrent_runs", "queued_runs", "events_per_second", "ws_subscribers_per_session"] as const;
+export const QUOTA_NAMES = [
+  "active_sessions",
+  "concurrent_runs",
+  "queued_runs",
+  "events_per_second",
+  "ws_subscribers_per_session",
+] as const;
 export const QuotaNameSchema = z.enum(QUOTA_NAMES);
 export type QuotaName = z.infer<typeof QuotaNameSchema>;
 
 const Limit = z.number().int().min(0).max(1_000_000_000);
-export const TenantQuotasSchema = z.object({
-  /** Sessions not ended (completed, failed, cancelled) and not deleted. */
-  active_sessions: Limit,
-  /** Runs executing at once across all the tenant's sessions; a run over it waits, queued, for a slot. */
-  concurrent_runs: Limit,
-  /** Runs waiting to start across all the tenant's sessions. */
-  queued_runs: Limit,
-  /** Events appended by clients (POST …/events), as a token bucket holding one second's worth. */
-  events_per_second: Limit,
-  /** Open WebSocket subscribers on any one session. */
-  ws_subscribers_per_session: Limit,
-}).strict();
+export const TenantQuotasSchema = z
+  .object({
+    /** Sessions not ended (completed, failed, cancelled) and not deleted. */
+    active_sessions: Limit,
+    /** Runs executing at once across all the tenant's sessions; a run over it waits, queued, for a slot. */
+    concurrent_runs: Limit,
+    /** Runs waiting to start across all the tenant's sessions. */
+    queued_runs: Limit,
+    /** Events appended by clients (POST …/events), as a token bucket holding one second's worth. */
+    events_per_second: Limit,
+    /** Open WebSocket subscribers on any one session. */
+    ws_subscribers_per_session: Limit,
+  })
+  .strict();
 export type TenantQuotas = z.infer<typeof TenantQuotasSchema>;
 
 export const TenantQuotaOverridesSchema = z.record(z.string().min(1).max(256), TenantQuotasSchema.partial().strict());
@@ -58,7 +66,9 @@ function parseOverrides(text: string): TenantQuotaOverrides | AppError {
 }
 
 function misconfigured(reason: string): AppError {
-  return new AppError("internal_error", `Tenant quotas cannot be checked: TENANT_QUOTAS is invalid: ${reason}`, { setting: "TENANT_QUOTAS" });
+  return new AppError("internal_error", `Tenant quotas cannot be checked: TENANT_QUOTAS is invalid: ${reason}`, {
+    setting: "TENANT_QUOTAS",
+  });
 }
 
 /** The quotas of `tenantId` under this deployment's variables; throws (fail closed) when TENANT_QUOTAS is invalid. */

@@ -22,7 +22,11 @@ export function serviceSecrets(vars: Record<string, unknown>): string[] {
 export function parseRedactionConfig(raw: unknown): RedactionConfig {
   let value: unknown = {};
   if (typeof raw === "string" && raw !== "") {
-    try { value = JSON.parse(raw); } catch { value = {}; }
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = {};
+    }
   }
   const parsed = RedactionConfigSchema.safeParse(value);
   return parsed.success ? parsed.data : RedactionConfigSchema.parse({});

@@ -5,7 +5,12 @@ import { z } from "zod";
  * stored or leaves (events, run records, session fields, patches, query results); only the matched secret is
  * replaced, so the surrounding text stays readable.
  */
-const PatternSchema = z.object({ name: z.string().min(1), regex: z.string().min(1), flags: z.string().optional(), group: z.number().int().min(0).optional() });
+const PatternSchema = z.object({
+  name: z.string().min(1),
+  regex: z.string().min(1),
+  flags: z.string().optional(),
+  group: z.number().int().min(0).optional(),
+});
 export type RedactionPattern = z.infer<typeof PatternSchema>;
 
 export const RedactionConfigSchema = z.object({
@@ -36,8 +41,10 @@ export const DEFAULT_PATTERNS: RedactionPattern[] = [
     // NAME=value, NAME: value, "NAME": "value". Plural _KEYS/_SECRETS count (API_KEYS=…); _TOKENS does not
     // (max_tokens: 100000 is a setting, not a secret).
     name: "secret_assignment",
-    regex: "\\b([A-Za-z0-9_]*(?:_KEYS?|_TOKEN|_SECRETS?|PASSWORDS?|PASSWD|_PWD|APIKEYS?|ACCESS_TOKEN|AUTH_TOKEN|DATABASE_URL|REDIS_URL|PRIVATE_KEY))[\"']?\\s*[:=]\\s*[\"']?(?!\\[REDACTED)([^\\s\"',;]{6,})",
-    flags: "i", group: 2,
+    regex:
+      "\\b([A-Za-z0-9_]*(?:_KEYS?|_TOKEN|_SECRETS?|PASSWORDS?|PASSWD|_PWD|APIKEYS?|ACCESS_TOKEN|AUTH_TOKEN|DATABASE_URL|REDIS_URL|PRIVATE_KEY))[\"']?\\s*[:=]\\s*[\"']?(?!\\[REDACTED)([^\\s\"',;]{6,})",
+    flags: "i",
+    group: 2,
   },
 ];
 
@@ -47,7 +54,8 @@ export const DEFAULT_PATTERNS: RedactionPattern[] = [
  * lower-case names. Names such as `idempotency_key` or `max_tokens` are deliberately not matched.
  */
 const SECRET_ENV_NAME = /^[A-Z0-9_]*(?:_KEYS?|_TOKEN|_SECRETS?|PASSWORD|_PASSWD|_PWD|^SECRET|^TOKEN)$/;
-const SECRET_FIELD_NAME = /^(?:password|passwd|secret|client_secret|api_?key|access_token|refresh_token|auth_token|private_key|secret_key|authorization)$/i;
+const SECRET_FIELD_NAME =
+  /^(?:password|passwd|secret|client_secret|api_?key|access_token|refresh_token|auth_token|private_key|secret_key|authorization)$/i;
 
 export function isSecretFieldName(name: string): boolean {
   return SECRET_ENV_NAME.test(name) || SECRET_FIELD_NAME.test(name);
@@ -72,8 +80,13 @@ function escapeRegex(text: string): string {
 }
 
 function compilePatterns(config: RedactionConfig, secrets: readonly string[]): { patterns: Compiled[]; any: RegExp | null } {
-  const list = !config.enabled ? [] : config.patterns === "default" ? DEFAULT_PATTERNS
-    : Array.isArray(config.patterns) ? [...DEFAULT_PATTERNS, ...config.patterns] : config.patterns.replace;
+  const list = !config.enabled
+    ? []
+    : config.patterns === "default"
+      ? DEFAULT_PATTERNS
+      : Array.isArray(config.patterns)
+        ? [...DEFAULT_PATTERNS, ...config.patterns]
+        : config.patterns.replace;
   const exact = [...new Set(secrets.filter((s) => s.length >= MIN_EXACT_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
   // The service's own secrets go first so they carry their own label even when a pattern would also match.
   const all: RedactionPattern[] = exact.length > 0 ? [{ name: "service_secret", regex: exact.map(escapeRegex).join("|") }, ...list] : list;
@@ -110,7 +123,7 @@ export function createRedactor(config: RedactionConfig, secrets: readonly string
       let last = 0;
       for (const m of out.matchAll(p.re)) {
         const span = p.group ? m.indices?.[p.group] : undefined;
-        const start = span ? span[0] : m.index ?? 0;
+        const start = span ? span[0] : (m.index ?? 0);
         const end = span ? span[1] : start + m[0].length;
         if (start < last || end === start) continue;
         result += out.slice(last, start) + label;

@@ -12,10 +12,19 @@ export const RetentionPolicySchema = z.object({
   hard_delete_after_days: z.number().min(0).default(30),
   exempt_statuses: z.array(z.string()).default(["active", "paused"]),
   exempt_tags: z.array(z.string()).default(["pinned"]),
-  protected_event_types: z.array(z.string()).default([
-    "session_created", "run_started", "run_completed", "run_failed", "error_occurred",
-    "tool_approval_requested", "tool_approval_granted", "tool_approval_denied", "tool_approval_expired",
-  ]),
+  protected_event_types: z
+    .array(z.string())
+    .default([
+      "session_created",
+      "run_started",
+      "run_completed",
+      "run_failed",
+      "error_occurred",
+      "tool_approval_requested",
+      "tool_approval_granted",
+      "tool_approval_denied",
+      "tool_approval_expired",
+    ]),
   prune_event_types_first: z.array(z.string()).default(["message_streamed", "token_usage_updated"]),
   batch_size: z.number().int().min(1).default(100),
 });
@@ -27,7 +36,11 @@ const DAY_MS = 86_400_000;
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
 /** Which sessions to soft-delete (too old, not exempt) and which soft-deleted ones to remove for good. */
-export function planSessionRetention(sessions: RetentionSession[], policy: RetentionPolicy, now: Date): { soft_delete: string[]; hard_delete: string[] } {
+export function planSessionRetention(
+  sessions: RetentionSession[],
+  policy: RetentionPolicy,
+  now: Date,
+): { soft_delete: string[]; hard_delete: string[] } {
   const t = now.getTime();
   const soft_delete: string[] = [];
   const hard_delete: string[] = [];
@@ -39,7 +52,8 @@ export function planSessionRetention(sessions: RetentionSession[], policy: Reten
     if (policy.exempt_statuses.includes(s.status) || s.tags.some((tag) => policy.exempt_tags.includes(tag))) continue;
     const age = t - Date.parse(s.updated_at);
     const tooOld = policy.max_session_age_days !== null && age > policy.max_session_age_days * DAY_MS;
-    const doneAndOld = TERMINAL.has(s.status) && policy.max_completed_session_age_days !== null && age > policy.max_completed_session_age_days * DAY_MS;
+    const doneAndOld =
+      TERMINAL.has(s.status) && policy.max_completed_session_age_days !== null && age > policy.max_completed_session_age_days * DAY_MS;
     if (tooOld || doneAndOld) soft_delete.push(s.id);
   }
   return { soft_delete, hard_delete };

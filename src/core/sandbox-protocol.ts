@@ -18,7 +18,11 @@ const RelPathSchema = z.string().min(1).max(4096);
 // ---- isolation ------------------------------------------------------------------------------------------------
 
 /** A host name or `*.suffix` pattern of a network allow list (ports are not part of the pattern). */
-const HostPatternSchema = z.string().min(1).max(253).regex(/^(\*\.)?[A-Za-z0-9_.-]+$|^\[?[0-9A-Fa-f:.]+\]?$/, "a host name, `*.domain` or an IP address");
+const HostPatternSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^(\*\.)?[A-Za-z0-9_.-]+$|^\[?[0-9A-Fa-f:.]+\]?$/, "a host name, `*.domain` or an IP address");
 
 /**
  * What a command may reach: nothing (`none`, the default), everything (`all`), or only the listed hosts through the
@@ -32,18 +36,35 @@ export const NetworkPolicySchema = z.union([
 export type NetworkPolicy = z.infer<typeof NetworkPolicySchema>;
 
 /** Per-run resource bounds; each one that is hit ends the run with `limit_exceeded` naming it. */
-export const SandboxLimitsSchema = z.object({
-  /** Processes (and threads) alive at once for the session's user. */
-  max_processes: z.number().int().min(4).max(65_536).optional(),
-  /** Resident memory of all the run's processes together. */
-  max_memory_bytes: z.number().int().min(16 * 1024 * 1024).max(2 ** 40).optional(),
-  /** CPU seconds per process. */
-  max_cpu_seconds: z.number().int().min(1).max(86_400).optional(),
-  /** Size of the whole workspace while the run is going. */
-  max_workspace_bytes: z.number().int().min(1024).max(2 ** 44).optional(),
-  /** Largest single file a process may write (workspace or /tmp). */
-  max_file_bytes: z.number().int().min(1024).max(2 ** 44).optional(),
-}).strict();
+export const SandboxLimitsSchema = z
+  .object({
+    /** Processes (and threads) alive at once for the session's user. */
+    max_processes: z.number().int().min(4).max(65_536).optional(),
+    /** Resident memory of all the run's processes together. */
+    max_memory_bytes: z
+      .number()
+      .int()
+      .min(16 * 1024 * 1024)
+      .max(2 ** 40)
+      .optional(),
+    /** CPU seconds per process. */
+    max_cpu_seconds: z.number().int().min(1).max(86_400).optional(),
+    /** Size of the whole workspace while the run is going. */
+    max_workspace_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(2 ** 44)
+      .optional(),
+    /** Largest single file a process may write (workspace or /tmp). */
+    max_file_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(2 ** 44)
+      .optional(),
+  })
+  .strict();
 export type SandboxLimits = z.infer<typeof SandboxLimitsSchema>;
 
 export const RESOURCE_LIMITS = ["processes", "memory", "cpu_time", "workspace_size", "file_size"] as const;
@@ -86,7 +107,10 @@ export const ExecRequestSchema = z.object({
    * running, or ended a moment ago, and the same request otherwise reattaches to it from there instead of starting
    * it again: a retried start never runs a command twice, and a lost stream resumes without gaps or repeats.
    */
-  resume: z.object({ stdout: z.number().int().min(0), stderr: z.number().int().min(0) }).strict().optional(),
+  resume: z
+    .object({ stdout: z.number().int().min(0), stderr: z.number().int().min(0) })
+    .strict()
+    .optional(),
 });
 export type ExecRequestBody = z.infer<typeof ExecRequestSchema>;
 /** What providers ask of the sandbox (the wire body without the transport's `stream` flag and resume point). */
@@ -224,4 +248,3 @@ export type HealthResponse = z.infer<typeof HealthResponseSchema>;
 /** `DELETE /workspace`: what a hard delete removed. */
 export const WorkspaceDeleteResponseSchema = z.object({ killed: z.number().int().min(0), removed: z.boolean() });
 export type WorkspaceDeleteResponse = z.infer<typeof WorkspaceDeleteResponseSchema>;
-

@@ -1,8 +1,22 @@
 import { z } from "zod";
 import {
-  DiffRequestSchema, DiffSchema, ExecRequestSchema, ExecResultSchema, ExecStreamEventSchema, FileEditRequestSchema,
-  FileEditResponseSchema, FileListResponseSchema, FileReadResponseSchema, FileWriteRequestSchema, FileWriteResponseSchema,
-  HealthResponseSchema, KillResultSchema, RollbackRequestSchema, RollbackResponseSchema, SnapshotRequestSchema, SnapshotSchema,
+  DiffRequestSchema,
+  DiffSchema,
+  ExecRequestSchema,
+  ExecResultSchema,
+  ExecStreamEventSchema,
+  FileEditRequestSchema,
+  FileEditResponseSchema,
+  FileListResponseSchema,
+  FileReadResponseSchema,
+  FileWriteRequestSchema,
+  FileWriteResponseSchema,
+  HealthResponseSchema,
+  KillResultSchema,
+  RollbackRequestSchema,
+  RollbackResponseSchema,
+  SnapshotRequestSchema,
+  SnapshotSchema,
   WorkspaceDeleteResponseSchema,
 } from "./sandbox-protocol";
 import { RestoreFromRequestSchema, RestoreFromResponseSchema } from "./sandbox-restore";
@@ -19,8 +33,14 @@ export const FileReadQuerySchema = z.object({
 });
 /** `GET /files/list`: a missing or empty path lists the workspace root; `recursive` is on for `1` or `true`. */
 export const FileListQuerySchema = z.object({
-  path: z.string().optional().transform((p) => p || "."),
-  recursive: z.string().optional().transform((r) => r === "true" || r === "1"),
+  path: z
+    .string()
+    .optional()
+    .transform((p) => p || "."),
+  recursive: z
+    .string()
+    .optional()
+    .transform((r) => r === "true" || r === "1"),
 });
 export const ExecIdParamsSchema = z.object({ id: z.string().min(1) });
 
@@ -49,24 +69,89 @@ export const SANDBOX_ROUTES = {
   health: { ...none, method: "GET", path: "/health", auth: false, idempotent: true, response: HealthResponseSchema },
   /** Idempotent by its id: a retry reattaches to the exec instead of starting it again. */
   exec: {
-    ...none, method: "POST", path: "/exec", auth: true, idempotent: true, body: ExecRequestSchema, response: ExecResultSchema,
+    ...none,
+    method: "POST",
+    path: "/exec",
+    auth: true,
+    idempotent: true,
+    body: ExecRequestSchema,
+    response: ExecResultSchema,
     stream: ExecStreamEventSchema,
   },
-  kill: { ...none, method: "POST", path: "/exec/:id/kill", auth: true, idempotent: true, params: ExecIdParamsSchema, response: KillResultSchema },
-  readFile: { ...none, method: "GET", path: "/files", auth: true, idempotent: true, query: FileReadQuerySchema, response: FileReadResponseSchema },
+  kill: {
+    ...none,
+    method: "POST",
+    path: "/exec/:id/kill",
+    auth: true,
+    idempotent: true,
+    params: ExecIdParamsSchema,
+    response: KillResultSchema,
+  },
+  readFile: {
+    ...none,
+    method: "GET",
+    path: "/files",
+    auth: true,
+    idempotent: true,
+    query: FileReadQuerySchema,
+    response: FileReadResponseSchema,
+  },
   /** Writing the whole file again leaves the same file. */
-  writeFile: { ...none, method: "PUT", path: "/files", auth: true, idempotent: true, body: FileWriteRequestSchema, response: FileWriteResponseSchema },
-  listFiles: { ...none, method: "GET", path: "/files/list", auth: true, idempotent: true, query: FileListQuerySchema, response: FileListResponseSchema },
+  writeFile: {
+    ...none,
+    method: "PUT",
+    path: "/files",
+    auth: true,
+    idempotent: true,
+    body: FileWriteRequestSchema,
+    response: FileWriteResponseSchema,
+  },
+  listFiles: {
+    ...none,
+    method: "GET",
+    path: "/files/list",
+    auth: true,
+    idempotent: true,
+    query: FileListQuerySchema,
+    response: FileListResponseSchema,
+  },
   /** A repeated edit could apply twice. */
-  editFile: { ...none, method: "POST", path: "/files/edit", auth: true, idempotent: false, body: FileEditRequestSchema, response: FileEditResponseSchema },
-  snapshot: { ...none, method: "POST", path: "/workspace/snapshot", auth: true, idempotent: true, body: SnapshotRequestSchema, response: SnapshotSchema },
+  editFile: {
+    ...none,
+    method: "POST",
+    path: "/files/edit",
+    auth: true,
+    idempotent: false,
+    body: FileEditRequestSchema,
+    response: FileEditResponseSchema,
+  },
+  snapshot: {
+    ...none,
+    method: "POST",
+    path: "/workspace/snapshot",
+    auth: true,
+    idempotent: true,
+    body: SnapshotRequestSchema,
+    response: SnapshotSchema,
+  },
   diff: { ...none, method: "POST", path: "/workspace/diff", auth: true, idempotent: true, body: DiffRequestSchema, response: DiffSchema },
   rollback: {
-    ...none, method: "POST", path: "/workspace/rollback", auth: true, idempotent: false, body: RollbackRequestSchema, response: RollbackResponseSchema,
+    ...none,
+    method: "POST",
+    path: "/workspace/rollback",
+    auth: true,
+    idempotent: false,
+    body: RollbackRequestSchema,
+    response: RollbackResponseSchema,
   },
   /** Sent once: a second restore into the same place finds the repository the first one made. */
   restoreFrom: {
-    ...none, method: "POST", path: "/workspace/restore-from", auth: true, idempotent: false, body: RestoreFromRequestSchema,
+    ...none,
+    method: "POST",
+    path: "/workspace/restore-from",
+    auth: true,
+    idempotent: false,
+    body: RestoreFromRequestSchema,
     response: RestoreFromResponseSchema,
   },
   deleteWorkspace: { ...none, method: "DELETE", path: "/workspace", auth: true, idempotent: true, response: WorkspaceDeleteResponseSchema },

@@ -39,25 +39,49 @@ export function nextCronTime(expression: string, afterMs: number): number {
   return parseCron(expression).getNextDate(new Date(afterMs)).getTime();
 }
 
-export const CreateScheduleBodySchema = z.strictObject({
-  cron: z.string().min(1).max(200).optional().describe("5-field cron expression in UTC (minute hour day-of-month month day-of-week), or @hourly, @daily, @weekly, @monthly, @yearly"),
-  at: z.iso.datetime({ offset: true }).optional().describe("Run once at this time (must be in the future)"),
-  every_ms: z.number().int().min(MIN_EVERY_MS).max(MAX_EVERY_MS).optional().describe(`Run every this many milliseconds (at least ${MIN_EVERY_MS}); the first run one interval after creation`),
-  run: SubmitRunBodySchema.describe("The same body as POST /v1/sessions/{id}/runs"),
-}).superRefine((body, ctx) => {
-  const given = (["cron", "at", "every_ms"] as const).filter((k) => body[k] !== undefined);
-  if (given.length !== 1) {
-    ctx.addIssue({ code: "custom", path: given.length ? [given[1] ?? given[0]!] : ["cron"], message: "give exactly one of cron, at, every_ms" });
-    return;
-  }
-  if (body.cron !== undefined) {
-    try {
-      parseCron(body.cron);
-    } catch (err) {
-      ctx.addIssue({ code: "custom", path: ["cron"], message: `invalid cron expression: ${err instanceof Error ? err.message : String(err)}` });
+export const CreateScheduleBodySchema = z
+  .strictObject({
+    cron: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe(
+        "5-field cron expression in UTC (minute hour day-of-month month day-of-week), or @hourly, @daily, @weekly, @monthly, @yearly",
+      ),
+    at: z.iso.datetime({ offset: true }).optional().describe("Run once at this time (must be in the future)"),
+    every_ms: z
+      .number()
+      .int()
+      .min(MIN_EVERY_MS)
+      .max(MAX_EVERY_MS)
+      .optional()
+      .describe(`Run every this many milliseconds (at least ${MIN_EVERY_MS}); the first run one interval after creation`),
+    run: SubmitRunBodySchema.describe("The same body as POST /v1/sessions/{id}/runs"),
+  })
+  .superRefine((body, ctx) => {
+    const given = (["cron", "at", "every_ms"] as const).filter((k) => body[k] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: given.length ? [given[1] ?? given[0]!] : ["cron"],
+        message: "give exactly one of cron, at, every_ms",
+      });
+      return;
     }
-  }
-}).meta({ id: "CreateScheduleBody" });
+    if (body.cron !== undefined) {
+      try {
+        parseCron(body.cron);
+      } catch (err) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["cron"],
+          message: `invalid cron expression: ${err instanceof Error ? err.message : String(err)}`,
+        });
+      }
+    }
+  })
+  .meta({ id: "CreateScheduleBody" });
 export type CreateScheduleBody = z.infer<typeof CreateScheduleBodySchema>;
 
 /** The first due time of a new schedule. */

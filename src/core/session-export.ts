@@ -13,28 +13,36 @@ export const EXPORT_FORMAT = "asm-session-export";
 export const EXPORT_VERSION = 1;
 
 const HeaderLine = z.object({
-  kind: z.literal("header"), format: z.literal(EXPORT_FORMAT), version: z.literal(EXPORT_VERSION),
-  exported_at: z.string(), session_id: z.string(), latest_sequence: z.number().int().min(0),
+  kind: z.literal("header"),
+  format: z.literal(EXPORT_FORMAT),
+  version: z.literal(EXPORT_VERSION),
+  exported_at: z.string(),
+  session_id: z.string(),
+  latest_sequence: z.number().int().min(0),
 });
 const SessionLine = z.object({ kind: z.literal("session"), session: SessionSchema });
 const RunLine = z.object({ kind: z.literal("run"), run: RunSchema });
 const EventLine = z.object({ kind: z.literal("event"), event: EventSchema });
 const EndLine = z.object({ kind: z.literal("end"), run_count: z.number().int().min(0), event_count: z.number().int().min(0) });
 
-export const ExportLineSchema = z.discriminatedUnion("kind", [HeaderLine, SessionLine, RunLine, EventLine, EndLine]).meta({ id: "SessionExportLine" });
+export const ExportLineSchema = z
+  .discriminatedUnion("kind", [HeaderLine, SessionLine, RunLine, EventLine, EndLine])
+  .meta({ id: "SessionExportLine" });
 export type ExportLine = z.infer<typeof ExportLineSchema>;
 export type ExportHeader = z.infer<typeof HeaderLine>;
 
 export type SessionExport = { header: ExportHeader; session: Session; runs: Run[]; events: Event[] };
 
-export const ImportResultSchema = z.object({
-  session: SessionSchema,
-  imported_from: z.string().describe("The exported session's id"),
-  run_ids: z.record(z.string(), z.string()).describe("Exported run id → the new run id"),
-  run_count: z.number().int(),
-  event_count: z.number().int(),
-  latest_sequence: z.number().int(),
-}).meta({ id: "SessionImportResult" });
+export const ImportResultSchema = z
+  .object({
+    session: SessionSchema,
+    imported_from: z.string().describe("The exported session's id"),
+    run_ids: z.record(z.string(), z.string()).describe("Exported run id → the new run id"),
+    run_count: z.number().int(),
+    event_count: z.number().int(),
+    latest_sequence: z.number().int(),
+  })
+  .meta({ id: "SessionImportResult" });
 export type ImportResult = z.infer<typeof ImportResultSchema>;
 
 const bad = (line: number, message: string, extra: Record<string, unknown> = {}) =>
@@ -70,22 +78,29 @@ export function parseExport(lines: readonly unknown[], lineNumbers?: readonly nu
     if (!allowed) throw bad(n, `a ${line.kind} line is out of order (header, session, runs, events, end)`);
     stage = at;
     switch (line.kind) {
-      case "header": header = line; break;
-      case "session": session = line.session; break;
+      case "header":
+        header = line;
+        break;
+      case "session":
+        session = line.session;
+        break;
       case "run":
         if (runs.some((r) => r.id === line.run.id)) throw bad(n, `run ${line.run.id} appears twice`);
         runs.push(line.run);
         break;
       case "event": {
         const prev = events[events.length - 1];
-        if (prev && line.event.sequence <= prev.sequence) throw bad(n, `event sequences must increase (${line.event.sequence} after ${prev.sequence})`);
+        if (prev && line.event.sequence <= prev.sequence)
+          throw bad(n, `event sequences must increase (${line.event.sequence} after ${prev.sequence})`);
         // Checked here, not left to the store's unique index, so a bad export is refused before anything is written.
         if (eventIds.has(line.event.id)) throw bad(n, `event id ${line.event.id} appears twice`);
         eventIds.add(line.event.id);
         events.push(line.event);
         break;
       }
-      case "end": end = line; break;
+      case "end":
+        end = line;
+        break;
     }
   });
   if (!header || !session) throw new AppError("validation_error", "import: the export has no header or no session line", { line: null });
@@ -93,11 +108,15 @@ export function parseExport(lines: readonly unknown[], lineNumbers?: readonly nu
   const e = end as z.infer<typeof EndLine>;
   const endLine = lineOf(lines.length - 1);
   if (e.run_count !== runs.length || e.event_count !== events.length) {
-    throw bad(endLine, `the end line counts ${e.run_count} runs and ${e.event_count} events, the export holds ${runs.length} and ${events.length}`);
+    throw bad(
+      endLine,
+      `the end line counts ${e.run_count} runs and ${e.event_count} events, the export holds ${runs.length} and ${events.length}`,
+    );
   }
   const h = header as ExportHeader;
   const last = events[events.length - 1];
-  if (last && last.sequence > h.latest_sequence) throw new AppError("validation_error", "import: an event's sequence exceeds the header's latest_sequence", { line: null });
+  if (last && last.sequence > h.latest_sequence)
+    throw new AppError("validation_error", "import: an event's sequence exceeds the header's latest_sequence", { line: null });
   return { header: h, session, runs, events };
 }
 

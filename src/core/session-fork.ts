@@ -13,29 +13,37 @@ import { addUsage, EMPTY_USAGE } from "./usage";
  * snapshot at or before N left it.
  */
 
-export const ForkBodySchema = z.strictObject({
-  at_sequence: z.number().int().min(1).describe("The last sequence the fork keeps (1..the session's latest)"),
-}).meta({ id: "ForkSessionRequest" });
+export const ForkBodySchema = z
+  .strictObject({
+    at_sequence: z.number().int().min(1).describe("The last sequence the fork keeps (1..the session's latest)"),
+  })
+  .meta({ id: "ForkSessionRequest" });
 
-export const ForkWorkspaceSchema = z.object({
-  status: z.enum(["restored", "none", "not_restorable"]).describe(
-    "restored: the workspace is the git snapshot's state; none: no snapshot at or before at_sequence (the fork's workspace starts empty); "
-    + "not_restorable: the last snapshot is a hash snapshot, which records hashes, not contents",
-  ),
-  snapshot_sequence: z.number().int().nullable().describe("The event that recorded the snapshot"),
-  ref: z.string().nullable(),
-  path: z.string().nullable(),
-}).meta({ id: "ForkWorkspace" });
+export const ForkWorkspaceSchema = z
+  .object({
+    status: z
+      .enum(["restored", "none", "not_restorable"])
+      .describe(
+        "restored: the workspace is the git snapshot's state; none: no snapshot at or before at_sequence (the fork's workspace starts empty); " +
+          "not_restorable: the last snapshot is a hash snapshot, which records hashes, not contents",
+      ),
+    snapshot_sequence: z.number().int().nullable().describe("The event that recorded the snapshot"),
+    ref: z.string().nullable(),
+    path: z.string().nullable(),
+  })
+  .meta({ id: "ForkWorkspace" });
 export type ForkWorkspace = z.infer<typeof ForkWorkspaceSchema>;
 
-export const ForkResultSchema = z.object({
-  session: SessionSchema,
-  forked_from: z.object({ session_id: z.string(), at_sequence: z.number().int() }),
-  run_ids: z.record(z.string(), z.string()).describe("Source run id → the fork's run id"),
-  run_count: z.number().int(),
-  event_count: z.number().int(),
-  workspace: ForkWorkspaceSchema,
-}).meta({ id: "SessionForkResult" });
+export const ForkResultSchema = z
+  .object({
+    session: SessionSchema,
+    forked_from: z.object({ session_id: z.string(), at_sequence: z.number().int() }),
+    run_ids: z.record(z.string(), z.string()).describe("Source run id → the fork's run id"),
+    run_count: z.number().int(),
+    event_count: z.number().int(),
+    workspace: ForkWorkspaceSchema,
+  })
+  .meta({ id: "SessionForkResult" });
 export type ForkResult = z.infer<typeof ForkResultSchema>;
 
 /** The state of the workspace at `atSequence` as far as the log knows it: its last snapshot event at or before it. */
@@ -72,13 +80,21 @@ export type ForkPlan = { session: Session; runs: Run[]; events: Event[]; runIds:
  * source's status, and its totals are its runs'.
  */
 export function planFork(args: {
-  source: Session; runs: readonly Run[]; events: readonly Event[]; atSequence: number; tenantId: string; now: string; workspace: ForkWorkspace;
+  source: Session;
+  runs: readonly Run[];
+  events: readonly Event[];
+  atSequence: number;
+  tenantId: string;
+  now: string;
+  workspace: ForkWorkspace;
 }): ForkPlan {
   const { source, atSequence, now } = args;
   const sessionId = newId("ses");
   const events = args.events.filter((e) => e.sequence <= atSequence);
   const referenced = new Set(events.flatMap((e) => (e.run_id ? [e.run_id] : [])));
-  const ended = new Set(events.flatMap((e) => ((RUN_TERMINAL_EVENT_TYPES as readonly string[]).includes(e.type) && e.run_id ? [e.run_id] : [])));
+  const ended = new Set(
+    events.flatMap((e) => ((RUN_TERMINAL_EVENT_TYPES as readonly string[]).includes(e.type) && e.run_id ? [e.run_id] : [])),
+  );
   const cutAt = events[events.length - 1]?.timestamp ?? now;
   const runIds: Record<string, string> = {};
   const runs: Run[] = [];
@@ -87,15 +103,34 @@ export function planFork(args: {
     const id = newId("run");
     runIds[run.id] = id;
     const base: Run = { ...run, id, session_id: sessionId, idempotency_key: null };
-    runs.push(ended.has(run.id) && isTerminalRunStatus(run.status) ? base : {
-      ...base, status: "cancelled", output: null, token_usage: { ...EMPTY_USAGE }, cost_usd: null, ended_at: cutAt,
-      error: { code: "cancelled", message: `The run had not ended at sequence ${atSequence}, where its session was forked` },
-    });
+    runs.push(
+      ended.has(run.id) && isTerminalRunStatus(run.status)
+        ? base
+        : {
+            ...base,
+            status: "cancelled",
+            output: null,
+            token_usage: { ...EMPTY_USAGE },
+            cost_usd: null,
+            ended_at: cutAt,
+            error: { code: "cancelled", message: `The run had not ended at sequence ${atSequence}, where its session was forked` },
+          },
+    );
   }
-  const copied: Event[] = events.map((e) => ({ ...e, session_id: sessionId, run_id: e.run_id === null ? null : runIds[e.run_id] ?? e.run_id }));
+  const copied: Event[] = events.map((e) => ({
+    ...e,
+    session_id: sessionId,
+    run_id: e.run_id === null ? null : (runIds[e.run_id] ?? e.run_id),
+  }));
   const costs = runs.map((r) => r.cost_usd).filter((c): c is number => c !== null);
   const session: Session = {
-    ...source, id: sessionId, tenant_id: args.tenantId, status: "active", deleted_at: null, created_at: now, updated_at: now,
+    ...source,
+    id: sessionId,
+    tenant_id: args.tenantId,
+    status: "active",
+    deleted_at: null,
+    created_at: now,
+    updated_at: now,
     metadata: { ...source.metadata, forked_from: { session_id: source.id, at_sequence: atSequence, workspace: args.workspace.status } },
     token_usage: runs.reduce((sum, r) => addUsage(sum, r.token_usage), { ...EMPTY_USAGE }),
     cost_usd: costs.length ? costs.reduce((a, b) => a + b, 0) : null,

@@ -7,11 +7,13 @@ import { z } from "zod";
  */
 const PayloadSchema = z.object({ v: z.literal(1), t: z.string().min(1), s: z.string().min(1), e: z.number().int() });
 /** What POST /v1/sessions/:id/stream-token answers. */
-export const StreamTokenSchema = z.object({
-  token: z.string().describe("Pass as ?token= to this session's SSE stream or WebSocket (nothing else accepts it)"),
-  session_id: z.string(),
-  expires_at: z.string().describe("ISO time after which the token is refused (STREAM_TOKEN_TTL_MS after minting)"),
-}).meta({ id: "StreamToken" });
+export const StreamTokenSchema = z
+  .object({
+    token: z.string().describe("Pass as ?token= to this session's SSE stream or WebSocket (nothing else accepts it)"),
+    session_id: z.string(),
+    expires_at: z.string().describe("ISO time after which the token is refused (STREAM_TOKEN_TTL_MS after minting)"),
+  })
+  .meta({ id: "StreamToken" });
 export type StreamToken = z.infer<typeof StreamTokenSchema>;
 
 export type StreamTokenClaims = { tenantId: string; sessionId: string; expiresAt: number };

@@ -69,25 +69,53 @@ function millisBetween(from: string | null, to: string | null): number | null {
 export function runTransitionRecord(run: Run, tenantId: string, at: Date): TelemetryRecord {
   const routing = routingOf(run);
   const status = run.status === "running" ? "started" : run.status;
-  const duration = run.status === "queued" ? null
-    : run.status === "running" ? millisBetween(run.queued_at, run.started_at)
-    : millisBetween(run.started_at ?? run.queued_at, run.ended_at);
+  const duration =
+    run.status === "queued"
+      ? null
+      : run.status === "running"
+        ? millisBetween(run.queued_at, run.started_at)
+        : millisBetween(run.started_at ?? run.queued_at, run.ended_at);
   return {
-    telemetry: "asm", event: "run_transition", at: at.toISOString(), tenant_id: tenantId, session_id: run.session_id, run_id: run.id,
-    provider: routing.provider ?? run.provider, model: run.model, attempt: routing.attempt, duration_ms: duration, status,
+    telemetry: "asm",
+    event: "run_transition",
+    at: at.toISOString(),
+    tenant_id: tenantId,
+    session_id: run.session_id,
+    run_id: run.id,
+    provider: routing.provider ?? run.provider,
+    model: run.model,
+    attempt: routing.attempt,
+    duration_ms: duration,
+    status,
     error_code: run.error?.code ?? null,
   };
 }
 
 export type RouterAttempt = {
-  tenant_id: string; session_id: string; run_id: string; provider: string; model: string | null;
-  attempt: number; duration_ms: number; status: "succeeded" | "failed" | "aborted"; error_code: string | null;
+  tenant_id: string;
+  session_id: string;
+  run_id: string;
+  provider: string;
+  model: string | null;
+  attempt: number;
+  duration_ms: number;
+  status: "succeeded" | "failed" | "aborted";
+  error_code: string | null;
 };
 
 export function routerAttemptRecord(a: RouterAttempt, at: Date): TelemetryRecord {
   return {
-    telemetry: "asm", event: "router_attempt", at: at.toISOString(), tenant_id: a.tenant_id, session_id: a.session_id, run_id: a.run_id,
-    provider: a.provider, model: a.model, attempt: a.attempt, duration_ms: Math.max(0, Math.round(a.duration_ms)), status: a.status,
+    telemetry: "asm",
+    event: "router_attempt",
+    at: at.toISOString(),
+    tenant_id: a.tenant_id,
+    session_id: a.session_id,
+    run_id: a.run_id,
+    provider: a.provider,
+    model: a.model,
+    attempt: a.attempt,
+    duration_ms: Math.max(0, Math.round(a.duration_ms)),
+    status: a.status,
     error_code: a.error_code,
   };
 }
@@ -104,7 +132,12 @@ export function runMetricsPoint(run: Run, tenantId: string): AnalyticsEngineData
   const routing = routingOf(run);
   return {
     blobs: [routing.provider ?? run.provider, run.model ?? "", run.status, tenantId],
-    doubles: [run.token_usage.input, run.token_usage.output, run.cost_usd ?? 0, millisBetween(run.started_at ?? run.queued_at, run.ended_at) ?? 0],
+    doubles: [
+      run.token_usage.input,
+      run.token_usage.output,
+      run.cost_usd ?? 0,
+      millisBetween(run.started_at ?? run.queued_at, run.ended_at) ?? 0,
+    ],
     indexes: [tenantId],
   };
 }

@@ -5,9 +5,7 @@
  */
 export type Bucket = { tokens: number; at: number };
 
-export type TakeResult =
-  | { ok: true; bucket: Bucket; granted: number }
-  | { ok: false; bucket: Bucket; retryAfterMs: number };
+export type TakeResult = { ok: true; bucket: Bucket; granted: number } | { ok: false; bucket: Bucket; retryAfterMs: number };
 
 export function refill(bucket: Bucket | null, rate: number, capacity: number, now: number): Bucket {
   if (!bucket) return { tokens: capacity, at: now };

@@ -44,7 +44,13 @@ const ROLES: readonly string[] = ["system", "user", "assistant", "tool"] satisfi
 type BuildState = { messages: TranscriptMessage[]; buffer: string; toolNames: Map<string, string>; placeholders: Map<string, number[]> };
 
 export function buildTranscript(events: Event[], sessionId: string): Transcript {
-  const empty: Transcript = { session_id: sessionId, messages: [], last_sequence: null, last_timestamp: null, metadata: { open_stream: null } };
+  const empty: Transcript = {
+    session_id: sessionId,
+    messages: [],
+    last_sequence: null,
+    last_timestamp: null,
+    metadata: { open_stream: null },
+  };
   return updateTranscript(empty, events);
 }
 
@@ -73,11 +79,13 @@ export function updateTranscript(t: Transcript, newEvents: Event[]): Transcript 
 function sortEvents(events: Event[]): Event[] {
   return events
     .map((event, index) => ({ event, index }))
-    .sort((a, b) =>
-      a.event.sequence - b.event.sequence ||
-      compareText(a.event.timestamp, b.event.timestamp) ||
-      compareText(a.event.id, b.event.id) ||
-      a.index - b.index)
+    .sort(
+      (a, b) =>
+        a.event.sequence - b.event.sequence ||
+        compareText(a.event.timestamp, b.event.timestamp) ||
+        compareText(a.event.id, b.event.id) ||
+        a.index - b.index,
+    )
     .map(({ event }) => event);
 }
 
@@ -133,7 +141,10 @@ function apply(state: BuildState, event: Event): void {
       const name = stringOrNull(data.tool_name);
       if (id && name) state.toolNames.set(id, name);
       state.messages.push({
-        role: "assistant", content: null, tool_call_id: id, tool_name: name,
+        role: "assistant",
+        content: null,
+        tool_call_id: id,
+        tool_name: name,
         tool_input: isPlainObject(data.tool_input) ? (data.tool_input as JsonObject) : null,
       });
       return;
@@ -163,7 +174,7 @@ function apply(state: BuildState, event: Event): void {
 /** A `tool` message, paired to its call by tool_call_id; the name comes from the call when the result lacks it. */
 function toolResult(state: BuildState, data: JsonObject, output: unknown): TranscriptMessage {
   const id = stringOrNull(data.tool_call_id);
-  const name = stringOrNull(data.tool_name) ?? (id ? state.toolNames.get(id) ?? null : null);
+  const name = stringOrNull(data.tool_name) ?? (id ? (state.toolNames.get(id) ?? null) : null);
   return { role: "tool", content: null, tool_call_id: id, tool_name: name, tool_output: output };
 }
 
@@ -211,17 +222,19 @@ function stringOrNull(value: unknown): string | null {
 const count = z.number().int().min(0);
 
 /** `continuation_opts` of a run submission: store filters (kept for compatibility) and truncation bounds. */
-export const ContinuationOptsSchema = z.strictObject({
-  limit: z.number().int().min(1).optional(),
-  after: count.optional(),
-  before: z.number().int().min(1).optional(),
-  run_id: z.string().min(1).optional(),
-  type: z.string().min(1).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  max_messages: count.optional(),
-  max_chars: count.optional(),
-  max_tokens_approx: count.optional(),
-}).meta({ id: "ContinuationOptions" });
+export const ContinuationOptsSchema = z
+  .strictObject({
+    limit: z.number().int().min(1).optional(),
+    after: count.optional(),
+    before: z.number().int().min(1).optional(),
+    run_id: z.string().min(1).optional(),
+    type: z.string().min(1).optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    max_messages: count.optional(),
+    max_chars: count.optional(),
+    max_tokens_approx: count.optional(),
+  })
+  .meta({ id: "ContinuationOptions" });
 export type ContinuationOpts = z.infer<typeof ContinuationOptsSchema>;
 
 const MODES = ["auto", "replay", "native"] as const;
@@ -251,8 +264,9 @@ export function messageChars(m: TranscriptMessage): number {
  */
 export function truncateTranscript(messages: TranscriptMessage[], opts: TruncationOpts = {}): TranscriptMessage[] {
   const kept = opts.max_messages !== undefined ? messages.slice(Math.max(0, messages.length - opts.max_messages)) : messages;
-  const budgets = [opts.max_chars, opts.max_tokens_approx !== undefined ? opts.max_tokens_approx * CHARS_PER_TOKEN : undefined]
-    .filter((b): b is number => b !== undefined);
+  const budgets = [opts.max_chars, opts.max_tokens_approx !== undefined ? opts.max_tokens_approx * CHARS_PER_TOKEN : undefined].filter(
+    (b): b is number => b !== undefined,
+  );
   if (budgets.length === 0) return [...kept];
   const budget = Math.min(...budgets);
   let used = 0;

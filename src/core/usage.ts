@@ -1,12 +1,14 @@
 import { z } from "zod";
 
-export const TokenUsageSchema = z.object({
-  input: z.number().int().min(0),
-  output: z.number().int().min(0),
-  cache_read: z.number().int().min(0),
-  cache_creation: z.number().int().min(0),
-  total: z.number().int().min(0),
-}).meta({ id: "TokenUsage" });
+export const TokenUsageSchema = z
+  .object({
+    input: z.number().int().min(0),
+    output: z.number().int().min(0),
+    cache_read: z.number().int().min(0),
+    cache_creation: z.number().int().min(0),
+    total: z.number().int().min(0),
+  })
+  .meta({ id: "TokenUsage" });
 export type TokenUsage = z.infer<typeof TokenUsageSchema>;
 
 export const EMPTY_USAGE: TokenUsage = Object.freeze({ input: 0, output: 0, cache_read: 0, cache_creation: 0, total: 0 });

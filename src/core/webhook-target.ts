@@ -9,8 +9,20 @@ import { z } from "zod";
  * to a private address is not caught (Cloudflare's fetch from a deployed Worker cannot reach private networks).
  */
 export const TargetRefusalSchema = z.enum([
-  "invalid_url", "scheme", "insecure_scheme", "credentials", "loopback", "private", "link_local", "carrier_grade_nat",
-  "unspecified", "multicast", "broadcast", "reserved", "metadata_host", "internal_host",
+  "invalid_url",
+  "scheme",
+  "insecure_scheme",
+  "credentials",
+  "loopback",
+  "private",
+  "link_local",
+  "carrier_grade_nat",
+  "unspecified",
+  "multicast",
+  "broadcast",
+  "reserved",
+  "metadata_host",
+  "internal_host",
 ]);
 export type TargetRefusal = z.infer<typeof TargetRefusalSchema>;
 
@@ -20,7 +32,13 @@ export type WebhookEgress = { allowLoopback: boolean };
 export type TargetCheck = { ok: true; url: string } | { ok: false; reason: TargetRefusal; message: string };
 
 /** Cloud metadata endpoints reached by name (the addresses themselves are link-local and refused as such). */
-const METADATA_HOSTS = new Set(["metadata", "metadata.google.internal", "instance-data", "instance-data.ec2.internal", "metadata.azure.com"]);
+const METADATA_HOSTS = new Set([
+  "metadata",
+  "metadata.google.internal",
+  "instance-data",
+  "instance-data.ec2.internal",
+  "metadata.azure.com",
+]);
 /** Suffixes that only resolve inside a private network. */
 const INTERNAL_SUFFIXES = [".internal", ".local", ".localdomain", ".home.arpa", ".intranet", ".corp", ".lan"];
 
@@ -34,8 +52,10 @@ export function checkWebhookTarget(raw: string, egress: WebhookEgress): TargetCh
   } catch {
     return refuse("invalid_url", "url is not a valid absolute URL");
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return refuse("scheme", `url scheme ${url.protocol} is not allowed (https only)`);
-  if (url.username || url.password) return refuse("credentials", "url must not carry credentials (user:pass@); authenticate with the webhook signature");
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    return refuse("scheme", `url scheme ${url.protocol} is not allowed (https only)`);
+  if (url.username || url.password)
+    return refuse("credentials", "url must not carry credentials (user:pass@); authenticate with the webhook signature");
   const hostCheck = checkHost(url.hostname, egress);
   if (hostCheck) return hostCheck;
   // Plain http only reaches loopback, and only under the development setting (checkHost refused loopback otherwise).
@@ -57,12 +77,21 @@ function checkHost(hostname: string, egress: WebhookEgress): TargetCheck | null 
 }
 
 const IPV4_REFUSALS: Record<string, TargetRefusal> = {
-  loopback: "loopback", private: "private", linkLocal: "link_local", carrierGradeNat: "carrier_grade_nat",
-  unspecified: "unspecified", multicast: "multicast", broadcast: "broadcast",
+  loopback: "loopback",
+  private: "private",
+  linkLocal: "link_local",
+  carrierGradeNat: "carrier_grade_nat",
+  unspecified: "unspecified",
+  multicast: "multicast",
+  broadcast: "broadcast",
 };
 const IPV6_REFUSALS: Record<string, TargetRefusal> = {
-  loopback: "loopback", uniqueLocal: "private", linkLocal: "link_local", deprecatedSiteLocal: "private",
-  unspecified: "unspecified", multicast: "multicast",
+  loopback: "loopback",
+  uniqueLocal: "private",
+  linkLocal: "link_local",
+  deprecatedSiteLocal: "private",
+  unspecified: "unspecified",
+  multicast: "multicast",
 };
 /** The only IPv6 space allocated for global unicast; everything outside it (IPv4-compatible ::a.b.c.d included) is refused. */
 const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR("2000::/3");

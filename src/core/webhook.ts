@@ -80,6 +80,8 @@ export const DeliveryStateSchema = z.object({
   consecutive_failures: z.number().int().describe("The highest count over the webhook's sessions"),
   next_attempt_at: z.string().nullable().describe("The earliest scheduled retry"),
   session_count: z.number().int(),
-  sessions: z.array(SessionDeliveryStateSchema).describe("Per session, most recently attempted first (at most 100; session_count says how many there are)"),
+  sessions: z
+    .array(SessionDeliveryStateSchema)
+    .describe("Per session, most recently attempted first (at most 100; session_count says how many there are)"),
 });
 export type DeliveryState = z.infer<typeof DeliveryStateSchema>;

@@ -8,16 +8,37 @@ export type RecommendedAction = "retry" | "wait_and_retry" | "failover" | "cance
 export type StepAction = "retry" | "failover" | "abort";
 
 /** what a workflow should do about an error code. */
-export function classifyError(code: string): { retryable: boolean; category: string; recommended_action: RecommendedAction; step_action: StepAction } {
+export function classifyError(code: string): {
+  retryable: boolean;
+  category: string;
+  recommended_action: RecommendedAction;
+  step_action: StepAction;
+} {
   let action: RecommendedAction;
   switch (code) {
-    case "provider_timeout": case "timeout": case "storage_connection_failed": case "dependency_not_available": action = "retry"; break;
-    case "provider_rate_limited": case "max_runs_exceeded": case "rate_limited": action = "wait_and_retry"; break;
-    case "provider_unavailable": action = "failover"; break;
-    case "cancelled": case "policy_violation": action = "cancel"; break;
-    default: action = "abort";
+    case "provider_timeout":
+    case "timeout":
+    case "storage_connection_failed":
+    case "dependency_not_available":
+      action = "retry";
+      break;
+    case "provider_rate_limited":
+    case "max_runs_exceeded":
+    case "rate_limited":
+      action = "wait_and_retry";
+      break;
+    case "provider_unavailable":
+      action = "failover";
+      break;
+    case "cancelled":
+    case "policy_violation":
+      action = "cancel";
+      break;
+    default:
+      action = "abort";
   }
-  const step_action: StepAction = action === "retry" || action === "wait_and_retry" ? "retry" : action === "failover" ? "failover" : "abort";
+  const step_action: StepAction =
+    action === "retry" || action === "wait_and_retry" ? "retry" : action === "failover" ? "failover" : "abort";
   return { retryable: isRetryable(code) || step_action !== "abort", category: categoryOf(code), recommended_action: action, step_action };
 }
 
@@ -53,9 +74,16 @@ export function stepResultFromRun(run: Run, events: Event[]): StepResult {
   const classification = run.error ? classifyError(run.error.code) : null;
   const content = run.output && typeof run.output.content === "string" ? run.output.content : null;
   return {
-    output: run.output, content, token_usage: run.token_usage, session_id: run.session_id, run_id: run.id, status: run.status,
+    output: run.output,
+    content,
+    token_usage: run.token_usage,
+    session_id: run.session_id,
+    run_id: run.id,
+    status: run.status,
     stop_reason: completed && typeof completed.data.stop_reason === "string" ? completed.data.stop_reason : null,
-    tool_calls, has_tool_calls: tool_calls.length > 0, cost_usd: run.cost_usd,
+    tool_calls,
+    has_tool_calls: tool_calls.length > 0,
+    cost_usd: run.cost_usd,
     retryable: classification?.retryable ?? false,
     error: run.error && classification ? { code: run.error.code, message: run.error.message, action: classification.step_action } : null,
   };

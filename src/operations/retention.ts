@@ -4,7 +4,12 @@ import { unwrap } from "../core/errors";
 import { ArtifactStore } from "../artifacts/store";
 import { sessionStubFor, type SessionStub } from "../session/address";
 import {
-  deleteOrphanArtifactRows, deleteOrphanEvents, deleteOrphanRuns, eventTypesBySequence, orphanArtifacts, retentionCandidates,
+  deleteOrphanArtifactRows,
+  deleteOrphanEvents,
+  deleteOrphanRuns,
+  eventTypesBySequence,
+  orphanArtifacts,
+  retentionCandidates,
   sessionsOverEventCap,
 } from "../store/retention";
 import type { Env } from "../env";
@@ -40,7 +45,11 @@ export function retentionPolicy(env: Record<string, unknown>, overrides: Partial
  * cron. Session changes go through each session's DO — the single writer — which removes its own rows from
  * D1 transactionally; orphans (rows whose session is gone) are swept at the end.
  */
-export async function runRetention(env: Env, policy: RetentionPolicy, opts: { tenantId: string | null; dryRun: boolean; now?: Date }): Promise<RetentionReport> {
+export async function runRetention(
+  env: Env,
+  policy: RetentionPolicy,
+  opts: { tenantId: string | null; dryRun: boolean; now?: Date },
+): Promise<RetentionReport> {
   const started = Date.now();
   const db = drizzle(env.DB);
   const now = opts.now ?? new Date();
@@ -48,8 +57,13 @@ export async function runRetention(env: Env, policy: RetentionPolicy, opts: { te
   const tenantOf = new Map(sessions.map((s) => [s.id, s.tenant_id]));
   const plan = planSessionRetention(sessions, policy, now);
   const report: RetentionReport = {
-    dry_run: opts.dryRun, sessions_soft_deleted: plan.soft_delete, sessions_hard_deleted: plan.hard_delete,
-    events_pruned: [], orphans_removed: { runs: 0, events: 0, artifacts: 0 }, errors: [], duration_ms: 0,
+    dry_run: opts.dryRun,
+    sessions_soft_deleted: plan.soft_delete,
+    sessions_hard_deleted: plan.hard_delete,
+    events_pruned: [],
+    orphans_removed: { runs: 0, events: 0, artifacts: 0 },
+    errors: [],
+    duration_ms: 0,
   };
 
   const cap = policy.max_events_per_session;
@@ -77,14 +91,19 @@ export async function runRetention(env: Env, policy: RetentionPolicy, opts: { te
     }
   };
   const artifacts = new ArtifactStore(env.ARTIFACTS, env.DB);
-  await each(plan.soft_delete, async (stub) => { unwrap(await stub.deleteSession(false)); });
+  await each(plan.soft_delete, async (stub) => {
+    unwrap(await stub.deleteSession(false));
+  });
   await each(plan.hard_delete, async (stub, tenant) => {
     const result = unwrap(await stub.deleteSession(true));
     await artifacts.deleteObjects(tenant, result.artifact_keys);
   });
-  await each(report.events_pruned.map((p) => p.session_id), async (stub) => {
-    unwrap(await stub.applyRetention(policy));
-  });
+  await each(
+    report.events_pruned.map((p) => p.session_id),
+    async (stub) => {
+      unwrap(await stub.applyRetention(policy));
+    },
+  );
 
   const runs = await deleteOrphanRuns(db, opts.tenantId);
   const events = await deleteOrphanEvents(db, opts.tenantId);

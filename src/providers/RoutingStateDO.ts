@@ -1,6 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { BreakerConfigSchema, ProviderRoutingRecordSchema, StickyBindingSchema, type ProviderRoutingRecord, type ProviderRoutingSnapshot, type StickyBinding } from "../core/routing";
+import {
+  BreakerConfigSchema,
+  ProviderRoutingRecordSchema,
+  StickyBindingSchema,
+  type ProviderRoutingRecord,
+  type ProviderRoutingSnapshot,
+  type StickyBinding,
+} from "../core/routing";
 import type { Env } from "../env";
 import { migrateStorage, type StorageMigration } from "../session/storage-migrations";
 import { RoutingStateLogic, StickyRequestSchema, type RoutingTables, type RoutingView } from "./routing-state";
@@ -30,7 +37,8 @@ class SqlRoutingTables implements RoutingTables {
   putRecord(provider: string, record: ProviderRoutingRecord): void {
     this.sql.exec(
       `INSERT INTO providers (provider, record) VALUES (?, ?) ON CONFLICT(provider) DO UPDATE SET record = excluded.record`,
-      provider, JSON.stringify(record),
+      provider,
+      JSON.stringify(record),
     );
   }
 
@@ -44,9 +52,9 @@ class SqlRoutingTables implements RoutingTables {
   }
 
   getBinding(stickyId: string): StickyBinding | null {
-    const row = this.sql.exec<{ provider: string; expires_at: number }>(
-      `SELECT provider, expires_at FROM sticky WHERE sticky_id = ?`, stickyId,
-    ).toArray()[0];
+    const row = this.sql
+      .exec<{ provider: string; expires_at: number }>(`SELECT provider, expires_at FROM sticky WHERE sticky_id = ?`, stickyId)
+      .toArray()[0];
     return row ? StickyBindingSchema.parse(row) : null;
   }
 
@@ -54,7 +62,9 @@ class SqlRoutingTables implements RoutingTables {
     this.sql.exec(
       `INSERT INTO sticky (sticky_id, provider, expires_at) VALUES (?, ?, ?)
        ON CONFLICT(sticky_id) DO UPDATE SET provider = excluded.provider, expires_at = excluded.expires_at`,
-      stickyId, binding.provider, binding.expires_at,
+      stickyId,
+      binding.provider,
+      binding.expires_at,
     );
   }
 

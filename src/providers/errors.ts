@@ -34,12 +34,19 @@ export class ProviderFailure extends AppError {
     provider: string,
     kind: ProviderErrorKind,
     message: string,
-    extra: { exit_code?: number | null; stderr?: string | null; details?: Record<string, unknown>; limits?: { maxLines: number; maxBytes: number } } = {},
+    extra: {
+      exit_code?: number | null;
+      stderr?: string | null;
+      details?: Record<string, unknown>;
+      limits?: { maxLines: number; maxBytes: number };
+    } = {},
   ) {
     const limits = extra.limits ?? { maxLines: 200, maxBytes: 16_384 };
     const stderr = extra.stderr == null ? null : truncateErrorText(extra.stderr, limits.maxLines, limits.maxBytes);
     const providerError: ProviderError = {
-      provider, kind, message,
+      provider,
+      kind,
+      message,
       exit_code: extra.exit_code ?? null,
       stderr: stderr?.text ?? null,
       truncated: stderr?.truncated ?? false,
@@ -56,10 +63,17 @@ export class ProviderFailure extends AppError {
 }
 
 const LIMIT_LABELS: Record<ResourceLimit, string> = {
-  processes: "process", memory: "memory", cpu_time: "CPU time", workspace_size: "workspace size", file_size: "file size",
+  processes: "process",
+  memory: "memory",
+  cpu_time: "CPU time",
+  workspace_size: "workspace size",
+  file_size: "file size",
 };
 
 /** A sandbox resource bound ended the process: the run fails with `resource_limit_exceeded` naming the bound. */
 export function resourceLimitError(limit: ResourceLimit, details: Record<string, unknown> = {}): AppError {
-  return new AppError("resource_limit_exceeded", `The sandbox ended the process: it exceeded the ${LIMIT_LABELS[limit]} limit`, { limit, ...details });
+  return new AppError("resource_limit_exceeded", `The sandbox ended the process: it exceeded the ${LIMIT_LABELS[limit]} limit`, {
+    limit,
+    ...details,
+  });
 }

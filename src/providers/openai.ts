@@ -17,13 +17,19 @@ const SDK_KEYS = new Set(["temperature", "top_p", "max_output_tokens", "reasonin
 
 /** The run's own input as replay steps: a prompt, or the user, assistant and system turns of `{messages}`. */
 function inputSteps(input: unknown): ReplayStep[] {
-  const text = (role: "user" | "assistant" | "system", content: unknown): ReplayStep => ({ kind: "text", role, text: typeof content === "string" ? content : JSON.stringify(content) });
+  const text = (role: "user" | "assistant" | "system", content: unknown): ReplayStep => ({
+    kind: "text",
+    role,
+    text: typeof content === "string" ? content : JSON.stringify(content),
+  });
   if (typeof input === "string") return [text("user", input)];
   const o = (input ?? {}) as { prompt?: unknown; messages?: { role: string; content: unknown }[] };
   if (typeof o.prompt === "string") return [text("user", o.prompt)];
   if (Array.isArray(o.messages)) {
-    return o.messages.map((m) => ({ ...m, role: String(m.role).toLowerCase() }))
-      .filter((m) => ["user", "assistant", "system"].includes(m.role)).map((m) => text(m.role as "user" | "assistant" | "system", m.content));
+    return o.messages
+      .map((m) => ({ ...m, role: String(m.role).toLowerCase() }))
+      .filter((m) => ["user", "assistant", "system"].includes(m.role))
+      .map((m) => text(m.role as "user" | "assistant" | "system", m.content));
   }
   throw new AppError("invalid_input", "OpenAI input must be a string, {prompt} or {messages}");
 }
@@ -38,15 +44,30 @@ export function toInputItems(steps: ReplayStep[]): InputItem[] {
 }
 
 export function openaiFailure(err: unknown, signal: AbortSignal): Error {
-  if (signal.aborted || err instanceof OpenAI.APIUserAbortError) return signal.reason instanceof Error ? signal.reason : new AppError("cancelled", "Run cancelled");
+  if (signal.aborted || err instanceof OpenAI.APIUserAbortError)
+    return signal.reason instanceof Error ? signal.reason : new AppError("cancelled", "Run cancelled");
   if (err instanceof ProviderFailure || err instanceof AppError) return err;
   if (err instanceof OpenAI.APIConnectionTimeoutError) return new ProviderFailure("openai", "timeout", err.message);
   if (err instanceof OpenAI.APIConnectionError) return new ProviderFailure("openai", "network", err.message);
   if (err instanceof OpenAI.APIError) {
     const status = err.status ?? 0;
-    const kind: ProviderErrorKind = status === 429 ? (err.code === "insufficient_quota" ? "quota" : "rate_limited") : status === 401 || status === 403 ? "auth"
-      : status === 503 ? "overloaded" : status >= 500 ? "server" : status >= 400 ? "invalid_request" : "server";
-    return new ProviderFailure("openai", kind, err.message, { details: { status, retry_after: err.headers?.get?.("retry-after") ?? null } });
+    const kind: ProviderErrorKind =
+      status === 429
+        ? err.code === "insufficient_quota"
+          ? "quota"
+          : "rate_limited"
+        : status === 401 || status === 403
+          ? "auth"
+          : status === 503
+            ? "overloaded"
+            : status >= 500
+              ? "server"
+              : status >= 400
+                ? "invalid_request"
+                : "server";
+    return new ProviderFailure("openai", kind, err.message, {
+      details: { status, retry_after: err.headers?.get?.("retry-after") ?? null },
+    });
   }
   return new ProviderFailure("openai", "network", err instanceof Error ? err.message : String(err));
 }
@@ -55,17 +76,34 @@ export function openaiFailure(err: unknown, signal: AbortSignal): Error {
 export class OpenAIAdapter implements ProviderAdapter {
   readonly name = "openai";
   readonly capabilities = {
-    streaming: true, tools: true, native_continuation: false, hints: [] as [],
-    capabilities: [{ type: "tool" as const, name: "bash" }, { type: "code_execution" as const, name: "bash" }, { type: "file_access" as const, name: "files" }],
+    streaming: true,
+    tools: true,
+    native_continuation: false,
+    hints: [] as [],
+    capabilities: [
+      { type: "tool" as const, name: "bash" },
+      { type: "code_execution" as const, name: "bash" },
+      { type: "file_access" as const, name: "files" },
+    ],
   };
 
   async execute(ctx: ExecutionContext, emit: Emit, signal: AbortSignal): Promise<RunResult> {
     const env = ctx.env as { OPENAI_API_KEY?: string; OPENAI_BASE_URL?: string };
     if (!env.OPENAI_API_KEY) throw new ProviderFailure("openai", "auth", "OPENAI_API_KEY is not configured");
-    const client = new OpenAI({ apiKey: env.OPENAI_API_KEY, maxRetries: 0, ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}) });
+    const client = new OpenAI({
+      apiKey: env.OPENAI_API_KEY,
+      maxRetries: 0,
+      ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
+    });
     const model = ctx.options.model ?? defaultModel("openai") ?? "gpt-4.1";
     const mode = ctx.options.permission_mode;
-    const tools = toolDefinitions(mode).map((t) => ({ type: "function" as const, name: t.name, description: t.description, parameters: t.input_schema, strict: false }));
+    const tools = toolDefinitions(mode).map((t) => ({
+      type: "function" as const,
+      name: t.name,
+      description: t.description,
+      parameters: t.input_schema,
+      strict: false,
+    }));
     const sdk = Object.fromEntries(Object.entries(ctx.options.sdk_opts ?? {}).filter(([k]) => SDK_KEYS.has(k)));
     const maxTurns = Math.min(ctx.options.max_turns ?? TURN_CAP, TURN_CAP);
     const items: InputItem[] = toInputItems([...replaySteps(ctx.transcript), ...inputSteps(ctx.input)]);
@@ -79,10 +117,18 @@ export class OpenAIAdapter implements ProviderAdapter {
         turn++;
         let text = "";
         const calls: FunctionCall[] = [];
-        const stream = await client.responses.create({
-          ...sdk, model, input: items, tools, stream: true, store: false,
-          ...(ctx.options.system_prompt ? { instructions: ctx.options.system_prompt } : {}),
-        }, { signal });
+        const stream = await client.responses.create(
+          {
+            ...sdk,
+            model,
+            input: items,
+            tools,
+            stream: true,
+            store: false,
+            ...(ctx.options.system_prompt ? { instructions: ctx.options.system_prompt } : {}),
+          },
+          { signal },
+        );
         for await (const ev of stream) {
           if (ev.type === "response.output_text.delta") {
             text += ev.delta;
@@ -95,7 +141,9 @@ export class OpenAIAdapter implements ProviderAdapter {
             // OpenAI counts cached tokens inside input_tokens; we report them apart, as cache reads.
             usage = addUsage(usage, { input: (u?.input_tokens ?? 0) - cached, output: u?.output_tokens ?? 0, cache_read: cached });
           } else if (ev.type === "response.failed") {
-            throw new ProviderFailure("openai", "server", ev.response.error?.message ?? "response failed", { details: { code: ev.response.error?.code ?? null } });
+            throw new ProviderFailure("openai", "server", ev.response.error?.message ?? "response failed", {
+              details: { code: ev.response.error?.code ?? null },
+            });
           } else if (ev.type === "error") {
             throw new ProviderFailure("openai", ev.code === "rate_limit_exceeded" ? "rate_limited" : "server", ev.message);
           }
@@ -103,7 +151,16 @@ export class OpenAIAdapter implements ProviderAdapter {
         if (text) items.push({ role: "assistant", content: text });
         finalText = text || finalText;
         const turnStop = calls.length > 0 ? "tool_use" : "end_turn";
-        await emit({ type: "token_usage_updated", data: { input_tokens: usage.input, output_tokens: usage.output, cache_read_tokens: usage.cache_read, cache_creation_tokens: 0, total_tokens: usage.total } });
+        await emit({
+          type: "token_usage_updated",
+          data: {
+            input_tokens: usage.input,
+            output_tokens: usage.output,
+            cache_read_tokens: usage.cache_read,
+            cache_creation_tokens: 0,
+            total_tokens: usage.total,
+          },
+        });
         await emit({ type: "turn_completed", data: { turn, stop_reason: turnStop } });
         stopReason = turnStop;
         if (calls.length === 0) break;
@@ -121,10 +178,16 @@ export class OpenAIAdapter implements ProviderAdapter {
             continue;
           }
           const r = await runTool(ctx.sandbox, call.name, input, mode, signal);
-          await emit({ type: r.ok ? "tool_call_completed" : "tool_call_failed", data: { ...base, tool_output: r.output, ...(r.ok ? {} : { error: r.output }) } });
+          await emit({
+            type: r.ok ? "tool_call_completed" : "tool_call_failed",
+            data: { ...base, tool_output: r.output, ...(r.ok ? {} : { error: r.output }) },
+          });
           items.push({ type: "function_call_output", call_id: call.call_id, output: r.output });
         }
-        if (endRun) { stopReason = "tool_refused"; break; }
+        if (endRun) {
+          stopReason = "tool_refused";
+          break;
+        }
         if (turn >= maxTurns) stopReason = "max_turns";
       }
     } catch (err) {

@@ -10,9 +10,12 @@ export type AdapterFactoryDeps = { env: Record<string, unknown>; config: Config 
 
 /** Provider name → adapter. One place that knows every adapter; the router composes the others. */
 const FACTORIES: Record<string, (deps: AdapterFactoryDeps) => ProviderAdapter> = {
-  shell: ({ config }) => new ShellAdapter({
-    timeoutMs: config.shellTimeoutMs, maxOutputBytes: config.sandboxMaxOutputBytes, previewChars: Math.floor(config.maxEventDataBytes / 4),
-  }),
+  shell: ({ config }) =>
+    new ShellAdapter({
+      timeoutMs: config.shellTimeoutMs,
+      maxOutputBytes: config.sandboxMaxOutputBytes,
+      previewChars: Math.floor(config.maxEventDataBytes / 4),
+    }),
 };
 
 FACTORIES.anthropic = () => new AnthropicAdapter();
@@ -32,6 +35,7 @@ export function providerNames(): string[] {
 
 export function createAdapter(name: string, deps: AdapterFactoryDeps): ProviderAdapter {
   const factory = FACTORIES[name];
-  if (!factory) throw new AppError("capability_not_found", `Provider '${name}' is not available`, { provider: name, available: providerNames() });
+  if (!factory)
+    throw new AppError("capability_not_found", `Provider '${name}' is not available`, { provider: name, available: providerNames() });
   return factory(deps);
 }

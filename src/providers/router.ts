@@ -1,8 +1,17 @@
 import { AppError } from "../core/errors";
 import type { JsonObject } from "../core/json";
 import {
-  applySticky, boundProvider, CAPABILITY_TYPES, FRESH_RECORD, filterByCapabilities, isAvailable, mergeRoutingPolicy,
-  orderCandidates, RoutingPolicyOverrideSchema, stickyIdOf, type RoutingPolicy,
+  applySticky,
+  boundProvider,
+  type CAPABILITY_TYPES,
+  FRESH_RECORD,
+  filterByCapabilities,
+  isAvailable,
+  mergeRoutingPolicy,
+  orderCandidates,
+  RoutingPolicyOverrideSchema,
+  stickyIdOf,
+  type RoutingPolicy,
 } from "../core/routing";
 import { routerAttemptRecord, telemetryLogFor, type RouterAttempt, type TelemetryLog } from "../core/telemetry";
 import { ProviderFailure } from "./errors";
@@ -61,10 +70,12 @@ export class RouterAdapter implements ProviderAdapter {
       tools: all.some((c) => c.tools),
       native_continuation: all.some((c) => c.native_continuation),
       hints: all.length === 0 ? [] : (all[0]?.hints ?? []).filter((h) => all.every((c) => c.hints.includes(h))),
-      capabilities: all.flatMap((c) => c.capabilities).filter((c) => {
-        const key = `${c.type}\u0000${c.name}`;
-        return seen.has(key) ? false : (seen.add(key), true);
-      }),
+      capabilities: all
+        .flatMap((c) => c.capabilities)
+        .filter((c) => {
+          const key = `${c.type}\u0000${c.name}`;
+          return seen.has(key) ? false : (seen.add(key), true);
+        }),
     };
   }
 
@@ -87,12 +98,15 @@ export class RouterAdapter implements ProviderAdapter {
 
       const previous = failures.at(-1);
       const meta: RoutingMeta = {
-        routed_provider: provider, routing_attempt: failures.length + 1, routing_candidates: candidates.available,
+        routed_provider: provider,
+        routing_attempt: failures.length + 1,
+        routing_candidates: candidates.available,
         ...(previous ? { failover_from: previous.provider, failover_reason: previous.code } : {}),
       };
       const adapter = this.adapters.get(provider) as ProviderAdapter; // candidates come from the map's keys
       const began = ctx.now();
-      const report = (status: RouterAttempt["status"], err: unknown) => this.report(ctx, provider, meta.routing_attempt, ctx.now() - began, status, err);
+      const report = (status: RouterAttempt["status"], err: unknown) =>
+        this.report(ctx, provider, meta.routing_attempt, ctx.now() - began, status, err);
       try {
         const result = await adapter.execute(this.innerContext(ctx, provider, candidates.bound), withRouting(emit, meta), signal);
         report("succeeded", null);
@@ -118,19 +132,39 @@ export class RouterAdapter implements ProviderAdapter {
       throw new AppError("provider_unavailable", "No eligible providers", { routing_candidates: candidates.available });
     }
     throw new AppError("provider_unavailable", "No more providers available for failover", {
-      attempts: failures, routing_candidates: candidates.available,
+      attempts: failures,
+      routing_candidates: candidates.available,
     });
   }
 
   /** One telemetry line per attempt; logging never changes the routing outcome. */
-  private report(ctx: ExecutionContext, provider: string, attempt: number, durationMs: number, status: RouterAttempt["status"], err: unknown): void {
+  private report(
+    ctx: ExecutionContext,
+    provider: string,
+    attempt: number,
+    durationMs: number,
+    status: RouterAttempt["status"],
+    err: unknown,
+  ): void {
     try {
       const model = typeof ctx.options.model === "string" ? ctx.options.model : null;
       const errorCode = err === null ? null : err instanceof AppError ? err.code : "unknown_error";
-      (this.telemetry ?? telemetryLogFor(ctx.env))(routerAttemptRecord({
-        tenant_id: ctx.session.tenant_id, session_id: ctx.session.id, run_id: ctx.run.id, provider, model, attempt,
-        duration_ms: durationMs, status, error_code: errorCode,
-      }, new Date(ctx.now())));
+      (this.telemetry ?? telemetryLogFor(ctx.env))(
+        routerAttemptRecord(
+          {
+            tenant_id: ctx.session.tenant_id,
+            session_id: ctx.session.id,
+            run_id: ctx.run.id,
+            provider,
+            model,
+            attempt,
+            duration_ms: durationMs,
+            status,
+            error_code: errorCode,
+          },
+          new Date(ctx.now()),
+        ),
+      );
     } catch {
       /* telemetry is best effort */
     }
@@ -138,7 +172,7 @@ export class RouterAdapter implements ProviderAdapter {
 
   /** The constructed policy with the run's `sdk_opts.routing` over it. */
   private runPolicy(ctx: ExecutionContext): RoutingPolicy {
-    const raw = ctx.options.sdk_opts?.["routing"];
+    const raw = ctx.options.sdk_opts?.routing;
     if (raw === undefined || raw === null) return this.policy;
     const parsed = RoutingPolicyOverrideSchema.safeParse(raw);
     if (!parsed.success) {
@@ -160,7 +194,10 @@ export class RouterAdapter implements ProviderAdapter {
     const failureCounts = Object.fromEntries(capable.map((id) => [id, record(id).health.failures]));
     const ordered = orderCandidates(capable, policy, failureCounts);
     const bound = boundProvider(view.binding, now);
-    const available = applySticky(ordered.filter((id) => isAvailable(record(id), now, policy)), bound);
+    const available = applySticky(
+      ordered.filter((id) => isAvailable(record(id), now, policy)),
+      bound,
+    );
     return { ordered, available, bound };
   }
 
@@ -188,7 +225,8 @@ function isRetryableError(err: unknown): boolean {
 function describeFailure(provider: string, attempt: number, err: unknown): FailedAttempt {
   const app = err instanceof AppError ? err : null;
   return {
-    provider, attempt,
+    provider,
+    attempt,
     code: app?.code ?? "unknown_error",
     message: err instanceof Error ? err.message : String(err),
     retryable: app?.retryable ?? false,

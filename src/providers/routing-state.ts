@@ -1,8 +1,20 @@
 import { z } from "zod";
 import {
-  BreakerConfigSchema, canRequest, FRESH_RECORD, ProviderRoutingRecordSchema, recordFailure, recordSuccess, releaseAttempt,
-  snapshotOf, StickyBindingSchema, boundProvider, bindProvider,
-  type BreakerConfig, type ProviderRoutingRecord, type ProviderRoutingSnapshot, type StickyBinding,
+  BreakerConfigSchema,
+  canRequest,
+  FRESH_RECORD,
+  ProviderRoutingRecordSchema,
+  recordFailure,
+  recordSuccess,
+  releaseAttempt,
+  snapshotOf,
+  StickyBindingSchema,
+  boundProvider,
+  bindProvider,
+  type BreakerConfig,
+  type ProviderRoutingRecord,
+  type ProviderRoutingSnapshot,
+  type StickyBinding,
 } from "../core/routing";
 import type { RpcClient } from "../rpc-client";
 import type { RoutingStateDO } from "./RoutingStateDO";
@@ -94,11 +106,21 @@ export class RoutingStateLogic {
 class MemoryTables implements RoutingTables {
   private readonly records = new Map<string, ProviderRoutingRecord>();
   private readonly bindings = new Map<string, StickyBinding>();
-  getRecord(provider: string) { return this.records.get(provider) ?? null; }
-  putRecord(provider: string, record: ProviderRoutingRecord) { this.records.set(provider, record); }
-  allRecords() { return Object.fromEntries(this.records); }
-  getBinding(stickyId: string) { return this.bindings.get(stickyId) ?? null; }
-  putBinding(stickyId: string, binding: StickyBinding) { this.bindings.set(stickyId, binding); }
+  getRecord(provider: string) {
+    return this.records.get(provider) ?? null;
+  }
+  putRecord(provider: string, record: ProviderRoutingRecord) {
+    this.records.set(provider, record);
+  }
+  allRecords() {
+    return Object.fromEntries(this.records);
+  }
+  getBinding(stickyId: string) {
+    return this.bindings.get(stickyId) ?? null;
+  }
+  putBinding(stickyId: string, binding: StickyBinding) {
+    this.bindings.set(stickyId, binding);
+  }
   pruneBindings(now: number) {
     for (const [id, b] of this.bindings) if (b.expires_at <= now) this.bindings.delete(id);
   }
@@ -107,12 +129,24 @@ class MemoryTables implements RoutingTables {
 /** In-process store: for tests and for a single isolate. */
 export class MemoryRoutingStateStore implements RoutingStateStore {
   private readonly logic = new RoutingStateLogic(new MemoryTables());
-  async view(stickyId: string | null, now: number) { return structuredClone(this.logic.view(stickyId, now)); }
-  async acquire(provider: string, now: number, config: BreakerConfig) { return this.logic.acquire(provider, now, config); }
-  async recordSuccess(provider: string, now: number, sticky: StickyRequest | null) { this.logic.recordSuccess(provider, now, sticky); }
-  async recordFailure(provider: string, now: number, config: BreakerConfig) { this.logic.recordFailure(provider, now, config); }
-  async release(provider: string) { this.logic.release(provider); }
-  async snapshot() { return this.logic.snapshot(); }
+  async view(stickyId: string | null, now: number) {
+    return structuredClone(this.logic.view(stickyId, now));
+  }
+  async acquire(provider: string, now: number, config: BreakerConfig) {
+    return this.logic.acquire(provider, now, config);
+  }
+  async recordSuccess(provider: string, now: number, sticky: StickyRequest | null) {
+    this.logic.recordSuccess(provider, now, sticky);
+  }
+  async recordFailure(provider: string, now: number, config: BreakerConfig) {
+    this.logic.recordFailure(provider, now, config);
+  }
+  async release(provider: string) {
+    this.logic.release(provider);
+  }
+  async snapshot() {
+    return this.logic.snapshot();
+  }
 }
 
 /** The tenant's shared store: the RoutingStateDO named by the tenant id. */

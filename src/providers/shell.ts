@@ -27,9 +27,12 @@ export function shellCommandOf(input: unknown): ShellCommand {
     }
     if (typeof o.prompt === "string") return { command: o.prompt };
     if (Array.isArray(o.messages)) {
-      const users = o.messages.filter((m): m is { role: string; content: unknown } =>
-        !!m && typeof m === "object" && String((m as { role?: unknown }).role).toLowerCase() === "user");
-      if (users.length > 0) return { command: users.map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content))).join("\n") };
+      const users = o.messages.filter(
+        (m): m is { role: string; content: unknown } =>
+          !!m && typeof m === "object" && String((m as { role?: unknown }).role).toLowerCase() === "user",
+      );
+      if (users.length > 0)
+        return { command: users.map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content))).join("\n") };
     }
   }
   throw new AppError("invalid_input", "Shell input must be a command string, {command,args,cwd,env}, {prompt} or {messages}");
@@ -39,8 +42,14 @@ export function shellCommandOf(input: unknown): ShellCommand {
 export class ShellAdapter implements ProviderAdapter {
   readonly name = "shell";
   readonly capabilities = {
-    streaming: true, tools: true, native_continuation: false, hints: [],
-    capabilities: [{ type: "code_execution" as const, name: "bash" }, { type: "tool" as const, name: "bash" }],
+    streaming: true,
+    tools: true,
+    native_continuation: false,
+    hints: [],
+    capabilities: [
+      { type: "code_execution" as const, name: "bash" },
+      { type: "tool" as const, name: "bash" },
+    ],
   };
 
   constructor(private readonly defaults: { timeoutMs: number; maxOutputBytes: number; previewChars: number }) {}
@@ -58,17 +67,27 @@ export class ShellAdapter implements ProviderAdapter {
     await emit({ type: "run_started", data: { provider: "shell", model: null, command: cmd.command } });
     await emit({ type: "tool_call_started", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput } });
 
-    const rule = await checkCommand(cmd.args ? { command: cmd.command, args: cmd.args } : cmd.command, {
-      ...(opts.allowed_commands ? { allowed_commands: opts.allowed_commands } : {}),
-      ...(opts.denied_commands ? { denied_commands: opts.denied_commands } : {}),
-    }, { environment: Object.keys({ ...(opts.env ?? {}), ...(cmd.env ?? {}) }) });
+    const rule = await checkCommand(
+      cmd.args ? { command: cmd.command, args: cmd.args } : cmd.command,
+      {
+        ...(opts.allowed_commands ? { allowed_commands: opts.allowed_commands } : {}),
+        ...(opts.denied_commands ? { denied_commands: opts.denied_commands } : {}),
+      },
+      { environment: Object.keys({ ...(opts.env ?? {}), ...(cmd.env ?? {}) }) },
+    );
     if (!rule.ok) {
-      await emit({ type: "tool_call_failed", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: null, error: rule.message } });
+      await emit({
+        type: "tool_call_failed",
+        data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: null, error: rule.message },
+      });
       throw new AppError("policy_violation", rule.message, { ...rule.details, tool_call_id: toolCallId });
     }
     const decision = await ctx.authorizeTool({ tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput });
     if (!decision.allowed) {
-      await emit({ type: "tool_call_failed", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: null, error: decision.reason } });
+      await emit({
+        type: "tool_call_failed",
+        data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: null, error: decision.reason },
+      });
       throw new AppError("tool_permission_denied", decision.reason, { tool_call_id: toolCallId });
     }
 
@@ -83,9 +102,15 @@ export class ShellAdapter implements ProviderAdapter {
     };
     // Output events are emitted in arrival order; each emit is awaited in sequence through this chain.
     let chain = Promise.resolve();
-    const result = await ctx.sandbox.execStream(request, (chunk) => {
-      chain = chain.then(() => emit({ type: "message_streamed", data: { content: chunk.data, delta: chunk.data, stream: chunk.stream } }));
-    }, signal);
+    const result = await ctx.sandbox.execStream(
+      request,
+      (chunk) => {
+        chain = chain.then(() =>
+          emit({ type: "message_streamed", data: { content: chunk.data, delta: chunk.data, stream: chunk.stream } }),
+        );
+      },
+      signal,
+    );
     await chain;
     if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new AppError("cancelled", "Run cancelled");
 
@@ -93,27 +118,62 @@ export class ShellAdapter implements ProviderAdapter {
     const clipped = result.stdout.length > this.defaults.previewChars || result.stderr.length > this.defaults.previewChars;
     const stdout = this.preview(result.stdout);
     const toolOutput: JsonObject = {
-      output: stdout, stderr: this.preview(result.stderr), exit_code: result.exit_code, signal: result.signal,
-      duration_ms: result.duration_ms, truncated: result.truncated || clipped,
+      output: stdout,
+      stderr: this.preview(result.stderr),
+      exit_code: result.exit_code,
+      signal: result.signal,
+      duration_ms: result.duration_ms,
+      truncated: result.truncated || clipped,
     };
     if (result.limit_exceeded) {
-      await emit({ type: "tool_call_failed", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: toolOutput, error: `${result.limit_exceeded} limit exceeded` } });
+      await emit({
+        type: "tool_call_failed",
+        data: {
+          tool_call_id: toolCallId,
+          tool_name: "bash",
+          tool_input: toolInput,
+          tool_output: toolOutput,
+          error: `${result.limit_exceeded} limit exceeded`,
+        },
+      });
       throw resourceLimitError(result.limit_exceeded, { tool_call_id: toolCallId });
     }
     if (result.timed_out) {
-      await emit({ type: "tool_call_failed", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: toolOutput, error: "timeout" } });
+      await emit({
+        type: "tool_call_failed",
+        data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: toolOutput, error: "timeout" },
+      });
       throw new ProviderFailure("shell", "command_timeout", `Command timed out after ${request.timeout_ms} ms`, {
-        exit_code: result.exit_code, stderr: result.stderr, details: { error_code: "command_timeout" },
+        exit_code: result.exit_code,
+        stderr: result.stderr,
+        details: { error_code: "command_timeout" },
       });
     }
     if (result.exit_code === null || !success.includes(result.exit_code)) {
-      await emit({ type: "tool_call_failed", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: toolOutput, error: `exit ${result.exit_code ?? result.signal}` } });
-      await emit({ type: "error_occurred", data: { error_code: "command_failed", error_message: `Command exited with ${result.exit_code ?? result.signal}` } });
+      await emit({
+        type: "tool_call_failed",
+        data: {
+          tool_call_id: toolCallId,
+          tool_name: "bash",
+          tool_input: toolInput,
+          tool_output: toolOutput,
+          error: `exit ${result.exit_code ?? result.signal}`,
+        },
+      });
+      await emit({
+        type: "error_occurred",
+        data: { error_code: "command_failed", error_message: `Command exited with ${result.exit_code ?? result.signal}` },
+      });
       throw new ProviderFailure("shell", "process_exit", `Command exited with ${result.exit_code ?? `signal ${result.signal}`}`, {
-        exit_code: result.exit_code, stderr: result.stderr, details: { error_code: "command_failed" },
+        exit_code: result.exit_code,
+        stderr: result.stderr,
+        details: { error_code: "command_failed" },
       });
     }
-    await emit({ type: "tool_call_completed", data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: toolOutput } });
+    await emit({
+      type: "tool_call_completed",
+      data: { tool_call_id: toolCallId, tool_name: "bash", tool_input: toolInput, tool_output: toolOutput },
+    });
     await emit({ type: "message_received", data: { role: "assistant", content: stdout } });
     return {
       output: { content: stdout, stderr: this.preview(result.stderr), exit_code: result.exit_code, truncated: result.truncated || clipped },

@@ -13,7 +13,12 @@ export const TOOL_INPUTS = {
   bash: z.object({ command: z.string().min(1), timeout_ms: z.number().int().min(1).max(600_000).optional() }),
   read_file: z.object({ path: z.string().min(1) }),
   write_file: z.object({ path: z.string().min(1), content: z.string() }),
-  edit_file: z.object({ path: z.string().min(1), old_string: z.string().min(1), new_string: z.string(), replace_all: z.boolean().optional() }),
+  edit_file: z.object({
+    path: z.string().min(1),
+    old_string: z.string().min(1),
+    new_string: z.string(),
+    replace_all: z.boolean().optional(),
+  }),
   list_files: z.object({ path: z.string().optional(), recursive: z.boolean().optional() }),
 } as const;
 export type ToolName = keyof typeof TOOL_INPUTS;
@@ -38,11 +43,19 @@ export function toolDefinitions(mode: PermissionMode | undefined): { name: ToolN
 }
 
 function cap(text: string): string {
-  return text.length > TOOL_OUTPUT_MAX_CHARS ? `${text.slice(0, TOOL_OUTPUT_MAX_CHARS)}\n[output truncated: ${text.length - TOOL_OUTPUT_MAX_CHARS} more characters]` : text;
+  return text.length > TOOL_OUTPUT_MAX_CHARS
+    ? `${text.slice(0, TOOL_OUTPUT_MAX_CHARS)}\n[output truncated: ${text.length - TOOL_OUTPUT_MAX_CHARS} more characters]`
+    : text;
 }
 
 /** Runs one tool call in the sandbox. Failures come back as `{ok: false}` for the model, never as a throw. */
-export async function runTool(sandbox: SandboxPort, name: string, input: unknown, mode: PermissionMode | undefined, signal: AbortSignal): Promise<{ ok: boolean; output: string }> {
+export async function runTool(
+  sandbox: SandboxPort,
+  name: string,
+  input: unknown,
+  mode: PermissionMode | undefined,
+  signal: AbortSignal,
+): Promise<{ ok: boolean; output: string }> {
   if (!(name in TOOL_INPUTS)) return { ok: false, output: `Unknown tool '${name}'` };
   const tool = name as ToolName;
   if (mode === "plan" && !READ_ONLY.has(tool)) return { ok: false, output: `'${tool}' is not allowed in plan mode (read-only)` };
@@ -69,9 +82,13 @@ export async function runTool(sandbox: SandboxPort, name: string, input: unknown
         const current = await sandbox.readFile(args.path);
         const count = current.split(args.old_string).length - 1;
         if (count === 0) return { ok: false, output: `old_string not found in ${args.path}` };
-        if (count > 1 && !args.replace_all) return { ok: false, output: `old_string occurs ${count} times in ${args.path}; pass replace_all or a longer string` };
+        if (count > 1 && !args.replace_all)
+          return { ok: false, output: `old_string occurs ${count} times in ${args.path}; pass replace_all or a longer string` };
         await sandbox.writeFile(args.path, current.split(args.old_string).join(args.new_string));
-        return { ok: true, output: `Edited ${args.path} (${args.replace_all ? count : 1} replacement${count > 1 && args.replace_all ? "s" : ""})` };
+        return {
+          ok: true,
+          output: `Edited ${args.path} (${args.replace_all ? count : 1} replacement${count > 1 && args.replace_all ? "s" : ""})`,
+        };
       }
       case "list_files": {
         const args = parsed.data as z.infer<typeof TOOL_INPUTS.list_files>;

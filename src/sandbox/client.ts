@@ -2,8 +2,15 @@ import type { z } from "zod";
 import { AppError } from "../core/errors";
 import {
   SANDBOX_WORKSPACE_HEADER,
-  type Diff, type FileEditRequest, type FileEditResponse, type HealthResponse, type KillResult, type RollbackResponse,
-  type Snapshot, type SnapshotRequest, type WorkspaceDeleteResponse,
+  type Diff,
+  type FileEditRequest,
+  type FileEditResponse,
+  type HealthResponse,
+  type KillResult,
+  type RollbackResponse,
+  type Snapshot,
+  type SnapshotRequest,
+  type WorkspaceDeleteResponse,
 } from "../core/sandbox-protocol";
 import type { RestoreFromRequest, RestoreFromResponse } from "../core/sandbox-restore";
 import { SANDBOX_ROUTES, sandboxPath, type Given, type SandboxMethod, type SandboxRoute } from "../core/sandbox-routes";
@@ -24,7 +31,12 @@ export type ExecDefaults = Pick<ExecRequest, "network" | "limits">;
  */
 export type RetryPolicy = { attempts: number; baseMs: number };
 export type SandboxClientOptions = {
-  fetcher: SandboxFetcher; baseUrl: string; token: string; workspace: string; execDefaults?: ExecDefaults; retry?: RetryPolicy;
+  fetcher: SandboxFetcher;
+  baseUrl: string;
+  token: string;
+  workspace: string;
+  execDefaults?: ExecDefaults;
+  retry?: RetryPolicy;
 };
 export type DiffOptions = { capture_patch?: boolean; max_patch_bytes?: number };
 
@@ -92,7 +104,9 @@ async function errorFromResponse(res: Response): Promise<AppError> {
   }
   const snippet = text.slice(0, 300);
   if (res.status === 502 || res.status === 503 || res.status === 504) {
-    return new LinkError("dependency_not_available", `sandbox not reachable: HTTP ${res.status} from the link: ${snippet}`, { status: res.status });
+    return new LinkError("dependency_not_available", `sandbox not reachable: HTTP ${res.status} from the link: ${snippet}`, {
+      status: res.status,
+    });
   }
   if (res.status >= 500) {
     return new AppError("dependency_not_available", `sandbox answered HTTP ${res.status}: ${snippet}`, { status: res.status });
@@ -163,14 +177,23 @@ export class SandboxClient implements SandboxPort {
     }
   }
 
-  private send(method: SandboxMethod, path: string, body: unknown, opts: { idempotent: boolean; auth?: boolean; attemptMs?: number }): Promise<Response> {
+  private send(
+    method: SandboxMethod,
+    path: string,
+    body: unknown,
+    opts: { idempotent: boolean; auth?: boolean; attemptMs?: number },
+  ): Promise<Response> {
     const once = () => {
       if (!opts.attemptMs) return this.sendOnce(method, path, body, undefined, opts.auth ?? true);
       // A request stuck on a dead connection is given up after `attemptMs` and counts as a link failure (retried).
       const timeout = AbortSignal.timeout(opts.attemptMs);
       return this.sendOnce(method, path, body, timeout, opts.auth ?? true).catch((err: unknown) => {
         if (!timeout.aborted) throw err;
-        throw new LinkError("dependency_not_available", `sandbox did not answer ${method} ${path.split("?")[0]} within ${opts.attemptMs} ms`, { base_url: this.baseUrl });
+        throw new LinkError(
+          "dependency_not_available",
+          `sandbox did not answer ${method} ${path.split("?")[0]} within ${opts.attemptMs} ms`,
+          { base_url: this.baseUrl },
+        );
       });
     };
     if (!opts.idempotent) {
@@ -183,7 +206,12 @@ export class SandboxClient implements SandboxPort {
   }
 
   /** One JSON route of the table: retried when the route is idempotent, the answer checked with its schema. */
-  private async call<R extends SandboxRoute>(route: R, what: string, req: CallInput<R>, attemptMs?: number): Promise<z.output<R["response"]>> {
+  private async call<R extends SandboxRoute>(
+    route: R,
+    what: string,
+    req: CallInput<R>,
+    attemptMs?: number,
+  ): Promise<z.output<R["response"]>> {
     const path = sandboxPath(route, req.params, req.query);
     const opts = { idempotent: route.idempotent, auth: route.auth, ...(attemptMs ? { attemptMs } : {}) };
     const res = await this.send(route.method, path, req.body, opts);
@@ -234,7 +262,7 @@ export class SandboxClient implements SandboxPort {
     let reattaches = 0;
     return this.abortable(id, signal, (s) =>
       this.retrying(`exec ${id}`, s, async () => {
-        const body: Given<typeof EXEC["body"]> = { ...request, resume: { ...seen } };
+        const body: Given<(typeof EXEC)["body"]> = { ...request, resume: { ...seen } };
         const res = await this.sendOnce(EXEC.method, EXEC.path, body, s);
         const result = await this.readExecStream(id, res, s, (chunk) => {
           seen[chunk.stream] += chunk.data.length;
@@ -246,9 +274,15 @@ export class SandboxClient implements SandboxPort {
         return result;
       }).catch((err: unknown) => {
         if (err instanceof AppError && err.code === "dependency_not_available" && reattaches > 0) {
-          throw new AppError("dependency_not_available", `the sandbox connection was lost while exec ${id} was running and could not be reattached: ${err.message}`, {
-            ...err.details, id, reattach: "failed",
-          });
+          throw new AppError(
+            "dependency_not_available",
+            `the sandbox connection was lost while exec ${id} was running and could not be reattached: ${err.message}`,
+            {
+              ...err.details,
+              id,
+              reattach: "failed",
+            },
+          );
         }
         throw err;
       }),
@@ -260,20 +294,24 @@ export class SandboxClient implements SandboxPort {
     if (!res.body) throw new AppError("internal_error", "sandbox exec stream has no body");
     let result: ExecResult | null = null;
     // A connection cut mid-stream surfaces as a plain TypeError from the body reader.
-    await forEachNdjsonLine(res.body, (line) => {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(line);
-      } catch {
-        throw new AppError("internal_error", "malformed line in sandbox exec stream", { line: line.slice(0, 200) });
-      }
-      const event = parseBody(EXEC.stream, raw, "exec stream event");
-      if (event.type === "stdout" || event.type === "stderr") onChunk({ stream: event.type, data: event.data });
-      else if (event.type === "exit") {
-        const { type: _type, ...rest } = event;
-        result = rest;
-      }
-    }, signal).catch((err: unknown) => {
+    await forEachNdjsonLine(
+      res.body,
+      (line) => {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(line);
+        } catch {
+          throw new AppError("internal_error", "malformed line in sandbox exec stream", { line: line.slice(0, 200) });
+        }
+        const event = parseBody(EXEC.stream, raw, "exec stream event");
+        if (event.type === "stdout" || event.type === "stderr") onChunk({ stream: event.type, data: event.data });
+        else if (event.type === "exit") {
+          const { type: _type, ...rest } = event;
+          result = rest;
+        }
+      },
+      signal,
+    ).catch((err: unknown) => {
       if (err instanceof AppError || signal.aborted) throw err;
       throw new LinkError("dependency_not_available", `sandbox connection lost during exec ${id}: ${String(err)}`, { id });
     });

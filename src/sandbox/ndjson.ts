@@ -30,7 +30,11 @@ export class NdjsonLineSplitter {
  * we cancel the reader ourselves rather than trust the fetch to do it, because Node's fetch follows a Request's
  * signal through a weak reference and, once the Request is garbage-collected, an abort no longer reaches the body.
  */
-export async function forEachNdjsonLine(body: ReadableStream<Uint8Array>, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+export async function forEachNdjsonLine(
+  body: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const splitter = new NdjsonLineSplitter();
   const reader = body.getReader();
   const onAbort = () => void reader.cancel(signal?.reason).catch(() => undefined);

@@ -37,7 +37,13 @@ export function sandboxFor(env: SandboxEnv, workspace: string): SandboxClient {
     // which would keep this module out of Node); only `fetch` is used, so the stub's class type does not matter.
     const namespace = env.SANDBOX as DurableObjectNamespace;
     const stub = namespace.get(namespace.idFromName(workspace));
-    return new SandboxClient({ fetcher: { fetch: (request) => stub.fetch(request) }, baseUrl: CONTAINER_BASE_URL, token, workspace, retry });
+    return new SandboxClient({
+      fetcher: { fetch: (request) => stub.fetch(request) },
+      baseUrl: CONTAINER_BASE_URL,
+      token,
+      workspace,
+      retry,
+    });
   }
   throw new AppError(
     "dependency_not_available",
@@ -55,7 +61,12 @@ let isolationCache: { at: number; info: IsolationInfo } | null = null;
 export async function sandboxIsolation(env: SandboxEnv, workspace: string): Promise<IsolationInfo | null> {
   if (isolationCache && Date.now() - isolationCache.at < ISOLATION_TTL_MS) return isolationCache.info;
   if (!sandboxConfigured(env)) return null;
-  const info = await sandboxFor(env, workspace).health().then((h) => h.isolation, () => null);
+  const info = await sandboxFor(env, workspace)
+    .health()
+    .then(
+      (h) => h.isolation,
+      () => null,
+    );
   if (info) isolationCache = { at: Date.now(), info };
   return info;
 }

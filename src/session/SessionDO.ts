@@ -47,9 +47,14 @@ import { Schedules } from "./schedules";
 import type { CreateScheduleBody, Schedule } from "../core/schedule";
 
 export type ReadEventsQuery = {
-  after?: number | undefined; before?: number | undefined; limit?: number | undefined;
-  run_id?: string | undefined; types?: string[] | undefined; wait_ms?: number | undefined;
-  since?: string | undefined; until?: string | undefined;
+  after?: number | undefined;
+  before?: number | undefined;
+  limit?: number | undefined;
+  run_id?: string | undefined;
+  types?: string[] | undefined;
+  wait_ms?: number | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
 };
 
 /** Runs `fn`, turning a thrown AppError into a Result so it survives the RPC boundary. */
@@ -117,30 +122,58 @@ export class SessionDO extends DurableObject<Env> {
     this.runs = new RunRecords(sql, this.redactor);
     this.alarms = new Alarms(this.ctx.storage, this.kv);
     this.flusher = new Flusher(this.alarms, this.kv, this.log, this.record, this.runs, new D1SessionStore(this.env.DB), this.config);
-    this.subscribers = new Subscribers(this.ctx, this.log, this.config.wsReplayPageSize, {
-      window: this.config.subscriberMaxQueued, stallMs: this.config.subscriberStallMs,
-    }, () => this.delivery.schedule());
+    this.subscribers = new Subscribers(
+      this.ctx,
+      this.log,
+      this.config.wsReplayPageSize,
+      {
+        window: this.config.subscriberMaxQueued,
+        stallMs: this.config.subscriberStallMs,
+      },
+      () => this.delivery.schedule(),
+    );
     this.delivery = new Delivery(this.subscribers, this.waiters, (work) => this.ctx.waitUntil(work));
     this.fanout = new FanOut(this.kv, this.log, this.env.DB, this.env.EVENTS_QUEUE, () => {
       const session = this.record.get();
       return session ? { tenantId: session.tenant_id, sessionId: session.id } : null;
     });
-    this.transcripts = new TranscriptCache(this.log, () => this.record.get()?.id ?? "", () => this.controls.rolledBack());
+    this.transcripts = new TranscriptCache(
+      this.log,
+      () => this.record.get()?.id ?? "",
+      () => this.controls.rolledBack(),
+    );
     const host = createRunHost({
-      env: this.env, config: this.config, approvals: this.approvals, record: this.record, runs: this.runs,
-      alarms: this.alarms, transcripts: this.transcripts, redactor: this.redactor,
+      env: this.env,
+      config: this.config,
+      approvals: this.approvals,
+      record: this.record,
+      runs: this.runs,
+      alarms: this.alarms,
+      transcripts: this.transcripts,
+      redactor: this.redactor,
       append: (inputs) => this.appendBuilt(inputs, "service"),
     });
     this.tenant = new TenantLink({
-      env: this.env, config: this.config, alarms: this.alarms, session: () => this.record.get(), waitUntil: (p) => this.ctx.waitUntil(p),
+      env: this.env,
+      config: this.config,
+      alarms: this.alarms,
+      session: () => this.record.get(),
+      waitUntil: (p) => this.ctx.waitUntil(p),
     });
     this.controls = new RunControls({
-      manager: () => this.runManager, records: this.runs, kv: this.kv, log: this.log, emit: host.emit,
-      sandbox: host.sandbox, transcriptsChanged: () => this.transcripts.reset(),
+      manager: () => this.runManager,
+      records: this.runs,
+      kv: this.kv,
+      log: this.log,
+      emit: host.emit,
+      sandbox: host.sandbox,
+      transcriptsChanged: () => this.transcripts.reset(),
     });
     this.runManager = new RunManager(host, this.runs, this.kv, this.config, this.tenant);
     this.schedules = new Schedules({
-      kv: this.kv, alarms: this.alarms, session: () => this.record.get(),
+      kv: this.kv,
+      alarms: this.alarms,
+      session: () => this.record.get(),
       submit: (body, key) => this.controls.submit(body, key, null),
       append: (inputs) => void this.appendBuilt(inputs, "service"),
       redact: (schedule) => this.redactor.value(schedule).value,
@@ -154,7 +187,10 @@ export class SessionDO extends DurableObject<Env> {
       if (this.record.get()) throw new AppError("already_exists", `Session ${session.id} already exists`);
       await this.tenant.admitSession(session);
       this.record.put(session);
-      this.appendBuilt([{ type: "session_created", data: { provider: (session.metadata.provider as string | undefined) ?? null } }], "service");
+      this.appendBuilt(
+        [{ type: "session_created", data: { provider: (session.metadata.provider as string | undefined) ?? null } }],
+        "service",
+      );
       await this.flushEagerly();
       return this.currentSession();
     });
@@ -186,7 +222,8 @@ export class SessionDO extends DurableObject<Env> {
       if (patch.status && patch.status !== session.status) {
         if (!canTransition(session.status, patch.status)) {
           throw new AppError("invalid_transition", `A ${session.status} session cannot become ${patch.status}`, {
-            from: session.status, to: patch.status,
+            from: session.status,
+            to: patch.status,
           });
         }
         next.status = patch.status;
@@ -247,7 +284,8 @@ export class SessionDO extends DurableObject<Env> {
       this.requireSession(true);
       const limit = Math.min(q.limit ?? this.config.defaultEventPageLimit, this.config.maxEventPageLimit);
       const filter: LogFilter = { run_id: q.run_id, types: q.types };
-      const read = () => this.log.read({ after: q.after, before: q.before, run_id: q.run_id, types: q.types, since: q.since, until: q.until, limit });
+      const read = () =>
+        this.log.read({ after: q.after, before: q.before, run_id: q.run_id, types: q.types, since: q.since, until: q.until, limit });
       let events = read();
       const wait = Math.min(q.wait_ms ?? 0, this.config.maxLongPollMs);
       const canGrow = q.before === undefined || (q.after ?? 0) + 1 < q.before;
@@ -270,7 +308,9 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   async countEvents(filter: EventFilter): Promise<Result<EventCount>> {
-    return guarded(() => (this.requireSession(true), { count: countEvents(this.ctx.storage.sql, filter), latest_sequence: this.log.lastSequence }));
+    return guarded(
+      () => (this.requireSession(true), { count: countEvents(this.ctx.storage.sql, filter), latest_sequence: this.log.lastSequence }),
+    );
   }
 
   /**
@@ -348,8 +388,13 @@ export class SessionDO extends DurableObject<Env> {
     return guarded(() => {
       const session = this.requireSession();
       return runtimeStatus({
-        session, controls: this.controls, latestSequence: this.log.lastSequence, flushedSequence: this.flusher.flushedThrough,
-        subscribers: this.subscribers.counts, longPolls: this.waiters.size, isolation: () => sandboxIsolation(this.env, session.id),
+        session,
+        controls: this.controls,
+        latestSequence: this.log.lastSequence,
+        flushedSequence: this.flusher.flushedThrough,
+        subscribers: this.subscribers.counts,
+        longPolls: this.waiters.size,
+        isolation: () => sandboxIsolation(this.env, session.id),
       });
     });
   }
@@ -424,7 +469,9 @@ export class SessionDO extends DurableObject<Env> {
       if (refused) return refused;
     }
     return openStream(request, this.subscribers, {
-      heartbeatMs: this.config.sseHeartbeatMs, maxQueued: this.config.subscriberMaxQueued, stallMs: this.config.subscriberStallMs,
+      heartbeatMs: this.config.sseHeartbeatMs,
+      maxQueued: this.config.subscriberMaxQueued,
+      stallMs: this.config.subscriberStallMs,
     });
   }
 
@@ -495,14 +542,25 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   /** Flush state and counters: the health report reads the flush lag, the storage-cost benchmark the rows written. */
-  async stats(): Promise<FlushStatus & {
-    subscribers: { websockets: number; sse: number }; waiters: number; runs: { in_flight: string[]; queued: string[] };
-    storage: { do_rows_written: number; d1_rows_written: number; d1_flushes: number };
-  }> {
+  async stats(): Promise<
+    FlushStatus & {
+      subscribers: { websockets: number; sse: number };
+      waiters: number;
+      runs: { in_flight: string[]; queued: string[] };
+      storage: { do_rows_written: number; d1_rows_written: number; d1_flushes: number };
+    }
+  > {
     return {
-      ...this.flusher.status(), subscribers: this.subscribers.counts, waiters: this.waiters.size, runs: this.runManager.status,
+      ...this.flusher.status(),
+      subscribers: this.subscribers.counts,
+      waiters: this.waiters.size,
+      runs: this.runManager.status,
       // Rows written since this instance started (what Cloudflare bills), for the storage-cost benchmark.
-      storage: { do_rows_written: this.sqlMeter.rowsWritten, d1_rows_written: this.flusher.d1RowsWritten, d1_flushes: this.flusher.d1Flushes },
+      storage: {
+        do_rows_written: this.sqlMeter.rowsWritten,
+        d1_rows_written: this.flusher.d1RowsWritten,
+        d1_flushes: this.flusher.d1Flushes,
+      },
     };
   }
 

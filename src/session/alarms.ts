@@ -8,7 +8,10 @@ export class Alarms {
   private deadlines: Record<string, number>;
   private armedAt: number | null | undefined;
 
-  constructor(private readonly storage: DurableObjectStorage, private readonly kv: KeyValue) {
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly kv: KeyValue,
+  ) {
     this.deadlines = kv.get<Record<string, number>>("alarm_deadlines") ?? {};
   }
 
@@ -33,7 +36,9 @@ export class Alarms {
 
   /** Removes and returns the names whose deadline has passed. */
   takeDue(now = Date.now()): string[] {
-    const due = Object.entries(this.deadlines).filter(([, at]) => at <= now).map(([name]) => name);
+    const due = Object.entries(this.deadlines)
+      .filter(([, at]) => at <= now)
+      .map(([name]) => name);
     for (const name of due) delete this.deadlines[name];
     if (due.length) this.kv.put("alarm_deadlines", this.deadlines);
     return due;

@@ -5,7 +5,13 @@ export type ApprovalOutcome = { decision: "grant" | "deny" | "expired" | "cancel
 /** Settled gates remembered so a second decision is a conflict (409) rather than "not found"; bounded. */
 const REMEMBERED_OUTCOMES = 1000;
 
-type Pending = { run_id: string; tool_name: string; tool_input: JsonObject; resolve: (o: ApprovalOutcome) => void; timer: ReturnType<typeof setTimeout> };
+type Pending = {
+  run_id: string;
+  tool_name: string;
+  tool_input: JsonObject;
+  resolve: (o: ApprovalOutcome) => void;
+  timer: ReturnType<typeof setTimeout>;
+};
 
 /**
  * Approval gates: a tool call that needs a person parks here until `decide` is called, the run is cancelled,
@@ -17,7 +23,10 @@ export class Approvals {
 
   request(runId: string, toolCallId: string, toolName: string, toolInput: JsonObject, timeoutMs: number): Promise<ApprovalOutcome> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.settle(toolCallId, { decision: "expired", reason: `No decision within ${timeoutMs} ms` }), timeoutMs);
+      const timer = setTimeout(
+        () => this.settle(toolCallId, { decision: "expired", reason: `No decision within ${timeoutMs} ms` }),
+        timeoutMs,
+      );
       this.pending.set(toolCallId, { run_id: runId, tool_name: toolName, tool_input: toolInput, resolve, timer });
     });
   }
@@ -41,7 +50,8 @@ export class Approvals {
   }
 
   pendingFor(runId: string): { tool_call_id: string; tool_name: string; tool_input: JsonObject }[] {
-    return [...this.pending.entries()].filter(([, p]) => p.run_id === runId)
+    return [...this.pending.entries()]
+      .filter(([, p]) => p.run_id === runId)
       .map(([tool_call_id, p]) => ({ tool_call_id, tool_name: p.tool_name, tool_input: p.tool_input }));
   }
 

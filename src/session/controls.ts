@@ -68,7 +68,8 @@ export class RunControls {
 
   /** A submission under its `multitask` strategy (see core/run-controls.ts); answers with the run as accepted. */
   async submit(body: SubmitRunBody & { multitask?: Multitask | undefined }, key: string | null, fingerprint: string | null): Promise<Run> {
-    if (this.draining) throw new AppError("invalid_status", "The session is draining; it takes no new runs until the drain answers", { draining: true });
+    if (this.draining)
+      throw new AppError("invalid_status", "The session is draining; it takes no new runs until the drain answers", { draining: true });
     const mode = body.multitask ?? "enqueue";
     // A repeated Idempotency-Key answers with its run whatever the session is doing now.
     const replay = key !== null && this.d.records.byIdempotencyKey(key) !== null;
@@ -77,16 +78,19 @@ export class RunControls {
     if (mode === "reject") {
       if (queued.length + inFlight.length === 0) return (await this.d.manager().submit(body, key, fingerprint)).run;
       throw new AppError("run_in_progress", "The session has a run queued or in progress (multitask: reject)", {
-        in_flight: inFlight.map((r) => r.id), queued: queued.map((r) => r.id),
+        in_flight: inFlight.map((r) => r.id),
+        queued: queued.map((r) => r.id),
       });
     }
     if (mode === "rollback") this.assertRestorable(inFlight);
     // Victims end before this run is stored, so neither a queued run nor a half-rolled-back workspace precedes it.
     for (const run of queued) await this.d.manager().cancel(run.id, "interrupted");
-    await Promise.all(inFlight.map(async (run) => {
-      await this.d.manager().cancel(run.id, "interrupted");
-      if (mode === "rollback") await this.rollBack(run.id);
-    }));
+    await Promise.all(
+      inFlight.map(async (run) => {
+        await this.d.manager().cancel(run.id, "interrupted");
+        if (mode === "rollback") await this.rollBack(run.id);
+      }),
+    );
     return (await this.d.manager().submit(body, key, fingerprint)).run;
   }
 
@@ -118,14 +122,24 @@ export class RunControls {
     const waiting = this.d.records.list({ status: ["awaiting_approval"], limit: 1000 });
     const out: PendingApproval[] = [];
     for (const run of waiting) {
-      const events = this.d.log.read({ after: 0, run_id: run.id, types: ["tool_approval_requested", "tool_approval_granted", "tool_approval_denied", "tool_approval_expired"], limit: 10_000 });
+      const events = this.d.log.read({
+        after: 0,
+        run_id: run.id,
+        types: ["tool_approval_requested", "tool_approval_granted", "tool_approval_denied", "tool_approval_expired"],
+        limit: 10_000,
+      });
       const decided = new Set(events.filter((e) => e.type !== "tool_approval_requested").map((e) => String(e.data.tool_call_id)));
       for (const e of events) {
         if (e.type !== "tool_approval_requested" || decided.has(String(e.data.tool_call_id))) continue;
         out.push({
-          session_id: sessionId, run_id: run.id, tool_call_id: String(e.data.tool_call_id), tool_name: String(e.data.tool_name ?? ""),
-          tool_input: (e.data.tool_input as JsonObject | undefined) ?? {}, policy_name: (e.data.policy_name as string | undefined) ?? null,
-          requested_at: e.timestamp, sequence: e.sequence,
+          session_id: sessionId,
+          run_id: run.id,
+          tool_call_id: String(e.data.tool_call_id),
+          tool_name: String(e.data.tool_name ?? ""),
+          tool_input: (e.data.tool_input as JsonObject | undefined) ?? {},
+          policy_name: (e.data.policy_name as string | undefined) ?? null,
+          requested_at: e.timestamp,
+          sequence: e.sequence,
         });
       }
     }
@@ -138,9 +152,14 @@ export class RunControls {
       const request = this.d.kv.get<SubmitRunBody>(`run_request:${run.id}`);
       const ws = request?.workspace;
       if (!ws || ws.snapshot === false || ws.backend === "hash") {
-        throw new AppError("invalid_operation", `Run ${run.id} takes no git workspace snapshot, so its changes cannot be rolled back; submit with multitask "interrupt" instead`, {
-          run_id: run.id, reason: "no_workspace_snapshot",
-        });
+        throw new AppError(
+          "invalid_operation",
+          `Run ${run.id} takes no git workspace snapshot, so its changes cannot be rolled back; submit with multitask "interrupt" instead`,
+          {
+            run_id: run.id,
+            reason: "no_workspace_snapshot",
+          },
+        );
       }
     }
   }
@@ -160,12 +179,24 @@ export class RunControls {
     if (workspace?.rolled_back) {
       rollback = { workspace: "restored", by: "rollback_on_failure" };
     } else if (!parsed?.success || parsed.data.backend !== "git") {
-      rollback = { workspace: "not_restorable", reason: before ? "the before snapshot is not a git snapshot" : "no before snapshot was taken" };
+      rollback = {
+        workspace: "not_restorable",
+        reason: before ? "the before snapshot is not a git snapshot" : "no before snapshot was taken",
+      };
     } else {
       try {
         const result = await this.d.sandbox().rollback(parsed.data);
         rollback = { workspace: "restored", ref: parsed.data.ref, safety_ref: result.safety_snapshot.ref };
-        this.d.emit(run, { type: "workspace_snapshot_taken", data: { label: "rolled_back", backend: "git", ref: parsed.data.ref, safety_ref: result.safety_snapshot.ref, removed: result.removed } });
+        this.d.emit(run, {
+          type: "workspace_snapshot_taken",
+          data: {
+            label: "rolled_back",
+            backend: "git",
+            ref: parsed.data.ref,
+            safety_ref: result.safety_snapshot.ref,
+            removed: result.removed,
+          },
+        });
       } catch (err) {
         rollback = { workspace: "failed", reason: err instanceof Error ? err.message : String(err) };
       }

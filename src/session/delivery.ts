@@ -52,10 +52,12 @@ export class Delivery {
     if (this.scheduled) return;
     this.scheduled = true;
     const start = small ? Promise.resolve() : nextTurn();
-    this.keepAlive(start.then(() => {
-      this.scheduled = false;
-      return this.run();
-    }));
+    this.keepAlive(
+      start.then(() => {
+        this.scheduled = false;
+        return this.run();
+      }),
+    );
   }
 
   private async run(): Promise<void> {

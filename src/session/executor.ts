@@ -47,7 +47,8 @@ export type AbortReason =
   | { kind: "approval_expired"; tool_call_id: string };
 
 function errorOf(err: unknown): RunError {
-  if (err instanceof ProviderFailure) return { code: err.code, message: err.message, details: err.details, provider_error: err.providerError, retryable: err.retryable };
+  if (err instanceof ProviderFailure)
+    return { code: err.code, message: err.message, details: err.details, provider_error: err.providerError, retryable: err.retryable };
   if (err instanceof AppError) return { code: err.code, message: err.message, details: err.details, retryable: err.retryable };
   return { code: "internal_error", message: err instanceof Error ? err.message : String(err), retryable: false };
 }
@@ -60,7 +61,10 @@ export function inputMessages(input: unknown): { role: string; content: string }
   const o = input as Record<string, unknown>;
   if (Array.isArray(o.messages)) {
     return o.messages
-      .map((m) => ({ role: String((m as { role?: unknown }).role ?? "user").toLowerCase(), content: stringify((m as { content?: unknown }).content ?? "") }))
+      .map((m) => ({
+        role: String((m as { role?: unknown }).role ?? "user").toLowerCase(),
+        content: stringify((m as { content?: unknown }).content ?? ""),
+      }))
       .filter((m) => m.content !== "");
   }
   if (typeof o.prompt === "string" && o.prompt) return [{ role: "user", content: o.prompt }];
@@ -82,7 +86,12 @@ export class RunExecution {
   /** Reported on run_started: `bubblewrap`, `none`, or `unknown` when the sandbox could not be asked. */
   private isolation: string = "unknown";
 
-  constructor(private readonly host: ExecutorHost, private run: Run, private readonly body: SubmitRunBody, private readonly timeoutMs: number) {
+  constructor(
+    private readonly host: ExecutorHost,
+    private run: Run,
+    private readonly body: SubmitRunBody,
+    private readonly timeoutMs: number,
+  ) {
     this.policy = new RunPolicy(body, (usage, model) => host.costOf(run.provider, model, usage));
   }
 
@@ -100,7 +109,11 @@ export class RunExecution {
     const preflight = this.policy.preflight();
     if (preflight) {
       this.emit({ type: "policy_violation", data: { ...preflight } });
-      return this.finish("failed", null, { code: "policy_violation", message: `Policy preflight failed: ${String(preflight.details.check ?? preflight.kind)}`, details: preflight.details });
+      return this.finish("failed", null, {
+        code: "policy_violation",
+        message: `Policy preflight failed: ${String(preflight.details.check ?? preflight.kind)}`,
+        details: preflight.details,
+      });
     }
     const rules = this.policy.sandboxRules();
     const network = narrowestNetwork(rules.network, this.body.options?.network);
@@ -109,9 +122,18 @@ export class RunExecution {
     this.isolation = isolation?.mode ?? "unknown";
     if (rules.require_isolation && isolation?.mode !== "bubblewrap") {
       // Fail closed: a sandbox that cannot say it is isolated is treated as not isolated.
-      const details = { check: "require_isolation", reason: "isolation_unavailable", isolation: this.isolation, why: isolation?.reason ?? "the sandbox did not answer" };
+      const details = {
+        check: "require_isolation",
+        reason: "isolation_unavailable",
+        isolation: this.isolation,
+        why: isolation?.reason ?? "the sandbox did not answer",
+      };
       this.emit({ type: "policy_violation", data: { policy: "require_isolation", kind: "tool_denied", action: "cancel", details } });
-      return this.finish("failed", null, { code: "policy_violation", message: `The policy requires an isolated sandbox, and this one is ${this.isolation === "none" ? "not isolated" : "not reachable"}: ${details.why}`, details });
+      return this.finish("failed", null, {
+        code: "policy_violation",
+        message: `The policy requires an isolated sandbox, and this one is ${this.isolation === "none" ? "not isolated" : "not reachable"}: ${details.why}`,
+        details,
+      });
     }
     const options = { ...(this.body.options ?? {}), ...(network !== undefined ? { network } : {}) };
     let adapter: ProviderAdapter;
@@ -133,21 +155,33 @@ export class RunExecution {
     for (const m of inputMessages(this.run.input)) this.emit({ type: "message_sent", data: m });
     this.deadline = setTimeout(() => this.abort({ kind: "timeout", timeout_ms: this.timeoutMs }), this.timeoutMs);
     const durationLimit = this.policy.durationLimitMs();
-    const durationTimer = durationLimit !== null ? setTimeout(() => this.onViolations(this.policy.checkDeadline()), durationLimit + 1) : null;
+    const durationTimer =
+      durationLimit !== null ? setTimeout(() => this.onViolations(this.policy.checkDeadline()), durationLimit + 1) : null;
     let result: RunResult | null = null;
     let failure: unknown = null;
     try {
       const ctx: ExecutionContext = {
         // The submitted input, not the stored run's: the stored copy is redacted, and a run must see the real values.
-        session: host.session(), run: this.run, input: this.body.input, options,
-        hints: this.policy.hints(), transcript, native_handle: native,
+        session: host.session(),
+        run: this.run,
+        input: this.body.input,
+        options,
+        hints: this.policy.hints(),
+        transcript,
+        native_handle: native,
         sandbox: host.sandbox().forRun({ ...(network !== undefined ? { network } : {}), ...(limits ? { limits } : {}) }),
-        authorizeTool: (call) => this.authorizeTool(call), env: host.env, now: () => Date.now(),
+        authorizeTool: (call) => this.authorizeTool(call),
+        env: host.env,
+        now: () => Date.now(),
       };
-      result = await adapter.execute(ctx, async (e) => {
-        // Every run_started says how its commands were contained, whichever adapter sent it.
-        this.emit(e.type === "run_started" ? { ...e, data: { ...e.data, isolation: this.isolation } } : e);
-      }, this.controller.signal);
+      result = await adapter.execute(
+        ctx,
+        async (e) => {
+          // Every run_started says how its commands were contained, whichever adapter sent it.
+          this.emit(e.type === "run_started" ? { ...e, data: { ...e.data, isolation: this.isolation } } : e);
+        },
+        this.controller.signal,
+      );
     } catch (err) {
       failure = err;
     } finally {
@@ -161,7 +195,13 @@ export class RunExecution {
       try {
         workspaceSummary = await workspace.finish(succeeded);
       } catch (err) {
-        this.host.emit(this.run, { type: "error_occurred", data: { error_code: "workspace_error", error_message: `Workspace diff failed: ${err instanceof Error ? err.message : String(err)}` } });
+        this.host.emit(this.run, {
+          type: "error_occurred",
+          data: {
+            error_code: "workspace_error",
+            error_message: `Workspace diff failed: ${err instanceof Error ? err.message : String(err)}`,
+          },
+        });
       }
     }
     return this.conclude(result, failure, workspaceSummary);
@@ -174,16 +214,29 @@ export class RunExecution {
     if (reason?.kind === "cancelled") return this.finish("cancelled", null, null, { reason: reason.reason });
     if (reason?.kind === "timeout") {
       this.emit({ type: "run_timeout", data: { timeout_ms: reason.timeout_ms } });
-      return this.finish("timeout", null, { code: "timeout", message: `Run exceeded its timeout of ${reason.timeout_ms} ms`, details: { timeout_ms: reason.timeout_ms } });
+      return this.finish("timeout", null, {
+        code: "timeout",
+        message: `Run exceeded its timeout of ${reason.timeout_ms} ms`,
+        details: { timeout_ms: reason.timeout_ms },
+      });
     }
     if (reason?.kind === "approval_expired") {
-      return this.finish("failed", null, { code: "timeout", message: "The approval request expired before anyone decided", details: { tool_call_id: reason.tool_call_id } });
+      return this.finish("failed", null, {
+        code: "timeout",
+        message: "The approval request expired before anyone decided",
+        details: { tool_call_id: reason.tool_call_id },
+      });
     }
     const violation = this.violationsToFail ?? (reason?.kind === "policy" ? reason.violation : null);
     if (violation) {
-      return this.finish("failed", result, { code: "policy_violation", message: `Policy '${violation.policy}' violated: ${violation.kind}`, details: violation.details });
+      return this.finish("failed", result, {
+        code: "policy_violation",
+        message: `Policy '${violation.policy}' violated: ${violation.kind}`,
+        details: violation.details,
+      });
     }
-    if (failure || !result) return this.finish("failed", null, errorOf(failure ?? new AppError("internal_error", "Adapter returned no result")));
+    if (failure || !result)
+      return this.finish("failed", null, errorOf(failure ?? new AppError("internal_error", "Adapter returned no result")));
     return this.finish("completed", result, null);
   }
 
@@ -199,23 +252,42 @@ export class RunExecution {
     const summary = this.policy.summary();
     const ended: Run = {
       // Every failed run says whether retrying may help; errors built here take it from the taxonomy.
-      ...run, status, model, error: error ? { ...error, retryable: error.retryable ?? isRetryable(error.code) } : null,
+      ...run,
+      status,
+      model,
+      error: error ? { ...error, retryable: error.retryable ?? isRetryable(error.code) } : null,
       output: result ? result.output : null,
-      token_usage: usage, cost_usd: cost, turn_count: result?.turn_count ?? run.turn_count,
+      token_usage: usage,
+      cost_usd: cost,
+      turn_count: result?.turn_count ?? run.turn_count,
       metadata: {
-        ...run.metadata, ...(summary ? { policy: summary } : {}),
-        ...(this.workspaceSummary ? { workspace: this.workspaceSummary as unknown as JsonObject } : {}), ...(result && "routing" in result.output ? { routing: result.output.routing } : {}) },
+        ...run.metadata,
+        ...(summary ? { policy: summary } : {}),
+        ...(this.workspaceSummary ? { workspace: this.workspaceSummary as unknown as JsonObject } : {}),
+        ...(result && "routing" in result.output ? { routing: result.output.routing } : {}),
+      },
       ended_at: new Date().toISOString(),
     };
     host.saveRun(ended);
     this.run = ended;
     if (status === "completed") {
-      this.emit({ type: "run_completed", data: { stop_reason: result?.stop_reason ?? "end_turn", token_usage: usage, total_cost_usd: cost } });
+      this.emit({
+        type: "run_completed",
+        data: { stop_reason: result?.stop_reason ?? "end_turn", token_usage: usage, total_cost_usd: cost },
+      });
     } else if (status === "cancelled") {
       this.emit({ type: "run_cancelled", data: cancelData });
     } else if (status === "failed" || status === "timeout") {
       if (status === "failed") {
-        this.emit({ type: "run_failed", data: { error_code: error?.code ?? "internal_error", error_message: error?.message ?? "", ...(error?.provider_error ? { provider_error: error.provider_error } : {}), ...(error?.details ? { details: error.details } : {}) } });
+        this.emit({
+          type: "run_failed",
+          data: {
+            error_code: error?.code ?? "internal_error",
+            error_message: error?.message ?? "",
+            ...(error?.provider_error ? { provider_error: error.provider_error } : {}),
+            ...(error?.details ? { details: error.details } : {}),
+          },
+        });
       }
     }
     const session = host.session();
@@ -225,7 +297,13 @@ export class RunExecution {
       token_usage: addUsage(session.token_usage, usage),
       cost_usd: cost === null ? session.cost_usd : (session.cost_usd ?? 0) + cost,
       metadata: handle
-        ? { ...session.metadata, provider_sessions: { ...((session.metadata.provider_sessions as JsonObject | undefined) ?? {}), [run.provider]: { provider_session_id: handle.provider_session_id, model: handle.model } } }
+        ? {
+            ...session.metadata,
+            provider_sessions: {
+              ...((session.metadata.provider_sessions as JsonObject | undefined) ?? {}),
+              [run.provider]: { provider_session_id: handle.provider_session_id, model: handle.model },
+            },
+          }
         : session.metadata,
       updated_at: new Date().toISOString(),
     });
@@ -280,7 +358,13 @@ export class RunExecution {
     this.recordViolation(violation);
     this.host.emit(this.run, {
       type: "tool_approval_requested",
-      data: { tool_name: call.tool_name, tool_call_id: call.tool_call_id, tool_input: call.tool_input, policy_name: violation.policy, violation_kind: violation.kind },
+      data: {
+        tool_name: call.tool_name,
+        tool_call_id: call.tool_call_id,
+        tool_input: call.tool_input,
+        policy_name: violation.policy,
+        violation_kind: violation.kind,
+      },
     });
     this.setStatus("awaiting_approval");
     if (this.deadline) clearTimeout(this.deadline);
@@ -290,15 +374,24 @@ export class RunExecution {
     this.setStatus("running");
     this.deadline = setTimeout(() => this.abort({ kind: "timeout", timeout_ms: this.timeoutMs }), this.timeoutMs);
     if (outcome.decision === "grant") {
-      this.host.emit(this.run, { type: "tool_approval_granted", data: { tool_name: call.tool_name, tool_call_id: call.tool_call_id, reason: outcome.reason } });
+      this.host.emit(this.run, {
+        type: "tool_approval_granted",
+        data: { tool_name: call.tool_name, tool_call_id: call.tool_call_id, reason: outcome.reason },
+      });
       return { allowed: true };
     }
     if (outcome.decision === "expired") {
-      this.host.emit(this.run, { type: "tool_approval_expired", data: { tool_name: call.tool_name, tool_call_id: call.tool_call_id, timeout_ms: timeout } });
+      this.host.emit(this.run, {
+        type: "tool_approval_expired",
+        data: { tool_name: call.tool_name, tool_call_id: call.tool_call_id, timeout_ms: timeout },
+      });
       this.abort({ kind: "approval_expired", tool_call_id: call.tool_call_id });
       return { allowed: false, reason: "Approval expired", end_run: true };
     }
-    this.host.emit(this.run, { type: "tool_approval_denied", data: { tool_name: call.tool_name, tool_call_id: call.tool_call_id, reason: outcome.reason } });
+    this.host.emit(this.run, {
+      type: "tool_approval_denied",
+      data: { tool_name: call.tool_name, tool_call_id: call.tool_call_id, reason: outcome.reason },
+    });
     const endRun = this.body.on_approval_denied === "fail";
     if (endRun) this.violationsToFail ??= violation;
     return { allowed: false, reason: `Denied by a person${outcome.reason ? `: ${outcome.reason}` : ""}`, end_run: endRun };

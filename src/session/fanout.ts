@@ -11,9 +11,18 @@ import type { KeyValue } from "./kv";
 import type { EventLog } from "./log";
 import { DeliveryFailure, postToWebhook, type Hook } from "./webhook-delivery";
 
-type Outcome = { at: Date; cursor: number; ok: boolean; status: number | null; error: string | null; failures: number; nextAttemptAt: Date | null };
+type Outcome = {
+  at: Date;
+  cursor: number;
+  ok: boolean;
+  status: number | null;
+  error: string | null;
+  failures: number;
+  nextAttemptAt: Date | null;
+};
 type Sink = {
-  key: string; types: string[] | null;
+  key: string;
+  types: string[] | null;
   /** Resolves to the receiver's HTTP status when it has one. */
   send(events: Event[]): Promise<number | null>;
   /** Where the outcome of an attempt is shown (webhooks: their D1 delivery row). */
@@ -87,7 +96,10 @@ export class FanOut {
       const cursor = this.cursorOf(sink.key);
       const pinned = this.kv.get<number>(`fanout_pinned:${sink.key}`);
       const events = this.log.read({
-        after: cursor, limit: BATCH, ...(pinned !== null ? { before: pinned + 1 } : {}), ...(sink.types ? { types: sink.types } : {}),
+        after: cursor,
+        limit: BATCH,
+        ...(pinned !== null ? { before: pinned + 1 } : {}),
+        ...(sink.types ? { types: sink.types } : {}),
       });
       const scannedTo = pinned ?? (events.length === BATCH ? events[events.length - 1]!.sequence : this.log.lastSequence);
       if (events.length === 0) {
@@ -108,8 +120,13 @@ export class FanOut {
         this.kv.put(`fanout_next:${sink.key}`, at.getTime() + delay);
         this.kv.put(`fanout_pinned:${sink.key}`, scannedTo);
         await this.report(sink, {
-          at, cursor, ok: false, status: err instanceof DeliveryFailure ? err.status : null,
-          error: err instanceof Error ? err.message : String(err), failures, nextAttemptAt: new Date(at.getTime() + delay),
+          at,
+          cursor,
+          ok: false,
+          status: err instanceof DeliveryFailure ? err.status : null,
+          error: err instanceof Error ? err.message : String(err),
+          failures,
+          nextAttemptAt: new Date(at.getTime() + delay),
         });
         return delay;
       }
@@ -134,19 +151,33 @@ export class FanOut {
     if (!ids) return sinks;
     if (this.queue) {
       const queue = this.queue;
-      sinks.push({ key: "queue", types: null, send: async (events) => {
-        await queue.sendBatch(events.map((e) => ({ body: e, contentType: "json" })));
-        return null;
-      } });
+      sinks.push({
+        key: "queue",
+        types: null,
+        send: async (events) => {
+          await queue.sendBatch(events.map((e) => ({ body: e, contentType: "json" })));
+          return null;
+        },
+      });
     }
     for (const hook of await this.loadHooks(ids.tenantId, ids.sessionId)) {
       sinks.push({
-        key: `webhook:${hook.id}`, types: hook.types,
+        key: `webhook:${hook.id}`,
+        types: hook.types,
         send: (events) => postToWebhook(hook, ids.sessionId, events, this.egress(), this.fetcher),
-        report: (o) => recordDeliveryAttempt(this.d1, {
-          webhookId: hook.id, tenantId: ids.tenantId, sessionId: ids.sessionId, cursor: o.cursor, at: o.at, ok: o.ok,
-          status: o.status, error: o.error, consecutiveFailures: o.failures, nextAttemptAt: o.nextAttemptAt,
-        }),
+        report: (o) =>
+          recordDeliveryAttempt(this.d1, {
+            webhookId: hook.id,
+            tenantId: ids.tenantId,
+            sessionId: ids.sessionId,
+            cursor: o.cursor,
+            at: o.at,
+            ok: o.ok,
+            status: o.status,
+            error: o.error,
+            consecutiveFailures: o.failures,
+            nextAttemptAt: o.nextAttemptAt,
+          }),
       });
     }
     return sinks;
@@ -154,7 +185,9 @@ export class FanOut {
 
   private async loadHooks(tenantId: string, sessionId: string): Promise<Hook[]> {
     if (this.hooks && Date.now() - this.hooks.at < HOOK_CACHE_MS) return this.hooks.list;
-    const rows = await drizzle(this.d1).select().from(webhooks)
+    const rows = await drizzle(this.d1)
+      .select()
+      .from(webhooks)
       .where(and(eq(webhooks.tenantId, tenantId), or(isNull(webhooks.sessionId), eq(webhooks.sessionId, sessionId))));
     const list = rows.map((r) => ({ id: r.id, url: r.url, secret: r.secret, types: r.types }));
     this.hooks = { at: Date.now(), list };

@@ -12,8 +12,13 @@ import type { RunRecords } from "./run-records";
  * next event appended continues where the exported session stopped.
  */
 export function writeImported(
-  sql: SqlStorage, storage: DurableObjectStorage, log: EventLog, records: RunRecords,
-  runs: readonly Run[], events: readonly Event[], latestSequence: number,
+  sql: SqlStorage,
+  storage: DurableObjectStorage,
+  log: EventLog,
+  records: RunRecords,
+  runs: readonly Run[],
+  events: readonly Event[],
+  latestSequence: number,
 ): void {
   storage.transactionSync(() => {
     for (const run of runs) records.put(run);
@@ -21,11 +26,23 @@ export function writeImported(
       sql.exec(
         `INSERT INTO events (sequence, id, run_id, type, timestamp, provider, correlation_id, schema_version, origin, data, metadata)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        e.sequence, e.id, e.run_id, e.type, e.timestamp, e.provider, e.correlation_id, e.schema_version, e.origin,
-        JSON.stringify(e.data), JSON.stringify(e.metadata),
+        e.sequence,
+        e.id,
+        e.run_id,
+        e.type,
+        e.timestamp,
+        e.provider,
+        e.correlation_id,
+        e.schema_version,
+        e.origin,
+        JSON.stringify(e.data),
+        JSON.stringify(e.metadata),
       );
     }
-    sql.exec(`INSERT INTO log_meta (id, floor) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET floor = MAX(floor, excluded.floor)`, latestSequence);
+    sql.exec(
+      `INSERT INTO log_meta (id, floor) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET floor = MAX(floor, excluded.floor)`,
+      latestSequence,
+    );
     markRolledBack(new KeyValue(sql), runs);
   });
   log.resync();

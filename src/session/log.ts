@@ -7,8 +7,17 @@ import { RecentFrames } from "./recent-frames";
 export type PendingEvent = Omit<Event, "sequence" | "session_id">;
 
 type Row = {
-  sequence: number; id: string; run_id: string | null; type: string; timestamp: string;
-  provider: string | null; correlation_id: string | null; schema_version: number; origin: string; data: string; metadata: string;
+  sequence: number;
+  id: string;
+  run_id: string | null;
+  type: string;
+  timestamp: string;
+  provider: string | null;
+  correlation_id: string | null;
+  schema_version: number;
+  origin: string;
+  data: string;
+  metadata: string;
 };
 
 /**
@@ -32,14 +41,19 @@ export class EventLog {
   /** The newest events with their serialised frames, shared by every live subscriber at the head. */
   readonly recent = new RecentFrames(RECENT_FRAMES);
 
-  constructor(private readonly sql: SqlStorage, private readonly sessionId: () => string) {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly sessionId: () => string,
+  ) {
     this.last = this.storedLast();
   }
 
   private storedLast(): number {
-    return Number(this.sql.exec(
-      `SELECT MAX(COALESCE((SELECT MAX(sequence) FROM events), 0), COALESCE((SELECT floor FROM log_meta WHERE id = 1), 0)) AS m`,
-    ).one().m);
+    return Number(
+      this.sql
+        .exec(`SELECT MAX(COALESCE((SELECT MAX(sequence) FROM events), 0), COALESCE((SELECT floor FROM log_meta WHERE id = 1), 0)) AS m`)
+        .one().m,
+    );
   }
 
   get lastSequence(): number {
@@ -51,7 +65,11 @@ export class EventLog {
    * original sequence and uses no new number. Runs inside one storage transaction: all or nothing.
    * Only caller-supplied ids (`suppliedIds`) are looked up: ids we generate are 128 random bits and cannot repeat.
    */
-  append(batch: readonly PendingEvent[], storage: DurableObjectStorage, suppliedIds: ReadonlySet<string>): { events: Event[]; fresh: Event[] } {
+  append(
+    batch: readonly PendingEvent[],
+    storage: DurableObjectStorage,
+    suppliedIds: ReadonlySet<string>,
+  ): { events: Event[]; fresh: Event[] } {
     const result = storage.transactionSync(() => {
       const events: Event[] = [];
       const fresh: Event[] = [];
@@ -66,8 +84,17 @@ export class EventLog {
         this.sql.exec(
           `INSERT INTO events (sequence, id, run_id, type, timestamp, provider, correlation_id, schema_version, origin, data, metadata)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          sequence, e.id, e.run_id, e.type, e.timestamp, e.provider, e.correlation_id, e.schema_version, e.origin,
-          JSON.stringify(e.data), JSON.stringify(e.metadata),
+          sequence,
+          e.id,
+          e.run_id,
+          e.type,
+          e.timestamp,
+          e.provider,
+          e.correlation_id,
+          e.schema_version,
+          e.origin,
+          JSON.stringify(e.data),
+          JSON.stringify(e.metadata),
         );
         this.last = sequence;
         const stored = this.stored(e, sequence);
@@ -93,17 +120,36 @@ export class EventLog {
   }
 
   /** Events with sequence > after (and < before), filtered, ascending, at most `limit`. */
-  read(q: Pick<EventQuery, "after" | "before" | "run_id"> & { types?: readonly string[]; limit: number; since?: string | undefined; until?: string | undefined }): Event[] {
+  read(
+    q: Pick<EventQuery, "after" | "before" | "run_id"> & {
+      types?: readonly string[];
+      limit: number;
+      since?: string | undefined;
+      until?: string | undefined;
+    },
+  ): Event[] {
     const where: string[] = ["sequence > ?"];
     const args: (string | number)[] = [q.after ?? 0];
-    if (q.before !== undefined) { where.push("sequence < ?"); args.push(q.before); }
-    if (q.run_id !== undefined) { where.push("run_id = ?"); args.push(q.run_id); }
+    if (q.before !== undefined) {
+      where.push("sequence < ?");
+      args.push(q.before);
+    }
+    if (q.run_id !== undefined) {
+      where.push("run_id = ?");
+      args.push(q.run_id);
+    }
     if (q.types && q.types.length > 0) {
       where.push(`type IN (${q.types.map(() => "?").join(",")})`);
       args.push(...q.types);
     }
-    if (q.since !== undefined) { where.push("timestamp >= ?"); args.push(q.since); }
-    if (q.until !== undefined) { where.push("timestamp <= ?"); args.push(q.until); }
+    if (q.since !== undefined) {
+      where.push("timestamp >= ?");
+      args.push(q.since);
+    }
+    if (q.until !== undefined) {
+      where.push("timestamp <= ?");
+      args.push(q.until);
+    }
     args.push(q.limit);
     return this.sql
       .exec<Row>(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY sequence LIMIT ?`, ...args)
@@ -123,7 +169,10 @@ export class EventLog {
   /** Retention: removes the given sequences. The counter is untouched, so numbering never goes back. */
   deleteSequences(sequences: readonly number[]): number {
     this.recent.clear();
-    this.sql.exec(`INSERT INTO log_meta (id, floor) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET floor = MAX(floor, excluded.floor)`, this.last);
+    this.sql.exec(
+      `INSERT INTO log_meta (id, floor) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET floor = MAX(floor, excluded.floor)`,
+      this.last,
+    );
     let removed = 0;
     for (let i = 0; i < sequences.length; i += 500) {
       const chunk = sequences.slice(i, i + 500);
@@ -147,10 +196,18 @@ export class EventLog {
    */
   private stored(e: PendingEvent, sequence: number): Event {
     return {
-      id: e.id, session_id: this.sessionId(), run_id: e.run_id, sequence, type: e.type, timestamp: e.timestamp,
-      provider: e.provider, correlation_id: e.correlation_id, schema_version: e.schema_version,
+      id: e.id,
+      session_id: this.sessionId(),
+      run_id: e.run_id,
+      sequence,
+      type: e.type,
+      timestamp: e.timestamp,
+      provider: e.provider,
+      correlation_id: e.correlation_id,
+      schema_version: e.schema_version,
       origin: e.origin === "service" ? "service" : LEGACY_ORIGIN,
-      data: e.data, metadata: e.metadata,
+      data: e.data,
+      metadata: e.metadata,
     };
   }
 

@@ -29,8 +29,14 @@ import { observeRunTransition } from "./run-telemetry";
 
 /** The DO's side of the executor contract, assembled from the DO's parts. */
 export function createRunHost(d: {
-  env: Env; config: Config; approvals: Approvals; record: SessionRecord; runs: RunRecords; alarms: Alarms;
-  transcripts: TranscriptCache; redactor: Redactor;
+  env: Env;
+  config: Config;
+  approvals: Approvals;
+  record: SessionRecord;
+  runs: RunRecords;
+  alarms: Alarms;
+  transcripts: TranscriptCache;
+  redactor: Redactor;
   append: (inputs: EventInput[]) => Event[];
 }): ExecutorHost & RunManagerHooks {
   // PRICING_TABLE (JSON, USD per million tokens) overrides the built-in prices; it is validated once here.
@@ -61,22 +67,47 @@ export function createRunHost(d: {
     workspace: (run, opts, emit) => {
       const s = session();
       const artifacts = new ArtifactStore(d.env.ARTIFACTS, d.env.DB);
-      return new WorkspaceTracker(sandboxFor(d.env, s.id), opts, emit, async (patch, from, to) => {
-        const ref = await artifacts.put({ tenantId: s.tenant_id, sessionId: s.id, runId: run.id, prefix: `patch_${from.slice(0, 12)}_${to.slice(0, 12)}`, content: patch, contentType: "text/x-diff" });
-        emit({ type: "artifact_stored", data: { key: ref.key, size: ref.size, sha256: ref.sha256, content_type: ref.content_type, kind: "patch" } });
-        return ref;
-      }, d.config.inlinePatchMaxBytes, (patch) => d.redactor.text(patch).value);
+      return new WorkspaceTracker(
+        sandboxFor(d.env, s.id),
+        opts,
+        emit,
+        async (patch, from, to) => {
+          const ref = await artifacts.put({
+            tenantId: s.tenant_id,
+            sessionId: s.id,
+            runId: run.id,
+            prefix: `patch_${from.slice(0, 12)}_${to.slice(0, 12)}`,
+            content: patch,
+            contentType: "text/x-diff",
+          });
+          emit({
+            type: "artifact_stored",
+            data: { key: ref.key, size: ref.size, sha256: ref.sha256, content_type: ref.content_type, kind: "patch" },
+          });
+          return ref;
+        },
+        d.config.inlinePatchMaxBytes,
+        (patch) => d.redactor.text(patch).value,
+      );
     },
     adapter: (provider: string, body: SubmitRunBody): ProviderAdapter => {
       const deps = { env: d.env, config: d.config };
       if (provider !== "router") return createAdapter(provider, deps);
       // The router composes every other adapter; its breaker and health are shared by the tenant's sessions.
       if (!d.env.ROUTING) throw new AppError("dependency_not_available", "the ROUTING Durable Object binding is missing");
-      const adapters = new Map(providerNames().filter((n) => n !== "router").map((n) => [n, createAdapter(n, deps)] as const));
-      return new RouterAdapter({ adapters, state: routingStoreFor(d.env.ROUTING, session().tenant_id), policy: RoutingPolicySchema.parse({
-        ...body.routing,
-        required_capabilities: [...(body.routing?.required_capabilities ?? []), ...(body.required_capabilities ?? [])],
-      }) });
+      const adapters = new Map(
+        providerNames()
+          .filter((n) => n !== "router")
+          .map((n) => [n, createAdapter(n, deps)] as const),
+      );
+      return new RouterAdapter({
+        adapters,
+        state: routingStoreFor(d.env.ROUTING, session().tenant_id),
+        policy: RoutingPolicySchema.parse({
+          ...body.routing,
+          required_capabilities: [...(body.routing?.required_capabilities ?? []), ...(body.required_capabilities ?? [])],
+        }),
+      });
     },
     transcriptFor: (run, body, usingNative) => d.transcripts.forRun(run, body, usingNative),
     nativeHandleFor: (run, body, adapter) => d.transcripts.nativeHandle(session(), run, body, adapter),

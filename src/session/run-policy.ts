@@ -1,7 +1,14 @@
 import { AppError } from "../core/errors";
 import type { JsonObject } from "../core/json";
 import {
-  compileHints, PolicyRuntime, PolicySchema, preflight, stackPolicies, type Policy, type PolicySummary, type PolicyViolation,
+  compileHints,
+  PolicyRuntime,
+  PolicySchema,
+  preflight,
+  stackPolicies,
+  type Policy,
+  type PolicySummary,
+  type PolicyViolation,
 } from "../core/policy";
 import type { SubmitRunBody } from "../core/run-submit";
 import type { NetworkPolicy } from "../core/sandbox-protocol";
@@ -33,7 +40,11 @@ export function preflightSubmission(body: Pick<SubmitRunBody, "policy" | "polici
   if (!policy) return;
   const violation = preflight(policy);
   if (violation) {
-    throw new AppError("policy_violation", `Policy '${violation.policy}' cannot be satisfied: ${String(violation.details.check ?? violation.kind)}`, violation.details);
+    throw new AppError(
+      "policy_violation",
+      `Policy '${violation.policy}' cannot be satisfied: ${String(violation.details.check ?? violation.kind)}`,
+      violation.details,
+    );
   }
 }
 
@@ -92,10 +103,16 @@ export class RunPolicy {
       const output = num(d.output_tokens ?? d.output);
       const cache_read = num(d.cache_read_tokens ?? d.cache_read);
       const cache_creation = num(d.cache_creation_tokens ?? d.cache_creation);
-      this.usage = { input, output, cache_read, cache_creation, total: num(d.total_tokens) || input + output + cache_read + cache_creation };
+      this.usage = {
+        input,
+        output,
+        cache_read,
+        cache_creation,
+        total: num(d.total_tokens) || input + output + cache_read + cache_creation,
+      };
     }
     // Our adapters report token usage as running totals for the run (see src/providers/types.ts).
-    const data = event.type === "token_usage_updated" ? { ...(event.data ?? {}), cumulative: true } : event.data ?? {};
+    const data = event.type === "token_usage_updated" ? { ...(event.data ?? {}), cumulative: true } : (event.data ?? {});
     return this.runtime?.observe({ type: event.type, data }) ?? [];
   }
 

@@ -9,7 +9,10 @@ import type { Redactor } from "../core/redact";
  */
 export class RunRecords {
   /** The `runs` table is created by the storage migrations (storage-schema.ts). */
-  constructor(private readonly sql: SqlStorage, private readonly redactor: Redactor) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly redactor: Redactor,
+  ) {}
 
   get(id: string): Run | null {
     const row = this.sql.exec<{ data: string }>(`SELECT data FROM runs WHERE id = ?`, id).toArray()[0];
@@ -18,8 +21,12 @@ export class RunRecords {
 
   /** The run submitted under an Idempotency-Key, with the fingerprint of the body it was submitted with (null before fingerprints were kept). */
   byIdempotencyKey(key: string): { run: Run; fingerprint: string | null } | null {
-    const row = this.sql.exec<{ data: string; request_fingerprint: string | null }>(
-      `SELECT data, request_fingerprint FROM runs WHERE idempotency_key = ?`, key).toArray()[0];
+    const row = this.sql
+      .exec<{ data: string; request_fingerprint: string | null }>(
+        `SELECT data, request_fingerprint FROM runs WHERE idempotency_key = ?`,
+        key,
+      )
+      .toArray()[0];
     const run = row ? parseJsonColumn<Run | null>(row.data, null) : null;
     return row && run ? { run, fingerprint: row.request_fingerprint } : null;
   }
@@ -30,7 +37,12 @@ export class RunRecords {
     this.sql.exec(
       `INSERT INTO runs (id, data, status, queued_at, idempotency_key, revision, request_fingerprint) VALUES (?, ?, ?, ?, ?, 1, ?)
        ON CONFLICT(id) DO UPDATE SET data = excluded.data, status = excluded.status, revision = runs.revision + 1`,
-      stored.id, JSON.stringify(stored), stored.status, stored.queued_at, stored.idempotency_key, fingerprint,
+      stored.id,
+      JSON.stringify(stored),
+      stored.status,
+      stored.queued_at,
+      stored.idempotency_key,
+      fingerprint,
     );
     return stored;
   }
@@ -44,20 +56,27 @@ export class RunRecords {
   list(opts: { status?: readonly string[]; limit: number; after_queued_at?: string }): Run[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (opts.status && opts.status.length) {
+    if (opts.status?.length) {
       where.push(`status IN (${opts.status.map(() => "?").join(",")})`);
       args.push(...opts.status);
     }
     args.push(opts.limit);
     // rowid is insertion order: FIFO even when two runs share a timestamp.
-    const sql = `SELECT data FROM runs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY rowid LIMIT ?`;
-    return this.sql.exec<{ data: string }>(sql, ...args).toArray().map((r) => JSON.parse(r.data) as Run);
+    const sql = `SELECT data FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY rowid LIMIT ?`;
+    return this.sql
+      .exec<{ data: string }>(sql, ...args)
+      .toArray()
+      .map((r) => JSON.parse(r.data) as Run);
   }
 
   /** Runs in submission order after a rowid cursor. */
   page(limit: number, afterRowid: number): { items: Run[]; next: number | null } {
     const rows = this.sql
-      .exec<{ data: string; rid: number }>(`SELECT data, rowid AS rid FROM runs WHERE rowid > ? ORDER BY rowid LIMIT ?`, afterRowid, limit + 1)
+      .exec<{ data: string; rid: number }>(
+        `SELECT data, rowid AS rid FROM runs WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+        afterRowid,
+        limit + 1,
+      )
       .toArray();
     const items = rows.slice(0, limit).map((r) => JSON.parse(r.data) as Run);
     const last = rows[limit - 1];
@@ -68,7 +87,9 @@ export class RunRecords {
   dirty(limit: number): { run: Run; revision: number }[] {
     return this.sql
       .exec<{ data: string; revision: number }>(
-        `SELECT data, revision FROM runs WHERE flushed_revision < revision ORDER BY rowid LIMIT ?`, limit)
+        `SELECT data, revision FROM runs WHERE flushed_revision < revision ORDER BY rowid LIMIT ?`,
+        limit,
+      )
       .toArray()
       .map((r) => ({ run: JSON.parse(r.data) as Run, revision: r.revision }));
   }

@@ -7,7 +7,12 @@ import type { Env } from "../env";
  * RUN_METRICS Analytics Engine dataset. The binding is read at each end, so an object without it writes nothing.
  * Telemetry never fails a run.
  */
-export function observeRunTransition(env: Pick<Env, "RUN_METRICS" | "TELEMETRY_LOG">, tenantId: string, run: Run, log: TelemetryLog = telemetryLogFor(env)): void {
+export function observeRunTransition(
+  env: Pick<Env, "RUN_METRICS" | "TELEMETRY_LOG">,
+  tenantId: string,
+  run: Run,
+  log: TelemetryLog = telemetryLogFor(env),
+): void {
   try {
     log(runTransitionRecord(run, tenantId, new Date()));
     if (isTerminalRunStatus(run.status)) writeRunMetrics(env.RUN_METRICS, run, tenantId);

@@ -46,7 +46,11 @@ export class RunManager {
    * the same key with a different body is refused rather than silently answered with the other run. A new run first
    * takes a queued place in its tenant's quota (a 429 when there is none), then is stored.
    */
-  async submit(body: SubmitRunBody, idempotencyKey: string | null, fingerprint: string | null = null): Promise<{ run: Run; created: boolean }> {
+  async submit(
+    body: SubmitRunBody,
+    idempotencyKey: string | null,
+    fingerprint: string | null = null,
+  ): Promise<{ run: Run; created: boolean }> {
     const replayed = this.replay(idempotencyKey, fingerprint);
     if (replayed) return { run: replayed, created: false };
     this.queued();
@@ -68,9 +72,14 @@ export class RunManager {
     const existing = this.records.byIdempotencyKey(idempotencyKey);
     if (!existing) return null;
     if (existing.fingerprint !== null && fingerprint !== null && existing.fingerprint !== fingerprint) {
-      throw new AppError("idempotency_key_reused", "This Idempotency-Key was used for a different request body; use a new key for a new run", {
-        idempotency_key: idempotencyKey, run_id: existing.run.id,
-      });
+      throw new AppError(
+        "idempotency_key_reused",
+        "This Idempotency-Key was used for a different request body; use a new key for a new run",
+        {
+          idempotency_key: idempotencyKey,
+          run_id: existing.run.id,
+        },
+      );
     }
     return existing.run;
   }
@@ -85,22 +94,42 @@ export class RunManager {
     const busy = this.inflight.size >= session.max_concurrent_runs;
     if (busy && queued >= session.max_queued_runs) {
       throw new AppError("max_runs_exceeded", `The queue is full (${queued} queued, ${this.inflight.size} running)`, {
-        queued, running: this.inflight.size, max_queued_runs: session.max_queued_runs,
+        queued,
+        running: this.inflight.size,
+        max_queued_runs: session.max_queued_runs,
       });
     }
     return queued;
   }
 
   /** Stores the run as queued; checked again, since the tenant was asked in between. */
-  private create(id: string, body: SubmitRunBody, idempotencyKey: string | null, fingerprint: string | null): { run: Run; created: boolean } {
+  private create(
+    id: string,
+    body: SubmitRunBody,
+    idempotencyKey: string | null,
+    fingerprint: string | null,
+  ): { run: Run; created: boolean } {
     const replayed = this.replay(idempotencyKey, fingerprint);
     if (replayed) return { run: replayed, created: false };
     const queued = this.queued();
     const session = this.host.session();
     const run: Run = {
-      id, session_id: session.id, status: "queued", provider: body.provider, model: body.options?.model ?? null,
-      input: body.input, output: null, error: null, token_usage: { ...EMPTY_USAGE }, cost_usd: null, turn_count: 0,
-      metadata: body.metadata ?? {}, idempotency_key: idempotencyKey, queued_at: new Date().toISOString(), started_at: null, ended_at: null,
+      id,
+      session_id: session.id,
+      status: "queued",
+      provider: body.provider,
+      model: body.options?.model ?? null,
+      input: body.input,
+      output: null,
+      error: null,
+      token_usage: { ...EMPTY_USAGE },
+      cost_usd: null,
+      turn_count: 0,
+      metadata: body.metadata ?? {},
+      idempotency_key: idempotencyKey,
+      queued_at: new Date().toISOString(),
+      started_at: null,
+      ended_at: null,
     };
     const stored = this.records.put(run, fingerprint);
     // The full request (it may hold env values, unredacted because the run needs them) stays in the DO until the
@@ -142,7 +171,9 @@ export class RunManager {
       this.host.approvals.cancelRun(id);
       // An adapter that ignores its signal must not hang the caller: answer with the current state after a bound.
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const bound = new Promise<Run>((resolve) => { timer = setTimeout(() => resolve(this.get(id)), CANCEL_WAIT_MS); });
+      const bound = new Promise<Run>((resolve) => {
+        timer = setTimeout(() => resolve(this.get(id)), CANCEL_WAIT_MS);
+      });
       return Promise.race([live.done, bound]).finally(() => clearTimeout(timer));
     }
     const cancelled = this.records.put({ ...run, status: "cancelled", ended_at: new Date().toISOString() });
@@ -170,7 +201,13 @@ export class RunManager {
     if (isTerminalRunStatus(run.status) || timeoutMs <= 0) return Promise.resolve(run);
     return new Promise((resolve) => {
       const set = this.waiters.get(id) ?? new Set<Waiter>();
-      const waiter: Waiter = { resolve, timer: setTimeout(() => { set.delete(waiter); resolve(this.get(id)); }, timeoutMs) };
+      const waiter: Waiter = {
+        resolve,
+        timer: setTimeout(() => {
+          set.delete(waiter);
+          resolve(this.get(id));
+        }, timeoutMs),
+      };
       set.add(waiter);
       this.waiters.set(id, set);
     });
@@ -183,10 +220,17 @@ export class RunManager {
       const earlier = this.host.approvals.outcomeOf(runId, toolCallId);
       if (earlier) {
         throw new AppError("invalid_status", `Approval ${toolCallId} on run ${runId} was already settled (${earlier})`, {
-          run_id: runId, tool_call_id: toolCallId, outcome: earlier, status: run.status,
+          run_id: runId,
+          tool_call_id: toolCallId,
+          outcome: earlier,
+          status: run.status,
         });
       }
-      throw new AppError("not_found", `No pending approval ${toolCallId} on run ${runId}`, { run_id: runId, tool_call_id: toolCallId, status: run.status });
+      throw new AppError("not_found", `No pending approval ${toolCallId} on run ${runId}`, {
+        run_id: runId,
+        tool_call_id: toolCallId,
+        status: run.status,
+      });
     }
     // The executor resumes on a microtask after the gate settles; one macrotask later its status is recorded.
     await new Promise((resolve) => setTimeout(resolve, 0));
@@ -206,12 +250,18 @@ export class RunManager {
         details: { reason: "interrupted", previous_status: run.status },
       };
       const failed = this.records.put({ ...run, status: "failed", error, ended_at: new Date().toISOString() });
-      this.host.emit(failed, { type: "run_failed", data: { error_code: error.code, error_message: error.message, details: error.details } });
+      this.host.emit(failed, {
+        type: "run_failed",
+        data: { error_code: error.code, error_message: error.message, details: error.details },
+      });
       this.slots.release(run.id);
       this.settled(failed);
       // Best effort: a process the old instance started under the run's id should not outlive it.
       try {
-        void this.host.sandbox().kill(run.id).catch(() => undefined);
+        void this.host
+          .sandbox()
+          .kill(run.id)
+          .catch(() => undefined);
       } catch {
         /* no sandbox configured */
       }
@@ -243,7 +293,8 @@ export class RunManager {
 
   private async fill(): Promise<void> {
     this.slots.renew(() => ({
-      queued: this.records.list({ status: ["queued"], limit: 100_000 }).map((r) => r.id), running: [...this.inflight.keys()],
+      queued: this.records.list({ status: ["queued"], limit: 100_000 }).map((r) => r.id),
+      running: [...this.inflight.keys()],
     }));
     for (;;) {
       const session = this.host.session();
@@ -277,23 +328,39 @@ export class RunManager {
       this.host.emit(run, { type: "session_started", data: { from: "pending", to: "active" } });
     }
     const requested = body?.timeout_ms ?? body?.options?.timeout_ms;
-    const timeout = requested === null ? this.config.maxRunTimeoutMs : Math.min(requested ?? this.config.defaultRunTimeoutMs, this.config.maxRunTimeoutMs);
-    const execution = new RunExecution(this.host, run, body ?? { provider: run.provider as SubmitRunBody["provider"], input: run.input as SubmitRunBody["input"] }, timeout);
-    const done = execution.execute().catch((err: unknown) => {
-      // The executor turns every failure into a run end; this only guards against a bug in it.
-      const failed = this.records.put({ ...this.get(run.id), status: "failed", ended_at: new Date().toISOString(), error: { code: "internal_error", message: String(err) } });
-      this.host.emit(failed, { type: "run_failed", data: { error_code: "internal_error", error_message: String(err) } });
-      return failed;
-    }).then((finished) => {
-      // Waiters get the stored (redacted) run, never the executor's in-memory copy.
-      const ended = this.records.get(run.id) ?? finished;
-      this.inflight.delete(run.id);
-      this.slots.release(run.id);
-      this.kv.delete(`run_request:${run.id}`);
-      this.settled(ended);
-      this.pump();
-      return ended;
-    });
+    const timeout =
+      requested === null
+        ? this.config.maxRunTimeoutMs
+        : Math.min(requested ?? this.config.defaultRunTimeoutMs, this.config.maxRunTimeoutMs);
+    const execution = new RunExecution(
+      this.host,
+      run,
+      body ?? { provider: run.provider as SubmitRunBody["provider"], input: run.input as SubmitRunBody["input"] },
+      timeout,
+    );
+    const done = execution
+      .execute()
+      .catch((err: unknown) => {
+        // The executor turns every failure into a run end; this only guards against a bug in it.
+        const failed = this.records.put({
+          ...this.get(run.id),
+          status: "failed",
+          ended_at: new Date().toISOString(),
+          error: { code: "internal_error", message: String(err) },
+        });
+        this.host.emit(failed, { type: "run_failed", data: { error_code: "internal_error", error_message: String(err) } });
+        return failed;
+      })
+      .then((finished) => {
+        // Waiters get the stored (redacted) run, never the executor's in-memory copy.
+        const ended = this.records.get(run.id) ?? finished;
+        this.inflight.delete(run.id);
+        this.slots.release(run.id);
+        this.kv.delete(`run_request:${run.id}`);
+        this.settled(ended);
+        this.pump();
+        return ended;
+      });
     this.inflight.set(run.id, { execution, done });
   }
 

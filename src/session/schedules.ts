@@ -3,9 +3,7 @@ import type { EventInput } from "../core/event";
 import { randomHex } from "../core/ids";
 import type { Run } from "../core/run";
 import type { SubmitRunBody } from "../core/run-submit";
-import {
-  firstDue, MAX_SCHEDULES_PER_SESSION, nextDue, type CreateScheduleBody, type Schedule,
-} from "../core/schedule";
+import { firstDue, MAX_SCHEDULES_PER_SESSION, nextDue, type CreateScheduleBody, type Schedule } from "../core/schedule";
 import type { Session } from "../core/session";
 import type { Alarms } from "./alarms";
 import type { KeyValue } from "./kv";
@@ -47,7 +45,9 @@ export class Schedules {
 
   private async save(all: Record<string, Stored>): Promise<void> {
     this.d.kv.put(KEY, all);
-    const next = Object.values(all).map((s) => s.due_ms).filter((t): t is number => t !== null);
+    const next = Object.values(all)
+      .map((s) => s.due_ms)
+      .filter((t): t is number => t !== null);
     if (next.length === 0) await this.d.alarms.clear(SCHEDULE_ALARM);
     else await this.d.alarms.set(SCHEDULE_ALARM, Math.min(...next));
   }
@@ -55,11 +55,14 @@ export class Schedules {
   async create(sessionId: string, body: CreateScheduleBody): Promise<Schedule> {
     const all = this.load();
     if (Object.keys(all).length >= MAX_SCHEDULES_PER_SESSION) {
-      throw new AppError("invalid_operation", `A session holds at most ${MAX_SCHEDULES_PER_SESSION} schedules`, { limit: MAX_SCHEDULES_PER_SESSION });
+      throw new AppError("invalid_operation", `A session holds at most ${MAX_SCHEDULES_PER_SESSION} schedules`, {
+        limit: MAX_SCHEDULES_PER_SESSION,
+      });
     }
     const now = Date.now();
     const due = firstDue(body, now);
-    if (body.at !== undefined && due <= now) throw new AppError("validation_error", "`at` must be in the future", { field: "at", at: body.at });
+    if (body.at !== undefined && due <= now)
+      throw new AppError("validation_error", "`at` must be in the future", { field: "at", at: body.at });
     const schedule: Schedule = {
       id: `sch_${randomHex(16)}`,
       session_id: sessionId,
@@ -137,10 +140,12 @@ export class Schedules {
     const dueAt = new Date(dueMs).toISOString();
     const skip = (reason: string, error?: AppError) => {
       s.skip_count += 1;
-      this.d.append([{
-        type: "schedule_skipped",
-        data: { schedule_id: s.id, reason, due_at: dueAt, error_code: error?.code ?? null, error_message: error?.message ?? null },
-      }]);
+      this.d.append([
+        {
+          type: "schedule_skipped",
+          data: { schedule_id: s.id, reason, due_at: dueAt, error_code: error?.code ?? null, error_message: error?.message ?? null },
+        },
+      ]);
     };
     if (session.status === "paused") {
       skip("session_paused");

@@ -11,7 +11,10 @@ export class SessionRecord {
   private cached: Session | null | undefined;
   private revision: number;
 
-  constructor(private readonly kv: KeyValue, private readonly redactor: Redactor) {
+  constructor(
+    private readonly kv: KeyValue,
+    private readonly redactor: Redactor,
+  ) {
     this.revision = kv.get<number>("session_revision") ?? 0;
   }
 

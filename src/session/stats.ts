@@ -3,22 +3,38 @@ import { EMPTY_USAGE } from "../core/usage";
 
 /** The filters of a per-session event read (GET …/events), shared by the read, the count and the export. */
 export type EventFilter = {
-  after?: number | undefined; before?: number | undefined; run_id?: string | undefined;
-  types?: readonly string[] | undefined; since?: string | undefined; until?: string | undefined;
+  after?: number | undefined;
+  before?: number | undefined;
+  run_id?: string | undefined;
+  types?: readonly string[] | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
 };
 
 /** The WHERE clause of an event filter over the DO's `events` table (log.ts). */
 export function eventWhere(f: EventFilter): { sql: string; args: (string | number)[] } {
   const where: string[] = ["sequence > ?"];
   const args: (string | number)[] = [f.after ?? 0];
-  if (f.before !== undefined) { where.push("sequence < ?"); args.push(f.before); }
-  if (f.run_id !== undefined) { where.push("run_id = ?"); args.push(f.run_id); }
+  if (f.before !== undefined) {
+    where.push("sequence < ?");
+    args.push(f.before);
+  }
+  if (f.run_id !== undefined) {
+    where.push("run_id = ?");
+    args.push(f.run_id);
+  }
   if (f.types && f.types.length > 0) {
     where.push(`type IN (${f.types.map(() => "?").join(",")})`);
     args.push(...f.types);
   }
-  if (f.since !== undefined) { where.push("timestamp >= ?"); args.push(f.since); }
-  if (f.until !== undefined) { where.push("timestamp <= ?"); args.push(f.until); }
+  if (f.since !== undefined) {
+    where.push("timestamp >= ?");
+    args.push(f.since);
+  }
+  if (f.until !== undefined) {
+    where.push("timestamp <= ?");
+    args.push(f.until);
+  }
   return { sql: where.join(" AND "), args };
 }
 
@@ -33,12 +49,30 @@ export function countEvents(sql: SqlStorage, f: EventFilter): number {
  * the session's reads return at the same moment, unlike D1 which trails by the flush interval.
  */
 export function sessionStats(sql: SqlStorage, sessionId: string, latestSequence: number): SessionStats {
-  const ev = sql.exec<{ n: number; first: string | null; last: string | null }>(
-    `SELECT COUNT(*) AS n, MIN(timestamp) AS first, MAX(timestamp) AS last FROM events`).one();
+  const ev = sql
+    .exec<{ n: number; first: string | null; last: string | null }>(
+      `SELECT COUNT(*) AS n, MIN(timestamp) AS first, MAX(timestamp) AS last FROM events`,
+    )
+    .one();
   const byType = sql.exec<{ type: string; n: number }>(`SELECT type, COUNT(*) AS n FROM events GROUP BY type ORDER BY type`).toArray();
-  const eventProviders = sql.exec<{ p: string }>(`SELECT DISTINCT provider AS p FROM events WHERE provider IS NOT NULL`).toArray().map((r) => r.p);
-  const runs = sql.exec<{ status: string; provider: string | null; n: number; input: number; output: number; cr: number; cc: number; total: number; cost: number; priced: number }>(
-    `SELECT status, json_extract(data, '$.provider') AS provider, COUNT(*) AS n,
+  const eventProviders = sql
+    .exec<{ p: string }>(`SELECT DISTINCT provider AS p FROM events WHERE provider IS NOT NULL`)
+    .toArray()
+    .map((r) => r.p);
+  const runs = sql
+    .exec<{
+      status: string;
+      provider: string | null;
+      n: number;
+      input: number;
+      output: number;
+      cr: number;
+      cc: number;
+      total: number;
+      cost: number;
+      priced: number;
+    }>(
+      `SELECT status, json_extract(data, '$.provider') AS provider, COUNT(*) AS n,
        COALESCE(SUM(json_extract(data, '$.token_usage.input')), 0) AS input,
        COALESCE(SUM(json_extract(data, '$.token_usage.output')), 0) AS output,
        COALESCE(SUM(json_extract(data, '$.token_usage.cache_read')), 0) AS cr,
@@ -46,11 +80,15 @@ export function sessionStats(sql: SqlStorage, sessionId: string, latestSequence:
        COALESCE(SUM(json_extract(data, '$.token_usage.total')), 0) AS total,
        COALESCE(SUM(json_extract(data, '$.cost_usd')), 0) AS cost,
        SUM(CASE WHEN json_extract(data, '$.cost_usd') IS NULL THEN 0 ELSE 1 END) AS priced
-     FROM runs GROUP BY status, provider`).toArray();
+     FROM runs GROUP BY status, provider`,
+    )
+    .toArray();
   const tokens = { ...EMPTY_USAGE };
   const status_counts: Record<string, number> = {};
   const providers = new Set<string>(eventProviders);
-  let runCount = 0, cost = 0, priced = 0;
+  let runCount = 0,
+    cost = 0,
+    priced = 0;
   for (const r of runs) {
     const n = Number(r.n);
     runCount += n;

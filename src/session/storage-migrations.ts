@@ -20,7 +20,10 @@ export function storageVersion(sql: SqlStorage): number {
  * last version that completed and is thrown, so the object does not serve on a schema it does not know). Storage
  * at a version newer than the list (a rollback) is refused for the same reason.
  */
-export function migrateStorage(storage: Pick<DurableObjectStorage, "sql" | "transactionSync">, migrations: readonly StorageMigration[]): MigrationOutcome {
+export function migrateStorage(
+  storage: Pick<DurableObjectStorage, "sql" | "transactionSync">,
+  migrations: readonly StorageMigration[],
+): MigrationOutcome {
   assertOrdered(migrations);
   const from = storageVersion(storage.sql);
   const latest = migrations.at(-1)?.version ?? 0;
@@ -29,8 +32,11 @@ export function migrateStorage(storage: Pick<DurableObjectStorage, "sql" | "tran
     if (m.version <= from) continue;
     storage.transactionSync(() => {
       m.up(storage.sql);
-      storage.sql.exec(`INSERT INTO storage_meta (key, value) VALUES ('schema_version', ?)
-        ON CONFLICT (key) DO UPDATE SET value = excluded.value`, m.version);
+      storage.sql.exec(
+        `INSERT INTO storage_meta (key, value) VALUES ('schema_version', ?)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        m.version,
+      );
     });
   }
   return { from, to: Math.max(from, latest) };

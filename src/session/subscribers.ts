@@ -225,7 +225,8 @@ export class Subscribers {
       const frames = this.log.recent.range(cursor.next, upTo);
       return filter.run_id === undefined && filter.types === undefined ? frames : frames.filter((f) => matchesFilter(f.event, filter));
     }
-    return this.log.read({ after: cursor.next - 1, before: upTo + 1, run_id: filter.run_id, types: filter.types, limit: this.pageSize })
+    return this.log
+      .read({ after: cursor.next - 1, before: upTo + 1, run_id: filter.run_id, types: filter.types, limit: this.pageSize })
       .map((event) => ({ event, json: JSON.stringify(event) }));
   }
 
@@ -249,5 +250,10 @@ export class Subscribers {
 function readCursor(ws: WebSocket): SocketCursor | null {
   const stored = ws.deserializeAttachment() as (SubscriberCursor & Partial<SocketCursor>) | null;
   if (!stored) return null;
-  return { ...stored, acked: stored.acked ?? stored.next - 1, last_sent: stored.last_sent ?? stored.next - 1, paused_since: stored.paused_since ?? null };
+  return {
+    ...stored,
+    acked: stored.acked ?? stored.next - 1,
+    last_sent: stored.last_sent ?? stored.next - 1,
+    paused_since: stored.paused_since ?? null,
+  };
 }

@@ -33,9 +33,15 @@ export class TenantLink implements RunSlots {
   private retryMs = 0;
   private renewedAt = 0;
 
-  constructor(private readonly d: {
-    env: Env; config: Config; alarms: Alarms; session: () => Session | null; waitUntil: (p: Promise<unknown>) => void;
-  }) {}
+  constructor(
+    private readonly d: {
+      env: Env;
+      config: Config;
+      alarms: Alarms;
+      session: () => Session | null;
+      waitUntil: (p: Promise<unknown>) => void;
+    },
+  ) {}
 
   /**
    * One client (one stub) for the life of this object: calls through the same stub arrive in the order they were
@@ -111,8 +117,10 @@ export class TenantLink implements RunSlots {
     try {
       const limit = quotasFor(this.d.env, session.tenant_id).ws_subscribers_per_session;
       if (open < limit) return null;
-      err = quotaError({ quota: "ws_subscribers_per_session", limit, current: open, remaining: 0, retry_after_ms: WS_RETRY_MS, scope: "session" },
-        "close a subscriber first");
+      err = quotaError(
+        { quota: "ws_subscribers_per_session", limit, current: open, remaining: 0, retry_after_ms: WS_RETRY_MS, scope: "session" },
+        "close a subscriber first",
+      );
     } catch (thrown) {
       if (!(thrown instanceof AppError)) throw thrown;
       err = thrown;
@@ -121,12 +129,14 @@ export class TenantLink implements RunSlots {
   }
 
   private background(call: () => Promise<unknown>): void {
-    this.d.waitUntil((async () => {
-      try {
-        await call();
-      } catch (err) {
-        console.error("tenant ledger: update failed (the lease or the next renewal corrects it)", err);
-      }
-    })());
+    this.d.waitUntil(
+      (async () => {
+        try {
+          await call();
+        } catch (err) {
+          console.error("tenant ledger: update failed (the lease or the next renewal corrects it)", err);
+        }
+      })(),
+    );
   }
 }

@@ -67,8 +67,14 @@ export class TranscriptCache {
     if (usable) return { provider_session_id: handle.provider_session_id as string, model: (handle.model as string | null) ?? null };
     if (mode === "auto") return null;
     if (!adapter.capabilities.native_continuation) {
-      throw new AppError("capability_not_supported", `Provider '${run.provider}' has no native continuation; use continuation: "replay" or "auto"`);
+      throw new AppError(
+        "capability_not_supported",
+        `Provider '${run.provider}' has no native continuation; use continuation: "replay" or "auto"`,
+      );
     }
-    throw new AppError("validation_error", `No native continuation handle for '${run.provider}' in this session yet; a first run must create one (or use "auto")`);
+    throw new AppError(
+      "validation_error",
+      `No native continuation handle for '${run.provider}' in this session yet; a first run must create one (or use "auto")`,
+    );
   }
 }

@@ -11,9 +11,18 @@ export class Waiters {
   wait(after: number, before: number | undefined, filter: LogFilter, ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       const waiter: Waiter = {
-        after, before, filter,
-        resolve: () => { clearTimeout(waiter.timer); this.waiters.delete(waiter); resolve(true); },
-        timer: setTimeout(() => { this.waiters.delete(waiter); resolve(false); }, ms),
+        after,
+        before,
+        filter,
+        resolve: () => {
+          clearTimeout(waiter.timer);
+          this.waiters.delete(waiter);
+          resolve(true);
+        },
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          resolve(false);
+        }, ms),
       };
       this.waiters.add(waiter);
     });
@@ -25,7 +34,9 @@ export class Waiters {
 
   notify(fresh: readonly Event[]): void {
     for (const w of [...this.waiters]) {
-      const hit = fresh.some((e) => e.sequence > w.after && (w.before === undefined || e.sequence < w.before) && matchesFilter(e, w.filter));
+      const hit = fresh.some(
+        (e) => e.sequence > w.after && (w.before === undefined || e.sequence < w.before) && matchesFilter(e, w.filter),
+      );
       if (hit) w.resolve();
     }
   }

@@ -6,7 +6,10 @@ export type Hook = { id: string; url: string; secret: string; types: string[] | 
 
 /** A failed attempt; `status` is the receiver's HTTP status, absent when none came back or nothing was sent. */
 export class DeliveryFailure extends Error {
-  constructor(message: string, readonly status: number | null = null) {
+  constructor(
+    message: string,
+    readonly status: number | null = null,
+  ) {
     super(message);
     this.name = "DeliveryFailure";
   }
@@ -19,16 +22,24 @@ export class DeliveryFailure extends Error {
  * failure, so a receiver cannot bounce the request to an address the target check would have refused.
  */
 export async function postToWebhook(
-  hook: Hook, sessionId: string, events: Event[], egress: WebhookEgress, fetcher: (req: Request) => Promise<Response>,
+  hook: Hook,
+  sessionId: string,
+  events: Event[],
+  egress: WebhookEgress,
+  fetcher: (req: Request) => Promise<Response>,
 ): Promise<number> {
   const target = checkWebhookTarget(hook.url, egress);
   if (!target.ok) throw new DeliveryFailure(`target refused (${target.reason}): ${target.message}`);
   const body = JSON.stringify({ webhook_id: hook.id, session_id: sessionId, events });
   const id = deliveryId(hook.id, sessionId, events[0]!.sequence, events[events.length - 1]!.sequence);
-  const res = await fetcher(new Request(target.url, {
-    method: "POST", body, redirect: "manual",
-    headers: { "content-type": "application/json", ...signDelivery(hook.secret, id, new Date(), body) },
-  }));
+  const res = await fetcher(
+    new Request(target.url, {
+      method: "POST",
+      body,
+      redirect: "manual",
+      headers: { "content-type": "application/json", ...signDelivery(hook.secret, id, new Date(), body) },
+    }),
+  );
   await res.body?.cancel();
   if (res.status >= 300 && res.status < 400) {
     throw new DeliveryFailure(`webhook ${hook.id} answered ${res.status} (redirects are not followed)`, res.status);

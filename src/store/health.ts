@@ -37,7 +37,12 @@ export async function checkHealth(db: DrizzleD1Database, tenantId: string, stuck
     AND status IN ('queued', 'running', 'awaiting_approval') AND queued_at < ${stuckBefore} LIMIT ${limit}`);
   return {
     sessions_checked: Number(checked[0]?.n ?? 0),
-    gaps: gaps.map((g) => ({ session_id: g.session_id, event_count: Number(g.n), max_sequence: Number(g.m), missing: Number(g.m) - Number(g.n) })),
+    gaps: gaps.map((g) => ({
+      session_id: g.session_id,
+      event_count: Number(g.n),
+      max_sequence: Number(g.m),
+      missing: Number(g.m) - Number(g.n),
+    })),
     orphaned_runs: orphanRuns.map((r) => r.id),
     orphaned_events: orphanEvents.map((e) => ({ session_id: e.session_id, count: Number(e.n) })),
     stuck_sessions: stuckSessions.map((s) => ({ session_id: s.id, status: s.status, updated_at: s.updated_at })),

@@ -26,7 +26,11 @@ export class QueryStore {
     const byStart = q.order_by === "started_at_desc" || q.order_by === "started_at_asc";
     const descending = q.order_by !== "queued_at_asc" && q.order_by !== "started_at_asc";
     // A run not started yet sorts by its queued time under the started_at orders.
-    const key: SQL = byTokens ? sql`${runs.totalTokens}` : byStart ? sql`COALESCE(${runs.startedAt}, ${runs.queuedAt})` : sql`${runs.queuedAt}`;
+    const key: SQL = byTokens
+      ? sql`${runs.totalTokens}`
+      : byStart
+        ? sql`COALESCE(${runs.startedAt}, ${runs.queuedAt})`
+        : sql`${runs.queuedAt}`;
     if (q.cursor) {
       const c = decodeCursor(q.cursor, tenantId, "runs", q.order_by);
       if (byTokens && typeof c.v !== "number") throw new AppError("invalid_cursor", "The cursor is malformed");
@@ -34,12 +38,24 @@ export class QueryStore {
       where.push(or(cmp(key, c.v), and(eq(key, c.v), cmp(runs.id, c.i))));
     }
     const order = descending ? [desc(key), desc(runs.id)] : [asc(key), asc(runs.id)];
-    const rows = await this.db.select().from(runs).where(and(...where)).orderBy(...order).limit(q.limit + 1);
+    const rows = await this.db
+      .select()
+      .from(runs)
+      .where(and(...where))
+      .orderBy(...order)
+      .limit(q.limit + 1);
     const items = rows.slice(0, q.limit).map(rowToRun);
     const last = items[items.length - 1];
-    const next_cursor = rows.length > q.limit && last
-      ? encodeCursor({ t: tenantId, k: "runs", o: q.order_by, v: byTokens ? last.token_usage.total : byStart ? last.started_at ?? last.queued_at : last.queued_at, i: last.id })
-      : null;
+    const next_cursor =
+      rows.length > q.limit && last
+        ? encodeCursor({
+            t: tenantId,
+            k: "runs",
+            o: q.order_by,
+            v: byTokens ? last.token_usage.total : byStart ? (last.started_at ?? last.queued_at) : last.queued_at,
+            i: last.id,
+          })
+        : null;
     return { items, next_cursor };
   }
 
@@ -56,15 +72,22 @@ export class QueryStore {
         cost: sql<number>`COALESCE(SUM(${runs.costUsd}), 0)`,
         runCount: sql<number>`COUNT(*)`,
         unpriced: sql<number>`SUM(CASE WHEN ${runs.costUsd} IS NULL THEN 1 ELSE 0 END)`,
-        input: tokens("input"), output: tokens("output"), cacheRead: tokens("cache_read"), cacheCreation: tokens("cache_creation"),
+        input: tokens("input"),
+        output: tokens("output"),
+        cacheRead: tokens("cache_read"),
+        cacheCreation: tokens("cache_creation"),
         total: sql<number>`COALESCE(SUM(${runs.totalTokens}), 0)`,
       })
       .from(runs)
       .where(and(...where))
       .groupBy(runs.provider, sql`COALESCE(${runs.model}, '(default)')`);
     const summary: CostSummary = {
-      total_cost_usd: 0, run_count: 0, unpriced_runs: 0,
-      tokens: { input: 0, output: 0, cache_read: 0, cache_creation: 0, total: 0 }, by_provider: {}, by_model: {},
+      total_cost_usd: 0,
+      run_count: 0,
+      unpriced_runs: 0,
+      tokens: { input: 0, output: 0, cache_read: 0, cache_creation: 0, total: 0 },
+      by_provider: {},
+      by_model: {},
     };
     const add = (map: CostSummary["by_provider"], k: string, cost: number, n: number, t: number) => {
       const b = (map[k] ??= { cost_usd: 0, run_count: 0, total_tokens: 0 });
@@ -73,7 +96,9 @@ export class QueryStore {
       b.total_tokens += t;
     };
     for (const g of grouped) {
-      const cost = Number(g.cost), n = Number(g.runCount), t = Number(g.total);
+      const cost = Number(g.cost),
+        n = Number(g.runCount),
+        t = Number(g.total);
       summary.total_cost_usd = round(summary.total_cost_usd + cost);
       summary.run_count += n;
       summary.unpriced_runs += Number(g.unpriced);
@@ -104,15 +129,25 @@ export class QueryStore {
       const seq = Number(seqText);
       if (!sid || !Number.isInteger(seq)) throw new AppError("invalid_cursor", "The cursor is malformed");
       const v = String(c.v);
-      where.push(or(gt(events.timestamp, v), and(eq(events.timestamp, v), or(gt(events.sessionId, sid), and(eq(events.sessionId, sid), gt(events.sequence, seq))))));
+      where.push(
+        or(
+          gt(events.timestamp, v),
+          and(eq(events.timestamp, v), or(gt(events.sessionId, sid), and(eq(events.sessionId, sid), gt(events.sequence, seq)))),
+        ),
+      );
     }
-    const rows = await this.db.select().from(events).where(and(...where))
-      .orderBy(asc(events.timestamp), asc(events.sessionId), asc(events.sequence)).limit(q.limit + 1);
+    const rows = await this.db
+      .select()
+      .from(events)
+      .where(and(...where))
+      .orderBy(asc(events.timestamp), asc(events.sessionId), asc(events.sequence))
+      .limit(q.limit + 1);
     const items = rows.slice(0, q.limit).map(rowToEvent);
     const last = items[items.length - 1];
-    const next_cursor = rows.length > q.limit && last
-      ? encodeCursor({ t: tenantId, k: "events", o: "timestamp_asc", v: last.timestamp, i: `${last.session_id}:${last.sequence}` })
-      : null;
+    const next_cursor =
+      rows.length > q.limit && last
+        ? encodeCursor({ t: tenantId, k: "events", o: "timestamp_asc", v: last.timestamp, i: `${last.session_id}:${last.sequence}` })
+        : null;
     return { items, next_cursor };
   }
 }

@@ -13,10 +13,17 @@ function tenantFilter(tenantId: string | null): SQL {
 }
 
 export async function retentionCandidates(db: DrizzleD1Database, tenantId: string | null) {
-  return db.select({
-    id: sessions.id, tenant_id: sessions.tenantId, status: sessions.status, tags: sessions.tags, updated_at: sessions.updatedAt,
-    deleted_at: sessions.deletedAt,
-  }).from(sessions).where(tenantId === null ? undefined : eq(sessions.tenantId, tenantId));
+  return db
+    .select({
+      id: sessions.id,
+      tenant_id: sessions.tenantId,
+      status: sessions.status,
+      tags: sessions.tags,
+      updated_at: sessions.updatedAt,
+      deleted_at: sessions.deletedAt,
+    })
+    .from(sessions)
+    .where(tenantId === null ? undefined : eq(sessions.tenantId, tenantId));
 }
 export type RetentionCandidate = Awaited<ReturnType<typeof retentionCandidates>>[number];
 
@@ -29,7 +36,9 @@ export async function sessionsOverEventCap(db: DrizzleD1Database, tenantId: stri
 }
 
 export async function eventTypesBySequence(db: DrizzleD1Database, sessionId: string): Promise<{ sequence: number; type: string }[]> {
-  return db.all<{ sequence: number; type: string }>(sql`SELECT sequence, type FROM events WHERE session_id = ${sessionId} ORDER BY sequence`);
+  return db.all<{ sequence: number; type: string }>(
+    sql`SELECT sequence, type FROM events WHERE session_id = ${sessionId} ORDER BY sequence`,
+  );
 }
 
 export async function deleteOrphanRuns(db: DrizzleD1Database, tenantId: string | null): Promise<number> {

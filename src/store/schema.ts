@@ -35,10 +35,7 @@ export const sessions = sqliteTable(
     updatedAt: text("updated_at").notNull(),
     deletedAt: text("deleted_at"),
   },
-  (t) => [
-    index("sessions_tenant_created").on(t.tenantId, t.createdAt, t.id),
-    index("sessions_tenant_updated").on(t.tenantId, t.updatedAt),
-  ],
+  (t) => [index("sessions_tenant_created").on(t.tenantId, t.createdAt, t.id), index("sessions_tenant_updated").on(t.tenantId, t.updatedAt)],
 );
 
 export const runs = sqliteTable(
@@ -67,10 +64,7 @@ export const runs = sqliteTable(
     startedAt: text("started_at"),
     endedAt: text("ended_at"),
   },
-  (t) => [
-    index("runs_session").on(t.sessionId, t.queuedAt),
-    index("runs_tenant_queued").on(t.tenantId, t.queuedAt, t.id),
-  ],
+  (t) => [index("runs_session").on(t.sessionId, t.queuedAt), index("runs_tenant_queued").on(t.tenantId, t.queuedAt, t.id)],
 );
 
 export const events = sqliteTable(

@@ -43,8 +43,12 @@ export class D1SessionStore {
       const { id: _id, ...update } = row;
       statements.push(this.db.insert(sessions).values(row).onConflictDoUpdate({ target: sessions.id, set: update }));
     } else if (batch.lastSequence != null && batch.events[0]) {
-      statements.push(this.db.update(sessions).set({ lastSequence: sql`MAX(${sessions.lastSequence}, ${batch.lastSequence})` })
-        .where(and(eq(sessions.tenantId, batch.tenantId), eq(sessions.id, batch.events[0].session_id))));
+      statements.push(
+        this.db
+          .update(sessions)
+          .set({ lastSequence: sql`MAX(${sessions.lastSequence}, ${batch.lastSequence})` })
+          .where(and(eq(sessions.tenantId, batch.tenantId), eq(sessions.id, batch.events[0].session_id))),
+      );
     }
     for (const run of batch.runs) {
       const row = runToRow(run, batch.tenantId);
@@ -61,7 +65,11 @@ export class D1SessionStore {
   }
 
   async getSession(tenantId: string, id: string): Promise<Session | null> {
-    const rows = await this.db.select().from(sessions).where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, id))).limit(1);
+    const rows = await this.db
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, id)))
+      .limit(1);
     return rows[0] ? rowToSession(rows[0]) : null;
   }
 
@@ -80,10 +88,12 @@ export class D1SessionStore {
       where.push(sql`EXISTS (SELECT 1 FROM json_each(${sessions.tags}) WHERE json_each.value = ${tag})`);
     }
     if (q.provider?.length) {
-      where.push(or(
-        inArray(sql`json_extract(${sessions.metadata}, '$.provider')`, q.provider),
-        sql`EXISTS (SELECT 1 FROM ${runs} WHERE ${runs.tenantId} = ${tenantId} AND ${runs.sessionId} = ${sessions.id} AND ${inArray(runs.provider, q.provider)})`,
-      ));
+      where.push(
+        or(
+          inArray(sql`json_extract(${sessions.metadata}, '$.provider')`, q.provider),
+          sql`EXISTS (SELECT 1 FROM ${runs} WHERE ${runs.tenantId} = ${tenantId} AND ${runs.sessionId} = ${sessions.id} AND ${inArray(runs.provider, q.provider)})`,
+        ),
+      );
     }
     if (q.min_tokens !== undefined) where.push(gte(sessions.totalTokens, q.min_tokens));
     if (q.created_since) where.push(gte(sessions.createdAt, new Date(q.created_since).toISOString()));
@@ -104,27 +114,42 @@ export class D1SessionStore {
       .limit(limit + 1);
     const items = rows.slice(0, limit).map(rowToSession);
     const last = items[items.length - 1];
-    const next_cursor = rows.length > limit && last
-      ? encodeCursor({ t: tenantId, k: "sessions", o: order, v: order === "updated_at_desc" ? last.updated_at : last.created_at, i: last.id })
-      : null;
+    const next_cursor =
+      rows.length > limit && last
+        ? encodeCursor({
+            t: tenantId,
+            k: "sessions",
+            o: order,
+            v: order === "updated_at_desc" ? last.updated_at : last.created_at,
+            i: last.id,
+          })
+        : null;
     return { items, next_cursor };
   }
 
   async listRuns(tenantId: string, sessionId: string): Promise<Run[]> {
-    const rows = await this.db.select().from(runs)
-      .where(and(eq(runs.tenantId, tenantId), eq(runs.sessionId, sessionId))).orderBy(asc(runs.queuedAt), asc(runs.id));
+    const rows = await this.db
+      .select()
+      .from(runs)
+      .where(and(eq(runs.tenantId, tenantId), eq(runs.sessionId, sessionId)))
+      .orderBy(asc(runs.queuedAt), asc(runs.id));
     return rows.map(rowToRun);
   }
 
   async getEvents(tenantId: string, sessionId: string, after = 0, limit = 1000): Promise<Event[]> {
-    const rows = await this.db.select().from(events)
+    const rows = await this.db
+      .select()
+      .from(events)
       .where(and(eq(events.tenantId, tenantId), eq(events.sessionId, sessionId), gt(events.sequence, after)))
-      .orderBy(asc(events.sequence)).limit(limit);
+      .orderBy(asc(events.sequence))
+      .limit(limit);
     return rows.map(rowToEvent);
   }
 
   async countEvents(tenantId: string, sessionId: string): Promise<number> {
-    const rows = await this.db.select({ n: sql<number>`count(*)` }).from(events)
+    const rows = await this.db
+      .select({ n: sql<number>`count(*)` })
+      .from(events)
       .where(and(eq(events.tenantId, tenantId), eq(events.sessionId, sessionId)));
     return Number(rows[0]?.n ?? 0);
   }
@@ -134,16 +159,24 @@ export class D1SessionStore {
     const statements: BatchItem<"sqlite">[] = [];
     for (let i = 0; i < sequences.length; i += 90) {
       const chunk = sequences.slice(i, i + 90);
-      statements.push(this.db.delete(events).where(and(eq(events.tenantId, tenantId), eq(events.sessionId, sessionId), inArray(events.sequence, chunk))));
+      statements.push(
+        this.db.delete(events).where(and(eq(events.tenantId, tenantId), eq(events.sessionId, sessionId), inArray(events.sequence, chunk))),
+      );
     }
-    statements.push(this.db.update(sessions).set({ prunedEvents: sql`${sessions.prunedEvents} + ${sequences.length}` })
-      .where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, sessionId))));
+    statements.push(
+      this.db
+        .update(sessions)
+        .set({ prunedEvents: sql`${sessions.prunedEvents} + ${sequences.length}` })
+        .where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, sessionId))),
+    );
     await this.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   }
 
   /** Removes a session with its runs, events and artifact rows in one transaction. Returns the artifact keys. */
   async hardDeleteSession(tenantId: string, sessionId: string): Promise<string[]> {
-    const keys = await this.db.select({ key: artifacts.key }).from(artifacts)
+    const keys = await this.db
+      .select({ key: artifacts.key })
+      .from(artifacts)
       .where(and(eq(artifacts.tenantId, tenantId), eq(artifacts.sessionId, sessionId)));
     await this.db.batch([
       this.db.delete(events).where(and(eq(events.tenantId, tenantId), eq(events.sessionId, sessionId))),

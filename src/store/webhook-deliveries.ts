@@ -7,8 +7,16 @@ type Row = typeof webhookDeliveries.$inferSelect;
 
 /** What one delivery attempt leaves behind, written by the session's object after the attempt. */
 export type DeliveryAttempt = {
-  webhookId: string; tenantId: string; sessionId: string; cursor: number; at: Date; ok: boolean;
-  status: number | null; error: string | null; consecutiveFailures: number; nextAttemptAt: Date | null;
+  webhookId: string;
+  tenantId: string;
+  sessionId: string;
+  cursor: number;
+  at: Date;
+  ok: boolean;
+  status: number | null;
+  error: string | null;
+  consecutiveFailures: number;
+  nextAttemptAt: Date | null;
 };
 
 const SESSIONS_SHOWN = 100;
@@ -17,11 +25,16 @@ const SESSIONS_SHOWN = 100;
 export async function recordDeliveryAttempt(d1: D1Database, a: DeliveryAttempt): Promise<void> {
   const at = a.at.toISOString();
   const state = {
-    cursor: a.cursor, lastAttemptAt: at, lastStatus: a.status, lastError: a.ok ? null : a.error,
-    consecutiveFailures: a.consecutiveFailures, nextAttemptAt: a.nextAttemptAt?.toISOString() ?? null,
+    cursor: a.cursor,
+    lastAttemptAt: at,
+    lastStatus: a.status,
+    lastError: a.ok ? null : a.error,
+    consecutiveFailures: a.consecutiveFailures,
+    nextAttemptAt: a.nextAttemptAt?.toISOString() ?? null,
     ...(a.ok ? { lastSuccessAt: at } : {}),
   };
-  await drizzle(d1).insert(webhookDeliveries)
+  await drizzle(d1)
+    .insert(webhookDeliveries)
     .values({ webhookId: a.webhookId, sessionId: a.sessionId, tenantId: a.tenantId, ...state })
     .onConflictDoUpdate({ target: [webhookDeliveries.webhookId, webhookDeliveries.sessionId], set: state });
 }
@@ -32,11 +45,16 @@ export async function readDeliveryState(d1: D1Database, tenantId: string, webhoo
   const where = and(eq(webhookDeliveries.tenantId, tenantId), eq(webhookDeliveries.webhookId, webhookId));
   const [rows, totals] = await Promise.all([
     db.select().from(webhookDeliveries).where(where).orderBy(desc(webhookDeliveries.lastAttemptAt)).limit(SESSIONS_SHOWN),
-    db.select({
-      lastAttemptAt: max(webhookDeliveries.lastAttemptAt), lastSuccessAt: max(webhookDeliveries.lastSuccessAt),
-      consecutiveFailures: max(webhookDeliveries.consecutiveFailures), nextAttemptAt: min(webhookDeliveries.nextAttemptAt),
-      sessions: count(),
-    }).from(webhookDeliveries).where(where),
+    db
+      .select({
+        lastAttemptAt: max(webhookDeliveries.lastAttemptAt),
+        lastSuccessAt: max(webhookDeliveries.lastSuccessAt),
+        consecutiveFailures: max(webhookDeliveries.consecutiveFailures),
+        nextAttemptAt: min(webhookDeliveries.nextAttemptAt),
+        sessions: count(),
+      })
+      .from(webhookDeliveries)
+      .where(where),
   ]);
   const t = totals[0];
   const sessions = rows.map(toState);
@@ -52,12 +70,20 @@ export async function readDeliveryState(d1: D1Database, tenantId: string, webhoo
 }
 
 export async function deleteDeliveryState(d1: D1Database, tenantId: string, webhookId: string): Promise<void> {
-  await drizzle(d1).delete(webhookDeliveries).where(and(eq(webhookDeliveries.tenantId, tenantId), eq(webhookDeliveries.webhookId, webhookId)));
+  await drizzle(d1)
+    .delete(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.tenantId, tenantId), eq(webhookDeliveries.webhookId, webhookId)));
 }
 
 function toState(r: Row): SessionDeliveryState {
   return {
-    session_id: r.sessionId, cursor: r.cursor, last_attempt_at: r.lastAttemptAt, last_success_at: r.lastSuccessAt,
-    last_status: r.lastStatus, last_error: r.lastError, consecutive_failures: r.consecutiveFailures, next_attempt_at: r.nextAttemptAt,
+    session_id: r.sessionId,
+    cursor: r.cursor,
+    last_attempt_at: r.lastAttemptAt,
+    last_success_at: r.lastSuccessAt,
+    last_status: r.lastStatus,
+    last_error: r.lastError,
+    consecutive_failures: r.consecutiveFailures,
+    next_attempt_at: r.nextAttemptAt,
   };
 }

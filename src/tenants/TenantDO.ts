@@ -26,7 +26,11 @@ const CountArg = z.number().int().min(0).max(1_000_000_000);
 
 export type RunSlot = { granted: boolean; running: number; limit: number };
 export type EventGrant = { granted: number; remaining: number; limit: number };
-export type TenantUsage = { tenant_id: string; quotas: TenantQuotas; usage: { active_sessions: number; concurrent_runs: number; queued_runs: number } };
+export type TenantUsage = {
+  tenant_id: string;
+  quotas: TenantQuotas;
+  usage: { active_sessions: number; concurrent_runs: number; queued_runs: number };
+};
 
 /**
  * One per tenant (`idFromName(tenant_id)`): the tenant's quota ledger. Counts (active sessions, queued and running
@@ -55,8 +59,17 @@ export class TenantDO extends DurableObject<Env> {
       // Counted again after the await: the check and the insert below run with nothing in between.
       const active = this.ledger.activeSessions();
       if (active >= quotas.active_sessions) {
-        throw quotaError({ quota: "active_sessions", limit: quotas.active_sessions, current: active, remaining: 0, retry_after_ms: RETRY_SESSIONS_MS, scope: "tenant" },
-          "end or delete a session first");
+        throw quotaError(
+          {
+            quota: "active_sessions",
+            limit: quotas.active_sessions,
+            current: active,
+            remaining: 0,
+            retry_after_ms: RETRY_SESSIONS_MS,
+            scope: "tenant",
+          },
+          "end or delete a session first",
+        );
       }
       this.ledger.addSession(id, Date.now());
       return { active_sessions: active + 1 };
@@ -78,8 +91,17 @@ export class TenantDO extends DurableObject<Env> {
       if (this.ledger.stateOf(rid)) return { queued_runs: this.ledger.runs("queued") };
       const queued = this.ledger.runs("queued");
       if (queued >= quotas.queued_runs) {
-        throw quotaError({ quota: "queued_runs", limit: quotas.queued_runs, current: queued, remaining: 0, retry_after_ms: RETRY_QUEUED_MS, scope: "tenant" },
-          "wait for queued runs to start");
+        throw quotaError(
+          {
+            quota: "queued_runs",
+            limit: quotas.queued_runs,
+            current: queued,
+            remaining: 0,
+            retry_after_ms: RETRY_QUEUED_MS,
+            scope: "tenant",
+          },
+          "wait for queued runs to start",
+        );
       }
       this.ledger.putRun(rid, sid, "queued", now, now + this.config.tenantLeaseMs);
       return { queued_runs: queued + 1 };
@@ -116,7 +138,12 @@ export class TenantDO extends DurableObject<Env> {
     const now = Date.now();
     let freed = this.ledger.expire(now);
     freed += this.ledger.reconcileSessionRuns(
-      IdArg.parse(sessionId), IdsArg.parse(queued), IdsArg.parse(running), now, now + this.config.tenantLeaseMs, SYNC_GRACE_MS,
+      IdArg.parse(sessionId),
+      IdsArg.parse(queued),
+      IdsArg.parse(running),
+      now,
+      now + this.config.tenantLeaseMs,
+      SYNC_GRACE_MS,
     );
     this.wake(tenantId, freed);
   }
@@ -132,9 +159,18 @@ export class TenantDO extends DurableObject<Env> {
       this.bucket = taken.bucket;
       const remaining = Math.max(0, Math.floor(taken.bucket.tokens));
       if (!taken.ok) {
-        throw quotaError({
-          quota: "events_per_second", limit: rate, current: n, remaining, retry_after_ms: taken.retryAfterMs, scope: "tenant", window_seconds: 1,
-        }, n > rate ? `a batch of ${n} events is admitted only when the bucket is full` : "slow down");
+        throw quotaError(
+          {
+            quota: "events_per_second",
+            limit: rate,
+            current: n,
+            remaining,
+            retry_after_ms: taken.retryAfterMs,
+            scope: "tenant",
+            window_seconds: 1,
+          },
+          n > rate ? `a batch of ${n} events is admitted only when the bucket is full` : "slow down",
+        );
       }
       return { granted: taken.granted, remaining, limit: rate };
     });
@@ -146,7 +182,11 @@ export class TenantDO extends DurableObject<Env> {
       return {
         tenant_id: tenantId,
         quotas,
-        usage: { active_sessions: this.ledger.activeSessions(), concurrent_runs: this.ledger.runs("running"), queued_runs: this.ledger.runs("queued") },
+        usage: {
+          active_sessions: this.ledger.activeSessions(),
+          concurrent_runs: this.ledger.runs("running"),
+          queued_runs: this.ledger.runs("queued"),
+        },
       };
     });
   }
@@ -157,7 +197,8 @@ export class TenantDO extends DurableObject<Env> {
       return ok(await fn(quotasFor(this.env, IdArg.parse(tenantId))));
     } catch (err) {
       if (err instanceof AppError) return fail(err);
-      if (err instanceof z.ZodError) return fail(new AppError("validation_error", `invalid tenant ledger call: ${err.issues[0]?.message ?? "bad argument"}`));
+      if (err instanceof z.ZodError)
+        return fail(new AppError("validation_error", `invalid tenant ledger call: ${err.issues[0]?.message ?? "bad argument"}`));
       throw err;
     }
   }

@@ -13,7 +13,8 @@ export function tenantLedger(env: Pick<Env, "TENANTS">, tenantId: string) {
   // One stub for every call of this client: calls through one stub arrive in the order they were made.
   let cached: RpcClient<TenantDO> | null = null;
   const stub = (): RpcClient<TenantDO> => {
-    if (!env.TENANTS) throw new AppError("dependency_not_available", "Tenant quotas cannot be checked: the TENANTS Durable Object binding is missing");
+    if (!env.TENANTS)
+      throw new AppError("dependency_not_available", "Tenant quotas cannot be checked: the TENANTS Durable Object binding is missing");
     cached ??= env.TENANTS.get(env.TENANTS.idFromName(tenantId));
     return cached;
   };
@@ -23,7 +24,10 @@ export function tenantLedger(env: Pick<Env, "TENANTS">, tenantId: string) {
       return await fn();
     } catch (err) {
       if (err instanceof AppError) throw err;
-      throw new AppError("dependency_not_available", `Tenant quotas cannot be checked: the tenant ledger did not answer (${err instanceof Error ? err.message : String(err)})`);
+      throw new AppError(
+        "dependency_not_available",
+        `Tenant quotas cannot be checked: the tenant ledger did not answer (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
   }
   /** An RPC that answers with a Result: its refusal is thrown as the AppError it carries. */
@@ -34,7 +38,8 @@ export function tenantLedger(env: Pick<Env, "TENANTS">, tenantId: string) {
     admitRun: (sessionId: string, runId: string) => ask(() => stub().admitRun(tenantId, sessionId, runId)),
     startRun: (sessionId: string, runId: string) => ask(() => stub().startRun(tenantId, sessionId, runId)),
     releaseRun: (runId: string) => tell(() => stub().releaseRun(tenantId, runId)),
-    syncSession: (sessionId: string, queued: string[], running: string[]) => tell(() => stub().syncSession(tenantId, sessionId, queued, running)),
+    syncSession: (sessionId: string, queued: string[], running: string[]) =>
+      tell(() => stub().syncSession(tenantId, sessionId, queued, running)),
     takeEvents: (n: number, extra: number) => ask(() => stub().takeEvents(tenantId, n, extra)),
     usage: () => ask(() => stub().usage(tenantId)),
   };

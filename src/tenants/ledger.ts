@@ -43,7 +43,10 @@ export class Ledger {
 
   /** Sessions admitted before `before`: the ones old enough to be checked against D1. */
   sessionsAdmittedBefore(before: number): string[] {
-    return this.sql.exec<{ session_id: string }>(`SELECT session_id FROM sessions WHERE admitted_at < ?`, before).toArray().map((r) => r.session_id);
+    return this.sql
+      .exec<{ session_id: string }>(`SELECT session_id FROM sessions WHERE admitted_at < ?`, before)
+      .toArray()
+      .map((r) => r.session_id);
   }
 
   /** Drops the session and its runs; returns how many running slots that freed. */
@@ -78,7 +81,11 @@ export class Ledger {
     this.sql.exec(
       `INSERT INTO runs (run_id, session_id, state, since, expires_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(run_id) DO UPDATE SET state = excluded.state, expires_at = excluded.expires_at`,
-      runId, sessionId, state, now, expiresAt,
+      runId,
+      sessionId,
+      state,
+      now,
+      expiresAt,
     );
   }
 
@@ -97,7 +104,11 @@ export class Ledger {
   reconcileSessionRuns(sessionId: string, queued: string[], running: string[], now: number, expiresAt: number, graceMs: number): number {
     const listed = new Set([...queued, ...running]);
     const stale = this.sql
-      .exec<{ run_id: string; state: string }>(`SELECT run_id, state FROM runs WHERE session_id = ? AND since < ?`, sessionId, now - graceMs)
+      .exec<{ run_id: string; state: string }>(
+        `SELECT run_id, state FROM runs WHERE session_id = ? AND since < ?`,
+        sessionId,
+        now - graceMs,
+      )
       .toArray()
       .filter((r) => !listed.has(r.run_id));
     for (const row of stale) this.sql.exec(`DELETE FROM runs WHERE run_id = ?`, row.run_id);
@@ -106,7 +117,10 @@ export class Ledger {
       this.sql.exec(
         `INSERT INTO runs (run_id, session_id, state, since, expires_at) VALUES (?, ?, 'queued', ?, ?)
          ON CONFLICT(run_id) DO UPDATE SET expires_at = excluded.expires_at`,
-        id, sessionId, now, expiresAt,
+        id,
+        sessionId,
+        now,
+        expiresAt,
       );
     }
     return stale.filter((r) => r.state === "running").length;

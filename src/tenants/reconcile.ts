@@ -7,7 +7,9 @@ export async function staleSessions(db: D1Database, tenantId: string, sessionIds
     const ids = sessionIds.slice(i, i + BATCH);
     const marks = ids.map(() => "?").join(",");
     const { results } = await db
-      .prepare(`SELECT id FROM sessions WHERE tenant_id = ? AND id IN (${marks}) AND deleted_at IS NULL AND status NOT IN ('completed','failed','cancelled')`)
+      .prepare(
+        `SELECT id FROM sessions WHERE tenant_id = ? AND id IN (${marks}) AND deleted_at IS NULL AND status NOT IN ('completed','failed','cancelled')`,
+      )
       .bind(tenantId, ...ids)
       .all<{ id: string }>();
     const active = new Set(results.map((r) => r.id));

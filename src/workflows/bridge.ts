@@ -29,7 +29,10 @@ export async function setupWorkflowSession(env: Env, tenantId: string, body: Cre
  * last run's normalized result, with `error.action` telling the workflow to retry, fail over or abort.
  */
 export async function runSessionStep(
-  env: Env, tenantId: string, sessionId: string, runs: SubmitRunRequest | SubmitRunRequest[],
+  env: Env,
+  tenantId: string,
+  sessionId: string,
+  runs: SubmitRunRequest | SubmitRunRequest[],
   opts: { idempotencyKey?: string; waitMs?: number } = {},
 ): Promise<StepResult> {
   const stub = sessionStubFor(env, tenantId, sessionId);
@@ -56,10 +59,18 @@ export async function runSessionStep(
  * With a key, a re-executed step picks up the run it already submitted (still running or completed);
  * a run that ended badly before this attempt started is not reused: the retry gets a fresh one.
  */
-async function submitOnce(stub: ReturnType<typeof sessionStubFor>, request: SubmitRunRequest, key: string | null, stepStarted: string): Promise<Run> {
+async function submitOnce(
+  stub: ReturnType<typeof sessionStubFor>,
+  request: SubmitRunRequest,
+  key: string | null,
+  stepStarted: string,
+): Promise<Run> {
   // The same validation (and defaults) as POST /v1/sessions/:id/runs.
   const parsed = SubmitRunBodySchema.safeParse(request);
-  if (!parsed.success) throw new AppError("validation_error", `run: ${parsed.error.issues[0]?.message ?? "invalid"}`, { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) });
+  if (!parsed.success)
+    throw new AppError("validation_error", `run: ${parsed.error.issues[0]?.message ?? "invalid"}`, {
+      issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    });
   const body = parsed.data;
   for (let attempt = 0; ; attempt++) {
     const run = await call(stub.submitRun(body, key ? `${key}:${attempt}` : null));
@@ -68,7 +79,12 @@ async function submitOnce(stub: ReturnType<typeof sessionStubFor>, request: Subm
   }
 }
 
-export async function completeWorkflowSession(env: Env, tenantId: string, sessionId: string, status: Extract<SessionStatus, "completed" | "failed" | "cancelled"> = "completed"): Promise<Session> {
+export async function completeWorkflowSession(
+  env: Env,
+  tenantId: string,
+  sessionId: string,
+  status: Extract<SessionStatus, "completed" | "failed" | "cancelled"> = "completed",
+): Promise<Session> {
   return call(sessionStubFor(env, tenantId, sessionId).updateSession({ status }));
 }
 

@@ -13,14 +13,24 @@ export class AgentPipelineWorkflow extends WorkflowEntrypoint<Env, Params> {
   override async run(event: WorkflowEvent<Params>, step: WorkflowStep) {
     const { tenant_id, command } = event.payload;
     // Step results must be serializable: keep only what later steps need.
-    const session = await step.do("setup session", async () => ({ id: (await setupWorkflowSession(this.env, tenant_id, { agent_id: "workflow-example" })).id }));
+    const session = await step.do("setup session", async () => ({
+      id: (await setupWorkflowSession(this.env, tenant_id, { agent_id: "workflow-example" })).id,
+    }));
     const result = await step.do("run command", { retries: { limit: 3, delay: "2 seconds", backoff: "exponential" } }, async () => {
-      const r = await runSessionStep(this.env, tenant_id, session.id, { provider: "shell", input: command }, { idempotencyKey: `${event.instanceId}:run` });
+      const r = await runSessionStep(
+        this.env,
+        tenant_id,
+        session.id,
+        { provider: "shell", input: command },
+        { idempotencyKey: `${event.instanceId}:run` },
+      );
       if (r.error?.action === "abort") throw new NonRetryableError(`${r.error.code}: ${r.error.message}`);
       if (r.error) throw new Error(`${r.error.code}: ${r.error.message}`);
       return { content: String(r.content ?? ""), session_id: r.session_id, run_id: r.run_id };
     });
-    await step.do("complete session", async () => ({ status: (await completeWorkflowSession(this.env, tenant_id, session.id, "completed")).status }));
+    await step.do("complete session", async () => ({
+      status: (await completeWorkflowSession(this.env, tenant_id, session.id, "completed")).status,
+    }));
     return result;
   }
 }

@@ -4,8 +4,13 @@ import { costFromRates, costOf, finalCost, resolveRates, stripDateSuffix } from 
 import { PricingTableSchema } from "../../src/core/models";
 import type { TokenUsage } from "../../src/core/usage";
 
-const usage = (u: Partial<{ input: number; output: number; cache_read: number; cache_creation: number }>) =>
-  ({ input: 0, output: 0, cache_read: 0, cache_creation: 0, ...u });
+const usage = (u: Partial<{ input: number; output: number; cache_read: number; cache_creation: number }>) => ({
+  input: 0,
+  output: 0,
+  cache_read: 0,
+  cache_creation: 0,
+  ...u,
+});
 
 describe("stripDateSuffix", () => {
   it.each([
@@ -20,7 +25,11 @@ describe("stripDateSuffix", () => {
 
 describe("resolveRates", () => {
   it("tier 1: the exact id", () => {
-    expect(resolveRates("anthropic", "claude-haiku-4-5")).toMatchObject({ tier: "exact", key: "claude-haiku-4-5", rates: { input: 1, output: 5 } });
+    expect(resolveRates("anthropic", "claude-haiku-4-5")).toMatchObject({
+      tier: "exact",
+      key: "claude-haiku-4-5",
+      rates: { input: 1, output: 5 },
+    });
     expect(resolveRates("openai", "gpt-4o-mini")).toMatchObject({ tier: "exact", key: "gpt-4o-mini", rates: { input: 0.15, output: 0.6 } });
   });
 
@@ -31,7 +40,11 @@ describe("resolveRates", () => {
   it("tier 2: the id without its date suffix, in each vendor's style", () => {
     expect(resolveRates("claude-code", "claude-sonnet-4-5-20250929")).toMatchObject({ tier: "dated", key: "claude-sonnet-4-5" });
     expect(resolveRates("openai", "gpt-4.1-2025-04-14")).toMatchObject({ tier: "dated", key: "gpt-4.1", rates: { input: 2, output: 8 } });
-    expect(resolveRates("anthropic", "claude-opus-4-1@20250805")).toMatchObject({ tier: "dated", key: "claude-opus-4-1", rates: { input: 15 } });
+    expect(resolveRates("anthropic", "claude-opus-4-1@20250805")).toMatchObject({
+      tier: "dated",
+      key: "claude-opus-4-1",
+      rates: { input: 15 },
+    });
     expect(resolveRates("codex", "gpt-4o-mini-2024-07-18")).toMatchObject({ tier: "dated", key: "gpt-4o-mini" });
   });
 
@@ -62,7 +75,10 @@ describe("resolveRates", () => {
   });
 
   it("lets an override table reprice a model, add one, or change a default", () => {
-    const table = PricingTableSchema.parse({ claude: { models: { "claude-haiku-4-5": { input: 2, output: 4 }, "house-model": { input: 1, output: 1 } } }, amp: { input: 1, output: 2 } });
+    const table = PricingTableSchema.parse({
+      claude: { models: { "claude-haiku-4-5": { input: 2, output: 4 }, "house-model": { input: 1, output: 1 } } },
+      amp: { input: 1, output: 2 },
+    });
     expect(resolveRates("anthropic", "claude-haiku-4-5", table)?.rates).toEqual({ input: 2, output: 4 });
     expect(resolveRates("claude-code", "house-model-v2", table)).toMatchObject({ tier: "prefix", key: "house-model" });
     expect(resolveRates("amp", null, table)?.rates).toEqual({ input: 1, output: 2 });
@@ -72,16 +88,24 @@ describe("resolveRates", () => {
 describe("costOf", () => {
   it("prices a Sonnet 4.5 run with cache tokens to the cent", () => {
     // 1M in × $3 + 0.5M out × $15 + 2M cache reads × $0.30 + 0.1M cache writes × $3.75
-    expect(costOf("anthropic", "claude-sonnet-4-5-20250929", usage({ input: 1_000_000, output: 500_000, cache_read: 2_000_000, cache_creation: 100_000 }))).toBe(11.475);
+    expect(
+      costOf(
+        "anthropic",
+        "claude-sonnet-4-5-20250929",
+        usage({ input: 1_000_000, output: 500_000, cache_read: 2_000_000, cache_creation: 100_000 }),
+      ),
+    ).toBe(11.475);
   });
 
   it("prices Opus 4.6 at its current list price", () => {
     // 10k × $5 + 2k × $25 + 50k × $0.50 + 8k × $6.25 (per million)
-    expect(costOf("claude-code", "claude-opus-4-6", usage({ input: 10_000, output: 2_000, cache_read: 50_000, cache_creation: 8_000 }))).toBe(0.175);
+    expect(
+      costOf("claude-code", "claude-opus-4-6", usage({ input: 10_000, output: 2_000, cache_read: 50_000, cache_creation: 8_000 })),
+    ).toBe(0.175);
   });
 
   it("bills cache tokens at the input rate when a model has no cache rates", () => {
-    const table = PricingTableSchema.parse({ openai: { models: { "plain": { input: 2, output: 8 } } } });
+    const table = PricingTableSchema.parse({ openai: { models: { plain: { input: 2, output: 8 } } } });
     expect(costOf("openai", "plain", usage({ cache_read: 1_000_000, cache_creation: 500_000 }), table)).toBe(3);
     // o3-pro has no cache rates built in: 1M cache reads cost like 1M input.
     expect(costOf("openai", "o3-pro", usage({ cache_read: 1_000_000 }))).toBe(costOf("openai", "o3-pro", usage({ input: 1_000_000 })));
@@ -90,7 +114,9 @@ describe("costOf", () => {
   it("returns the exact decimal where summed float products drift", () => {
     // Naive float sums give 0.0000036749999999999995, 0.0024943999999999995 and 0.000006300000000000001.
     expect(costOf("openai", "gpt-4o-mini", usage({ input: 7, output: 3, cache_read: 11 }))).toBe(0.000003675);
-    expect(costOf("anthropic", "claude-haiku-4-5", usage({ input: 123, output: 456, cache_read: 789, cache_creation: 10 }))).toBe(0.0024944);
+    expect(costOf("anthropic", "claude-haiku-4-5", usage({ input: 123, output: 456, cache_read: 789, cache_creation: 10 }))).toBe(
+      0.0024944,
+    );
     expect(costOf("openai", "gpt-4.1-mini", usage({ input: 3, output: 3, cache_read: 3 }))).toBe(0.0000063);
   });
 
@@ -106,14 +132,26 @@ describe("costOf", () => {
   });
 
   it("is additive over usage, to the picodollar", () => {
-    const counts = fc.record({ input: fc.nat(5_000_000), output: fc.nat(5_000_000), cache_read: fc.nat(5_000_000), cache_creation: fc.nat(5_000_000) });
+    const counts = fc.record({
+      input: fc.nat(5_000_000),
+      output: fc.nat(5_000_000),
+      cache_read: fc.nat(5_000_000),
+      cache_creation: fc.nat(5_000_000),
+    });
     const models = fc.constantFrom("claude-sonnet-4-5", "claude-haiku-4-5", "claude-3-5-haiku", "claude-opus-4-6");
-    fc.assert(fc.property(counts, counts, models, (a, b, model) => {
-      const sum = usage({ input: a.input + b.input, output: a.output + b.output, cache_read: a.cache_read + b.cache_read, cache_creation: a.cache_creation + b.cache_creation });
-      const whole = costOf("anthropic", model, sum)!;
-      const parts = costOf("anthropic", model, a)! + costOf("anthropic", model, b)!;
-      expect(Math.round(whole * 1e12)).toBe(Math.round(parts * 1e12));
-    }));
+    fc.assert(
+      fc.property(counts, counts, models, (a, b, model) => {
+        const sum = usage({
+          input: a.input + b.input,
+          output: a.output + b.output,
+          cache_read: a.cache_read + b.cache_read,
+          cache_creation: a.cache_creation + b.cache_creation,
+        });
+        const whole = costOf("anthropic", model, sum)!;
+        const parts = costOf("anthropic", model, a)! + costOf("anthropic", model, b)!;
+        expect(Math.round(whole * 1e12)).toBe(Math.round(parts * 1e12));
+      }),
+    );
   });
 });
 

@@ -1,8 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../src/core/errors";
 import {
-  BUILTIN_PRICING, PRICING_FAMILIES, PROVIDER_NAMES, PricingTableSchema, defaultModel, knownModels, parsePricingTable,
-  pricingFamily, pricingFor,
+  BUILTIN_PRICING,
+  PRICING_FAMILIES,
+  PROVIDER_NAMES,
+  PricingTableSchema,
+  defaultModel,
+  knownModels,
+  parsePricingTable,
+  pricingFamily,
+  pricingFor,
 } from "../../src/core/models";
 
 describe("provider families", () => {
@@ -24,7 +31,14 @@ describe("provider families", () => {
   });
 
   it("has prices for the current Claude and OpenAI models", () => {
-    for (const id of ["claude-opus-4-1", "claude-opus-4-6", "claude-sonnet-4-5", "claude-sonnet-4", "claude-haiku-4-5", "claude-3-5-haiku"]) {
+    for (const id of [
+      "claude-opus-4-1",
+      "claude-opus-4-6",
+      "claude-sonnet-4-5",
+      "claude-sonnet-4",
+      "claude-haiku-4-5",
+      "claude-3-5-haiku",
+    ]) {
       expect(knownModels("anthropic")).toContain(id);
     }
     for (const id of ["gpt-5", "gpt-5-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4o", "gpt-4o-mini", "o3", "o3-mini", "o4-mini"]) {
@@ -64,12 +78,17 @@ describe("built-in price table", () => {
 
 describe("PricingTableSchema", () => {
   it("accepts the nested form and lower-cases model ids", () => {
-    const table = PricingTableSchema.parse({ claude: { default: { input: 2, output: 9 }, models: { "Claude-X": { input: 1, output: 2, cache_read: 0.1 } } } });
+    const table = PricingTableSchema.parse({
+      claude: { default: { input: 2, output: 9 }, models: { "Claude-X": { input: 1, output: 2, cache_read: 0.1 } } },
+    });
     expect(table.claude).toEqual({ default: { input: 2, output: 9 }, models: { "claude-x": { input: 1, output: 2, cache_read: 0.1 } } });
   });
 
   it("reads the flat form as the provider's default rates", () => {
-    expect(PricingTableSchema.parse({ amp: { input: 2, output: 10 } }).amp).toEqual({ default: { input: 2, output: 10 }, models: undefined });
+    expect(PricingTableSchema.parse({ amp: { input: 2, output: 10 } }).amp).toEqual({
+      default: { input: 2, output: 10 },
+      models: undefined,
+    });
   });
 
   it.each([

@@ -7,7 +7,11 @@ import { tenantLedger } from "../../src/tenants/client";
 describe("tenant quotas: resolution", () => {
   it("defaults come from config (each overridable by its variable); TENANT_QUOTAS overrides per tenant over `*`", () => {
     expect(quotasFor({}, "t1")).toEqual({
-      active_sessions: 1_000, concurrent_runs: 50, queued_runs: 1_000, events_per_second: 1_000, ws_subscribers_per_session: 1_000,
+      active_sessions: 1_000,
+      concurrent_runs: 50,
+      queued_runs: 1_000,
+      events_per_second: 1_000,
+      ws_subscribers_per_session: 1_000,
     });
     const vars = {
       TENANT_CONCURRENT_RUNS: "20",
@@ -18,7 +22,11 @@ describe("tenant quotas: resolution", () => {
   });
 
   it("fails closed: a malformed TENANT_QUOTAS refuses every check with a message that says what is wrong", () => {
-    for (const [raw, reason] of [["{not json", /not JSON/], ['{"t":{"queued_runs":-1}}', /t\.queued_runs/], ['{"t":{"runs":1}}', /t: .*runs|Unrecognized/]] as const) {
+    for (const [raw, reason] of [
+      ["{not json", /not JSON/],
+      ['{"t":{"queued_runs":-1}}', /t\.queued_runs/],
+      ['{"t":{"runs":1}}', /t: .*runs|Unrecognized/],
+    ] as const) {
       let thrown: unknown;
       try {
         quotasFor({ TENANT_QUOTAS: raw }, "t");
@@ -32,7 +40,10 @@ describe("tenant quotas: resolution", () => {
   });
 
   it("fails closed: with no TENANTS binding the ledger refuses with dependency_not_available", async () => {
-    await expect(tenantLedger({}, "t").admitSession("ses_x")).rejects.toMatchObject({ code: "dependency_not_available", message: expect.stringMatching(/TENANTS .*binding is missing/) });
+    await expect(tenantLedger({}, "t").admitSession("ses_x")).rejects.toMatchObject({
+      code: "dependency_not_available",
+      message: expect.stringMatching(/TENANTS .*binding is missing/),
+    });
   });
 });
 
@@ -43,20 +54,53 @@ describe("tenant quotas: the 429 and its headers", () => {
     expect(count.status).toBe(429);
     expect(count.retryable).toBe(true);
     expect(count.toBody().error.details).toMatchObject({ quota: "active_sessions", limit: 2 });
-    const rate = quotaError({ quota: "events_per_second", limit: 10, current: 3, remaining: 0, retry_after_ms: 250, scope: "tenant", window_seconds: 1 });
+    const rate = quotaError({
+      quota: "events_per_second",
+      limit: 10,
+      current: 3,
+      remaining: 0,
+      retry_after_ms: 250,
+      scope: "tenant",
+      window_seconds: 1,
+    });
     expect(rate.code).toBe("rate_limited");
     expect(rate.status).toBe(429);
   });
 
   it("RateLimit-Policy and RateLimit follow draft-ietf-httpapi-ratelimit-headers; Retry-After only when refused", () => {
-    expect(quotaHeaders({ quota: "events_per_second", limit: 10, current: 3, remaining: 0, retry_after_ms: 250, scope: "tenant", window_seconds: 1 })).toEqual({
-      "RateLimit-Policy": '"events_per_second";q=10;w=1', RateLimit: '"events_per_second";r=0;t=1', "Retry-After": "1",
+    expect(
+      quotaHeaders({
+        quota: "events_per_second",
+        limit: 10,
+        current: 3,
+        remaining: 0,
+        retry_after_ms: 250,
+        scope: "tenant",
+        window_seconds: 1,
+      }),
+    ).toEqual({
+      "RateLimit-Policy": '"events_per_second";q=10;w=1',
+      RateLimit: '"events_per_second";r=0;t=1',
+      "Retry-After": "1",
     });
     expect(quotaHeaders({ quota: "queued_runs", limit: 5, current: 5, remaining: 0, retry_after_ms: 2_000, scope: "tenant" })).toEqual({
-      "RateLimit-Policy": '"queued_runs";q=5', RateLimit: '"queued_runs";r=0;t=2', "Retry-After": "2",
+      "RateLimit-Policy": '"queued_runs";q=5',
+      RateLimit: '"queued_runs";r=0;t=2',
+      "Retry-After": "2",
     });
-    expect(quotaHeaders({ quota: "events_per_second", limit: 10, current: 3, remaining: 6.7, retry_after_ms: 0, scope: "tenant", window_seconds: 1 })).toEqual({
-      "RateLimit-Policy": '"events_per_second";q=10;w=1', RateLimit: '"events_per_second";r=6',
+    expect(
+      quotaHeaders({
+        quota: "events_per_second",
+        limit: 10,
+        current: 3,
+        remaining: 6.7,
+        retry_after_ms: 0,
+        scope: "tenant",
+        window_seconds: 1,
+      }),
+    ).toEqual({
+      "RateLimit-Policy": '"events_per_second";q=10;w=1',
+      RateLimit: '"events_per_second";r=6',
     });
     expect(quotaHeadersOf(new AppError("max_runs_exceeded", "full"))).toBeNull();
   });

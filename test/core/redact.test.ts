@@ -25,8 +25,8 @@ describe("redaction patterns", () => {
     ["aws secret", "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"],
     ["anthropic key", "use sk-ant-api03-abcdefghijklmnopqrstuvwx now", "sk-ant-api03-abcdefghijklmnopqrstuvwx"],
     ["openai project key", "OPENAI=sk-proj-AbCdEfGhIjKlMnOpQrStUvWx12", "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx12"],
-    ["openai legacy key", "sk-" + "a1B2".repeat(12), "sk-" + "a1B2".repeat(12)],
-    ["github token", "token ghp_" + "x".repeat(36), "ghp_" + "x".repeat(36)],
+    ["openai legacy key", `sk-${"a1B2".repeat(12)}`, `sk-${"a1B2".repeat(12)}`],
+    ["github token", `token ghp_${"x".repeat(36)}`, `ghp_${"x".repeat(36)}`],
     ["jwt", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "eyJhbGciOiJIUzI1NiJ9"],
     ["bearer", "Authorization: Bearer abcdefghijklmnopqrstuvwxyz123456", "abcdefghijklmnopqrstuvwxyz123456"],
     ["url password", "postgres://app:s3cretPassw0rd@db.internal:5432/app", "s3cretPassw0rd"],
@@ -80,9 +80,13 @@ describe("redaction patterns", () => {
 
 describe("redacting values", () => {
   it("covers every field at every level, keys included, whatever the event type", () => {
-    const key = "sk-ant-api03-" + "Z".repeat(30);
+    const key = `sk-ant-api03-${"Z".repeat(30)}`;
     for (const type of ["run_failed", "token_usage_updated", "error_recovered", "workspace_diff_computed", "session_created"]) {
-      const event = { type, data: { provider_error: { stderr: `401 for ${key}`, nested: [{ deep: key }] } }, metadata: { unmapped_lines: [{ raw: key }], [key]: 1 } };
+      const event = {
+        type,
+        data: { provider_error: { stderr: `401 for ${key}`, nested: [{ deep: key }] } },
+        metadata: { unmapped_lines: [{ raw: key }], [key]: 1 },
+      };
       const out = redactor.value(event);
       expect(JSON.stringify(out.value), type).not.toContain(key);
       expect(out.count).toBe(4);
@@ -91,7 +95,7 @@ describe("redacting values", () => {
   });
 
   it("redacts a secret 10,000 levels deep in objects and in arrays, without recursion", () => {
-    const key = "ghp_" + "q".repeat(36);
+    const key = `ghp_${"q".repeat(36)}`;
     for (const asArray of [false, true]) {
       const out = redactor.value(nested(10_000, { note: `token ${key}` }, asArray));
       expect(innermost(out.value, 10_000, asArray)).toEqual({ note: "token [REDACTED]" });
@@ -128,18 +132,30 @@ describe("redacting values", () => {
   it("redacts any string under a secret-named field, whatever it looks like, and leaves look-alike names", () => {
     const out = redactor.value({
       env: { DEPLOY_TOKEN: "x1", DB_PASSWORD: "hunter2", API_KEYS: "a=b", PATH: "/usr/bin" },
-      password: "pw", client_secret: "cs-1", idempotency_key: "retry-42-abc", max_tokens: 100000, token_usage: { total: 3 },
-      cache_key: "user:17:profile", sort_key: "created_at",
+      password: "pw",
+      client_secret: "cs-1",
+      idempotency_key: "retry-42-abc",
+      max_tokens: 100000,
+      token_usage: { total: 3 },
+      cache_key: "user:17:profile",
+      sort_key: "created_at",
     });
     expect(out.value).toEqual({
       env: { DEPLOY_TOKEN: "[REDACTED]", DB_PASSWORD: "[REDACTED]", API_KEYS: "[REDACTED]", PATH: "/usr/bin" },
-      password: "[REDACTED]", client_secret: "[REDACTED]", idempotency_key: "retry-42-abc", max_tokens: 100000, token_usage: { total: 3 },
-      cache_key: "user:17:profile", sort_key: "created_at",
+      password: "[REDACTED]",
+      client_secret: "[REDACTED]",
+      idempotency_key: "retry-42-abc",
+      max_tokens: 100000,
+      token_usage: { total: 3 },
+      cache_key: "user:17:profile",
+      sort_key: "created_at",
     });
     expect(out.count).toBe(5);
     expect(redactor.value(out.value).count).toBe(0);
-    for (const name of ["OPENAI_API_KEY", "SANDBOX_TOKEN", "password", "apiKey", "Authorization"]) expect(isSecretFieldName(name), name).toBe(true);
-    for (const name of ["idempotency_key", "max_tokens", "TOKEN_COUNT", "keys", "token", "primary"]) expect(isSecretFieldName(name), name).toBe(false);
+    for (const name of ["OPENAI_API_KEY", "SANDBOX_TOKEN", "password", "apiKey", "Authorization"])
+      expect(isSecretFieldName(name), name).toBe(true);
+    for (const name of ["idempotency_key", "max_tokens", "TOKEN_COUNT", "keys", "token", "primary"])
+      expect(isSecretFieldName(name), name).toBe(false);
   });
 });
 
@@ -156,9 +172,17 @@ describe("the service's own secrets", () => {
   };
 
   it("are found from API_KEYS (keys, not tenants) and every binding named like a secret", () => {
-    expect(serviceSecrets(env).sort()).toEqual([
-      "abc", "live_key_alpha_123", "live_key_beta_456", "plain-anthropic-value", "plain-openai-value", "sbx-tok-0f1e2d3c4b5a", "whsec-plain-value",
-    ].sort());
+    expect(serviceSecrets(env).sort()).toEqual(
+      [
+        "abc",
+        "live_key_alpha_123",
+        "live_key_beta_456",
+        "plain-anthropic-value",
+        "plain-openai-value",
+        "sbx-tok-0f1e2d3c4b5a",
+        "whsec-plain-value",
+      ].sort(),
+    );
   });
 
   it("are replaced anywhere, even inside other text and with the patterns turned off; short ones are left alone", () => {

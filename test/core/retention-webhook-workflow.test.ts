@@ -11,23 +11,31 @@ const ago = (d: number) => new Date(now.getTime() - d * day).toISOString();
 describe("retention planning", () => {
   it("soft-deletes old terminal sessions, spares exempt statuses and tags, hard-deletes after the grace period", () => {
     const policy = RetentionPolicySchema.parse({ max_session_age_days: 365 });
-    const plan = planSessionRetention([
-      { id: "old-done", status: "completed", tags: [], updated_at: ago(100), deleted_at: null },
-      { id: "recent-done", status: "completed", tags: [], updated_at: ago(10), deleted_at: null },
-      { id: "pinned", status: "completed", tags: ["pinned"], updated_at: ago(500), deleted_at: null },
-      { id: "active", status: "active", tags: [], updated_at: ago(500), deleted_at: null },
-      { id: "ancient-pending", status: "pending", tags: [], updated_at: ago(400), deleted_at: null },
-      { id: "deleted-long-ago", status: "completed", tags: [], updated_at: ago(100), deleted_at: ago(31) },
-      { id: "deleted-recently", status: "completed", tags: [], updated_at: ago(100), deleted_at: ago(2) },
-    ], policy, now);
+    const plan = planSessionRetention(
+      [
+        { id: "old-done", status: "completed", tags: [], updated_at: ago(100), deleted_at: null },
+        { id: "recent-done", status: "completed", tags: [], updated_at: ago(10), deleted_at: null },
+        { id: "pinned", status: "completed", tags: ["pinned"], updated_at: ago(500), deleted_at: null },
+        { id: "active", status: "active", tags: [], updated_at: ago(500), deleted_at: null },
+        { id: "ancient-pending", status: "pending", tags: [], updated_at: ago(400), deleted_at: null },
+        { id: "deleted-long-ago", status: "completed", tags: [], updated_at: ago(100), deleted_at: ago(31) },
+        { id: "deleted-recently", status: "completed", tags: [], updated_at: ago(100), deleted_at: ago(2) },
+      ],
+      policy,
+      now,
+    );
     expect(plan.soft_delete.sort()).toEqual(["ancient-pending", "old-done"]);
     expect(plan.hard_delete).toEqual(["deleted-long-ago"]);
   });
 
   it("prunes prune-first types oldest first, then other unprotected ones, never protected types", () => {
     const events = [
-      { sequence: 1, type: "session_created" }, { sequence: 2, type: "message_sent" }, { sequence: 3, type: "message_streamed" },
-      { sequence: 4, type: "run_started" }, { sequence: 5, type: "token_usage_updated" }, { sequence: 6, type: "message_received" },
+      { sequence: 1, type: "session_created" },
+      { sequence: 2, type: "message_sent" },
+      { sequence: 3, type: "message_streamed" },
+      { sequence: 4, type: "run_started" },
+      { sequence: 5, type: "token_usage_updated" },
+      { sequence: 6, type: "message_received" },
       { sequence: 7, type: "run_completed" },
     ];
     expect(planEventPruning(events, RetentionPolicySchema.parse({ max_events_per_session: 5 }))).toEqual([3, 5]);
@@ -69,7 +77,13 @@ describe("webhook signatures", () => {
     const b64 = (n: number) => btoa("x".repeat(n));
     expect(WebhookSecretSchema.safeParse(`whsec_${b64(24)}`).success).toBe(true);
     expect(WebhookSecretSchema.safeParse(`whsec_${b64(64)}`).success).toBe(true);
-    for (const bad of [`whsec_${b64(23)}`, `whsec_${b64(65)}`, b64(32), "whsec_not-base64-at-all-but-long-enough!!", "my-own-secret-value-1234"]) {
+    for (const bad of [
+      `whsec_${b64(23)}`,
+      `whsec_${b64(65)}`,
+      b64(32),
+      "whsec_not-base64-at-all-but-long-enough!!",
+      "my-own-secret-value-1234",
+    ]) {
       expect(WebhookSecretSchema.safeParse(bad).success, bad).toBe(false);
     }
   });
@@ -84,10 +98,16 @@ describe("webhook signatures", () => {
 
 describe("workflow classification", () => {
   it.each([
-    ["provider_timeout", "retry", "retry"], ["timeout", "retry", "retry"], ["provider_rate_limited", "wait_and_retry", "retry"],
-    ["max_runs_exceeded", "wait_and_retry", "retry"], ["provider_unavailable", "failover", "failover"],
-    ["policy_violation", "cancel", "abort"], ["cancelled", "cancel", "abort"], ["provider_authentication_failed", "abort", "abort"],
-    ["validation_error", "abort", "abort"], ["something_else", "abort", "abort"],
+    ["provider_timeout", "retry", "retry"],
+    ["timeout", "retry", "retry"],
+    ["provider_rate_limited", "wait_and_retry", "retry"],
+    ["max_runs_exceeded", "wait_and_retry", "retry"],
+    ["provider_unavailable", "failover", "failover"],
+    ["policy_violation", "cancel", "abort"],
+    ["cancelled", "cancel", "abort"],
+    ["provider_authentication_failed", "abort", "abort"],
+    ["validation_error", "abort", "abort"],
+    ["something_else", "abort", "abort"],
   ])("%s → %s", (code, recommended, step) => {
     const c = classifyError(code);
     expect(c.recommended_action).toBe(recommended);

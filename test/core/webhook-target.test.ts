@@ -91,7 +91,13 @@ describe("webhook targets", () => {
   });
 
   it("allows loopback, over plain http too, only under the development setting", () => {
-    for (const url of ["http://127.0.0.1:8787/hook", "http://localhost:3000/", "http://[::1]:9000/", "https://2130706433/", "http://[::ffff:127.0.0.1]/"]) {
+    for (const url of [
+      "http://127.0.0.1:8787/hook",
+      "http://localhost:3000/",
+      "http://[::1]:9000/",
+      "https://2130706433/",
+      "http://[::ffff:127.0.0.1]/",
+    ]) {
       expect(checkWebhookTarget(url, dev).ok, url).toBe(true);
       expect(checkWebhookTarget(url, closed), url).toMatchObject({ ok: false, reason: "loopback" });
     }
@@ -104,6 +110,7 @@ describe("webhook targets", () => {
 
   it("reads the setting strictly: only 1 or true turn it on", () => {
     expect(webhookEgress({ WEBHOOK_ALLOW_LOOPBACK: "true" }).allowLoopback).toBe(true);
-    for (const v of [undefined, "", "0", "false", "no", "yes please"]) expect(webhookEgress({ WEBHOOK_ALLOW_LOOPBACK: v }).allowLoopback).toBe(false);
+    for (const v of [undefined, "", "0", "false", "no", "yes please"])
+      expect(webhookEgress({ WEBHOOK_ALLOW_LOOPBACK: v }).allowLoopback).toBe(false);
   });
 });

@@ -11,13 +11,18 @@ let browser: Browser;
 let page: Page;
 const shots = join(root, "test-results", "e2e");
 const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-const WIDTHS = [{ width: 1366, height: 900 }, { width: 390, height: 844 }] as const;
+const WIDTHS = [
+  { width: 1366, height: 900 },
+  { width: 390, height: 844 },
+] as const;
 const pageErrors: string[] = [];
 
 /** The page never scrolls sideways. */
 async function expectNoOverflow(p: Page, where: string): Promise<void> {
   // Page code is passed as text: this project's TypeScript has no DOM library.
-  const { scroll, inner } = await p.evaluate<{ scroll: number; inner: number }>("({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth })");
+  const { scroll, inner } = await p.evaluate<{ scroll: number; inner: number }>(
+    "({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth })",
+  );
   expect(scroll, `${where}: page is ${scroll} px wide in a ${inner} px window`).toBeLessThanOrEqual(inner);
 }
 
@@ -42,7 +47,8 @@ async function callApi<T>(path: string, init: { method?: string; json?: unknown 
 }
 
 /** The sequences the events log shows, in page order. */
-const shownSequences = (p: Page) => p.evaluate<number[]>(`[...document.querySelectorAll("[role=log] [data-seq]")].map((e) => Number(e.dataset.seq))`);
+const shownSequences = (p: Page) =>
+  p.evaluate<number[]>(`[...document.querySelectorAll("[role=log] [data-seq]")].map((e) => Number(e.dataset.seq))`);
 
 /** Overflow, accessibility and a screenshot at both widths; ends at the wide one. */
 async function checkPage(p: Page, name: string): Promise<void> {
@@ -62,7 +68,15 @@ describe("dashboard in a real browser", () => {
     stack = await startStack({ apiKey: "e2e_key" });
     browser = await chromium.launch({
       executablePath: "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
     });
     page = await browser.newPage({ viewport: WIDTHS[0] });
     page.on("pageerror", (err) => pageErrors.push(err.message));
@@ -98,13 +112,24 @@ describe("dashboard in a real browser", () => {
     await expect.poll(() => log.textContent(), { timeout: 20_000 }).toContain("run_completed");
     // The header's totals and the runs table follow the run; the Provider column is the run's.
     await expect.poll(() => page.getByRole("cell", { name: "shell" }).count(), { timeout: 10_000 }).toBeGreaterThan(0);
-    await expect.poll(() => page.getByRole("region", { name: "status snapshot" }).textContent(), { timeout: 10_000 }).toContain("In flight0");
+    await expect
+      .poll(() => page.getByRole("region", { name: "status snapshot" }).textContent(), { timeout: 10_000 })
+      .toContain("In flight0");
 
     // Approve: a double click sends one request and throws nothing.
     const decisions: string[] = [];
-    page.on("request", (r) => { if (r.method() === "POST" && r.url().includes("/approvals/")) decisions.push(r.postData() ?? ""); });
+    page.on("request", (r) => {
+      if (r.method() === "POST" && r.url().includes("/approvals/")) decisions.push(r.postData() ?? "");
+    });
     await page.getByLabel("run input").fill("echo approved-output");
-    await page.getByLabel("policy JSON").fill(JSON.stringify({ name: "gate", limits: { max_tool_calls: 5, max_total_tokens: 10_000 }, tool_rules: [{ deny: ["bash"] }], on_violation: "request_approval" }));
+    await page.getByLabel("policy JSON").fill(
+      JSON.stringify({
+        name: "gate",
+        limits: { max_tool_calls: 5, max_total_tokens: 10_000 },
+        tool_rules: [{ deny: ["bash"] }],
+        on_violation: "request_approval",
+      }),
+    );
     await page.getByRole("button", { name: "Start run" }).click();
     const approve = page.getByRole("button", { name: "Approve" });
     await approve.waitFor({ timeout: 20_000 });
@@ -126,7 +151,8 @@ describe("dashboard in a real browser", () => {
     const wrap = page.locator(".table-wrap").first();
     const fits = await wrap.evaluate((el) => el.scrollWidth <= el.clientWidth);
     expect(fits, "runs table fits its panel").toBe(true);
-    for (const name of ["Run", "Provider", "Status", "Tokens", "Cost", "Actions"]) await expect.poll(() => page.getByRole("columnheader", { name }).isVisible()).toBe(true);
+    for (const name of ["Run", "Provider", "Status", "Tokens", "Cost", "Actions"])
+      await expect.poll(() => page.getByRole("columnheader", { name }).isVisible()).toBe(true);
 
     // The socket drops: the page says so, resumes from the last sequence it has, and misses or repeats nothing.
     const sessionId = /#\/sessions\/(ses_[0-9a-f]{32})/.exec(page.url())![1]!;
@@ -145,9 +171,15 @@ describe("dashboard in a real browser", () => {
     })`);
     expect(dropped.text).toBe(`connection lost at #${dropped.last}; reconnecting…`);
     // Appended while the page is away: it must receive them on resuming.
-    await callApi(`/sessions/${sessionId}/events`, { method: "POST", json: { events: [1, 2, 3].map((n) => ({ type: "message_sent", data: { role: "user", content: `while-away-${n}` } })) } });
+    await callApi(`/sessions/${sessionId}/events`, {
+      method: "POST",
+      json: { events: [1, 2, 3].map((n) => ({ type: "message_sent", data: { role: "user", content: `while-away-${n}` } })) },
+    });
     await expect.poll(() => connection.textContent(), { timeout: 20_000 }).toBe(`live · resumed from #${dropped.last}`);
-    await callApi(`/sessions/${sessionId}/events`, { method: "POST", json: { events: [{ type: "message_sent", data: { role: "user", content: "after-resume" } }] } });
+    await callApi(`/sessions/${sessionId}/events`, {
+      method: "POST",
+      json: { events: [{ type: "message_sent", data: { role: "user", content: "after-resume" } }] },
+    });
     const all = await callApi<{ events: { sequence: number }[] }>(`/sessions/${sessionId}/events?limit=1000`);
     const expected = all.events.map((e) => e.sequence);
     await expect.poll(() => shownSequences(page), { timeout: 20_000 }).toEqual(expected);
@@ -155,14 +187,26 @@ describe("dashboard in a real browser", () => {
 
     // A workspace diff, per file with colours; each file collapses on its own.
     const ended = async (input: string, workspace?: Record<string, unknown>) => {
-      const run = await callApi<{ id: string }>(`/sessions/${sessionId}/runs`, { method: "POST", json: { provider: "shell", input, ...(workspace ? { workspace } : {}) } });
+      const run = await callApi<{ id: string }>(`/sessions/${sessionId}/runs`, {
+        method: "POST",
+        json: { provider: "shell", input, ...(workspace ? { workspace } : {}) },
+      });
       const done = await callApi<{ id: string; status: string }>(`/sessions/${sessionId}/runs/${run.id}/wait?timeout_ms=60000`);
       expect(done.status, input).toBe("completed");
       return done;
     };
-    await ended("git init -q repo && cd repo && git config user.email e2e@example.com && git config user.name e2e && printf 'alpha\\nbeta\\n' > one.txt && printf 'gone\\n' > two.txt && git add . && git commit -qm init");
-    const change = await ended("cd repo && printf 'alpha\\ngamma\\n' > one.txt && rm two.txt && printf 'new\\n' > three.txt", { path: "repo", backend: "git", snapshot: true });
-    const diffButton = page.getByRole("row").filter({ has: page.locator(`td[title="${change.id}"]`) }).getByRole("button", { name: "Diff" });
+    await ended(
+      "git init -q repo && cd repo && git config user.email e2e@example.com && git config user.name e2e && printf 'alpha\\nbeta\\n' > one.txt && printf 'gone\\n' > two.txt && git add . && git commit -qm init",
+    );
+    const change = await ended("cd repo && printf 'alpha\\ngamma\\n' > one.txt && rm two.txt && printf 'new\\n' > three.txt", {
+      path: "repo",
+      backend: "git",
+      snapshot: true,
+    });
+    const diffButton = page
+      .getByRole("row")
+      .filter({ has: page.locator(`td[title="${change.id}"]`) })
+      .getByRole("button", { name: "Diff" });
     await diffButton.waitFor({ timeout: 20_000 });
     await diffButton.click();
     const diff = page.getByRole("region", { name: "workspace diff" });
@@ -176,12 +220,18 @@ describe("dashboard in a real browser", () => {
     expect(await one.locator(".add").last().textContent()).toContain("+gamma");
     expect(await one.locator("summary").textContent()).toContain("+1 −1");
     // Added and removed lines are coloured differently.
-    const colours = await page.evaluate<string[]>(`[".diff .add", ".diff .del"].map((sel) => getComputedStyle(document.querySelector("details.diff-file " + sel)).color)`);
+    const colours = await page.evaluate<string[]>(
+      `[".diff .add", ".diff .del"].map((sel) => getComputedStyle(document.querySelector("details.diff-file " + sel)).color)`,
+    );
     expect(colours[0]).not.toBe(colours[1]);
     await checkPage(page, "session-diff");
     await one.locator("summary").click();
     expect(await one.evaluate((el) => (el as unknown as { open: boolean }).open)).toBe(false);
-    expect(await files.filter({ has: page.locator(".diff-path", { hasText: "three.txt" }) }).evaluate((el) => (el as unknown as { open: boolean }).open)).toBe(true);
+    expect(
+      await files
+        .filter({ has: page.locator(".diff-path", { hasText: "three.txt" }) })
+        .evaluate((el) => (el as unknown as { open: boolean }).open),
+    ).toBe(true);
 
     // Deny with a reason, from the tenant's approvals page.
     await page.getByLabel("run input").fill("echo denied-output");

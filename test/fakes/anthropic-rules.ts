@@ -61,14 +61,25 @@ function toolPairingError(messages: Message[]): string | null {
           return `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(", ")}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
         }
         const leading = next ? blocksOf(next).findIndex((b) => b.type !== "tool_result") : -1;
-        if (leading !== -1 && blocksOf(next!).slice(leading).some((b) => b.type === "tool_result")) {
+        if (
+          leading !== -1 &&
+          blocksOf(next!)
+            .slice(leading)
+            .some((b) => b.type === "tool_result")
+        ) {
           return `messages.${i + 1}: tool_result blocks must come first in the content; Messages following \`tool_use\` blocks must begin with a matching number of \`tool_result\` blocks.`;
         }
       }
     }
     if (m.role === "user") {
       const previous = messages[i - 1];
-      const uses = new Set(previous?.role === "assistant" ? blocksOf(previous).filter((b) => b.type === "tool_use").map((b) => b.id) : []);
+      const uses = new Set(
+        previous?.role === "assistant"
+          ? blocksOf(previous)
+              .filter((b) => b.type === "tool_use")
+              .map((b) => b.id)
+          : [],
+      );
       const answered = new Set<string>();
       for (const [j, b] of blocks.entries()) {
         if (b.type !== "tool_result") continue;

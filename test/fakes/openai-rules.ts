@@ -15,14 +15,19 @@ export type StoredResponse = { callIds: Set<string> };
 
 export function responsesRequestError(body: ResponsesRequest, stored: Map<string, StoredResponse>): RequestError | null {
   const input = typeof body.input === "string" ? [] : Array.isArray(body.input) ? (body.input as InputItem[]) : null;
-  if (input === null) return { message: "Invalid type for 'input': expected a string or an array of input items.", param: "input", code: "invalid_type" };
+  if (input === null)
+    return { message: "Invalid type for 'input': expected a string or an array of input items.", param: "input", code: "invalid_type" };
   let known = new Set<string>();
   if (body.previous_response_id !== undefined) {
     // [create] `store` (default true) decides whether a response is kept "for later retrieval via API"; [state]
     // chaining reads the previous response back, so one created with store: false cannot be referenced.
     const previous = stored.get(body.previous_response_id);
     if (!previous) {
-      return { message: `Previous response with id '${body.previous_response_id}' not found.`, param: "previous_response_id", code: "previous_response_not_found" };
+      return {
+        message: `Previous response with id '${body.previous_response_id}' not found.`,
+        param: "previous_response_id",
+        code: "previous_response_not_found",
+      };
     }
     known = new Set(previous.callIds);
   }
@@ -38,8 +43,9 @@ export function responsesRequestError(body: ResponsesRequest, stored: Map<string
 
 /** The call ids a response's conversation holds once it is answered: its input's, the chain's, and its own. */
 export function callIdsAfter(body: ResponsesRequest, stored: Map<string, StoredResponse>, ownCalls: string[]): Set<string> {
-  const ids = new Set(body.previous_response_id ? stored.get(body.previous_response_id)?.callIds ?? [] : []);
-  for (const item of Array.isArray(body.input) ? (body.input as InputItem[]) : []) if (item.type === "function_call" && item.call_id) ids.add(item.call_id);
+  const ids = new Set(body.previous_response_id ? (stored.get(body.previous_response_id)?.callIds ?? []) : []);
+  for (const item of Array.isArray(body.input) ? (body.input as InputItem[]) : [])
+    if (item.type === "function_call" && item.call_id) ids.add(item.call_id);
   for (const id of ownCalls) ids.add(id);
   return ids;
 }

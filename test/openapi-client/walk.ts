@@ -12,17 +12,27 @@ type JsonBody<O> = O extends { requestBody?: { content: { "application/json": in
 type Ok<O> = O extends { responses: infer R }
   ? { [S in keyof R]: S extends 200 | 201 | 202 ? (R[S] extends { content: { "application/json": infer B } } ? B : never) : never }[keyof R]
   : never;
-type Params<O> = O extends { parameters: { path?: infer A } } ? (A extends Record<string, string> ? A : Record<string, never>) : Record<string, never>;
+type Params<O> = O extends { parameters: { path?: infer A } }
+  ? A extends Record<string, string>
+    ? A
+    : Record<string, never>
+  : Record<string, never>;
 type Query<O> = O extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
 
 /** A typed call: the path template, its parameters, query and body, and the JSON answer, all from the spec. */
 async function call<P extends keyof paths, M extends Method>(
-  baseUrl: string, key: string, method: M, path: P,
+  baseUrl: string,
+  key: string,
+  method: M,
+  path: P,
   opts: { params?: Params<Op<P, M>>; query?: Query<Op<P, M>>; body?: JsonBody<Op<P, M>> } = {},
 ): Promise<Ok<Op<P, M>>> {
-  const filled = String(path).replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent((opts.params as Record<string, string>)[name]!));
+  const filled = String(path).replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent((opts.params as Record<string, string>)[name]!),
+  );
   const url = new URL(filled, baseUrl);
-  for (const [k, v] of Object.entries((opts.query ?? {}) as Record<string, unknown>)) if (v !== undefined) url.searchParams.set(k, String(v));
+  for (const [k, v] of Object.entries((opts.query ?? {}) as Record<string, unknown>))
+    if (v !== undefined) url.searchParams.set(k, String(v));
   const res = await fetch(url, {
     method: method.toUpperCase(),
     headers: { authorization: `Bearer ${key}`, ...(opts.body !== undefined ? { "content-type": "application/json" } : {}) },
@@ -33,9 +43,12 @@ async function call<P extends keyof paths, M extends Method>(
 }
 
 export async function walk(baseUrl: string, key: string): Promise<components["schemas"]["Run"]> {
-  const session: components["schemas"]["Session"] = await call(baseUrl, key, "post", "/v1/sessions", { body: { agent_id: "walker", tags: ["demo"] } });
+  const session: components["schemas"]["Session"] = await call(baseUrl, key, "post", "/v1/sessions", {
+    body: { agent_id: "walker", tags: ["demo"] },
+  });
   const appended = await call(baseUrl, key, "post", "/v1/sessions/{id}/events", {
-    params: { id: session.id }, body: { events: [{ type: "message_sent", data: { role: "user", content: "hello" } }] },
+    params: { id: session.id },
+    body: { events: [{ type: "message_sent", data: { role: "user", content: "hello" } }] },
   });
   const first: components["schemas"]["Event"] | undefined = appended.events[0];
   if (first?.type === "message_sent") {
@@ -47,9 +60,13 @@ export async function walk(baseUrl: string, key: string): Promise<components["sc
   const latest: number = page.latest_sequence;
   void latest;
   const run = await call(baseUrl, key, "post", "/v1/sessions/{id}/runs", {
-    params: { id: session.id }, body: { provider: "shell", input: { command: "echo", args: ["hi"] }, policy: { name: "p", tool_rules: [{ deny: ["rm"] }] } },
+    params: { id: session.id },
+    body: { provider: "shell", input: { command: "echo", args: ["hi"] }, policy: { name: "p", tool_rules: [{ deny: ["rm"] }] } },
   });
   const status: components["schemas"]["RunStatus"] = run.status;
   void status;
-  return call(baseUrl, key, "get", "/v1/sessions/{id}/runs/{rid}/wait", { params: { id: session.id, rid: run.id }, query: { timeout_ms: 30_000 } });
+  return call(baseUrl, key, "get", "/v1/sessions/{id}/runs/{rid}/wait", {
+    params: { id: session.id, rid: run.id },
+    query: { timeout_ms: 30_000 },
+  });
 }

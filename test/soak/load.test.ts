@@ -18,7 +18,10 @@ async function d1Count(sessionId: string): Promise<number> {
   let count = 0;
   let cursor: string | null = null;
   do {
-    const page: { items: unknown[]; next_cursor: string | null } = await api(stack, `/v1/query/events?session_id=${sessionId}&limit=1000${cursor ? `&cursor=${cursor}` : ""}`);
+    const page: { items: unknown[]; next_cursor: string | null } = await api(
+      stack,
+      `/v1/query/events?session_id=${sessionId}&limit=1000${cursor ? `&cursor=${cursor}` : ""}`,
+    );
     count += page.items.length;
     cursor = page.next_cursor;
   } while (cursor);
@@ -34,13 +37,18 @@ async function d1Count(sessionId: string): Promise<number> {
 beforeAll(async () => {
   stack = await startStack({
     apiKey: "soak_key",
-    vars: { SUBSCRIBER_MAX_QUEUED: "500", API_KEYS: `soak_key=bench,${QUOTA_KEY}=soak_quota`, TENANT_QUOTAS: JSON.stringify({ soak_quota: QUOTAS }) },
+    vars: {
+      SUBSCRIBER_MAX_QUEUED: "500",
+      API_KEYS: `soak_key=bench,${QUOTA_KEY}=soak_quota`,
+      TENANT_QUOTAS: JSON.stringify({ soak_quota: QUOTAS }),
+    },
   });
 }, 120_000);
-afterAll(async () => { await stack?.stop(); });
+afterAll(async () => {
+  await stack?.stop();
+});
 
 describe("load", () => {
-
   it(`${SESSIONS} sessions × ${EVENTS} events with ${SUBSCRIBERS} WebSocket subscribers each`, async () => {
     const sessions = await Promise.all(Array.from({ length: SESSIONS }, () => createSession(stack, { agent_id: "soak" })));
     const seen = new Map<string, number[][]>();
@@ -59,13 +67,18 @@ describe("load", () => {
     const jobs = sessions.flatMap((s) => Array.from({ length: Math.ceil(EVENTS / BATCH) }, (_, b) => ({ sid: s.id, from: b * BATCH })));
     const started = Date.now();
     let next = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < jobs.length) {
-        const job = jobs[next++]!;
-        const events = Array.from({ length: Math.min(BATCH, EVENTS - job.from) }, (_, i) => ({ type: "message_streamed", data: { content: `${job.from + i}`, delta: `${job.from + i}` } }));
-        await api(stack, `/v1/sessions/${job.sid}/events`, { method: "POST", body: JSON.stringify({ events }) });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < jobs.length) {
+          const job = jobs[next++]!;
+          const events = Array.from({ length: Math.min(BATCH, EVENTS - job.from) }, (_, i) => ({
+            type: "message_streamed",
+            data: { content: `${job.from + i}`, delta: `${job.from + i}` },
+          }));
+          await api(stack, `/v1/sessions/${job.sid}/events`, { method: "POST", body: JSON.stringify({ events }) });
+        }
+      }),
+    );
     const appendMs = Date.now() - started;
     const expected = Array.from({ length: EVENTS + 1 }, (_, i) => i + 1);
     const deadline = Date.now() + 180_000;
@@ -85,7 +98,9 @@ describe("load", () => {
     const health = await api(stack, "/v1/maintenance/health?lag_sessions=0");
     expect(health.gaps).toEqual([]);
     for (const ws of sockets) ws.close();
-    console.log(`load: ${SESSIONS * EVENTS} events appended in ${appendMs} ms (${Math.round((SESSIONS * EVENTS) / (appendMs / 1000))} events/s); ${sockets.length} sockets had every event after ${deliveredMs} ms`);
+    console.log(
+      `load: ${SESSIONS * EVENTS} events appended in ${appendMs} ms (${Math.round((SESSIONS * EVENTS) / (appendMs / 1000))} events/s); ${sockets.length} sockets had every event after ${deliveredMs} ms`,
+    );
   }, 900_000);
 });
 
@@ -93,7 +108,8 @@ type Answer = { status: number; headers: Headers; body: any }; // `any`: JSON of
 
 async function call(key: string, path: string, init: RequestInit = {}): Promise<Answer> {
   const res = await fetch(`${stack.url}${path}`, {
-    ...init, headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...(init.headers ?? {}) },
+    ...init,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...(init.headers ?? {}) },
   });
   const text = await res.text();
   let body: unknown = null;
@@ -119,7 +135,9 @@ function expectRefusal(a: Answer, quota: string, limit: number): void {
 /** A WebSocket upgrade the server answers with an HTTP error instead of 101: that answer. */
 function refusedUpgrade(sessionId: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${stack.url.replace("http", "ws")}/v1/sessions/${sessionId}/ws`, { headers: { authorization: `Bearer ${QUOTA_KEY}` } });
+    const ws = new WebSocket(`${stack.url.replace("http", "ws")}/v1/sessions/${sessionId}/ws`, {
+      headers: { authorization: `Bearer ${QUOTA_KEY}` },
+    });
     ws.once("open", () => reject(new Error("the upgrade was accepted")));
     ws.once("unexpected-response", (_req, res) => {
       let text = "";
@@ -138,7 +156,15 @@ const post = (body: unknown): RequestInit => ({ method: "POST", body: JSON.strin
 
 /** The most runs that were running at the same moment, from their start and end times. */
 function maxOverlap(runs: { started_at: string; ended_at: string }[]): number {
-  const edges = runs.flatMap((r) => [[Date.parse(r.started_at), 1], [Date.parse(r.ended_at), -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const edges = runs
+    .flatMap(
+      (r) =>
+        [
+          [Date.parse(r.started_at), 1],
+          [Date.parse(r.ended_at), -1],
+        ] as const,
+    )
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let now = 0;
   let max = 0;
   for (const [, d] of edges) max = Math.max(max, (now += d));
@@ -148,13 +174,20 @@ function maxOverlap(runs: { started_at: string; ended_at: string }[]): number {
 describe("quota paths under load", () => {
   it("active sessions, appended events per second, concurrent and queued runs, subscribers: refused with the 429 shape, the rest served", async () => {
     // Active sessions: 36 at once against a limit of 30.
-    const creates = await Promise.all(Array.from({ length: 36 }, () => call(QUOTA_KEY, "/v1/sessions", post({ agent_id: "soak-quota", max_concurrent_runs: 4 }))));
+    const creates = await Promise.all(
+      Array.from({ length: 36 }, () => call(QUOTA_KEY, "/v1/sessions", post({ agent_id: "soak-quota", max_concurrent_runs: 4 }))),
+    );
     const sessions = creates.filter((a) => a.status === 201).map((a) => a.body as { id: string });
     const refusedSessions = creates.filter((a) => a.status !== 201);
     expect(sessions).toHaveLength(QUOTAS.active_sessions);
     for (const a of refusedSessions) expectRefusal(a, "active_sessions", QUOTAS.active_sessions);
-    for (const s of sessions.slice(0, 6)) expect((await call(QUOTA_KEY, `/v1/sessions/${s.id}`, { method: "PATCH", body: JSON.stringify({ status: "completed" }) })).status).toBe(200);
-    const again = await Promise.all(Array.from({ length: 6 }, () => call(QUOTA_KEY, "/v1/sessions", post({ agent_id: "soak-quota", max_concurrent_runs: 4 }))));
+    for (const s of sessions.slice(0, 6))
+      expect(
+        (await call(QUOTA_KEY, `/v1/sessions/${s.id}`, { method: "PATCH", body: JSON.stringify({ status: "completed" }) })).status,
+      ).toBe(200);
+    const again = await Promise.all(
+      Array.from({ length: 6 }, () => call(QUOTA_KEY, "/v1/sessions", post({ agent_id: "soak-quota", max_concurrent_runs: 4 }))),
+    );
     expect(again.map((a) => a.status)).toEqual(Array(6).fill(201));
     const live = [...sessions.slice(6), ...again.map((a) => a.body as { id: string })];
 
@@ -170,7 +203,11 @@ describe("quota paths under load", () => {
     await Promise.all([
       ...writers.map(async (s) => {
         while (Date.now() < until) {
-          const a = await call(QUOTA_KEY, `/v1/sessions/${s.id}/events`, post({ events: Array.from({ length: 25 }, (_, i) => ({ type: "message_sent", data: { content: `q${i}` } })) }));
+          const a = await call(
+            QUOTA_KEY,
+            `/v1/sessions/${s.id}/events`,
+            post({ events: Array.from({ length: 25 }, (_, i) => ({ type: "message_sent", data: { content: `q${i}` } })) }),
+          );
           if (a.status === 201) accepted.set(s.id, (accepted.get(s.id) ?? 0) + 25);
           else {
             expectRefusal(a, "events_per_second", QUOTAS.events_per_second);
@@ -182,7 +219,11 @@ describe("quota paths under load", () => {
       (async () => {
         while (Date.now() < until) {
           const t0 = performance.now();
-          await api(stack, `/v1/sessions/${benchSession.id}/events`, post({ events: Array.from({ length: 25 }, () => ({ type: "message_sent", data: { content: "n" } })) }));
+          await api(
+            stack,
+            `/v1/sessions/${benchSession.id}/events`,
+            post({ events: Array.from({ length: 25 }, () => ({ type: "message_sent", data: { content: "n" } })) }),
+          );
           neighbourMs.push(performance.now() - t0);
         }
       })(),
@@ -201,31 +242,43 @@ describe("quota paths under load", () => {
 
     // Concurrent runs: 8 sessions × 4 runs (32) against 4 tenant slots; queued places: 64.
     const runSessions = live.slice(8, 16);
-    const runs = await Promise.all(runSessions.flatMap((s) => Array.from({ length: 4 }, async () => {
-      const a = await call(QUOTA_KEY, `/v1/sessions/${s.id}/runs`, post({ provider: "shell", input: "sleep 0.3; echo ok" }));
-      expect(a.status).toBe(202);
-      return { sid: s.id, id: (a.body as { id: string }).id };
-    })));
-    const ended = await Promise.all(runs.map(async ({ sid, id }) => {
-      for (;;) {
-        const run = (await call(QUOTA_KEY, `/v1/sessions/${sid}/runs/${id}/wait?timeout_ms=20000`)).body;
-        if (["completed", "failed", "cancelled", "timeout"].includes(run.status)) return run as { status: string; started_at: string; ended_at: string };
-      }
-    }));
+    const runs = await Promise.all(
+      runSessions.flatMap((s) =>
+        Array.from({ length: 4 }, async () => {
+          const a = await call(QUOTA_KEY, `/v1/sessions/${s.id}/runs`, post({ provider: "shell", input: "sleep 0.3; echo ok" }));
+          expect(a.status).toBe(202);
+          return { sid: s.id, id: (a.body as { id: string }).id };
+        }),
+      ),
+    );
+    const ended = await Promise.all(
+      runs.map(async ({ sid, id }) => {
+        for (;;) {
+          const run = (await call(QUOTA_KEY, `/v1/sessions/${sid}/runs/${id}/wait?timeout_ms=20000`)).body;
+          if (["completed", "failed", "cancelled", "timeout"].includes(run.status))
+            return run as { status: string; started_at: string; ended_at: string };
+        }
+      }),
+    );
     expect(ended.map((r) => r.status)).toEqual(Array(32).fill("completed"));
     const overlap = maxOverlap(ended);
     expect(overlap).toBeLessThanOrEqual(QUOTAS.concurrent_runs);
 
     // Queued runs: four long runs hold every tenant slot, so nothing submitted now can start: 64 queued places, then 429.
-    const hogs = await Promise.all(live.slice(18, 22).map(async (s) => {
-      const a = await call(QUOTA_KEY, `/v1/sessions/${s.id}/runs`, post({ provider: "shell", input: "sleep 30" }));
-      return { sid: s.id, id: (a.body as { id: string }).id };
-    }));
+    const hogs = await Promise.all(
+      live.slice(18, 22).map(async (s) => {
+        const a = await call(QUOTA_KEY, `/v1/sessions/${s.id}/runs`, post({ provider: "shell", input: "sleep 30" }));
+        return { sid: s.id, id: (a.body as { id: string }).id };
+      }),
+    );
     for (const h of hogs) {
-      while ((await call(QUOTA_KEY, `/v1/sessions/${h.sid}/runs/${h.id}`)).body.status !== "running") await new Promise((r) => setTimeout(r, 50));
+      while ((await call(QUOTA_KEY, `/v1/sessions/${h.sid}/runs/${h.id}`)).body.status !== "running")
+        await new Promise((r) => setTimeout(r, 50));
     }
     const queueSession = live[16]!;
-    const queueResults = await Promise.all(Array.from({ length: 70 }, () => call(QUOTA_KEY, `/v1/sessions/${queueSession.id}/runs`, post({ provider: "shell", input: "true" }))));
+    const queueResults = await Promise.all(
+      Array.from({ length: 70 }, () => call(QUOTA_KEY, `/v1/sessions/${queueSession.id}/runs`, post({ provider: "shell", input: "true" }))),
+    );
     const queuedRefused = queueResults.filter((a) => a.status === 429);
     for (const a of queuedRefused) expectRefusal(a, "queued_runs", QUOTAS.queued_runs);
     expect(queueResults.filter((a) => a.status === 202)).toHaveLength(QUOTAS.queued_runs);
@@ -240,11 +293,11 @@ describe("quota paths under load", () => {
     for (const ws of sockets) ws.close();
 
     console.log(
-      `quota paths: sessions ${sessions.length} admitted / ${refusedSessions.length} refused (limit ${QUOTAS.active_sessions}); `
-      + `events ${total} accepted in ${elapsedS.toFixed(1)} s = ${Math.round(total / elapsedS)}/s (limit ${QUOTAS.events_per_second}/s), ${refusedAppends} appends refused; `
-      + `neighbour tenant append p50 ${neighbourMs[Math.floor(neighbourMs.length / 2)]?.toFixed(1)} ms over ${neighbourMs.length} appends; `
-      + `32 runs completed with at most ${overlap} at once (limit ${QUOTAS.concurrent_runs}); `
-      + `queued runs ${queueResults.length - queuedRefused.length} accepted / ${queuedRefused.length} refused (limit ${QUOTAS.queued_runs}); 4th subscriber refused`,
+      `quota paths: sessions ${sessions.length} admitted / ${refusedSessions.length} refused (limit ${QUOTAS.active_sessions}); ` +
+        `events ${total} accepted in ${elapsedS.toFixed(1)} s = ${Math.round(total / elapsedS)}/s (limit ${QUOTAS.events_per_second}/s), ${refusedAppends} appends refused; ` +
+        `neighbour tenant append p50 ${neighbourMs[Math.floor(neighbourMs.length / 2)]?.toFixed(1)} ms over ${neighbourMs.length} appends; ` +
+        `32 runs completed with at most ${overlap} at once (limit ${QUOTAS.concurrent_runs}); ` +
+        `queued runs ${queueResults.length - queuedRefused.length} accepted / ${queuedRefused.length} refused (limit ${QUOTAS.queued_runs}); 4th subscriber refused`,
     );
   }, 600_000);
 });

@@ -65,7 +65,9 @@ export async function startFaultProxy(target: string): Promise<{ url: string; cl
     // One close listener per socket, however many requests a kept-alive socket carries.
     if (!tracked.has(req.socket)) {
       tracked.add(req.socket);
-      req.socket.once("close", () => { for (const set of open.values()) set.delete(req.socket); });
+      req.socket.once("close", () => {
+        for (const set of open.values()) set.delete(req.socket);
+      });
     }
     const proxied = httpRequest(
       { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
@@ -96,6 +98,10 @@ export async function startFaultProxy(target: string): Promise<{ url: string; cl
   const port = typeof address === "object" && address ? address.port : 0;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -21,7 +21,10 @@ export async function startHostProbe(): Promise<{ url: string; port: number; clo
     if (url.pathname === "/pids") {
       const wanted = url.searchParams.get("args") ?? "";
       const lines = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" }).split("\n");
-      const pids = lines.map((l) => /^\s*(\d+)\s(.*)$/.exec(l)).filter((m) => m?.[2] === wanted).map((m) => Number(m![1]));
+      const pids = lines
+        .map((l) => /^\s*(\d+)\s(.*)$/.exec(l))
+        .filter((m) => m?.[2] === wanted)
+        .map((m) => Number(m![1]));
       return send({ pids });
     }
     if (url.pathname === "/exists") return send({ exists: existsSync(url.searchParams.get("path") ?? "") });

@@ -20,11 +20,12 @@ export async function startWebhookSink(): Promise<{ url: string; close(): Promis
     if (!c) channels.set(name, (c = { deliveries: [], attempts: 0, fail: 0, redirect: 0, webhook: null }));
     return c;
   };
-  const read = (req: IncomingMessage) => new Promise<string>((resolve) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => resolve(body));
-  });
+  const read = (req: IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => resolve(body));
+    });
   const server: Server = createServer(async (req, res) => {
     const [, first, second] = (req.url ?? "/").split("/");
     const body = await read(req);
@@ -39,7 +40,8 @@ export async function startWebhookSink(): Promise<{ url: string; close(): Promis
     }
     if (first === "_received" && second) {
       const c = channel(second);
-      res.writeHead(200, { "content-type": "application/json" })
+      res
+        .writeHead(200, { "content-type": "application/json" })
         .end(JSON.stringify({ deliveries: c.deliveries, attempts: c.attempts, failures_left: c.fail, redirects_left: c.redirect }));
       return;
     }

@@ -6,7 +6,16 @@ import { runEvents, submitRun, untilEvent, waitRun } from "./runs-helpers";
 describe("Claude agent (real SDK against a fake Messages API)", () => {
   it("runs a two-turn tool-using agent that writes a file in the sandbox, with usage and cost", async () => {
     const s = await createSession();
-    const run = await waitRun(s.id, (await submitRun(s.id, { provider: "anthropic", input: "[tools] write notes.txt then show it", options: { model: "claude-sonnet-4-5" } })).id);
+    const run = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "anthropic",
+          input: "[tools] write notes.txt then show it",
+          options: { model: "claude-sonnet-4-5" },
+        })
+      ).id,
+    );
     expect(run.status, JSON.stringify(run.error)).toBe("completed");
     expect(run.output?.content).toBe("Done: notes.txt says hello.");
     expect(run.turn_count).toBe(3);
@@ -15,7 +24,12 @@ describe("Claude agent (real SDK against a fake Messages API)", () => {
     expect(run.cost_usd).toBeCloseTo(1500 * 3e-6 + 110 * 15e-6 + 100 * 0.3e-6, 10);
     const events = await runEvents(s.id, run.id);
     const tools = events.filter((e) => e.type.startsWith("tool_call_")).map((e) => `${e.type}:${String(e.data.tool_name)}`);
-    expect(tools).toEqual(["tool_call_started:write_file", "tool_call_completed:write_file", "tool_call_started:bash", "tool_call_completed:bash"]);
+    expect(tools).toEqual([
+      "tool_call_started:write_file",
+      "tool_call_completed:write_file",
+      "tool_call_started:bash",
+      "tool_call_completed:bash",
+    ]);
     const bash = events.find((e) => e.type === "tool_call_completed" && e.data.tool_name === "bash")!;
     expect(String(bash.data.tool_output)).toContain("hello from claude");
     expect(events.filter((e) => e.type === "turn_completed")).toHaveLength(3);
@@ -26,9 +40,16 @@ describe("Claude agent (real SDK against a fake Messages API)", () => {
 
   it("sends tool calls through the policy: a denied tool reaches the model as an error result", async () => {
     const s = await createSession();
-    const run = await waitRun(s.id, (await submitRun(s.id, {
-      provider: "anthropic", input: "[tools] go", policy: { name: "no-shell", tool_rules: [{ deny: ["bash"] }], on_violation: "warn" },
-    })).id);
+    const run = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "anthropic",
+          input: "[tools] go",
+          policy: { name: "no-shell", tool_rules: [{ deny: ["bash"] }], on_violation: "warn" },
+        })
+      ).id,
+    );
     expect(run.status).toBe("completed");
     const violations = (await runEvents(s.id, run.id)).filter((e) => e.type === "policy_violation");
     expect(violations.map((v) => v.data.kind)).toEqual(["tool_denied"]);
@@ -36,13 +57,24 @@ describe("Claude agent (real SDK against a fake Messages API)", () => {
 
   it("fails over from an overloaded Claude (529) to the next provider with routing metadata", async () => {
     const s = await createSession();
-    const run = await waitRun(s.id, (await submitRun(s.id, {
-      provider: "router", input: { prompt: "echo failover-ok # [overloaded]" },
-      routing: { prefer: ["anthropic", "shell"], cooldown_ms: 0 },
-    })).id);
+    const run = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "router",
+          input: { prompt: "echo failover-ok # [overloaded]" },
+          routing: { prefer: ["anthropic", "shell"], cooldown_ms: 0 },
+        })
+      ).id,
+    );
     expect(run.status, JSON.stringify(run.error)).toBe("completed");
     expect(run.output?.content).toBe("failover-ok\n");
-    expect(run.metadata.routing).toMatchObject({ routed_provider: "shell", routing_attempt: 2, failover_from: "anthropic", failover_reason: "provider_unavailable" });
+    expect(run.metadata.routing).toMatchObject({
+      routed_provider: "shell",
+      routing_attempt: 2,
+      failover_from: "anthropic",
+      failover_reason: "provider_unavailable",
+    });
     const last = (await runEvents(s.id, run.id)).find((e) => e.type === "message_received")!;
     expect(last.metadata).toMatchObject({ routed_provider: "shell", failover_from: "anthropic" });
   });

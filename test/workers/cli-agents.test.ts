@@ -24,14 +24,20 @@ describe("coding-agent CLIs through the session", () => {
       const session = await json<Session>(api(`/v1/sessions/${s.id}`));
       const handle = (session.metadata.provider_sessions as Record<string, { provider_session_id: string }>)[provider];
       expect(handle?.provider_session_id).toBeTruthy();
-      const resumed = await waitRun(s.id, (await submitRun(s.id, { provider, input: "continue", continuation: "native", options: { env: fakeEnv("success") } })).id);
+      const resumed = await waitRun(
+        s.id,
+        (await submitRun(s.id, { provider, input: "continue", continuation: "native", options: { env: fakeEnv("success") } })).id,
+      );
       expect(resumed.status).toBe("completed");
     });
   }
 
   it("a CLI failing with stderr becomes provider_error, and cancel stops a long stream", async () => {
     const s = await createSession();
-    const failed = await waitRun(s.id, (await submitRun(s.id, { provider: "claude-code", input: "x", options: { env: fakeEnv("exit") } })).id);
+    const failed = await waitRun(
+      s.id,
+      (await submitRun(s.id, { provider: "claude-code", input: "x", options: { env: fakeEnv("exit") } })).id,
+    );
     expect(failed.status).toBe("failed");
     expect(failed.error?.provider_error).toMatchObject({ provider: "claude-code" });
     expect(failed.error?.provider_error?.stderr).toBeTruthy();

@@ -26,7 +26,7 @@ const LINES: Array<[line: string, reason: string]> = [
   ["env -S 'rm marker'", "nested_program"],
   ["eval 'rm marker'", "eval"],
   ["echo 'rm marker' > zap.sh; . ./zap.sh", "source"],
-  ["zap() { \"$@\"; }; zap rm marker", "function_definition"],
+  ['zap() { "$@"; }; zap rm marker', "function_definition"],
   ["alias zap='rm marker'", "alias"],
   ["$(echo rm) marker; echo )", "parse_error"],
 ];
@@ -41,7 +41,12 @@ describe("command lists on real shell runs", () => {
 
     for (const [line, reason] of LINES) {
       const run = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: line, options: DENY_RM })).id);
-      expect({ line, status: run.status, code: run.error?.code, reason: run.error?.details?.reason }).toEqual({ line, status: "failed", code: "policy_violation", reason });
+      expect({ line, status: run.status, code: run.error?.code, reason: run.error?.details?.reason }).toEqual({
+        line,
+        status: "failed",
+        code: "policy_violation",
+        reason,
+      });
     }
 
     const check = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "cat marker", options: DENY_RM })).id);
@@ -59,16 +64,26 @@ describe("command lists on real shell runs", () => {
 
   it("runs a line whose every program is known and allowed", async () => {
     const s = await createSession();
-    const run = await waitRun(s.id, (await submitRun(s.id, {
-      provider: "shell", input: "echo keep > marker && sh -c 'cat marker' | tr a-z A-Z", options: { allowed_commands: ["echo", "sh", "cat", "tr"], denied_commands: ["rm"] },
-    })).id);
+    const run = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "shell",
+          input: "echo keep > marker && sh -c 'cat marker' | tr a-z A-Z",
+          options: { allowed_commands: ["echo", "sh", "cat", "tr"], denied_commands: ["rm"] },
+        })
+      ).id,
+    );
     expect(run.status).toBe("completed");
     expect(run.output?.content).toBe("KEEP\n");
   });
 
   it("refuses a run whose environment changes what program names mean", async () => {
     const s = await createSession();
-    const run = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "ls", options: { ...DENY_RM, env: { PATH: "./bin" } } })).id);
+    const run = await waitRun(
+      s.id,
+      (await submitRun(s.id, { provider: "shell", input: "ls", options: { ...DENY_RM, env: { PATH: "./bin" } } })).id,
+    );
     expect(run.error).toMatchObject({ code: "policy_violation", details: { reason: "dynamic_program" } });
   });
 });

@@ -24,10 +24,12 @@ let cached: { routes: Route[]; lookup: Record<string, Schema | boolean> } | null
 function rewriteRefs(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(rewriteRefs);
   if (node === null || typeof node !== "object") return node;
-  return Object.fromEntries(Object.entries(node).map(([k, v]) => [
-    k,
-    k === "$ref" && typeof v === "string" ? v.replace("#/components/schemas/", `${DEFS_ID}#/$defs/`) : rewriteRefs(v),
-  ]));
+  return Object.fromEntries(
+    Object.entries(node).map(([k, v]) => [
+      k,
+      k === "$ref" && typeof v === "string" ? v.replace("#/components/schemas/", `${DEFS_ID}#/$defs/`) : rewriteRefs(v),
+    ]),
+  );
 }
 
 function spec(): { routes: Route[]; lookup: Record<string, Schema | boolean> } {
@@ -36,14 +38,20 @@ function spec(): { routes: Route[]; lookup: Record<string, Schema | boolean> } {
   const routes = Object.entries(doc.paths).map(([template, methods]) => {
     const source = template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+");
     return {
-      template, pattern: new RegExp(`^${source}$`), literals: template.split("/").filter((s) => s && !s.startsWith("{")).length,
+      template,
+      pattern: new RegExp(`^${source}$`),
+      literals: template.split("/").filter((s) => s && !s.startsWith("{")).length,
       methods: rewriteRefs(methods) as Record<string, Operation>,
     };
   });
   // The most literal template wins (`/runs/{rid}/wait` before `/runs/{rid}/{x}`, were there one).
   routes.sort((a, b) => b.literals - a.literals);
   // The components are dereferenced once into a shared lookup; each response schema joins it on first use.
-  const lookup = dereference({ $id: DEFS_ID, $defs: rewriteRefs(doc.components.schemas) } as Schema, Object.create(null) as Record<string, Schema | boolean>, new URL(DEFS_ID));
+  const lookup = dereference(
+    { $id: DEFS_ID, $defs: rewriteRefs(doc.components.schemas) } as Schema,
+    Object.create(null) as Record<string, Schema | boolean>,
+    new URL(DEFS_ID),
+  );
   cached = { routes, lookup };
   return cached;
 }
@@ -89,7 +97,9 @@ export async function checkResponse(method: string, url: string, res: Response):
   }
   const spec = match.operation.responses[String(res.status)] ?? match.operation.responses.default;
   if (!spec) {
-    throw new ContractViolation(`${where}: status not declared by ${match.operation.operationId} (declares ${Object.keys(match.operation.responses).join(", ")})`);
+    throw new ContractViolation(
+      `${where}: status not declared by ${match.operation.operationId} (declares ${Object.keys(match.operation.responses).join(", ")})`,
+    );
   }
   const problems: string[] = [];
   for (const name of Object.keys(spec.headers ?? {})) {
@@ -101,10 +111,16 @@ export async function checkResponse(method: string, url: string, res: Response):
   }
   const contentType = (res.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   const declared = spec.content ?? {};
-  const media = declared[contentType] ?? (Object.keys(declared).length === 1 && declared["application/octet-stream"] ? declared["application/octet-stream"] : undefined);
-  if (Object.keys(declared).length > 0 && !media) problems.push(`content type '${contentType}' not declared (declares ${Object.keys(declared).join(", ")})`);
+  const media =
+    declared[contentType] ??
+    (Object.keys(declared).length === 1 && declared["application/octet-stream"] ? declared["application/octet-stream"] : undefined);
+  if (Object.keys(declared).length > 0 && !media)
+    problems.push(`content type '${contentType}' not declared (declares ${Object.keys(declared).join(", ")})`);
   if (media?.schema && contentType === "application/json") {
-    const body: unknown = await res.clone().json().catch(() => Symbol.for("unparseable"));
+    const body: unknown = await res
+      .clone()
+      .json()
+      .catch(() => Symbol.for("unparseable"));
     if (typeof body === "symbol") problems.push("body is not JSON");
     else {
       const result = validateBody(media.schema, body);

@@ -51,7 +51,10 @@ describe("delivery after the answer", () => {
   it("an append returns before any subscriber is sent its events; they follow right after", async () => {
     const s = await createSession();
     const socks = await Promise.all(Array.from({ length: 3 }, () => openSocket(s.id, 16)));
-    await until(() => socks.every((k) => k.received.length === 1), () => "session_created on every socket");
+    await until(
+      () => socks.every((k) => k.received.length === 1),
+      () => "session_created on every socket",
+    );
     // 3 sockets × 100 events is past the small-pass size (256 frames): the pass waits for the next turn.
     const batch = Array.from({ length: 100 }, (_, i) => note(`e${i}`)) as EventInput[];
     await runInDurableObject(stubFor(s.id), async (instance: SessionDO, state) => {
@@ -64,7 +67,10 @@ describe("delivery after the answer", () => {
       await new Promise((r) => setTimeout(r, 50));
       expect(cursors()).toEqual([102, 102, 102]);
     });
-    await until(() => socks.every((k) => k.received.length === 101), () => "the batch on every socket");
+    await until(
+      () => socks.every((k) => k.received.length === 101),
+      () => "the batch on every socket",
+    );
     for (const k of socks) {
       expect(k.received).toEqual(range(1, 101));
       k.close();
@@ -76,28 +82,51 @@ describe("delivery after the answer", () => {
     // The test window is 200 (SUBSCRIBER_MAX_QUEUED); 30 readers ack as the client does, 10 never ack.
     const readers = await Promise.all(Array.from({ length: 30 }, () => openSocket(s.id, 16)));
     const stuck = await Promise.all(Array.from({ length: 10 }, () => openSocket(s.id, 0)));
-    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => appendEvents(s.id, Array.from({ length: 10 }, (_, j) => note(`${i}-${j}`)))));
-    const sequences = answers.flat().map((e) => e.sequence).sort((a, b) => a - b);
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        appendEvents(
+          s.id,
+          Array.from({ length: 10 }, (_, j) => note(`${i}-${j}`)),
+        ),
+      ),
+    );
+    const sequences = answers
+      .flat()
+      .map((e) => e.sequence)
+      .sort((a, b) => a - b);
     expect(sequences).toEqual(range(2, 301));
-    await until(() => readers.every((k) => k.received.length === 301), () => `readers at ${readers.map((k) => k.received.length)}`);
-    await until(() => stuck.every((k) => k.received.length === 200), () => `stuck at ${stuck.map((k) => k.received.length)}`);
+    await until(
+      () => readers.every((k) => k.received.length === 301),
+      () => `readers at ${readers.map((k) => k.received.length)}`,
+    );
+    await until(
+      () => stuck.every((k) => k.received.length === 200),
+      () => `stuck at ${stuck.map((k) => k.received.length)}`,
+    );
     await new Promise((r) => setTimeout(r, 50));
     for (const k of readers) expect(k.received).toEqual(range(1, 301));
     // A stuck reader gets exactly its window, in order, never more, and is then dropped as a slow consumer.
     for (const k of stuck) expect(k.received).toEqual(range(1, 200));
-    await until(() => stuck.every((k) => k.closedWith() === 4008), () => "stuck readers dropped with 4008");
+    await until(
+      () => stuck.every((k) => k.closedWith() === 4008),
+      () => "stuck readers dropped with 4008",
+    );
     for (const k of [...readers, ...stuck]) k.close();
   });
 
   it("200 concurrent single-event appends all answer 201 with gap-free sequences, and every socket sees each once", async () => {
     const s = await createSession();
     const socks = await Promise.all(Array.from({ length: 10 }, () => openSocket(s.id, 16)));
-    const responses = await Promise.all(Array.from({ length: 200 }, (_, i) =>
-      api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [note(`burst ${i}`)] } })));
+    const responses = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [note(`burst ${i}`)] } })),
+    );
     expect(responses.map((r) => r.status)).toEqual(responses.map(() => 201));
     const events = (await Promise.all(responses.map(async (r) => ((await r.json()) as { events: Event[] }).events))).flat();
     expect(events.map((e) => e.sequence).sort((a, b) => a - b)).toEqual(range(2, 201));
-    await until(() => socks.every((k) => k.received.length === 201), () => `sockets at ${socks.map((k) => k.received.length)}`);
+    await until(
+      () => socks.every((k) => k.received.length === 201),
+      () => `sockets at ${socks.map((k) => k.received.length)}`,
+    );
     for (const k of socks) {
       expect(k.received).toEqual(range(1, 201));
       k.close();
@@ -106,12 +135,21 @@ describe("delivery after the answer", () => {
 
   it("a subscriber behind the in-memory head catches up from storage, then follows live without a seam", async () => {
     const s = await createSession();
-    await appendEvents(s.id, Array.from({ length: 120 }, (_, i) => note(`old ${i}`)));
+    await appendEvents(
+      s.id,
+      Array.from({ length: 120 }, (_, i) => note(`old ${i}`)),
+    );
     // A fresh instance has nothing in memory: this replay reads storage, the live part comes from shared frames.
     const late = await openSocket(s.id, 16);
-    const live = appendEvents(s.id, Array.from({ length: 30 }, (_, i) => note(`new ${i}`)));
+    const live = appendEvents(
+      s.id,
+      Array.from({ length: 30 }, (_, i) => note(`new ${i}`)),
+    );
     await live;
-    await until(() => late.received.length === 151, () => `late at ${late.received.length}`);
+    await until(
+      () => late.received.length === 151,
+      () => `late at ${late.received.length}`,
+    );
     expect(late.received).toEqual(range(1, 151));
     late.close();
   });
@@ -119,8 +157,14 @@ describe("delivery after the answer", () => {
     const s = await createSession();
     const readers = await Promise.all(Array.from({ length: 3 }, () => openSocket(s.id, 16)));
     const stuck = await openSocket(s.id, 0);
-    await appendEvents(s.id, Array.from({ length: 150 }, (_, i) => note(`before ${i}`)));
-    await until(() => [...readers, stuck].every((k) => k.received.length === 151), () => "151 on every socket");
+    await appendEvents(
+      s.id,
+      Array.from({ length: 150 }, (_, i) => note(`before ${i}`)),
+    );
+    await until(
+      () => [...readers, stuck].every((k) => k.received.length === 151),
+      () => "151 on every socket",
+    );
     await runInDurableObject(stubFor(s.id), async (_instance: SessionDO, state) => {
       // Cursors are kept per socket object in memory: that needs one object per socket for the instance's life.
       const [a, b] = [state.getWebSockets(), state.getWebSockets()];
@@ -128,9 +172,18 @@ describe("delivery after the answer", () => {
     });
     // The new instance knows nothing in memory: each cursor comes back from its socket's attachment.
     await evictDurableObject(stubFor(s.id));
-    await appendEvents(s.id, Array.from({ length: 100 }, (_, i) => note(`after ${i}`)));
-    await until(() => readers.every((k) => k.received.length === 251), () => `readers at ${readers.map((k) => k.received.length)}`);
-    await until(() => stuck.received.length === 200, () => `stuck at ${stuck.received.length}`);
+    await appendEvents(
+      s.id,
+      Array.from({ length: 100 }, (_, i) => note(`after ${i}`)),
+    );
+    await until(
+      () => readers.every((k) => k.received.length === 251),
+      () => `readers at ${readers.map((k) => k.received.length)}`,
+    );
+    await until(
+      () => stuck.received.length === 200,
+      () => `stuck at ${stuck.received.length}`,
+    );
     await new Promise((r) => setTimeout(r, 50));
     for (const k of readers) expect(k.received).toEqual(range(1, 251));
     // The reader that never acked still gets exactly its window (200 in tests): its ack state survived too.
@@ -145,7 +198,10 @@ describe("storage rows", () => {
     const stub = stubFor(s.id);
     await stub.flushNow();
     const before = (await stub.stats()).storage;
-    await appendEvents(s.id, Array.from({ length: 100 }, (_, i) => note(`row ${i}`)));
+    await appendEvents(
+      s.id,
+      Array.from({ length: 100 }, (_, i) => note(`row ${i}`)),
+    );
     await stub.flushNow();
     const after = (await stub.stats()).storage;
     const doRows = after.do_rows_written - before.do_rows_written;
@@ -156,8 +212,11 @@ describe("storage rows", () => {
     expect(doRows).toBeLessThan(220);
     expect(d1Rows).toBeGreaterThanOrEqual(100);
     await runInDurableObject(stub, (_instance: SessionDO, state) => {
-      const indexes = state.storage.sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`)
-        .toArray().map((r) => r.name).sort();
+      const indexes = state.storage.sql
+        .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`)
+        .toArray()
+        .map((r) => r.name)
+        .sort();
       expect(indexes).toEqual(["events_run_seq", "sqlite_autoindex_events_1"]);
     });
   });
@@ -175,11 +234,14 @@ describe("storage rows", () => {
     });
     // A new instance runs the migration in its constructor.
     await evictDurableObject(stub);
-    const page = await (await api(`/v1/sessions/${s.id}/events?run_id=run_old`)).json() as { events: Event[] };
+    const page = (await (await api(`/v1/sessions/${s.id}/events?run_id=run_old`)).json()) as { events: Event[] };
     expect(page.events.map((e) => e.data.content)).toEqual(["kept"]);
     await runInDurableObject(stub, (_instance: SessionDO, state) => {
-      const indexes = state.storage.sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`)
-        .toArray().map((r) => r.name).sort();
+      const indexes = state.storage.sql
+        .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`)
+        .toArray()
+        .map((r) => r.name)
+        .sort();
       expect(indexes).toEqual(["events_run_seq", "sqlite_autoindex_events_1"]);
     });
   });

@@ -14,7 +14,11 @@ function freshSession() {
 
 /** Empties an object's storage, version row included, so it looks like one no build has touched. */
 function wipe(sql: SqlStorage): void {
-  const names = sql.exec<{ name: string; type: string }>(`SELECT name, type FROM sqlite_master WHERE type IN ('table') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'`).toArray();
+  const names = sql
+    .exec<{ name: string; type: string }>(
+      `SELECT name, type FROM sqlite_master WHERE type IN ('table') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'`,
+    )
+    .toArray();
   for (const { name } of names) sql.exec(`DROP TABLE IF EXISTS ${name}`);
 }
 
@@ -33,16 +37,26 @@ function writeOldSessionStorage(sql: SqlStorage): void {
     idempotency_key TEXT UNIQUE, revision INTEGER NOT NULL, flushed_revision INTEGER NOT NULL DEFAULT 0)`);
   sql.exec(`INSERT INTO kv (key, value) VALUES ('counter', '7')`);
   for (const seq of [1, 2, 3]) {
-    sql.exec(`INSERT INTO events (sequence, id, run_id, type, timestamp, provider, correlation_id, schema_version, data, metadata)
-      VALUES (?, ?, ?, 'message_sent', '2026-01-01T00:00:00.000Z', NULL, NULL, 1, '{"n":${seq}}', '{}')`, seq, `evt_${seq}`, seq === 2 ? "run_old" : null);
+    sql.exec(
+      `INSERT INTO events (sequence, id, run_id, type, timestamp, provider, correlation_id, schema_version, data, metadata)
+      VALUES (?, ?, ?, 'message_sent', '2026-01-01T00:00:00.000Z', NULL, NULL, 1, '{"n":${seq}}', '{}')`,
+      seq,
+      `evt_${seq}`,
+      seq === 2 ? "run_old" : null,
+    );
   }
   sql.exec(`INSERT INTO log_meta (id, floor) VALUES (1, 3)`);
-  sql.exec(`INSERT INTO runs (id, data, status, queued_at, idempotency_key, revision) VALUES ('run_old', '{}', 'completed', '2026-01-01T00:00:00.000Z', 'k1', 2)`);
+  sql.exec(
+    `INSERT INTO runs (id, data, status, queued_at, idempotency_key, revision) VALUES ('run_old', '{}', 'completed', '2026-01-01T00:00:00.000Z', 'k1', 2)`,
+  );
 }
 
 function indexNames(sql: SqlStorage, table: string): string[] {
-  return sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name NOT LIKE 'sqlite_%'`, table)
-    .toArray().map((r) => r.name).sort();
+  return sql
+    .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name NOT LIKE 'sqlite_%'`, table)
+    .toArray()
+    .map((r) => r.name)
+    .sort();
 }
 
 describe("versioned Durable Object storage", () => {
@@ -69,8 +83,9 @@ describe("versioned Durable Object storage", () => {
         { sequence: 3, origin: "client", data: '{"n":3}' },
       ]);
       expect(indexNames(sql, "events")).toEqual(["events_run_seq"]);
-      expect(sql.exec(`SELECT id, idempotency_key, request_fingerprint, revision FROM runs`).toArray())
-        .toEqual([{ id: "run_old", idempotency_key: "k1", request_fingerprint: null, revision: 2 }]);
+      expect(sql.exec(`SELECT id, idempotency_key, request_fingerprint, revision FROM runs`).toArray()).toEqual([
+        { id: "run_old", idempotency_key: "k1", request_fingerprint: null, revision: 2 },
+      ]);
       expect(sql.exec(`SELECT floor FROM log_meta`).one().floor).toBe(3);
 
       // The object itself starts on that storage and sees the log where the old build left it.
@@ -107,19 +122,34 @@ describe("versioned Durable Object storage", () => {
       const sql = state.storage.sql;
       let ran = 0;
       const next: StorageMigration = {
-        version: SESSION_MIGRATIONS.length + 1, description: "a note column on runs",
-        up: (s) => { ran += 1; s.exec(`ALTER TABLE runs ADD COLUMN note TEXT`); },
+        version: SESSION_MIGRATIONS.length + 1,
+        description: "a note column on runs",
+        up: (s) => {
+          ran += 1;
+          s.exec(`ALTER TABLE runs ADD COLUMN note TEXT`);
+        },
       };
       const later = [...SESSION_MIGRATIONS, next];
       expect(migrateStorage(state.storage, later)).toEqual({ from: 1, to: 2 });
       expect(migrateStorage(state.storage, later)).toEqual({ from: 2, to: 2 });
       expect(ran).toBe(1);
       expect(storageVersion(sql)).toBe(2);
-      expect(sql.exec<{ name: string }>(`PRAGMA table_info(runs)`).toArray().map((c) => c.name)).toContain("note");
+      expect(
+        sql
+          .exec<{ name: string }>(`PRAGMA table_info(runs)`)
+          .toArray()
+          .map((c) => c.name),
+      ).toContain("note");
       // The build before this migration must not serve storage it does not understand.
       expect(() => migrateStorage(state.storage, SESSION_MIGRATIONS)).toThrow(/newer than this build/);
       // A migration that fails leaves the version where it was.
-      const broken: StorageMigration = { version: 3, description: "fails", up: (s) => { s.exec(`ALTER TABLE missing ADD COLUMN x TEXT`); } };
+      const broken: StorageMigration = {
+        version: 3,
+        description: "fails",
+        up: (s) => {
+          s.exec(`ALTER TABLE missing ADD COLUMN x TEXT`);
+        },
+      };
       expect(() => migrateStorage(state.storage, [...later, broken])).toThrow();
       expect(storageVersion(sql)).toBe(2);
     });

@@ -28,7 +28,10 @@ describe("event log", () => {
         Promise.all(Array.from({ length: 10 }, (_, i) => appendEvents(s.id, [note(`c${caller}-${i}`)]))),
       ),
     );
-    const seqs = batches.flat(2).map((e) => e.sequence).sort((a, b) => a - b);
+    const seqs = batches
+      .flat(2)
+      .map((e) => e.sequence)
+      .sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 2));
     const all: number[] = [];
     let after = 0;
@@ -132,7 +135,10 @@ describe("event log", () => {
       };
       instance.flusherForTests.store = flaky;
     });
-    await appendEvents(s.id, Array.from({ length: 30 }, (_, i) => note(`during outage ${i}`)));
+    await appendEvents(
+      s.id,
+      Array.from({ length: 30 }, (_, i) => note(`during outage ${i}`)),
+    );
     const page = await readEvents(s.id, "limit=1000");
     expect(page.events.map((e) => e.sequence)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
     await new Promise((r) => setTimeout(r, 300));
@@ -162,7 +168,10 @@ describe("schema versions", () => {
     });
     const res = await api(`/v1/sessions/${s.id}/events`);
     expect(res.status).toBe(400);
-    expect((await json<{ error: { code: string; details: { schema_version: number } } }>(res)).error).toMatchObject({ code: "unsupported_schema_version", details: { schema_version: 2 } });
+    expect((await json<{ error: { code: string; details: { schema_version: number } } }>(res)).error).toMatchObject({
+      code: "unsupported_schema_version",
+      details: { schema_version: 2 },
+    });
   });
 });
 
@@ -179,19 +188,32 @@ describe("bad input", () => {
 
   it("answers malformed JSON, wrong types, oversized payloads and unknown routes with clear 4xx", async () => {
     const s = await createSession();
-    const malformed = await api(`/v1/sessions/${s.id}/events`, { method: "POST", body: "{not json", headers: { "content-type": "application/json" } });
+    const malformed = await api(`/v1/sessions/${s.id}/events`, {
+      method: "POST",
+      body: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expect(malformed.status).toBe(400);
     expect((await json<{ error: { code: string } }>(malformed)).error.code).toBe("invalid_format");
 
-    const wrongType = await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [{ type: "message_sent", data: "text" }] } });
+    const wrongType = await api(`/v1/sessions/${s.id}/events`, {
+      method: "POST",
+      json: { events: [{ type: "message_sent", data: "text" }] },
+    });
     expect(wrongType.status).toBe(400);
-    expect((await json<{ error: { code: string; details: { issues: unknown[] } } }>(wrongType)).error.details.issues.length).toBeGreaterThan(0);
+    expect(
+      (await json<{ error: { code: string; details: { issues: unknown[] } } }>(wrongType)).error.details.issues.length,
+    ).toBeGreaterThan(0);
 
     const bigEvent = await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [note("x".repeat(300_000))] } });
     expect(bigEvent.status).toBe(413);
     expect((await json<{ error: { code: string } }>(bigEvent)).error.code).toBe("payload_too_large");
 
-    const hugeBody = await api(`/v1/sessions/${s.id}/events`, { method: "POST", body: "x".repeat(2_000_000), headers: { "content-type": "application/json" } });
+    const hugeBody = await api(`/v1/sessions/${s.id}/events`, {
+      method: "POST",
+      body: "x".repeat(2_000_000),
+      headers: { "content-type": "application/json" },
+    });
     expect(hugeBody.status).toBe(413);
 
     const unknown = await api(`/v1/nothing-here`);

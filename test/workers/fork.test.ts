@@ -45,7 +45,12 @@ describe("fork", () => {
     expect(f.id).not.toBe(source.id);
     expect(f).toMatchObject({ agent_id: "forker", tags: ["t1"], status: "active", last_sequence: cut, tenant_id: source.tenant_id });
     expect(f.metadata).toMatchObject({ team: "x", forked_from: { session_id: source.id, at_sequence: cut, workspace: "none" } });
-    expect(result).toMatchObject({ forked_from: { session_id: source.id, at_sequence: cut }, run_count: 1, event_count: cut, workspace: { status: "none" } });
+    expect(result).toMatchObject({
+      forked_from: { session_id: source.id, at_sequence: cut },
+      run_count: 1,
+      event_count: cut,
+      workspace: { status: "none" },
+    });
     expect(Object.keys(result.run_ids)).toEqual([early.id]);
 
     // Events 1..N: same ids, sequences, types and data; run ids mapped to the fork's runs.
@@ -71,7 +76,10 @@ describe("fork", () => {
     const continued = await sh(f.id, "echo in-fork");
     expect(continued.status).toBe("completed");
     expect((await allEvents(source.id)).map((e) => e.id)).toEqual(before.map((e) => e.id));
-    expect((await json<Session>(api(`/v1/sessions/${f.id}`))).metadata.forked_from).toMatchObject({ session_id: source.id, at_sequence: cut });
+    expect((await json<Session>(api(`/v1/sessions/${f.id}`))).metadata.forked_from).toMatchObject({
+      session_id: source.id,
+      at_sequence: cut,
+    });
   });
 
   it("a run that had not ended at N is cancelled in the fork, without its output", { timeout: 90_000 }, async () => {
@@ -88,9 +96,14 @@ describe("fork", () => {
 
   it("a run rolled back in the source stays out of the fork's transcript", { timeout: 120_000 }, async () => {
     const source = await createSession();
-    await sh(source.id, "git init -q repo && cd repo && git config user.email t@e && git config user.name t && echo one > f.txt && git add . && git commit -qm init");
+    await sh(
+      source.id,
+      "git init -q repo && cd repo && git config user.email t@e && git config user.name t && echo one > f.txt && git add . && git commit -qm init",
+    );
     const victim = await submitRun(source.id, {
-      provider: "shell", input: "cd repo && echo marker-victim && sleep 30", workspace: { path: "repo", backend: "git", snapshot: true },
+      provider: "shell",
+      input: "cd repo && echo marker-victim && sleep 30",
+      workspace: { path: "repo", backend: "git", snapshot: true },
     });
     await untilEvent(source.id, victim.id, "message_streamed", 30_000);
     const next = await submitRun(source.id, { provider: "shell", input: "echo marker-next", multitask: "rollback" });
@@ -134,8 +147,14 @@ describe("fork", () => {
 
     // Just after the second run's "after" snapshot: v2 and b.txt, uncommitted, on top of the history as it was.
     const atAfter = await fork(source.id, afterSecond!.sequence);
-    expect(atAfter.workspace).toMatchObject({ status: "restored", snapshot_sequence: afterSecond!.sequence, ref: afterSecond!.data.ref, path: "repo" });
-    const seen = (await sh(atAfter.session.id, "cd repo && cat a.txt b.txt && git log --format=%s && git status --porcelain")).output?.content;
+    expect(atAfter.workspace).toMatchObject({
+      status: "restored",
+      snapshot_sequence: afterSecond!.sequence,
+      ref: afterSecond!.data.ref,
+      path: "repo",
+    });
+    const seen = (await sh(atAfter.session.id, "cd repo && cat a.txt b.txt && git log --format=%s && git status --porcelain")).output
+      ?.content;
     expect(seen).toBe("v2\nnew\ninit\n M a.txt\n?? b.txt\n");
 
     // At the "before" snapshot: the committed state.

@@ -25,10 +25,11 @@ async function expectError(res: Response, status: number, code: string): Promise
 }
 
 /** JSON text of `{"a":{"a":…{}…}}` with `depth` objects, built as text (no recursion anywhere). */
-const deepObject = (depth: number) => '{"a":'.repeat(depth - 1) + "{}" + "}".repeat(depth - 1);
+const deepObject = (depth: number) => `${'{"a":'.repeat(depth - 1)}{}${"}".repeat(depth - 1)}`;
 const deepArray = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
 
-const postRaw = (path: string, body: string, method = "POST") => api(path, { method, body, headers: { "content-type": "application/json" } });
+const postRaw = (path: string, body: string, method = "POST") =>
+  api(path, { method, body, headers: { "content-type": "application/json" } });
 
 describe("event origin", () => {
   it("marks the service's events service and a client's client, on reads, SSE, WebSocket, D1 and /v1/query", async () => {
@@ -52,12 +53,16 @@ describe("event origin", () => {
     const socket = await api(`/v1/sessions/${s.id}/ws?from_sequence=1`, { headers: { upgrade: "websocket" } });
     const ws = socket.webSocket!;
     ws.accept();
-    const first = await new Promise<Event>((resolve) => ws.addEventListener("message", (m) => resolve(JSON.parse(m.data as string) as Event)));
+    const first = await new Promise<Event>((resolve) =>
+      ws.addEventListener("message", (m) => resolve(JSON.parse(m.data as string) as Event)),
+    );
     ws.close(1000, "done");
     expect(first).toMatchObject({ sequence: 1, origin: "service" });
 
     await stubOf(s.id).flushNow();
-    const rows = await env.DB.prepare("SELECT sequence, origin FROM events WHERE session_id = ? ORDER BY sequence").bind(s.id).all<{ sequence: number; origin: string }>();
+    const rows = await env.DB.prepare("SELECT sequence, origin FROM events WHERE session_id = ? ORDER BY sequence")
+      .bind(s.id)
+      .all<{ sequence: number; origin: string }>();
     expect(rows.results.map((r) => r.origin)).toEqual(events.map((e) => e.origin));
     const queried = await json<{ items: Event[] }>(api(`/v1/query/events?session_id=${s.id}&limit=1000`));
     expect(queried.items.find((e) => e.type === "message_sent" && e.run_id === null)?.origin).toBe("client");
@@ -67,14 +72,22 @@ describe("event origin", () => {
 
 describe("impersonation", () => {
   it.each([
-    "run_completed", "run_failed", "run_started", "tool_approval_granted", "tool_approval_requested",
-    "policy_violation", "message_received", "tool_call_completed", "artifact_stored",
+    "run_completed",
+    "run_failed",
+    "run_started",
+    "tool_approval_granted",
+    "tool_approval_requested",
+    "policy_violation",
+    "message_received",
+    "tool_call_completed",
+    "artifact_stored",
   ])("a client cannot append %s for a run the service owns (409 event_impersonation, nothing stored)", async (type) => {
     const s = await createSession();
     const run = await submitRun(s.id, { provider: "shell", input: "echo owned" });
     const error = await expectError(
       await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [note("fine"), { type, run_id: run.id, data: {} }] } }),
-      409, "event_impersonation",
+      409,
+      "event_impersonation",
     );
     expect(error.details).toMatchObject({ index: 1, type, run_id: run.id, reason: "service_run" });
     await waitRun(s.id, run.id);
@@ -88,8 +101,12 @@ describe("impersonation", () => {
     const foreign = await submitRun(other.id, { provider: "shell", input: "echo elsewhere" });
     const s = await createSession();
     const error = await expectError(
-      await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [{ type: "run_completed", run_id: foreign.id, data: {} }] } }),
-      409, "event_impersonation",
+      await api(`/v1/sessions/${s.id}/events`, {
+        method: "POST",
+        json: { events: [{ type: "run_completed", run_id: foreign.id, data: {} }] },
+      }),
+      409,
+      "event_impersonation",
     );
     expect(error.details.reason).toBe("service_run");
   });
@@ -97,7 +114,11 @@ describe("impersonation", () => {
   it("session lifecycle events are the service's: a client changes status through PATCH", async () => {
     const s = await createSession();
     for (const type of ["session_completed", "session_started", "session_created"]) {
-      const error = await expectError(await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [{ type, data: {} }] } }), 409, "event_impersonation");
+      const error = await expectError(
+        await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [{ type, data: {} }] } }),
+        409,
+        "event_impersonation",
+      );
       expect(error.details).toMatchObject({ reason: "session_lifecycle", type });
     }
     expect((await json<{ status: string }>(api(`/v1/sessions/${s.id}`))).status).toBe("pending");
@@ -162,10 +183,16 @@ describe("sizes count UTF-8 bytes", () => {
     const s = await createSession();
     const limit = Number(bindings.MAX_EVENT_DATA_BYTES ?? 262_144);
     const euros = "€".repeat(Math.floor(limit / 2)); // half the limit in characters, 1.5× it in bytes
-    const error = await expectError(await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [note(euros)] } }), 413, "payload_too_large");
+    const error = await expectError(
+      await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [note(euros)] } }),
+      413,
+      "payload_too_large",
+    );
     expect(error.details.size as number).toBeGreaterThan(limit);
     // The same number of ASCII characters fits.
-    expect((await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [note("e".repeat(Math.floor(limit / 2)))] } })).status).toBe(201);
+    expect(
+      (await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [note("e".repeat(Math.floor(limit / 2)))] } })).status,
+    ).toBe(201);
   });
 
   it("a body under MAX_BODY_BYTES in characters but over it in bytes is 413", async () => {
@@ -186,11 +213,16 @@ describe("Idempotency-Key", () => {
     const again = await submitRun(s.id, body, headers);
     expect(again.id).toBe(first.id);
     // Key order does not make it another request.
-    const reordered = await submitRun(s.id, { metadata: { b: 2, a: 1 }, input: { args: [], command: "echo once" }, provider: "shell" }, headers);
+    const reordered = await submitRun(
+      s.id,
+      { metadata: { b: 2, a: 1 }, input: { args: [], command: "echo once" }, provider: "shell" },
+      headers,
+    );
     expect(reordered.id).toBe(first.id);
     const error = await expectError(
       await api(`/v1/sessions/${s.id}/runs`, { method: "POST", json: { ...body, input: { command: "echo twice" } }, headers }),
-      422, "idempotency_key_reused",
+      422,
+      "idempotency_key_reused",
     );
     expect(error.details).toMatchObject({ idempotency_key: headers["idempotency-key"], run_id: first.id });
     await waitRun(s.id, first.id);

@@ -14,10 +14,14 @@ describe("the contract check behind api()", () => {
     const url = "https://asm.test/v1/sessions/ses_00000000000000000000000000000000";
     const body = (value: unknown, status = 200, headers: Record<string, string> = { etag: '"1"' }) =>
       new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json", ...headers } });
-    await expect(checkResponse("GET", url, body({ error: { code: "forbidden", message: "x", details: {}, retryable: false } }, 418))).rejects.toThrow(/status not declared/);
+    await expect(
+      checkResponse("GET", url, body({ error: { code: "forbidden", message: "x", details: {}, retryable: false } }, 418)),
+    ).rejects.toThrow(/status not declared/);
     await expect(checkResponse("GET", url, body({ id: "x" }, 200, {}))).rejects.toThrow(/missing header ETag/);
     await expect(checkResponse("GET", url, body({ id: "x" }))).rejects.toThrow(/getSession/);
-    await expect(checkResponse("GET", url, body({ error: { code: "not_a_code", message: "x", details: {}, retryable: false } }, 404))).rejects.toThrow(/code/);
+    await expect(
+      checkResponse("GET", url, body({ error: { code: "not_a_code", message: "x", details: {}, retryable: false } }, 404)),
+    ).rejects.toThrow(/code/);
     await expect(checkResponse("DELETE", "https://asm.test/v1/sessions", body({}, 404, {}))).rejects.toThrow(/expected 405/);
     await expect(checkResponse("GET", "https://asm.test/docs", body({}, 200, {}))).resolves.toBeUndefined();
   });
@@ -57,7 +61,11 @@ describe("HTTP conventions", () => {
   });
 
   it("415 for a body that is not JSON", async () => {
-    const res = await api("/v1/sessions", { method: "POST", body: "agent_id=a", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const res = await api("/v1/sessions", {
+      method: "POST",
+      body: "agent_id=a",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(res.status).toBe(415);
     expect((await json<{ error: Err }>(res)).error.code).toBe("unsupported_media_type");
   });
@@ -87,7 +95,11 @@ describe("HTTP conventions", () => {
   it("CORS: a preflight from an allowed origin is answered before auth; other origins get no grant", async () => {
     const preflight = await SELF.fetch("https://asm.test/v1/sessions", {
       method: "OPTIONS",
-      headers: { origin: "https://dash.asm.test", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+      headers: {
+        origin: "https://dash.asm.test",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("https://dash.asm.test");
@@ -135,7 +147,8 @@ describe("browser streaming with stream tokens", () => {
     await appendEvents(s.id, [note("one"), note("two"), note("three")]);
     const token = await mint(s.id);
     const res = await api(`/v1/sessions/${s.id}/events?format=message&token=${encodeURIComponent(token)}`, {
-      key: null, headers: { accept: "text/event-stream", "last-event-id": "1" },
+      key: null,
+      headers: { accept: "text/event-stream", "last-event-id": "1" },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
@@ -144,7 +157,10 @@ describe("browser streaming with stream tokens", () => {
     expect(text).not.toMatch(/^event:/m);
     expect(text).not.toContain("id: 1\n");
     const frames = [...text.matchAll(/^data: (.+)$/gm)].map((m) => JSON.parse(m[1]!) as { sequence: number; type: string });
-    expect(frames.map((f) => [f.sequence, f.type])).toEqual([[2, "message_sent"], [3, "message_sent"]]);
+    expect(frames.map((f) => [f.sequence, f.type])).toEqual([
+      [2, "message_sent"],
+      [3, "message_sent"],
+    ]);
   });
 
   it("typed SSE (the default) keeps event names for existing clients", async () => {
@@ -159,11 +175,17 @@ describe("browser streaming with stream tokens", () => {
     const s = await createSession();
     const other = await createSession();
     const token = await mint(s.id);
-    const wrongSession = await api(`/v1/sessions/${other.id}/events?token=${encodeURIComponent(token)}`, { key: null, headers: { accept: "text/event-stream" } });
+    const wrongSession = await api(`/v1/sessions/${other.id}/events?token=${encodeURIComponent(token)}`, {
+      key: null,
+      headers: { accept: "text/event-stream" },
+    });
     expect(wrongSession.status).toBe(401);
     const notAStream = await api(`/v1/sessions/${s.id}/events?token=${encodeURIComponent(token)}`, { key: null });
     expect(notAStream.status).toBe(401);
-    const forged = await api(`/v1/sessions/${s.id}/events?token=${encodeURIComponent(`${token}x`)}`, { key: null, headers: { accept: "text/event-stream" } });
+    const forged = await api(`/v1/sessions/${s.id}/events?token=${encodeURIComponent(`${token}x`)}`, {
+      key: null,
+      headers: { accept: "text/event-stream" },
+    });
     expect(forged.status).toBe(401);
     expect((await api(`/v1/sessions/${s.id}/stream-token`, { method: "POST", key: KEY_B })).status).toBe(404);
     const ws = await api(`/v1/sessions/${s.id}/ws?token=${encodeURIComponent(token)}`, { key: null, headers: { upgrade: "websocket" } });

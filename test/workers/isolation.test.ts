@@ -37,7 +37,8 @@ async function shell(sessionId: string, command: string, extra: Record<string, u
   const done = await waitRun(sessionId, run.id, 60_000);
   const stdout = (await runEvents(sessionId, run.id))
     .filter((e) => e.type === "message_streamed" && e.data.stream === "stdout")
-    .map((e) => String(e.data.content)).join("");
+    .map((e) => String(e.data.content))
+    .join("");
   return { ...done, stdout };
 }
 
@@ -48,11 +49,16 @@ describe("a run's filesystem view", () => {
     expect((await shell(victim.id, `echo ${secret} > marker.txt`)).status).toBe("completed");
     const attacker = await createSession();
     const attempts = [
-      `cat ../${victim.id}/marker.txt`, `cat /workspace/../${victim.id}/marker.txt`, `cat ${sandboxRoot}/${victim.id}/marker.txt`,
-      "ls -la .. ../.. /", "find / -name marker.txt -not -path '/proc/*' 2>/dev/null",
+      `cat ../${victim.id}/marker.txt`,
+      `cat /workspace/../${victim.id}/marker.txt`,
+      `cat ${sandboxRoot}/${victim.id}/marker.txt`,
+      "ls -la .. ../.. /",
+      "find / -name marker.txt -not -path '/proc/*' 2>/dev/null",
       `grep -rs ${secret.slice(0, 20)} /workspace /tmp /home /run /var /opt 2>/dev/null`,
     ];
-    const { stdout } = await shell(attacker.id, attempts.map((a) => `${a} 2>&1`).join("; "), { options: { success_exit_codes: [0, 1, 2] } });
+    const { stdout } = await shell(attacker.id, attempts.map((a) => `${a} 2>&1`).join("; "), {
+      options: { success_exit_codes: [0, 1, 2] },
+    });
     expect(stdout).not.toContain(secret);
     // Walking up lists no other workspace (error messages above repeat the names the attacker tried).
     const listing = await shell(attacker.id, "ls -a .. ../.. / /workspace/..", { options: { success_exit_codes: [0, 1, 2] } });
@@ -64,7 +70,9 @@ describe("a run's filesystem view", () => {
 
   it("cannot read the server's environment through /proc, nor see any of its processes", async () => {
     const s = await createSession();
-    const { stdout } = await shell(s.id, "cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'; echo; ls /proc | grep -cE '^[0-9]+$'", { options: { success_exit_codes: [0, 1] } });
+    const { stdout } = await shell(s.id, "cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'; echo; ls /proc | grep -cE '^[0-9]+$'", {
+      options: { success_exit_codes: [0, 1] },
+    });
     expect(stdout).not.toContain(sandboxToken);
     expect(stdout).not.toContain("SANDBOX_TOKEN");
     // Only the jail's own few processes exist in its PID namespace.
@@ -74,7 +82,7 @@ describe("a run's filesystem view", () => {
   it("cannot read the project checkout (.dev.vars and all) or the home of the user who started the service", async () => {
     const home = inject("hostHome");
     const planted = `${home}/.asm-isolation-probe`;
-    await probe("/plant?path=" + encodeURIComponent(planted), { method: "POST", body: "HOME-SECRET" });
+    await probe(`/plant?path=${encodeURIComponent(planted)}`, { method: "POST", body: "HOME-SECRET" });
     const s = await createSession();
     const { stdout } = await shell(
       s.id,
@@ -91,7 +99,9 @@ describe("a run's filesystem view", () => {
     const a = await createSession();
     const b = await createSession();
     await shell(a.id, "echo mine > /tmp/left-behind");
-    expect((await shell(b.id, "cat /tmp/left-behind 2>&1 || echo absent", { options: { success_exit_codes: [0, 1] } })).stdout).toContain("absent");
+    expect((await shell(b.id, "cat /tmp/left-behind 2>&1 || echo absent", { options: { success_exit_codes: [0, 1] } })).stdout).toContain(
+      "absent",
+    );
   });
 
   it("cannot signal the sandbox server", async () => {
@@ -107,7 +117,11 @@ describe("resource bounds through the API", () => {
   it("a fork bomb is bounded and named while another session's run completes normally", async () => {
     const bomb = await createSession();
     const calm = await createSession();
-    const bombing = submitRun(bomb.id, { provider: "shell", input: "b(){ b | b & }; b; sleep 30", options: { sandbox_limits: { max_processes: 48 } } });
+    const bombing = submitRun(bomb.id, {
+      provider: "shell",
+      input: "b(){ b | b & }; b; sleep 30",
+      options: { sandbox_limits: { max_processes: 48 } },
+    });
     const ok = await shell(calm.id, "echo calm");
     expect(ok.status).toBe("completed");
     expect(ok.stdout).toBe("calm\n");
@@ -118,7 +132,9 @@ describe("resource bounds through the API", () => {
 
   it("a memory hog ends with resource_limit_exceeded naming memory", async () => {
     const s = await createSession();
-    const run = await shell(s.id, "node -e 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1))'", { options: { sandbox_limits: { max_memory_bytes: 134_217_728 } } });
+    const run = await shell(s.id, "node -e 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1))'", {
+      options: { sandbox_limits: { max_memory_bytes: 134_217_728 } },
+    });
     expect(run.error).toMatchObject({ code: "resource_limit_exceeded", details: { limit: "memory" } });
   });
 });
@@ -217,7 +233,10 @@ describe("lifecycle", () => {
   it("soft delete cancels queued runs and refuses new ones", async () => {
     const s = await createSession();
     const first = await submitRun(s.id, { provider: "shell", input: "sleep 1" });
-    const queued = [await submitRun(s.id, { provider: "shell", input: "echo never > never" }), await submitRun(s.id, { provider: "shell", input: "echo never" })];
+    const queued = [
+      await submitRun(s.id, { provider: "shell", input: "echo never > never" }),
+      await submitRun(s.id, { provider: "shell", input: "echo never" }),
+    ];
     expect((await api(`/v1/sessions/${s.id}`, { method: "DELETE" })).status).toBe(200);
     const res = await api(`/v1/sessions/${s.id}/runs`, { method: "POST", json: { provider: "shell", input: "true" } });
     expect(res.status).toBe(404);

@@ -21,7 +21,8 @@ describe("query API", () => {
   it("filters runs, pages them by keyset cursor and rejects foreign cursors", async () => {
     const s = await createSession({ agent_id: `q-${crypto.randomUUID()}` });
     const ids: string[] = [];
-    for (const input of ["true", "false", "true", "true"]) ids.push((await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input })).id)).id);
+    for (const input of ["true", "false", "true", "true"])
+      ids.push((await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input })).id)).id);
     await flushed(s.id);
     const completed = await json<Page<Run>>(api(`/v1/query/runs?session_id=${s.id}&status=completed`));
     expect(completed.items.map((r) => r.id).sort()).toEqual([ids[0], ids[2], ids[3]].sort());
@@ -30,7 +31,9 @@ describe("query API", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: Page<Run> = await json<Page<Run>>(api(`/v1/query/runs?session_id=${s.id}&order_by=queued_at_asc&limit=3${cursor ? `&cursor=${cursor}` : ""}`));
+      const page: Page<Run> = await json<Page<Run>>(
+        api(`/v1/query/runs?session_id=${s.id}&order_by=queued_at_asc&limit=3${cursor ? `&cursor=${cursor}` : ""}`),
+      );
       seen.push(...page.items.map((r) => r.id));
       cursor = page.next_cursor;
     } while (cursor);
@@ -52,15 +55,50 @@ describe("query API", () => {
     await flushed(s.id);
     // Priced runs are written to D1 the way the flusher writes them, with known usage.
     const store = new D1SessionStore(env.DB);
-    const base = { session_id: s.id, status: "completed" as const, input: "x", output: null, error: null, turn_count: 1, metadata: {}, idempotency_key: null, queued_at: new Date().toISOString(), started_at: null, ended_at: null };
+    const base = {
+      session_id: s.id,
+      status: "completed" as const,
+      input: "x",
+      output: null,
+      error: null,
+      turn_count: 1,
+      metadata: {},
+      idempotency_key: null,
+      queued_at: new Date().toISOString(),
+      started_at: null,
+      ended_at: null,
+    };
     await store.flush({
-      tenantId: "tenant_a", session: null, events: [],
+      tenantId: "tenant_a",
+      session: null,
+      events: [],
       runs: [
-        { ...base, id: `run_${"1".repeat(32)}`, provider: "anthropic", model: "claude-sonnet-4-5", token_usage: { input: 1000, output: 500, cache_read: 0, cache_creation: 0, total: 1500 }, cost_usd: 0.0105 },
-        { ...base, id: `run_${"2".repeat(32)}`, provider: "openai", model: "gpt-4o", token_usage: { input: 2000, output: 100, cache_read: 500, cache_creation: 0, total: 2600 }, cost_usd: 0.006 },
+        {
+          ...base,
+          id: `run_${"1".repeat(32)}`,
+          provider: "anthropic",
+          model: "claude-sonnet-4-5",
+          token_usage: { input: 1000, output: 500, cache_read: 0, cache_creation: 0, total: 1500 },
+          cost_usd: 0.0105,
+        },
+        {
+          ...base,
+          id: `run_${"2".repeat(32)}`,
+          provider: "openai",
+          model: "gpt-4o",
+          token_usage: { input: 2000, output: 100, cache_read: 500, cache_creation: 0, total: 2600 },
+          cost_usd: 0.006,
+        },
       ],
     });
-    const cost = await json<{ total_cost_usd: number; run_count: number; unpriced_runs: number; tokens: { total: number; input: number }; by_provider: Record<string, { cost_usd: number }>; by_model: Record<string, { run_count: number }> }>(api(`/v1/query/cost?session_id=${s.id}`));
+    const cost = await json<{
+      total_cost_usd: number;
+      run_count: number;
+      unpriced_runs: number;
+      tokens: { total: number; input: number };
+      by_provider: Record<string, { cost_usd: number }>;
+      by_model: Record<string, { run_count: number }>;
+    }>(api(`/v1/query/cost?session_id=${s.id}`));
     expect(cost.total_cost_usd).toBeCloseTo(0.0165, 10);
     expect(cost.run_count).toBe(3);
     expect(cost.tokens).toMatchObject({ input: 3000, total: 4100 });
@@ -97,7 +135,9 @@ describe("maintenance", () => {
     ]);
     await flushed(s.id);
     const policy = { max_events_per_session: 5 };
-    const dry = await json<{ events_pruned: { session_id: string; count: number }[] }>(api("/v1/maintenance/retention", { method: "POST", json: { dry_run: true, policy } }));
+    const dry = await json<{ events_pruned: { session_id: string; count: number }[] }>(
+      api("/v1/maintenance/retention", { method: "POST", json: { dry_run: true, policy } }),
+    );
     const planned = dry.events_pruned.find((p) => p.session_id === s.id)!;
     // 13 events (session_created, run_started, 10 streamed, run_completed) down to 5: 8 streamed ones go.
     expect(planned.count).toBe(8);
@@ -121,9 +161,17 @@ describe("maintenance", () => {
     await appendEvents(s.id, [note("1"), note("2"), note("3")]);
     await flushed(s.id);
     await env.DB.prepare("DELETE FROM events WHERE session_id = ? AND sequence = 2").bind(s.id).run();
-    await env.DB.prepare("INSERT INTO runs (id, session_id, tenant_id, status, provider, queued_at) VALUES (?, 'ses_gone', 'tenant_a', 'completed', 'shell', ?)")
-      .bind(`run_${"9".repeat(32)}`, new Date().toISOString()).run();
-    const health = await json<{ healthy: boolean; gaps: { session_id: string; missing: number }[]; orphaned_runs: string[]; flush_lag: { session_id: string; lag_events: number }[] }>(api("/v1/maintenance/health"));
+    await env.DB.prepare(
+      "INSERT INTO runs (id, session_id, tenant_id, status, provider, queued_at) VALUES (?, 'ses_gone', 'tenant_a', 'completed', 'shell', ?)",
+    )
+      .bind(`run_${"9".repeat(32)}`, new Date().toISOString())
+      .run();
+    const health = await json<{
+      healthy: boolean;
+      gaps: { session_id: string; missing: number }[];
+      orphaned_runs: string[];
+      flush_lag: { session_id: string; lag_events: number }[];
+    }>(api("/v1/maintenance/health"));
     expect(health.healthy).toBe(false);
     expect(health.gaps.find((g) => g.session_id === s.id)?.missing).toBe(1);
     expect(health.orphaned_runs).toContain(`run_${"9".repeat(32)}`);
@@ -134,11 +182,17 @@ describe("maintenance", () => {
 describe("redaction", () => {
   it("removes secrets before storage and broadcast, counts them, and leaves near-misses", async () => {
     const s = await createSession();
-    const key = "sk-ant-api03-" + "A".repeat(40);
-    const [stored] = await appendEvents(s.id, [{
-      type: "error_occurred",
-      data: { error_message: `auth failed with ${key}`, provider_error: { stderr: "AWS_SECRET_ACCESS_KEY=abcdEFGHijklMNOPqrstUVWXyz0123456789abcd" } },
-    }, note("the password policy says sk-short is fine")]);
+    const key = `sk-ant-api03-${"A".repeat(40)}`;
+    const [stored] = await appendEvents(s.id, [
+      {
+        type: "error_occurred",
+        data: {
+          error_message: `auth failed with ${key}`,
+          provider_error: { stderr: "AWS_SECRET_ACCESS_KEY=abcdEFGHijklMNOPqrstUVWXyz0123456789abcd" },
+        },
+      },
+      note("the password policy says sk-short is fine"),
+    ]);
     expect(JSON.stringify(stored!.data)).not.toContain(key);
     expect(JSON.stringify(stored!.data)).not.toContain("abcdEFGHijkl");
     expect(stored!.metadata._redactions).toBeGreaterThanOrEqual(2);

@@ -9,7 +9,10 @@ const denyBash = (on_violation: string, name = "no-bash") => ({ name, tool_rules
 describe("policy actions on shell runs", () => {
   it("cancel: the tool never runs and the run fails with policy_violation", async () => {
     const s = await createSession();
-    const run = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "echo should-not-run", policy: denyBash("cancel") })).id);
+    const run = await waitRun(
+      s.id,
+      (await submitRun(s.id, { provider: "shell", input: "echo should-not-run", policy: denyBash("cancel") })).id,
+    );
     expect(run.status).toBe("failed");
     expect(run.error?.code).toBe("policy_violation");
     const events = await runEvents(s.id, run.id);
@@ -31,9 +34,16 @@ describe("policy actions on shell runs", () => {
 
   it("a budget breach observed during the run cancels it even though the command succeeded", async () => {
     const s = await createSession();
-    const run = await waitRun(s.id, (await submitRun(s.id, {
-      provider: "shell", input: "sleep 0.4; echo done", policy: { name: "quick", limits: { max_duration_ms: 100 }, on_violation: "cancel" },
-    })).id);
+    const run = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "shell",
+          input: "sleep 0.4; echo done",
+          policy: { name: "quick", limits: { max_duration_ms: 100 }, on_violation: "cancel" },
+        })
+      ).id,
+    );
     expect(run.status).toBe("failed");
     expect(run.error?.code).toBe("policy_violation");
     const violation = (await runEvents(s.id, run.id)).find((e) => e.type === "policy_violation")!;
@@ -42,10 +52,16 @@ describe("policy actions on shell runs", () => {
 
   it("stacks policies: names joined, strictest action wins", async () => {
     const s = await createSession();
-    const run = await waitRun(s.id, (await submitRun(s.id, {
-      provider: "shell", input: "echo x",
-      policies: [denyBash("warn", "team"), { name: "org", on_violation: "cancel" }],
-    })).id);
+    const run = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "shell",
+          input: "echo x",
+          policies: [denyBash("warn", "team"), { name: "org", on_violation: "cancel" }],
+        })
+      ).id,
+    );
     expect(run.status).toBe("failed");
     const violation = (await runEvents(s.id, run.id)).find((e) => e.type === "policy_violation")!;
     expect(violation.data).toMatchObject({ policy: "team + org", action: "cancel" });
@@ -63,7 +79,10 @@ describe("policy actions on shell runs", () => {
       const body = await json<ErrorBody>(res);
       expect(["policy_violation", "validation_error"]).toContain(body.error.code);
     }
-    const invalid = await api(`/v1/sessions/${s.id}/runs`, { method: "POST", json: { provider: "shell", input: "true", policy: { on_violation: "explode" } } });
+    const invalid = await api(`/v1/sessions/${s.id}/runs`, {
+      method: "POST",
+      json: { provider: "shell", input: "true", policy: { on_violation: "explode" } },
+    });
     expect(invalid.status).toBe(400);
     const list = await json<{ items: Run[] }>(api(`/v1/sessions/${s.id}/runs`));
     expect(list.items).toEqual([]);
@@ -81,13 +100,22 @@ describe("approval gates", () => {
     const paused = await untilRun(s.id, run.id, (r) => r.status === "awaiting_approval");
     expect(paused.status).toBe("awaiting_approval");
     expect((await runEvents(s.id, run.id)).some((e) => e.type === "message_streamed")).toBe(false);
-    const decided = await api(`/v1/sessions/${s.id}/runs/${run.id}/approvals/${request.data.tool_call_id as string}`, { method: "POST", json: { decision: "grant", reason: "looks safe" } });
+    const decided = await api(`/v1/sessions/${s.id}/runs/${run.id}/approvals/${request.data.tool_call_id as string}`, {
+      method: "POST",
+      json: { decision: "grant", reason: "looks safe" },
+    });
     expect(decided.status).toBe(200);
     // The answer is the run as the decision left it, no longer waiting.
     expect((await json<Run>(decided)).status).not.toBe("awaiting_approval");
-    const again = await api(`/v1/sessions/${s.id}/runs/${run.id}/approvals/${request.data.tool_call_id as string}`, { method: "POST", json: { decision: "deny" } });
+    const again = await api(`/v1/sessions/${s.id}/runs/${run.id}/approvals/${request.data.tool_call_id as string}`, {
+      method: "POST",
+      json: { decision: "deny" },
+    });
     expect(again.status).toBe(409);
-    expect((await json<{ error: { code: string; details: { outcome: string } } }>(again)).error).toMatchObject({ code: "invalid_status", details: { outcome: "grant" } });
+    expect((await json<{ error: { code: string; details: { outcome: string } } }>(again)).error).toMatchObject({
+      code: "invalid_status",
+      details: { outcome: "grant" },
+    });
     const done = await waitRun(s.id, run.id);
     expect(done.status).toBe("completed");
     expect(done.output?.content).toBe("approved-output\n");
@@ -100,7 +128,10 @@ describe("approval gates", () => {
     const s = await createSession();
     const run = await submitRun(s.id, gated);
     const request = await untilEvent(s.id, run.id, "tool_approval_requested");
-    await api(`/v1/sessions/${s.id}/runs/${run.id}/approvals/${request.data.tool_call_id as string}`, { method: "POST", json: { decision: "deny", reason: "no" } });
+    await api(`/v1/sessions/${s.id}/runs/${run.id}/approvals/${request.data.tool_call_id as string}`, {
+      method: "POST",
+      json: { decision: "deny", reason: "no" },
+    });
     const done = await waitRun(s.id, run.id);
     expect(done.status).toBe("failed");
     expect(done.error?.code).toBe("tool_permission_denied");

@@ -57,14 +57,24 @@ const ledger = (tenant: string) => env.TENANTS!.get(env.TENANTS!.idFromName(tena
 describe("tenant quotas", () => {
   it("active sessions: the third is a 429 quota_exceeded until one ends or is deleted", async () => {
     const [a, b] = [await createSession({ agent_id: "q" }, KEYS.sessions), await createSession({ agent_id: "q" }, KEYS.sessions)];
-    const refused = await expect429(await api("/v1/sessions", { method: "POST", json: { agent_id: "q" }, key: KEYS.sessions }), "quota_exceeded", "active_sessions", 2);
+    const refused = await expect429(
+      await api("/v1/sessions", { method: "POST", json: { agent_id: "q" }, key: KEYS.sessions }),
+      "quota_exceeded",
+      "active_sessions",
+      2,
+    );
     expect(refused.error.details).toMatchObject({ current: 2, scope: "tenant" });
     // Another tenant is not affected.
     expect((await createSession({ agent_id: "q" }, KEY_A)).tenant_id).toBe("tenant_a");
     // Ending a session gives its place back; so does deleting one.
     expect((await api(`/v1/sessions/${a.id}`, { method: "PATCH", json: { status: "completed" }, key: KEYS.sessions })).status).toBe(200);
     const c = await createSession({ agent_id: "q" }, KEYS.sessions);
-    await expect429(await api("/v1/sessions", { method: "POST", json: { agent_id: "q" }, key: KEYS.sessions }), "quota_exceeded", "active_sessions", 2);
+    await expect429(
+      await api("/v1/sessions", { method: "POST", json: { agent_id: "q" }, key: KEYS.sessions }),
+      "quota_exceeded",
+      "active_sessions",
+      2,
+    );
     expect((await api(`/v1/sessions/${b.id}`, { method: "DELETE", key: KEYS.sessions })).status).toBe(200);
     const d = await createSession({ agent_id: "q" }, KEYS.sessions);
     expect(d.id).not.toBe(c.id);
@@ -72,12 +82,20 @@ describe("tenant quotas", () => {
 
   it("appended events per second: over the bucket is a 429 rate_limited with RateLimit headers; it refills; others are unaffected", async () => {
     const s = await createSession({ agent_id: "q" }, KEYS.events);
-    const ok = await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: Array.from({ length: 10 }, (_, i) => note(`e${i}`)) }, key: KEYS.events });
+    const ok = await api(`/v1/sessions/${s.id}/events`, {
+      method: "POST",
+      json: { events: Array.from({ length: 10 }, (_, i) => note(`e${i}`)) },
+      key: KEYS.events,
+    });
     expect(ok.status).toBe(201);
     expect(ok.headers.get("ratelimit-policy")).toBe('"events_per_second";q=10;w=1');
     expect(ok.headers.get("ratelimit")).toMatch(/^"events_per_second";r=0;t=1$/);
     // Another full batch right away: the bucket refills 10 a second, so it cannot have that many again yet.
-    const refused = await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: Array.from({ length: 10 }, (_, i) => note(`x${i}`)) }, key: KEYS.events });
+    const refused = await api(`/v1/sessions/${s.id}/events`, {
+      method: "POST",
+      json: { events: Array.from({ length: 10 }, (_, i) => note(`x${i}`)) },
+      key: KEYS.events,
+    });
     const body = await expect429(refused, "rate_limited", "events_per_second", 10);
     expect(body.error.details).toMatchObject({ current: 10, window_seconds: 1, scope: "tenant" });
     expect(Number(body.error.details.retry_after_ms)).toBeGreaterThan(0);
@@ -88,7 +106,11 @@ describe("tenant quotas", () => {
     const other = await createSession();
     expect((await api(`/v1/sessions/${other.id}/events`, { method: "POST", json: { events: [note("fine")] } })).status).toBe(201);
     await new Promise((r) => setTimeout(r, 1_100));
-    const later = await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: Array.from({ length: 5 }, (_, i) => note(`l${i}`)) }, key: KEYS.events });
+    const later = await api(`/v1/sessions/${s.id}/events`, {
+      method: "POST",
+      json: { events: Array.from({ length: 5 }, (_, i) => note(`l${i}`)) },
+      key: KEYS.events,
+    });
     expect(later.status).toBe(201);
     expect(later.headers.get("ratelimit")).toMatch(/^"events_per_second";r=\d+/);
   });
@@ -171,7 +193,11 @@ describe("tenant quotas", () => {
     const waiting = await submitted(b.id, KEYS.runs, "echo through");
     const stub = env.SESSIONS.get(env.SESSIONS.idFromName(`tq_runs:${a.id}`));
     await runInDurableObject(stub, (_i, state) => {
-      try { state.abort("quota test: restart"); } catch { /* abort throws by design */ }
+      try {
+        state.abort("quota test: restart");
+      } catch {
+        /* abort throws by design */
+      }
     }).catch(() => undefined);
     // The fresh instance fails the interrupted run and releases its slot; the waiting run starts.
     expect((await waitRun(a.id, cut.id, KEYS.runs)).status).toBe("failed");
@@ -183,14 +209,21 @@ describe("tenant quotas", () => {
   it("leases: a slot whose session never renews it expires, so a crashed session cannot hold it forever", async () => {
     const t = ledger("tq_lease");
     expect(await t.startRun("tq_lease", "ses_gone", "run_held")).toMatchObject({ ok: true, value: { granted: true } });
-    expect(await t.startRun("tq_lease", "ses_other", "run_wants")).toMatchObject({ ok: true, value: { granted: false, running: 1, limit: 1 } });
+    expect(await t.startRun("tq_lease", "ses_other", "run_wants")).toMatchObject({
+      ok: true,
+      value: { granted: false, running: 1, limit: 1 },
+    });
     // Asking again for the run that holds the slot renews it; it is not a second slot.
     expect(await t.startRun("tq_lease", "ses_gone", "run_held")).toMatchObject({ ok: true, value: { granted: true, running: 1 } });
     // Time passes (the lease runs out) without a renewal.
-    await runInDurableObject(t, (_i, state) => { state.storage.sql.exec(`UPDATE runs SET expires_at = 0 WHERE run_id = 'run_held'`); });
+    await runInDurableObject(t, (_i, state) => {
+      state.storage.sql.exec(`UPDATE runs SET expires_at = 0 WHERE run_id = 'run_held'`);
+    });
     expect(await t.startRun("tq_lease", "ses_other", "run_wants")).toMatchObject({ ok: true, value: { granted: true, running: 1 } });
     // A renewal from a session drops what it no longer lists (once old enough) and keeps what it does.
-    await runInDurableObject(t, (_i, state) => { state.storage.sql.exec(`UPDATE runs SET since = 0`); });
+    await runInDurableObject(t, (_i, state) => {
+      state.storage.sql.exec(`UPDATE runs SET since = 0`);
+    });
     await t.syncSession("tq_lease", "ses_other", [], []);
     expect(await t.usage("tq_lease")).toMatchObject({ ok: true, value: { usage: { concurrent_runs: 0, queued_runs: 0 } } });
   });

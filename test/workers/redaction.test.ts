@@ -1,7 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Event } from "../../src/core/event";
-import type { Run } from "../../src/core/run";
 import type { Session } from "../../src/core/session";
 import { api, appendEvents, createSession, json, KEY_A, KEY_B, note, readEvents } from "./helpers";
 import { runEvents, submitRun, waitRun } from "./runs-helpers";
@@ -18,7 +17,9 @@ const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwbGFudGVkIn0.c2lnbmF0dXJlUGxhbnRlZA
 
 // The service's own configured secrets (vitest.config.ts bindings): replaced by value, whatever they look like.
 const bindings = env as unknown as Record<string, string>;
-const SERVICE_SECRETS = [KEY_A, KEY_B, bindings.ANTHROPIC_API_KEY!, bindings.OPENAI_API_KEY!, bindings.SANDBOX_TOKEN!].filter((s) => s.length >= 8);
+const SERVICE_SECRETS = [KEY_A, KEY_B, bindings.ANTHROPIC_API_KEY!, bindings.OPENAI_API_KEY!, bindings.SANDBOX_TOKEN!].filter(
+  (s) => s.length >= 8,
+);
 
 // Near-misses that must come back exactly as written.
 const NEAR_MISSES: [string, string, string, string, string] = [
@@ -42,9 +43,18 @@ async function everything(sessionId: string): Promise<string> {
     api(`/v1/sessions/${sessionId}/transcript`).then((r) => r.text()),
     api(`/v1/query/runs?session_id=${sessionId}&limit=1000`).then((r) => r.text()),
     api(`/v1/query/events?session_id=${sessionId}&limit=1000`).then((r) => r.text()),
-    env.DB.prepare("SELECT * FROM sessions WHERE id = ?").bind(sessionId).all().then((r) => JSON.stringify(r.results)),
-    env.DB.prepare("SELECT * FROM runs WHERE session_id = ?").bind(sessionId).all().then((r) => JSON.stringify(r.results)),
-    env.DB.prepare("SELECT * FROM events WHERE session_id = ?").bind(sessionId).all().then((r) => JSON.stringify(r.results)),
+    env.DB.prepare("SELECT * FROM sessions WHERE id = ?")
+      .bind(sessionId)
+      .all()
+      .then((r) => JSON.stringify(r.results)),
+    env.DB.prepare("SELECT * FROM runs WHERE session_id = ?")
+      .bind(sessionId)
+      .all()
+      .then((r) => JSON.stringify(r.results)),
+    env.DB.prepare("SELECT * FROM events WHERE session_id = ?")
+      .bind(sessionId)
+      .all()
+      .then((r) => JSON.stringify(r.results)),
   ]);
   return texts.join("\n");
 }
@@ -71,7 +81,12 @@ describe("redaction on every surface", () => {
     expect(JSON.stringify(s)).not.toContain(GH_TOKEN);
     expect(s.metadata).toMatchObject({ api_key: "[REDACTED]", near: NEAR_MISSES[0] });
     expect(s.tags[0]).toBe("plain");
-    const patched = await json<Session>(api(`/v1/sessions/${s.id}`, { method: "PATCH", json: { metadata: { later: `token ${JWT}` }, tags: ["plain", "again", NEAR_MISSES[2]] } }));
+    const patched = await json<Session>(
+      api(`/v1/sessions/${s.id}`, {
+        method: "PATCH",
+        json: { metadata: { later: `token ${JWT}` }, tags: ["plain", "again", NEAR_MISSES[2]] },
+      }),
+    );
     expect(patched.metadata.later).toBe("token [REDACTED]");
     expect(patched.tags).toEqual(["plain", "again", NEAR_MISSES[2]]);
     const all = await everything(s.id);
@@ -84,7 +99,11 @@ describe("redaction on every surface", () => {
     const deep = nested(200, { stderr: `AWS_SECRET_ACCESS_KEY=${"w".repeat(40)} and ${AWS_KEY}` });
     const stored = await appendEvents(s.id, [
       { type: "token_usage_updated", data: { input_tokens: 1, output_tokens: 2, note: GH_TOKEN } },
-      { type: "error_recovered", data: { error_message: "retried", line: `raw ${ANTHROPIC_KEY}` }, metadata: { unmapped_lines: [{ raw: JWT }] } },
+      {
+        type: "error_recovered",
+        data: { error_message: "retried", line: `raw ${ANTHROPIC_KEY}` },
+        metadata: { unmapped_lines: [{ raw: JWT }] },
+      },
       { type: "workspace_diff_computed", data: { files_changed: 1, patch: `+DB_PASSWORD=${DB_PASSWORD}` } },
       { type: "message_sent", data: { role: "user", content: "deep", payload: deep }, correlation_id: `corr-${GH_TOKEN}` },
       ...NEAR_MISSES.map((text) => note(text)),
@@ -122,7 +141,10 @@ describe("redaction on every surface", () => {
     const run = await waitRun(s.id, submitted.id);
     expect(run.status).toBe("failed");
     expect(run.error?.provider_error?.stderr).toContain("gh [REDACTED]");
-    const streamed = (await runEvents(s.id, run.id)).filter((e) => e.type === "message_streamed").map((e) => e.data.content).join("");
+    const streamed = (await runEvents(s.id, run.id))
+      .filter((e) => e.type === "message_streamed")
+      .map((e) => e.data.content)
+      .join("");
     expect(streamed).toContain("env-ok");
     expect(streamed).toContain(NEAR_MISSES[2]);
     expect(streamed).toContain("svc [REDACTED]");
@@ -141,31 +163,51 @@ describe("redaction on every surface", () => {
 
   it("workspace patches: inline in the run, through GET …/diff, and in the R2 object", async () => {
     const s = await createSession();
-    const init = await waitRun(s.id, (await submitRun(s.id, {
-      provider: "shell",
-      input: "git init -q repo && cd repo && git config user.email t@example.com && git config user.name t && echo one > a.txt && git add . && git commit -qm init",
-    })).id);
+    const init = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "shell",
+          input:
+            "git init -q repo && cd repo && git config user.email t@example.com && git config user.name t && echo one > a.txt && git add . && git commit -qm init",
+        })
+      ).id,
+    );
     expect(init.status, JSON.stringify(init.error)).toBe("completed");
     const write = (content: string) => `cd repo && printf '%s\\n' '${content}' > config.env`;
-    const small = await waitRun(s.id, (await submitRun(s.id, {
-      provider: "shell", input: write(`AWS_KEY=${AWS_KEY}`), workspace: { path: "repo", backend: "git", snapshot: true },
-    })).id);
+    const small = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "shell",
+          input: write(`AWS_KEY=${AWS_KEY}`),
+          workspace: { path: "repo", backend: "git", snapshot: true },
+        })
+      ).id,
+    );
     expect(small.status, JSON.stringify(small.error)).toBe("completed");
     const inline = (small.metadata.workspace as { patch: string | null }).patch!;
     expect(inline).toContain("+AWS_KEY=[REDACTED]");
     const diff = await json<{ patch: string }>(api(`/v1/sessions/${s.id}/runs/${small.id}/diff`));
     expect(diff.patch).toContain("+AWS_KEY=[REDACTED]");
     // A patch over INLINE_PATCH_MAX_BYTES goes to R2: the object holds the redacted text too.
-    const big = await waitRun(s.id, (await submitRun(s.id, {
-      provider: "shell", input: `${write(`GH=${GH_TOKEN}`)} && seq 1 20000 >> config.env`, workspace: { path: "repo", backend: "git", snapshot: true },
-    })).id);
+    const big = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "shell",
+          input: `${write(`GH=${GH_TOKEN}`)} && seq 1 20000 >> config.env`,
+          workspace: { path: "repo", backend: "git", snapshot: true },
+        })
+      ).id,
+    );
     const ws = big.metadata.workspace as { patch: string | null; patch_ref: string | null };
     expect(ws.patch_ref).toMatch(/^patch_/);
     const artifact = await (await api(`/v1/artifacts/${ws.patch_ref}`)).text();
     expect(artifact).toContain("+GH=[REDACTED]");
     const bigDiff = await json<{ patch: string }>(api(`/v1/sessions/${s.id}/runs/${big.id}/diff`));
     expect(bigDiff.patch).toContain("+GH=[REDACTED]");
-    expectNoSecrets(await everything(s.id) + artifact, [AWS_KEY, GH_TOKEN]);
+    expectNoSecrets((await everything(s.id)) + artifact, [AWS_KEY, GH_TOKEN]);
   }, 60_000); // four sandboxed runs with git snapshots: slow on a loaded machine
 
   it("CLI adapter raw lines: error_recovered for a malformed line and metadata.unmapped_lines", async () => {

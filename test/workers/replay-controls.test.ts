@@ -13,7 +13,11 @@ const fakes = [inject("anthropicUrl"), new URL(inject("openaiUrl")).origin];
 
 /** The requests either fake refused that carry this test's marker. */
 async function rejected(marker: string): Promise<string[]> {
-  const logs = await Promise.all(fakes.map(async (url) => (await (await fetch(`${url}/_fake/rejections?contains=${marker}`)).json()) as { rejections: { message: string }[] }));
+  const logs = await Promise.all(
+    fakes.map(
+      async (url) => (await (await fetch(`${url}/_fake/rejections?contains=${marker}`)).json()) as { rejections: { message: string }[] },
+    ),
+  );
   return logs.flatMap((l) => l.rejections.map((r) => r.message));
 }
 
@@ -78,7 +82,9 @@ describe("interrupt, then replay through the strict fakes", () => {
     // answers it with "[no result recorded]" (src/providers/replay.ts), which is what the fakes accepted above.
     const t = await json<Transcript>(api(`/v1/sessions/${s.id}/transcript`));
     const answered = new Set(t.messages.filter((m) => m.role === "tool").map((m) => m.tool_call_id));
-    const unanswered = t.messages.filter((m) => m.role === "assistant" && m.tool_name && !answered.has(m.tool_call_id)).map((m) => m.tool_call_id);
+    const unanswered = t.messages
+      .filter((m) => m.role === "assistant" && m.tool_name && !answered.has(m.tool_call_id))
+      .map((m) => m.tool_call_id);
     const cutCalls = (await runEvents(s.id, cut.id)).filter((e) => e.type === "tool_call_started").map((e) => e.data.tool_call_id);
     expect(unanswered).toEqual(cutCalls);
   }, 120_000);

@@ -11,7 +11,11 @@ const fakes = [inject("anthropicUrl"), new URL(inject("openaiUrl")).origin];
 
 /** The requests either fake refused that carry this test's marker. */
 async function rejected(marker: string): Promise<string[]> {
-  const logs = await Promise.all(fakes.map(async (url) => (await (await fetch(`${url}/_fake/rejections?contains=${marker}`)).json()) as { rejections: { message: string }[] }));
+  const logs = await Promise.all(
+    fakes.map(
+      async (url) => (await (await fetch(`${url}/_fake/rejections?contains=${marker}`)).json()) as { rejections: { message: string }[] },
+    ),
+  );
   return logs.flatMap((l) => l.rejections.map((r) => r.message));
 }
 
@@ -28,7 +32,9 @@ async function expectOneResultPerCall(sessionId: string): Promise<void> {
   const results = t.messages.filter((m) => m.role === "tool").map((m) => m.tool_call_id);
   expect(calls.length).toBeGreaterThan(0);
   expect([...results].sort()).toEqual([...calls].sort());
-  expect(t.messages.some((m) => m.role === "tool" && typeof m.tool_output === "string" && m.tool_output.includes("awaiting human approval"))).toBe(false);
+  expect(
+    t.messages.some((m) => m.role === "tool" && typeof m.tool_output === "string" && m.tool_output.includes("awaiting human approval")),
+  ).toBe(false);
 }
 
 const gate = { name: "gate", tool_rules: [{ deny: ["Bash"] }], on_violation: "request_approval" };
@@ -41,8 +47,18 @@ describe("replay continuation through the strict fakes", () => {
     await completed(s.id, { provider: "openai", input: `[tools] ${marker}`, continuation: "replay" });
     await completed(s.id, { provider: "shell", input: `echo ${marker}` });
     await completed(s.id, { provider: "anthropic", input: `[tools] again ${marker}`, continuation: "replay" });
-    await completed(s.id, { provider: "openai", input: `and now? ${marker}`, continuation: "replay", continuation_opts: { max_messages: 3 } });
-    await completed(s.id, { provider: "anthropic", input: `and now? ${marker}`, continuation: "replay", continuation_opts: { max_messages: 4 } });
+    await completed(s.id, {
+      provider: "openai",
+      input: `and now? ${marker}`,
+      continuation: "replay",
+      continuation_opts: { max_messages: 3 },
+    });
+    await completed(s.id, {
+      provider: "anthropic",
+      input: `and now? ${marker}`,
+      continuation: "replay",
+      continuation_opts: { max_messages: 4 },
+    });
     expect(await rejected(marker)).toEqual([]);
     await expectOneResultPerCall(s.id);
   });
@@ -52,9 +68,17 @@ describe("replay continuation through the strict fakes", () => {
       const marker = `approval-${decision}-${crypto.randomUUID()}`;
       const s = await createSession();
       for (const provider of ["anthropic", "shell"]) {
-        const run = await submitRun(s.id, { provider, input: provider === "shell" ? `echo ${marker}` : `[tools] ${marker}`, policy: gate, continuation: "replay" });
+        const run = await submitRun(s.id, {
+          provider,
+          input: provider === "shell" ? `echo ${marker}` : `[tools] ${marker}`,
+          policy: gate,
+          continuation: "replay",
+        });
         const asked = await untilEvent(s.id, run.id, "tool_approval_requested");
-        const res = await api(`/v1/sessions/${s.id}/runs/${run.id}/approvals/${asked.data.tool_call_id as string}`, { method: "POST", json: { decision } });
+        const res = await api(`/v1/sessions/${s.id}/runs/${run.id}/approvals/${asked.data.tool_call_id as string}`, {
+          method: "POST",
+          json: { decision },
+        });
         expect(res.status).toBe(200);
         await waitRun(s.id, run.id);
       }

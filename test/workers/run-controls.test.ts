@@ -6,7 +6,11 @@ import { getRun, runEvents, submitRun, untilEvent, untilRun, waitRun } from "./r
 type ErrorBody = { error: { code: string; message: string; details: Record<string, unknown> } };
 
 const sleeper = (secs = 30) => ({ provider: "shell", input: `sleep ${secs}` });
-const gated = { provider: "shell", input: "echo gated", policy: { name: "gate", tool_rules: [{ deny: ["Bash"] }], on_violation: "request_approval" } };
+const gated = {
+  provider: "shell",
+  input: "echo gated",
+  policy: { name: "gate", tool_rules: [{ deny: ["Bash"] }], on_violation: "request_approval" },
+};
 
 async function sh(sessionId: string, command: string): Promise<string> {
   const run = await waitRun(sessionId, (await submitRun(sessionId, { provider: "shell", input: command })).id);
@@ -19,7 +23,10 @@ describe("multitask on submission", () => {
     const s = await createSession();
     const first = await submitRun(s.id, sleeper());
     await untilRun(s.id, first.id, (r) => r.status === "running");
-    const res = await api(`/v1/sessions/${s.id}/runs`, { method: "POST", json: { provider: "shell", input: "echo no", multitask: "reject" } });
+    const res = await api(`/v1/sessions/${s.id}/runs`, {
+      method: "POST",
+      json: { provider: "shell", input: "echo no", multitask: "reject" },
+    });
     expect(res.status).toBe(409);
     const body = await json<ErrorBody>(res);
     expect(body.error.code).toBe("run_in_progress");
@@ -51,11 +58,17 @@ describe("multitask on submission", () => {
     expect(transcript.messages.some((m) => String(m.content).includes("sleep 30"))).toBe(true);
   });
 
-  it("rollback restores the interrupted run's git snapshot, marks it rolled_back and leaves it out of the transcript", { timeout: 90_000 }, async () => {
+  it("rollback restores the interrupted run's git snapshot, marks it rolled_back and leaves it out of the transcript", {
+    timeout: 90_000,
+  }, async () => {
     const s = await createSession();
-    await sh(s.id, "git init -q repo && cd repo && git config user.email t@e && git config user.name t && echo one > f.txt && git add . && git commit -qm init");
+    await sh(
+      s.id,
+      "git init -q repo && cd repo && git config user.email t@e && git config user.name t && echo one > f.txt && git add . && git commit -qm init",
+    );
     const victim = await submitRun(s.id, {
-      provider: "shell", input: "cd repo && echo CHANGED > f.txt && echo junk > new.txt && echo marker-victim && sleep 30",
+      provider: "shell",
+      input: "cd repo && echo CHANGED > f.txt && echo junk > new.txt && echo marker-victim && sleep 30",
       workspace: { path: "repo", backend: "git", snapshot: true },
     });
     await untilEvent(s.id, victim.id, "message_streamed");
@@ -75,9 +88,15 @@ describe("multitask on submission", () => {
     const s = await createSession();
     const running = await submitRun(s.id, sleeper());
     await untilRun(s.id, running.id, (r) => r.status === "running");
-    const res = await api(`/v1/sessions/${s.id}/runs`, { method: "POST", json: { provider: "shell", input: "echo x", multitask: "rollback" } });
+    const res = await api(`/v1/sessions/${s.id}/runs`, {
+      method: "POST",
+      json: { provider: "shell", input: "echo x", multitask: "rollback" },
+    });
     expect(res.status).toBe(409);
-    expect((await json<ErrorBody>(res)).error).toMatchObject({ code: "invalid_operation", details: { run_id: running.id, reason: "no_workspace_snapshot" } });
+    expect((await json<ErrorBody>(res)).error).toMatchObject({
+      code: "invalid_operation",
+      details: { run_id: running.id, reason: "no_workspace_snapshot" },
+    });
     expect((await getRun(s.id, running.id)).status).toBe("running");
     await api(`/v1/sessions/${s.id}/runs/cancel`, { method: "POST" });
   });
@@ -149,18 +168,31 @@ describe("runtime status and pending approvals", () => {
     const q2 = await submitRun(s.id, { provider: "shell", input: "echo two" });
     const status = await json<SessionRuntimeStatus>(api(`/v1/sessions/${s.id}/status`));
     expect(status).toMatchObject({
-      session_id: s.id, accepting_runs: true, draining: false, max_concurrent_runs: 1, free_slots: 0, max_queued_runs: s.max_queued_runs,
+      session_id: s.id,
+      accepting_runs: true,
+      draining: false,
+      max_concurrent_runs: 1,
+      free_slots: 0,
+      max_queued_runs: s.max_queued_runs,
       in_flight: [{ id: gate.id, status: "awaiting_approval", provider: "shell" }],
-      queued: [{ id: q1.id, position: 1 }, { id: q2.id, position: 2 }],
+      queued: [
+        { id: q1.id, position: 1 },
+        { id: q2.id, position: 2 },
+      ],
       subscribers: { websockets: 0, sse: 0, long_polls: 0 },
     });
     expect(status.latest_sequence).toBeGreaterThan(0);
     expect(status.flushed_sequence).toBeLessThanOrEqual(status.latest_sequence);
-    expect(status.pending_approvals).toEqual([expect.objectContaining({ run_id: gate.id, tool_call_id: request.data.tool_call_id, policy_name: "gate" })]);
+    expect(status.pending_approvals).toEqual([
+      expect.objectContaining({ run_id: gate.id, tool_call_id: request.data.tool_call_id, policy_name: "gate" }),
+    ]);
     expect(status).toHaveProperty("isolation");
     // A run in flight shows its policy's counters so far beside its limits (what the dashboard's budget shows).
     expect(status.in_flight[0]!.policy).toMatchObject({
-      policy: "gate", action: "request_approval", limits: { max_tool_calls: 5 }, violations: [expect.objectContaining({ kind: "tool_denied" })],
+      policy: "gate",
+      action: "request_approval",
+      limits: { max_tool_calls: 5 },
+      violations: [expect.objectContaining({ kind: "tool_denied" })],
       counters: { tool_calls: expect.any(Number), total_tokens: 0 },
     });
 
@@ -176,12 +208,19 @@ describe("runtime status and pending approvals", () => {
       if (tenant.some((a) => a.run_id === gate.id)) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(tenant.find((a) => a.run_id === gate.id)).toMatchObject({ session_id: s.id, tool_call_id: request.data.tool_call_id, tool_name: "bash" });
+    expect(tenant.find((a) => a.run_id === gate.id)).toMatchObject({
+      session_id: s.id,
+      tool_call_id: request.data.tool_call_id,
+      tool_name: "bash",
+    });
     const other = await json<{ items: PendingApproval[] }>(api(`/v1/approvals`, { key: KEY_B }));
     expect(other.items.some((a) => a.session_id === s.id)).toBe(false);
     expect((await api(`/v1/sessions/${s.id}/status`, { key: KEY_B })).status).toBe(404);
 
-    await api(`/v1/sessions/${s.id}/runs/${gate.id}/approvals/${request.data.tool_call_id as string}`, { method: "POST", json: { decision: "grant" } });
+    await api(`/v1/sessions/${s.id}/runs/${gate.id}/approvals/${request.data.tool_call_id as string}`, {
+      method: "POST",
+      json: { decision: "grant" },
+    });
     await waitRun(s.id, q2.id);
     const after = await json<SessionRuntimeStatus>(api(`/v1/sessions/${s.id}/status`));
     expect(after).toMatchObject({ in_flight: [], queued: [], pending_approvals: [], free_slots: 1 });
@@ -189,4 +228,3 @@ describe("runtime status and pending approvals", () => {
     expect(decided.items).toEqual([]);
   });
 });
-

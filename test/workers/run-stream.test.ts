@@ -39,8 +39,12 @@ function frameReader(res: Response) {
   }
   return {
     frames,
-    get ended() { return ended; },
-    get retryHint() { return retryHint; },
+    get ended() {
+      return ended;
+    },
+    get retryHint() {
+      return retryHint;
+    },
     /** Reads until a frame matches `pred` (or the stream ends). */
     async until(pred: (f: Frame) => boolean): Promise<Frame | undefined> {
       for (;;) {
@@ -51,7 +55,9 @@ function frameReader(res: Response) {
     },
     /** Reads until the server closes the stream. */
     async toEnd(): Promise<Frame[]> {
-      while (await pull()) { /* keep reading */ }
+      while (await pull()) {
+        /* keep reading */
+      }
       return frames;
     },
   };
@@ -97,9 +103,14 @@ describe("create-and-stream (POST …/runs with Accept: text/event-stream)", () 
 
   it("streams only the new run's events, not other runs' or the session's", async () => {
     const s = await createSession();
-    const first = await json<Run>(api(`/v1/sessions/${s.id}/runs?wait=true&timeout_ms=30000`, { method: "POST", json: { provider: "shell", input: "echo first" } }));
+    const first = await json<Run>(
+      api(`/v1/sessions/${s.id}/runs?wait=true&timeout_ms=30000`, { method: "POST", json: { provider: "shell", input: "echo first" } }),
+    );
     expect(first.status).toBe("completed");
-    await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [{ type: "message_sent", data: { role: "user", content: "a note" } }] } });
+    await api(`/v1/sessions/${s.id}/events`, {
+      method: "POST",
+      json: { events: [{ type: "message_sent", data: { role: "user", content: "a note" } }] },
+    });
     const res = await submitStreaming(s.id, { provider: "shell", input: "echo second" });
     const runId = runIdOf(res);
     const frames = await frameReader(res).toEnd();
@@ -127,7 +138,10 @@ describe("create-and-stream (POST …/runs with Accept: text/event-stream)", () 
     expect(reader.ended).toBe(false);
     expect(reader.frames.some((f) => TERMINAL.includes(f.type))).toBe(false);
     const toolCallId = request!.event.data.tool_call_id as string;
-    const decided = await api(`/v1/sessions/${s.id}/runs/${runId}/approvals/${toolCallId}`, { method: "POST", json: { decision: "grant" } });
+    const decided = await api(`/v1/sessions/${s.id}/runs/${runId}/approvals/${toolCallId}`, {
+      method: "POST",
+      json: { decision: "grant" },
+    });
     expect(decided.status).toBe(200);
     const frames = await reader.toEnd();
     const types = frames.map((f) => f.type);
@@ -170,9 +184,16 @@ describe("create-and-stream (POST …/runs with Accept: text/event-stream)", () 
     expect(bad.headers.get("content-type")).toContain("application/json");
     expect((await json<ErrorBody>(bad)).error.code).toBe("validation_error");
 
-    const both = await api(`/v1/sessions/${s.id}/runs?wait=true`, { method: "POST", json: { provider: "shell", input: "true" }, headers: SSE });
+    const both = await api(`/v1/sessions/${s.id}/runs?wait=true`, {
+      method: "POST",
+      json: { provider: "shell", input: "true" },
+      headers: SSE,
+    });
     expect(both.status).toBe(400);
-    expect((await json<ErrorBody>(both)).error).toMatchObject({ code: "conflicting_parameters", details: { parameters: ["wait", "accept"] } });
+    expect((await json<ErrorBody>(both)).error).toMatchObject({
+      code: "conflicting_parameters",
+      details: { parameters: ["wait", "accept"] },
+    });
 
     const missing = await submitStreaming("ses_00000000000000000000000000000000", { provider: "shell", input: "true" });
     expect(missing.status).toBe(404);

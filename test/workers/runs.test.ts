@@ -18,7 +18,10 @@ describe("shell runs", () => {
     const types = events.map((e) => e.type);
     expect(types.slice(0, 5)).toEqual(["run_queued", "session_started", "message_sent", "run_started", "tool_call_started"]);
     expect(types.slice(-3)).toEqual(["tool_call_completed", "message_received", "run_completed"]);
-    const stdout = events.filter((e) => e.type === "message_streamed" && e.data.stream === "stdout").map((e) => e.data.delta).join("");
+    const stdout = events
+      .filter((e) => e.type === "message_streamed" && e.data.stream === "stdout")
+      .map((e) => e.data.delta)
+      .join("");
     expect(stdout).toBe("line1\nline2\nline3\n");
     expect(events.every((e) => e.provider === "shell")).toBe(true);
     expect(events.find((e) => e.type === "run_completed")!.data.stop_reason).toBe("exit_code_0");
@@ -35,16 +38,36 @@ describe("shell runs", () => {
     expect(failed.error?.provider_error).toMatchObject({ provider: "shell", kind: "process_exit", exit_code: 3, stderr: "bad\n" });
     const types = (await runEvents(s.id, failed.id)).map((e) => e.type);
     expect(types.slice(-3)).toEqual(["tool_call_failed", "error_occurred", "run_failed"]);
-    const ok = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "exit 3", options: { success_exit_codes: [0, 3] } })).id);
+    const ok = await waitRun(
+      s.id,
+      (await submitRun(s.id, { provider: "shell", input: "exit 3", options: { success_exit_codes: [0, 3] } })).id,
+    );
     expect(ok.status).toBe("completed");
   });
 
   it("accepts structured commands and messages input", async () => {
     const s = await createSession();
-    const structured = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: { command: "printf", args: ["%s-%s", "a b", "c"], env: { X: "1" } } })).id);
+    const structured = await waitRun(
+      s.id,
+      (await submitRun(s.id, { provider: "shell", input: { command: "printf", args: ["%s-%s", "a b", "c"], env: { X: "1" } } })).id,
+    );
     expect(structured.output?.content).toBe("a b-c");
     // {messages}: every user message's content, joined with newlines, roles matched case-insensitively.
-    const messages = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: { messages: [{ role: "user", content: "echo first" }, { role: "assistant", content: "echo never" }, { role: "USER", content: "echo $((6*7))" }] } })).id);
+    const messages = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "shell",
+          input: {
+            messages: [
+              { role: "user", content: "echo first" },
+              { role: "assistant", content: "echo never" },
+              { role: "USER", content: "echo $((6*7))" },
+            ],
+          },
+        })
+      ).id,
+    );
     expect(messages.output?.content).toBe("first\n42\n");
   });
 
@@ -52,7 +75,11 @@ describe("shell runs", () => {
     const s = await createSession();
     const run = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: { command: "sleep 5", timeout_ms: 200 } })).id);
     expect(run.status).toBe("failed");
-    expect(run.error).toMatchObject({ code: "command_timeout", retryable: false, provider_error: { provider: "shell", kind: "command_timeout" } });
+    expect(run.error).toMatchObject({
+      code: "command_timeout",
+      retryable: false,
+      provider_error: { provider: "shell", kind: "command_timeout" },
+    });
     const failed = (await runEvents(s.id, run.id)).find((e) => e.type === "run_failed")!;
     expect(failed.data.error_code).toBe("command_timeout");
     const exit = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "exit 3" })).id);
@@ -68,7 +95,10 @@ describe("shell runs", () => {
     expect(run.error).toMatchObject({ code: "timeout", retryable: true });
     expect((await runEvents(s.id, run.id)).map((e) => e.type)).toContain("run_timeout");
     // "[t]" keeps the checking shell's own command line from matching the pattern.
-    const check = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: `pgrep -f "asm-[t]imeout-${id}" || echo gone` })).id);
+    const check = await waitRun(
+      s.id,
+      (await submitRun(s.id, { provider: "shell", input: `pgrep -f "asm-[t]imeout-${id}" || echo gone` })).id,
+    );
     expect(check.output?.content).toBe("gone\n");
   });
 
@@ -78,20 +108,33 @@ describe("shell runs", () => {
     expect(run.status).toBe("completed");
     expect(run.output?.truncated).toBe(true);
     expect(String(run.output?.content).length).toBeLessThanOrEqual(1_048_576);
-    const streamed = (await runEvents(s.id, run.id)).filter((e) => e.type === "message_streamed").map((e) => String(e.data.delta)).join("");
+    const streamed = (await runEvents(s.id, run.id))
+      .filter((e) => e.type === "message_streamed")
+      .map((e) => String(e.data.delta))
+      .join("");
     expect(streamed.length).toBe(1_048_576);
     expect(/^a+$/.test(streamed)).toBe(true);
   });
 
   it("refuses a denied command even when it is also allowed (deny wins)", async () => {
     const s = await createSession();
-    const run = await waitRun(s.id, (await submitRun(s.id, {
-      provider: "shell", input: "ls && rm -rf important", options: { allowed_commands: ["ls", "rm"], denied_commands: ["rm"] },
-    })).id);
+    const run = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "shell",
+          input: "ls && rm -rf important",
+          options: { allowed_commands: ["ls", "rm"], denied_commands: ["rm"] },
+        })
+      ).id,
+    );
     expect(run.status).toBe("failed");
     expect(run.error?.code).toBe("policy_violation");
     expect(run.error?.message).toContain("'rm' is denied");
-    const notAllowed = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "cat /etc/hostname", options: { allowed_commands: ["ls"] } })).id);
+    const notAllowed = await waitRun(
+      s.id,
+      (await submitRun(s.id, { provider: "shell", input: "cat /etc/hostname", options: { allowed_commands: ["ls"] } })).id,
+    );
     expect(notAllowed.error?.message).toContain("not in the allowed list");
   });
 });
@@ -106,7 +149,9 @@ describe("queue and slots", () => {
     expect(states.map((r) => r.status)).toEqual(["running", "running", "queued"]);
     const done = await Promise.all(runs.map((r) => waitRun(s.id, r.id)));
     expect(done.map((r) => r.status)).toEqual(["completed", "completed", "completed"]);
-    expect(Date.parse(done[2]!.started_at!)).toBeGreaterThanOrEqual(Math.min(Date.parse(done[0]!.ended_at!), Date.parse(done[1]!.ended_at!)) - 5);
+    expect(Date.parse(done[2]!.started_at!)).toBeGreaterThanOrEqual(
+      Math.min(Date.parse(done[0]!.ended_at!), Date.parse(done[1]!.ended_at!)) - 5,
+    );
   });
 
   it("cancels a queued run without it ever reaching the provider", async () => {
@@ -129,7 +174,10 @@ describe("queue and slots", () => {
     const cancelled = await json<Run>(api(`/v1/sessions/${s.id}/runs/${run.id}/cancel`, { method: "POST" }));
     expect(cancelled.status).toBe("cancelled");
     expect((await runEvents(s.id, run.id)).at(-1)!.type).toBe("run_cancelled");
-    const check = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: `pgrep -f "asm-[c]ancel-${id}" || echo gone` })).id);
+    const check = await waitRun(
+      s.id,
+      (await submitRun(s.id, { provider: "shell", input: `pgrep -f "asm-[c]ancel-${id}" || echo gone` })).id,
+    );
     expect(check.output?.content).toBe("gone\n");
   });
 
@@ -161,7 +209,11 @@ describe("queue and slots", () => {
     const stub = env.SESSIONS.get(env.SESSIONS.idFromName(`tenant_a:${s.id}`));
     // Reset the object as an eviction or deploy would: in-memory state (the executor) is gone, storage stays.
     await runInDurableObject(stub, (_instance, state) => {
-      try { state.abort("test reset"); } catch { /* abort throws in the caller by design */ }
+      try {
+        state.abort("test reset");
+      } catch {
+        /* abort throws in the caller by design */
+      }
     }).catch(() => undefined);
     const failed = await getRun(s.id, long.id);
     expect(failed.status).toBe("failed");

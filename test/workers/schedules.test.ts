@@ -59,7 +59,15 @@ describe("schedules", () => {
   it("create, list, get and delete; another tenant and unknown ids are 404", { timeout: 60_000 }, async () => {
     const s = await createSession();
     const cron = await createSchedule(s.id, { cron: "*/5 * * * *", run: SHELL });
-    expect(cron).toMatchObject({ kind: "cron", cron: "*/5 * * * *", status: "active", session_id: s.id, fire_count: 0, skip_count: 0, last_run_id: null });
+    expect(cron).toMatchObject({
+      kind: "cron",
+      cron: "*/5 * * * *",
+      status: "active",
+      session_id: s.id,
+      fire_count: 0,
+      skip_count: 0,
+      last_run_id: null,
+    });
     const next = Date.parse(cron.next_run_at!);
     expect(next).toBeGreaterThan(Date.now() - 60_000);
     expect(new Date(next).getUTCMinutes() % 5).toBe(0);
@@ -77,7 +85,9 @@ describe("schedules", () => {
 
     expect((await api(`/v1/sessions/${s.id}/schedules/${every.id}`, { key: KEY_B })).status).toBe(404);
     expect((await api(`/v1/sessions/${s.id}/schedules`, { key: KEY_B })).status).toBe(404);
-    expect((await api(`/v1/sessions/${s.id}/schedules`, { method: "POST", json: { every_ms: 60_000, run: SHELL }, key: KEY_B })).status).toBe(404);
+    expect(
+      (await api(`/v1/sessions/${s.id}/schedules`, { method: "POST", json: { every_ms: 60_000, run: SHELL }, key: KEY_B })).status,
+    ).toBe(404);
     expect((await api(`/v1/sessions/ses_${"0".repeat(32)}/schedules`)).status).toBe(404);
     const missing = await api(`/v1/sessions/${s.id}/schedules/sch_${"0".repeat(32)}`);
     expect(missing.status).toBe(404);
@@ -120,7 +130,12 @@ describe("schedules", () => {
   it("an `at` schedule fires once from the alarm: the run carries metadata.schedule_id", { timeout: 90_000 }, async () => {
     const s = await createSession();
     const schedule = await createSchedule(s.id, { at: new Date(Date.now() + 1_500).toISOString(), run: SHELL });
-    const runs = await until("the scheduled run", () => runsOf(s.id), (r) => r.length > 0, 60_000);
+    const runs = await until(
+      "the scheduled run",
+      () => runsOf(s.id),
+      (r) => r.length > 0,
+      60_000,
+    );
     expect(runs).toHaveLength(1);
     expect(runs[0]!.metadata.schedule_id).toBe(schedule.id);
     const ended = await waitRun(s.id, runs[0]!.id, 30_000);
@@ -199,7 +214,9 @@ describe("schedules", () => {
     expect((await api(`/v1/sessions/${s.id}`, { method: "DELETE" })).status).toBe(200);
     await forceDueAfterRestart(s.id);
     await runInDurableObject(stubFor(s.id), (_instance, state) => {
-      const stored = JSON.parse(state.storage.sql.exec<{ value: string }>(`SELECT value FROM kv WHERE key = 'schedules'`).one().value) as Record<string, { schedule: Schedule; due_ms: number | null }>;
+      const stored = JSON.parse(
+        state.storage.sql.exec<{ value: string }>(`SELECT value FROM kv WHERE key = 'schedules'`).one().value,
+      ) as Record<string, { schedule: Schedule; due_ms: number | null }>;
       const only = Object.values(stored)[0]!;
       expect(only.schedule.status).toBe("stopped");
       expect(only.due_ms).toBeNull();

@@ -27,7 +27,11 @@ async function expectUnknownParameter(path: string, name: string): Promise<void>
 describe("GET /v1/sessions/:id/stats", () => {
   it("counts events and runs, sums tokens, lists providers and run statuses, from the session's own object", async () => {
     const s = await createSession();
-    await appendEvents(s.id, [note("a"), { ...note("b"), provider: "claude" }, { type: "message_received", data: { role: "assistant", content: "c" } }]);
+    await appendEvents(s.id, [
+      note("a"),
+      { ...note("b"), provider: "claude" },
+      { type: "message_received", data: { role: "assistant", content: "c" } },
+    ]);
     const run = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "echo hi" })).id);
     expect(run.status).toBe("completed");
     const stats = await json<SessionStats>(api(`/v1/sessions/${s.id}/stats`));
@@ -36,7 +40,12 @@ describe("GET /v1/sessions/:id/stats", () => {
     expect(stats.event_count).toBe(all.events.length);
     expect(stats.latest_sequence).toBe(all.latest_sequence);
     expect(stats.first_event_at).toBe(all.events[0]!.timestamp);
-    expect(stats.last_event_at).toBe(all.events.map((e) => e.timestamp).sort().at(-1));
+    expect(stats.last_event_at).toBe(
+      all.events
+        .map((e) => e.timestamp)
+        .sort()
+        .at(-1),
+    );
     expect(stats.run_count).toBe(1);
     expect(stats.status_counts).toEqual({ completed: 1 });
     expect(stats.providers_used).toEqual(expect.arrayContaining(["claude", "shell"]));
@@ -64,8 +73,14 @@ describe("GET /v1/sessions/:id/events/count", () => {
     ]);
     const count = async (q: string) => (await json<{ count: number }>(api(`/v1/sessions/${s.id}/events/count?${q}`))).count;
     const read = async (q: string) => (await readEvents(s.id, `${q}&limit=1000`)).events.length;
-    for (const q of ["type=message_sent", "since=2020-06-01T00:00:00Z", "until=2021-01-01T00:00:00Z", "after=2&before=4",
-      "since=2020-06-01T00:00:00%2B00:00&until=2021-06-01T00:00:00Z&type=message_sent,message_received", "run_id=run_nothing"]) {
+    for (const q of [
+      "type=message_sent",
+      "since=2020-06-01T00:00:00Z",
+      "until=2021-01-01T00:00:00Z",
+      "after=2&before=4",
+      "since=2020-06-01T00:00:00%2B00:00&until=2021-06-01T00:00:00Z&type=message_sent,message_received",
+      "run_id=run_nothing",
+    ]) {
       expect(await count(q), q).toBe(await read(q));
     }
     expect(await count("since=2020-06-01T00:00:00Z&until=2021-06-01T00:00:00Z")).toBe(1);
@@ -88,7 +103,10 @@ describe("GET /v1/sessions/:id/events/count", () => {
 describe("per-session event reads", () => {
   it("accept since/until and refuse unknown parameters", async () => {
     const s = await createSession();
-    await appendEvents(s.id, [{ ...note("old"), timestamp: "2020-01-01T00:00:00Z" }, { ...note("new"), timestamp: "2030-01-01T00:00:00Z" }]);
+    await appendEvents(s.id, [
+      { ...note("old"), timestamp: "2020-01-01T00:00:00Z" },
+      { ...note("new"), timestamp: "2030-01-01T00:00:00Z" },
+    ]);
     const page = await readEvents(s.id, "since=2029-01-01T00:00:00Z");
     expect(page.events.map((e) => e.data.content)).toEqual(["new"]);
     const early = await readEvents(s.id, "until=2020-01-01T00:00:00Z");
@@ -118,19 +136,54 @@ describe("searches: orders, filters and unknown parameters", () => {
   it("run searches take the seed's orders (started_at_asc/desc, token_usage_desc) with cursors", async () => {
     const s = await createSession();
     const store = new D1SessionStore(env.DB);
-    const base = { session_id: s.id, status: "completed" as const, provider: "claude", model: null, input: "x", output: null, error: null, turn_count: 1, metadata: {}, idempotency_key: null, cost_usd: null, ended_at: null };
+    const base = {
+      session_id: s.id,
+      status: "completed" as const,
+      provider: "claude",
+      model: null,
+      input: "x",
+      output: null,
+      error: null,
+      turn_count: 1,
+      metadata: {},
+      idempotency_key: null,
+      cost_usd: null,
+      ended_at: null,
+    };
     const usage = (total: number) => ({ input: total, output: 0, cache_read: 0, cache_creation: 0, total });
     const runs: Run[] = [
-      { ...base, id: `run_${"a".repeat(31)}1`, queued_at: "2024-01-01T00:00:00.000Z", started_at: "2024-01-01T00:00:05.000Z", token_usage: usage(10) },
-      { ...base, id: `run_${"a".repeat(31)}2`, queued_at: "2024-01-01T00:00:01.000Z", started_at: "2024-01-01T00:00:02.000Z", token_usage: usage(300) },
-      { ...base, id: `run_${"a".repeat(31)}3`, queued_at: "2024-01-01T00:00:03.000Z", started_at: null, status: "queued" as const, provider: "shell", token_usage: usage(0) },
+      {
+        ...base,
+        id: `run_${"a".repeat(31)}1`,
+        queued_at: "2024-01-01T00:00:00.000Z",
+        started_at: "2024-01-01T00:00:05.000Z",
+        token_usage: usage(10),
+      },
+      {
+        ...base,
+        id: `run_${"a".repeat(31)}2`,
+        queued_at: "2024-01-01T00:00:01.000Z",
+        started_at: "2024-01-01T00:00:02.000Z",
+        token_usage: usage(300),
+      },
+      {
+        ...base,
+        id: `run_${"a".repeat(31)}3`,
+        queued_at: "2024-01-01T00:00:03.000Z",
+        started_at: null,
+        status: "queued" as const,
+        provider: "shell",
+        token_usage: usage(0),
+      },
     ];
     await store.flush({ tenantId: "tenant_a", session: null, events: [], runs });
     const ids = async (q: string) => {
       const out: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: Page<Run> = await json<Page<Run>>(api(`/v1/query/runs?session_id=${s.id}&limit=1&${q}${cursor ? `&cursor=${cursor}` : ""}`));
+        const page: Page<Run> = await json<Page<Run>>(
+          api(`/v1/query/runs?session_id=${s.id}&limit=1&${q}${cursor ? `&cursor=${cursor}` : ""}`),
+        );
         out.push(...page.items.map((r) => r.id));
         cursor = page.next_cursor;
       } while (cursor);
@@ -165,7 +218,9 @@ describe("searches: orders, filters and unknown parameters", () => {
     const paged: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: Page<Session> = await json<Page<Session>>(api(`/v1/sessions?agent_id=${agent}&order_by=created_at_asc&limit=2${cursor ? `&cursor=${cursor}` : ""}`));
+      const page: Page<Session> = await json<Page<Session>>(
+        api(`/v1/sessions?agent_id=${agent}&order_by=created_at_asc&limit=2${cursor ? `&cursor=${cursor}` : ""}`),
+      );
       paged.push(...page.items.map((x) => x.id));
       cursor = page.next_cursor;
     } while (cursor);
@@ -183,16 +238,26 @@ describe("export and import", () => {
     const res = await api(`/v1/sessions/${id}/export`, key ? { key } : {});
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("application/x-ndjson");
-    return (await res.text()).split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown> & { kind: string });
+    return (await res.text())
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown> & { kind: string });
   };
-  const importLines = (lines: unknown, key?: string) => api("/v1/sessions/import", { method: "POST", json: lines, ...(key ? { key } : {}) });
+  const importLines = (lines: unknown, key?: string) =>
+    api("/v1/sessions/import", { method: "POST", json: lines, ...(key ? { key } : {}) });
 
   it("exports session, runs and events as NDJSON and imports them as a new session with the same sequences", async () => {
     const s = await createSession({ agent_id: "exporter", tags: ["keep"], metadata: { team: "x" } });
     await appendEvents(s.id, [note("hello"), { ...note("corr"), correlation_id: "c-1" }]);
     const run = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "echo exported" })).id);
     const lines = await exportLines(s.id);
-    expect(lines.map((l) => l.kind)).toEqual(["header", "session", "run", ...lines.filter((l) => l.kind === "event").map(() => "event"), "end"]);
+    expect(lines.map((l) => l.kind)).toEqual([
+      "header",
+      "session",
+      "run",
+      ...lines.filter((l) => l.kind === "event").map(() => "event"),
+      "end",
+    ]);
     const original = await readEvents(s.id, "limit=1000");
     expect(lines.filter((l) => l.kind === "event").map((l) => (l.event as Event).sequence)).toEqual(original.events.map((e) => e.sequence));
     expect(lines.at(-1)).toMatchObject({ kind: "end", run_count: 1, event_count: original.events.length });
@@ -208,7 +273,9 @@ describe("export and import", () => {
     const newRun = out.run_ids[run.id]!;
     expect(newRun).toMatch(/^run_[0-9a-f]{32}$/);
     const copied = await readEvents(out.session.id, "limit=1000");
-    expect(copied.events.map((e) => [e.sequence, e.type, e.id, e.data])).toEqual(original.events.map((e) => [e.sequence, e.type, e.id, e.data]));
+    expect(copied.events.map((e) => [e.sequence, e.type, e.id, e.data])).toEqual(
+      original.events.map((e) => [e.sequence, e.type, e.id, e.data]),
+    );
     expect(copied.events.filter((e) => e.run_id !== null).every((e) => e.run_id === newRun)).toBe(true);
     const runs = await json<Page<Run>>(api(`/v1/sessions/${out.session.id}/runs`));
     expect(runs.items.map((r) => [r.id, r.status, r.output])).toEqual([[newRun, "completed", run.output]]);
@@ -275,12 +342,22 @@ describe("export and import", () => {
     expect(out.session.id).not.toBe(s.id);
     const original = await readEvents(s.id, "limit=1000");
     const copied = await readEvents(out.session.id, "limit=1000");
-    expect(copied.events.map((e) => [e.sequence, e.type, e.id, e.data])).toEqual(original.events.map((e) => [e.sequence, e.type, e.id, e.data]));
+    expect(copied.events.map((e) => [e.sequence, e.type, e.id, e.data])).toEqual(
+      original.events.map((e) => [e.sequence, e.type, e.id, e.data]),
+    );
     expect(Object.keys(out.run_ids)).toEqual([run.id]);
     // Exporting the import gives the same lines but for the ids the import rewrote and the export time.
-    const again = (await exportText(out.session.id)).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { kind: string; event?: Event });
-    const first = text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { kind: string; event?: Event });
-    expect(again.map((l) => [l.kind, l.event?.sequence, l.event?.type])).toEqual(first.map((l) => [l.kind, l.event?.sequence, l.event?.type]));
+    const again = (await exportText(out.session.id))
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { kind: string; event?: Event });
+    const first = text
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { kind: string; event?: Event });
+    expect(again.map((l) => [l.kind, l.event?.sequence, l.event?.type])).toEqual(
+      first.map((l) => [l.kind, l.event?.sequence, l.event?.type]),
+    );
   });
 
   it("refuses a bad NDJSON line with 400 naming the line, and imports nothing", async () => {
@@ -299,7 +376,10 @@ describe("export and import", () => {
     // Line numbers count the text's lines, blank ones included.
     await refused([rows[0], rows[1], "", "{oops", ...rows.slice(2)].join("\n"), 4, "invalid_format");
     const event = JSON.parse(rows[2]!) as { event: Event };
-    await refused([rows[0], rows[1], rows[2], JSON.stringify({ kind: "event", event: { ...event.event, sequence: "x" } }), ...rows.slice(3)].join("\n"), 4);
+    await refused(
+      [rows[0], rows[1], rows[2], JSON.stringify({ kind: "event", event: { ...event.event, sequence: "x" } }), ...rows.slice(3)].join("\n"),
+      4,
+    );
     await refused([rows[0], rows[1], rows[3], rows[2], ...rows.slice(4)].join("\n"), 4); // sequences go backwards
     await refused([rows[0], rows[1], rows[2], rows[2], ...rows.slice(3)].join("\n"), 4); // the same event twice
     await refused([...rows.slice(0, -1), "", JSON.stringify({ kind: "end", run_count: 0, event_count: 99 })].join("\n"), rows.length + 1);
@@ -317,9 +397,25 @@ describe("export and import", () => {
   });
 
   it("declares both import content types and the NDJSON export line in the OpenAPI document", async () => {
-    type Doc = { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
+    type Doc = {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            requestBody?: { content: Record<string, unknown> };
+            responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+          }
+        >
+      >;
+    };
     const doc = await json<Doc>(api("/openapi.json", { key: null }));
-    expect(Object.keys(doc.paths["/v1/sessions/import"]!.post!.requestBody!.content).sort()).toEqual(["application/json", "application/x-ndjson"]);
-    expect(doc.paths["/v1/sessions/{id}/export"]!.get!.responses["200"]!.content!["application/x-ndjson"]!.schema).toEqual({ $ref: "#/components/schemas/SessionExportLine" });
+    expect(Object.keys(doc.paths["/v1/sessions/import"]!.post!.requestBody!.content).sort()).toEqual([
+      "application/json",
+      "application/x-ndjson",
+    ]);
+    expect(doc.paths["/v1/sessions/{id}/export"]!.get!.responses["200"]!.content!["application/x-ndjson"]!.schema).toEqual({
+      $ref: "#/components/schemas/SessionExportLine",
+    });
   });
 });

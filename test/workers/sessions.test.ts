@@ -42,7 +42,12 @@ describe("sessions", () => {
     expect(new Set(seen).size).toBe(7);
     expect(seen).toEqual([...made].reverse().map((m) => m.id));
     const odd = await json<List>(api(`/v1/sessions?agent_id=${agent}&tag=odd`));
-    expect(odd.items.map((x) => x.id).sort()).toEqual(made.filter((_, i) => i % 2).map((m) => m.id).sort());
+    expect(odd.items.map((x) => x.id).sort()).toEqual(
+      made
+        .filter((_, i) => i % 2)
+        .map((m) => m.id)
+        .sort(),
+    );
     const active = await json<List>(api(`/v1/sessions?agent_id=${agent}&status=active`));
     expect(active.items.map((x) => x.id)).toEqual([made[0]!.id]);
     const since = await json<List>(api(`/v1/sessions?agent_id=${agent}&created_since=${encodeURIComponent(made[5]!.created_at)}`));

@@ -19,7 +19,10 @@ async function openSocket(sessionId: string, query: string, key = "test_key_a") 
     const deadline = Date.now() + ms;
     while (!pred()) {
       if (Date.now() > deadline) throw new Error(`timed out with ${received.length} events`);
-      await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 50); });
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 50);
+      });
     }
   };
   return { ws, received, until };
@@ -41,10 +44,16 @@ async function readSse(res: Response, count: number): Promise<{ ids: number[]; e
     while ((idx = buf.indexOf("\n\n")) >= 0) {
       const frame = buf.slice(0, idx);
       buf = buf.slice(idx + 2);
-      if (frame.startsWith(":")) { sawHeartbeat = true; continue; }
+      if (frame.startsWith(":")) {
+        sawHeartbeat = true;
+        continue;
+      }
       const id = frame.match(/^id: (\d+)$/m)?.[1];
       const data = frame.match(/^data: (.*)$/m)?.[1];
-      if (id && data) { ids.push(Number(id)); events.push(JSON.parse(data) as Event); }
+      if (id && data) {
+        ids.push(Number(id));
+        events.push(JSON.parse(data) as Event);
+      }
     }
   }
   await reader.cancel();
@@ -54,16 +63,25 @@ async function readSse(res: Response, count: number): Promise<{ ids: number[]; e
 describe("WebSocket", () => {
   it("replays from the cursor, follows live, and a reconnect from last+1 misses nothing and repeats nothing", async () => {
     const s = await createSession();
-    await appendEvents(s.id, Array.from({ length: 9 }, (_, i) => note(`before ${i}`)));
+    await appendEvents(
+      s.id,
+      Array.from({ length: 9 }, (_, i) => note(`before ${i}`)),
+    );
     const first = await openSocket(s.id, "from_sequence=3");
     await first.until(() => first.received.length >= 8);
-    const live = appendEvents(s.id, Array.from({ length: 5 }, (_, i) => note(`live ${i}`)));
+    const live = appendEvents(
+      s.id,
+      Array.from({ length: 5 }, (_, i) => note(`live ${i}`)),
+    );
     await live;
     await first.until(() => first.received.length >= 13);
     first.ws.close(1000, "test disconnect");
     const lastSeen = first.received[first.received.length - 1]!.sequence;
     // Events appended while nobody is connected.
-    await appendEvents(s.id, Array.from({ length: 4 }, (_, i) => note(`offline ${i}`)));
+    await appendEvents(
+      s.id,
+      Array.from({ length: 4 }, (_, i) => note(`offline ${i}`)),
+    );
     const second = await openSocket(s.id, `from_sequence=${lastSeen + 1}`);
     const more = appendEvents(s.id, [note("after reconnect")]);
     await more;
@@ -78,11 +96,14 @@ describe("WebSocket", () => {
     const s = await createSession();
     const sock = await openSocket(s.id, "from_sequence=1&types=message_streamed&run_id=run_x");
     const all = await openSocket(s.id, "from_sequence=1");
-    await Promise.all(Array.from({ length: 10 }, (_, i) =>
-      appendEvents(s.id, [
-        { type: "message_streamed", run_id: i % 2 ? "run_x" : "run_y", data: { content: `${i}`, delta: `${i}` } },
-        note(`n${i}`),
-      ])));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        appendEvents(s.id, [
+          { type: "message_streamed", run_id: i % 2 ? "run_x" : "run_y", data: { content: `${i}`, delta: `${i}` } },
+          note(`n${i}`),
+        ]),
+      ),
+    );
     await all.until(() => all.received.length >= 21);
     await sock.until(() => sock.received.length >= 5);
     expect(all.received.map((e) => e.sequence)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
@@ -98,7 +119,11 @@ describe("WebSocket", () => {
     const sock = await openSocket(s.id, "from_sequence=1&types=message_streamed");
     // Two matches 450 sequences apart, more than twice the window (200 in tests), and the client never acks.
     await appendEvents(s.id, [{ type: "message_streamed", data: { content: "a", delta: "a" } }]);
-    for (let i = 0; i < 3; i++) await appendEvents(s.id, Array.from({ length: 150 }, (_, j) => note(`gap ${i}-${j}`)));
+    for (let i = 0; i < 3; i++)
+      await appendEvents(
+        s.id,
+        Array.from({ length: 150 }, (_, j) => note(`gap ${i}-${j}`)),
+      );
     await sock.until(() => sock.received.length >= 1);
     sock.ws.send(JSON.stringify({ type: "ack", sequence: sock.received[0]!.sequence }));
     await appendEvents(s.id, [{ type: "message_streamed", data: { content: "b", delta: "b" } }]);
@@ -111,9 +136,21 @@ describe("WebSocket", () => {
     const s = await createSession();
     const sock = await openSocket(s.id, "from_sequence=1");
     await sock.until(() => sock.received.length >= 1);
-    for (const frame of ["{", "[]", '{"type":"ack"}', '{"type":"ack","sequence":-1}', '{"type":"ack","sequence":"9"}', new Uint8Array([1, 2])]) sock.ws.send(frame);
+    for (const frame of [
+      "{",
+      "[]",
+      '{"type":"ack"}',
+      '{"type":"ack","sequence":-1}',
+      '{"type":"ack","sequence":"9"}',
+      new Uint8Array([1, 2]),
+    ])
+      sock.ws.send(frame);
     sock.ws.send(JSON.stringify({ type: "ack", sequence: 1_000_000 }));
-    for (let i = 0; i < 5; i++) await appendEvents(s.id, Array.from({ length: 50 }, (_, j) => note(`n ${i}-${j}`)));
+    for (let i = 0; i < 5; i++)
+      await appendEvents(
+        s.id,
+        Array.from({ length: 50 }, (_, j) => note(`n ${i}-${j}`)),
+      );
     // The ack counted only up to sequence 1 (all it had been sent): the window (200 in tests) ends at 201.
     await sock.until(() => sock.received.length >= 201);
     await new Promise((r) => setTimeout(r, 50));
@@ -146,7 +183,10 @@ describe("WebSocket", () => {
 describe("Server-Sent Events", () => {
   it("streams with id = sequence, resumes from Last-Event-ID, and sends heartbeats", async () => {
     const s = await createSession();
-    await appendEvents(s.id, Array.from({ length: 4 }, (_, i) => note(`e${i}`)));
+    await appendEvents(
+      s.id,
+      Array.from({ length: 4 }, (_, i) => note(`e${i}`)),
+    );
     const res = await api(`/v1/sessions/${s.id}/events`, { headers: { accept: "text/event-stream" } });
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const livePush = (async () => {

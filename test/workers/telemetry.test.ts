@@ -31,7 +31,10 @@ async function bindMetrics(sessionId: string, dataset: RecordingDataset | undefi
 }
 
 async function runToEnd(sessionId: string, input: string): Promise<Run> {
-  const res = await api(`/v1/sessions/${sessionId}/runs?wait=true&timeout_ms=60000`, { method: "POST", json: { provider: "shell", input } });
+  const res = await api(`/v1/sessions/${sessionId}/runs?wait=true&timeout_ms=60000`, {
+    method: "POST",
+    json: { provider: "shell", input },
+  });
   expect(res.status).toBe(200);
   return json<Run>(res);
 }
@@ -67,7 +70,14 @@ describe("run telemetry through the real Worker", () => {
     const lines = linesFor(log, run.id);
     expect(lines.map((l) => l.status)).toEqual(["queued", "started", "completed"]);
     for (const l of lines) {
-      expect(l).toMatchObject({ telemetry: "asm", event: "run_transition", tenant_id: "tenant_a", session_id: s.id, provider: "shell", error_code: null });
+      expect(l).toMatchObject({
+        telemetry: "asm",
+        event: "run_transition",
+        tenant_id: "tenant_a",
+        session_id: s.id,
+        provider: "shell",
+        error_code: null,
+      });
     }
     expect(lines[0]!.duration_ms).toBeNull();
     expect(lines[2]!.duration_ms).toBeGreaterThanOrEqual(0);
@@ -117,13 +127,20 @@ describe("run telemetry through the real Worker", () => {
     const log = vi.spyOn(console, "log");
     const res = await api(`/v1/sessions/${s.id}/runs?wait=true&timeout_ms=60000`, {
       method: "POST",
-      json: { provider: "router", input: { prompt: "echo routed-ok # [overloaded]" }, routing: { prefer: ["anthropic", "shell"], cooldown_ms: 0 } },
+      json: {
+        provider: "router",
+        input: { prompt: "echo routed-ok # [overloaded]" },
+        routing: { prefer: ["anthropic", "shell"], cooldown_ms: 0 },
+      },
     });
     const run = await json<Run>(res);
     expect(run.status, JSON.stringify(run.error)).toBe("completed");
     const lines = linesFor(log, run.id);
     const attempts = lines.filter((l) => l.event === "router_attempt");
-    expect(attempts.map((a) => [a.provider, a.attempt, a.status])).toEqual([["anthropic", 1, "failed"], ["shell", 2, "succeeded"]]);
+    expect(attempts.map((a) => [a.provider, a.attempt, a.status])).toEqual([
+      ["anthropic", 1, "failed"],
+      ["shell", 2, "succeeded"],
+    ]);
     expect(attempts[0]!.error_code).toBe("provider_unavailable");
     for (const a of attempts) expect(a.duration_ms).toBeGreaterThanOrEqual(0);
     expect(lines.filter((l) => l.event === "run_transition").at(-1)).toMatchObject({ status: "completed", provider: "shell", attempt: 2 });

@@ -13,7 +13,9 @@ const sessions = testSessions(env);
 type ErrorBody = { error: { code: string; message: string; details: Record<string, unknown> } };
 type Received = {
   deliveries: { headers: Record<string, string>; body: string; verified: boolean | null }[];
-  attempts: number; failures_left: number; redirects_left: number;
+  attempts: number;
+  failures_left: number;
+  redirects_left: number;
 };
 type WebhookWithState = { id: string; session_id: string | null; url: string; delivery: DeliveryState };
 
@@ -88,7 +90,10 @@ describe("webhook targets at creation", () => {
     const withCredentials = await api("/v1/webhooks", { method: "POST", json: { url: sinkUrl().replace("http://", "http://user:pass@") } });
     expect(withCredentials.status).toBe(400);
     expect((await json<ErrorBody>(withCredentials)).error.details.reason).toBe("credentials");
-    const badSecret = await api("/v1/webhooks", { method: "POST", json: { url: `${sinkUrl()}/x`, secret: "a-plain-shared-secret-string" } });
+    const badSecret = await api("/v1/webhooks", {
+      method: "POST",
+      json: { url: `${sinkUrl()}/x`, secret: "a-plain-shared-secret-string" },
+    });
     expect(badSecret.status).toBe(400);
     expect((await json<ErrorBody>(badSecret)).error.code).toBe("validation_error");
     expect((await json<{ items: unknown[] }>(api("/v1/webhooks"))).items).toEqual([]);
@@ -126,11 +131,23 @@ describe("webhook delivery", () => {
     await stubOf(s.id).fanOutNow();
     expect((await received(channel)).attempts).toBe(1);
     // The object's alarm retries: once more failing (500), then delivering everything.
-    const afterTwo = await until("the second failure", () => stateOf(hook.id), (h) => h.delivery.consecutive_failures === 2);
+    const afterTwo = await until(
+      "the second failure",
+      () => stateOf(hook.id),
+      (h) => h.delivery.consecutive_failures === 2,
+    );
     expect(afterTwo.delivery.sessions[0]!.last_status).toBe(500);
-    await until("delivery", () => received(channel), (r) => sequencesOf(r).includes(3));
+    await until(
+      "delivery",
+      () => received(channel),
+      (r) => sequencesOf(r).includes(3),
+    );
     await appendEvents(s.id, [note("three")]);
-    const all = await until("the fourth event", () => received(channel), (r) => sequencesOf(r).includes(4));
+    const all = await until(
+      "the fourth event",
+      () => received(channel),
+      (r) => sequencesOf(r).includes(4),
+    );
     expect(sequencesOf(all)).toEqual([1, 2, 3, 4]);
     expect(all.failures_left).toBe(0);
     expect(all.attempts).toBe(2 + all.deliveries.length);
@@ -142,7 +159,11 @@ describe("webhook delivery", () => {
     }
     // The retried batch is the one that failed (same webhook-id), although more events had arrived meanwhile.
     expect(all.deliveries[0]!.headers["webhook-id"]).toBe(`${hook.id}:${s.id}:1-1`);
-    const caughtUp = await until("the state to catch up", () => stateOf(hook.id), (h) => h.delivery.sessions[0]!.cursor === 4);
+    const caughtUp = await until(
+      "the state to catch up",
+      () => stateOf(hook.id),
+      (h) => h.delivery.sessions[0]!.cursor === 4,
+    );
     expect(caughtUp.delivery).toMatchObject({ consecutive_failures: 0, last_error: null, next_attempt_at: null });
     expect(caughtUp.delivery.sessions[0]).toMatchObject({ last_status: 200, consecutive_failures: 0, last_error: null });
     expect(caughtUp.delivery.last_success_at).not.toBeNull();
@@ -179,11 +200,19 @@ describe("webhook delivery", () => {
     expect(failed.delivery).toMatchObject({ consecutive_failures: 1, sessions: [{ last_status: 302, cursor: 0 }] });
     expect(failed.delivery.last_error).toMatch(/302.*redirects are not followed/);
     expect(failed.delivery.next_attempt_at).not.toBeNull();
-    const retried = await until("the retry", () => received(channel), (r) => r.deliveries.length === 1);
+    const retried = await until(
+      "the retry",
+      () => received(channel),
+      (r) => r.deliveries.length === 1,
+    );
     expect(retried.attempts).toBe(2);
     expect(sequencesOf(retried)).toEqual([1]);
     expect((await received(`${channel}-redirected`)).attempts).toBe(0);
-    const ok = await until("the state", () => stateOf(hook.id), (h) => h.delivery.consecutive_failures === 0);
+    const ok = await until(
+      "the state",
+      () => stateOf(hook.id),
+      (h) => h.delivery.consecutive_failures === 0,
+    );
     expect(ok.delivery.sessions[0]).toMatchObject({ cursor: 1, last_status: 200, next_attempt_at: null });
   });
 
@@ -192,10 +221,17 @@ describe("webhook delivery", () => {
     const channel = newChannel();
     // Written directly, as a row stored before the rules (creation would refuse it): credentials in the URL.
     const id = newId("wh");
-    await drizzle(env.DB).insert(webhooks).values({
-      id, tenantId: "tenant_a", sessionId: s.id, url: `${sinkUrl().replace("http://", "http://user:pass@")}/${channel}`,
-      secret: ownSecret(), types: null, createdAt: new Date().toISOString(),
-    });
+    await drizzle(env.DB)
+      .insert(webhooks)
+      .values({
+        id,
+        tenantId: "tenant_a",
+        sessionId: s.id,
+        url: `${sinkUrl().replace("http://", "http://user:pass@")}/${channel}`,
+        secret: ownSecret(),
+        types: null,
+        createdAt: new Date().toISOString(),
+      });
     await stubOf(s.id).webhooksChanged();
     expect((await received(channel)).attempts).toBe(0);
     const state = await stateOf(id);
@@ -209,7 +245,11 @@ describe("webhook delivery", () => {
     const a = await createSession({ agent_id: "tenant-wide" }, KEY_B);
     const b = await createSession({ agent_id: "tenant-wide" }, KEY_B);
     for (const id of [a.id, b.id]) await stubOf(id, "tenant_b").fanOutNow();
-    const state = await until("both sessions", () => stateOf(hook.id, KEY_B), (h) => h.delivery.session_count === 2);
+    const state = await until(
+      "both sessions",
+      () => stateOf(hook.id, KEY_B),
+      (h) => h.delivery.session_count === 2,
+    );
     expect(state.session_id).toBeNull();
     expect(state.delivery.sessions.map((x) => x.session_id).sort()).toEqual([a.id, b.id].sort());
     expect(state.delivery.sessions.every((x) => x.cursor >= 1 && x.consecutive_failures === 0)).toBe(true);

@@ -16,8 +16,20 @@ describe("Workflows bridge", () => {
     expect(bad.error).toMatchObject({ code: "provider_error", action: "abort" });
     const timedOut = await runSessionStep(env, "tenant_a", session.id, { provider: "shell", input: "sleep 5", timeout_ms: 100 });
     expect(timedOut.error).toMatchObject({ code: "timeout", action: "retry" });
-    const again = await runSessionStep(env, "tenant_a", session.id, { provider: "shell", input: "echo once" }, { idempotencyKey: "step-1" });
-    const replay = await runSessionStep(env, "tenant_a", session.id, { provider: "shell", input: "echo once" }, { idempotencyKey: "step-1" });
+    const again = await runSessionStep(
+      env,
+      "tenant_a",
+      session.id,
+      { provider: "shell", input: "echo once" },
+      { idempotencyKey: "step-1" },
+    );
+    const replay = await runSessionStep(
+      env,
+      "tenant_a",
+      session.id,
+      { provider: "shell", input: "echo once" },
+      { idempotencyKey: "step-1" },
+    );
     expect(replay.run_id).toBe(again.run_id);
     const done = await completeWorkflowSession(env, "tenant_a", session.id);
     expect(done.status).toBe("completed");

@@ -15,25 +15,46 @@ const INIT_REPO = [
   "git add . && git commit -qm init",
 ].join(" && ");
 
-type Diff = { files_changed: number; insertions: number; deletions: number; added: string[]; modified: string[]; deleted: string[]; patch: string | null; patch_ref: string | null };
+type Diff = {
+  files_changed: number;
+  insertions: number;
+  deletions: number;
+  added: string[];
+  modified: string[];
+  deleted: string[];
+  patch: string | null;
+  patch_ref: string | null;
+};
 
 describe("workspace snapshots and diffs", () => {
   it("diffs a git workspace including untracked files, leaves ignored paths, HEAD and the index alone", async () => {
     const s = await createSession();
     await sh(s.id, INIT_REPO);
     const headBefore = await sh(s.id, "cd repo && git rev-parse HEAD && git status --porcelain");
-    const run = await waitRun(s.id, (await submitRun(s.id, {
-      provider: "shell",
-      input: "cd repo && printf 'one\\nTWO\\nthree\\nfour\\n' > tracked.txt && echo new > untracked.txt && mkdir -p build && echo junk > build/out.bin",
-      workspace: { path: "repo", backend: "git", snapshot: true },
-    })).id);
+    const run = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "shell",
+          input:
+            "cd repo && printf 'one\\nTWO\\nthree\\nfour\\n' > tracked.txt && echo new > untracked.txt && mkdir -p build && echo junk > build/out.bin",
+          workspace: { path: "repo", backend: "git", snapshot: true },
+        })
+      ).id,
+    );
     expect(run.status).toBe("completed");
     const events = await runEvents(s.id, run.id);
     const snaps = events.filter((e) => e.type === "workspace_snapshot_taken");
     expect(snaps.map((e) => e.data.label)).toEqual(["before", "after"]);
     expect(snaps[0]!.data.metadata).toMatchObject({ includes_untracked: true });
     const diffEvent = events.find((e) => e.type === "workspace_diff_computed")!;
-    expect(diffEvent.data).toMatchObject({ files_changed: 2, added: ["untracked.txt"], modified: ["tracked.txt"], deleted: [], has_patch: true });
+    expect(diffEvent.data).toMatchObject({
+      files_changed: 2,
+      added: ["untracked.txt"],
+      modified: ["tracked.txt"],
+      deleted: [],
+      has_patch: true,
+    });
     const diff = await json<Diff>(api(`/v1/sessions/${s.id}/runs/${run.id}/diff`));
     expect(diff.insertions).toBe(3);
     expect(diff.deletions).toBe(1);
@@ -49,9 +70,16 @@ describe("workspace snapshots and diffs", () => {
   it("stores a large patch in R2 and serves it back through the diff and the artifact route", async () => {
     const s = await createSession();
     await sh(s.id, INIT_REPO);
-    const run = await waitRun(s.id, (await submitRun(s.id, {
-      provider: "shell", input: "cd repo && seq 1 20000 > big.txt", workspace: { path: "repo", snapshot: true },
-    })).id);
+    const run = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "shell",
+          input: "cd repo && seq 1 20000 > big.txt",
+          workspace: { path: "repo", snapshot: true },
+        })
+      ).id,
+    );
     const diffEvent = (await runEvents(s.id, run.id)).find((e) => e.type === "workspace_diff_computed")!;
     const key = diffEvent.data.patch_ref as string;
     expect(key).toMatch(/^patch_/);
@@ -69,10 +97,16 @@ describe("workspace snapshots and diffs", () => {
   it("rolls back to the pre-run snapshot when the run fails", async () => {
     const s = await createSession();
     await sh(s.id, INIT_REPO);
-    const run = await waitRun(s.id, (await submitRun(s.id, {
-      provider: "shell", input: "cd repo && echo broken > tracked.txt && echo stray > stray.txt && exit 1",
-      workspace: { path: "repo", backend: "git", snapshot: true, rollback_on_failure: true },
-    })).id);
+    const run = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "shell",
+          input: "cd repo && echo broken > tracked.txt && echo stray > stray.txt && exit 1",
+          workspace: { path: "repo", backend: "git", snapshot: true, rollback_on_failure: true },
+        })
+      ).id,
+    );
     expect(run.status).toBe("failed");
     expect((run.metadata.workspace as { rolled_back: boolean }).rolled_back).toBe(true);
     expect(await sh(s.id, "cd repo && cat tracked.txt && ls")).toBe("one\ntwo\nthree\ntracked.txt\n");
@@ -83,10 +117,16 @@ describe("workspace snapshots and diffs", () => {
   it("uses content hashes outside git, honouring ignore globs", async () => {
     const s = await createSession();
     await sh(s.id, "mkdir -p plain/logs && echo a > plain/a.txt && echo x > plain/logs/x.log");
-    const run = await waitRun(s.id, (await submitRun(s.id, {
-      provider: "shell", input: "cd plain && echo b > b.txt && echo changed > a.txt && echo y >> logs/x.log",
-      workspace: { path: "plain", backend: "hash", snapshot: true, ignore: { globs: ["**/*.log"] } },
-    })).id);
+    const run = await waitRun(
+      s.id,
+      (
+        await submitRun(s.id, {
+          provider: "shell",
+          input: "cd plain && echo b > b.txt && echo changed > a.txt && echo y >> logs/x.log",
+          workspace: { path: "plain", backend: "hash", snapshot: true, ignore: { globs: ["**/*.log"] } },
+        })
+      ).id,
+    );
     const diff = (await runEvents(s.id, run.id)).find((e) => e.type === "workspace_diff_computed")!.data;
     expect(diff).toMatchObject({ backend: "hash", added: ["b.txt"], modified: ["a.txt"], deleted: [], has_patch: false });
   });

@@ -57,8 +57,14 @@ export function followSession(sessionId, from, onEvent, onState) {
     }
     if (stopped) return;
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    ws = new WebSocket(`${proto}://${location.host}/v1/sessions/${sessionId}/ws?from_sequence=${last + 1}&token=${encodeURIComponent(token)}`);
-    ws.onopen = () => { attempt = 0; onState("live"); ping = setInterval(() => ws.readyState === 1 && ws.send("ping"), 20_000); };
+    ws = new WebSocket(
+      `${proto}://${location.host}/v1/sessions/${sessionId}/ws?from_sequence=${last + 1}&token=${encodeURIComponent(token)}`,
+    );
+    ws.onopen = () => {
+      attempt = 0;
+      onState("live");
+      ping = setInterval(() => ws.readyState === 1 && ws.send("ping"), 20_000);
+    };
     const socket = ws;
     let unacked = 0;
     let ackTimer = null;
@@ -84,5 +90,9 @@ export function followSession(sessionId, from, onEvent, onState) {
     };
   };
   connect();
-  return () => { stopped = true; clearInterval(ping); ws?.close(); };
+  return () => {
+    stopped = true;
+    clearInterval(ping);
+    ws?.close();
+  };
 }

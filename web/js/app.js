@@ -12,18 +12,47 @@ let cleanup = null;
 function keyForm() {
   const input = h("input", { id: "api-key", type: "password", "aria-label": "API key", autocomplete: "off" });
   const error = h("p", { role: "alert" });
-  view.replaceChildren(h("section", { class: "panel" }, h("h2", {}, "API key"),
-    h("form", { "aria-label": "key entry", onsubmit: async (ev) => {
-      ev.preventDefault();
-      apiKey.set(input.value.trim());
-      try { await api("/sessions?limit=1"); route(); } catch (err) { apiKey.clear(); error.textContent = `That key does not work: ${err.message}`; }
-    } }, h("label", { for: "api-key" }, "Enter your ASM API key (kept in this browser)"), input, h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Save key")), error)));
+  view.replaceChildren(
+    h(
+      "section",
+      { class: "panel" },
+      h("h2", {}, "API key"),
+      h(
+        "form",
+        {
+          "aria-label": "key entry",
+          onsubmit: async (ev) => {
+            ev.preventDefault();
+            apiKey.set(input.value.trim());
+            try {
+              await api("/sessions?limit=1");
+              route();
+            } catch (err) {
+              apiKey.clear();
+              error.textContent = `That key does not work: ${err.message}`;
+            }
+          },
+        },
+        h("label", { for: "api-key" }, "Enter your ASM API key (kept in this browser)"),
+        input,
+        h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Save key")),
+        error,
+      ),
+    ),
+  );
 }
 
 /** A malformed session link gets the same friendly page as a deleted session. */
 function notFound(id) {
-  view.replaceChildren(h("section", { class: "panel" }, h("h1", { class: "title" }, "No such session"),
-    h("p", {}, `"${id}" is not a session id.`), h("p", {}, h("a", { href: "#/" }, "← Back to all sessions"))));
+  view.replaceChildren(
+    h(
+      "section",
+      { class: "panel" },
+      h("h1", { class: "title" }, "No such session"),
+      h("p", {}, `"${id}" is not a session id.`),
+      h("p", {}, h("a", { href: "#/" }, "← Back to all sessions")),
+    ),
+  );
 }
 
 async function route() {
@@ -40,11 +69,17 @@ async function route() {
     else if (hash.startsWith("#/sessions/")) notFound(hash.slice("#/sessions/".length));
     else cleanup = await sessionsView(view);
   } catch (err) {
-    if (err.status === 401) { apiKey.clear(); return keyForm(); }
+    if (err.status === 401) {
+      apiKey.clear();
+      return keyForm();
+    }
     view.replaceChildren(h("p", { role: "alert", class: "event error" }, err.message));
   }
 }
 
-forget.addEventListener("click", () => { apiKey.clear(); route(); });
+forget.addEventListener("click", () => {
+  apiKey.clear();
+  route();
+});
 window.addEventListener("hashchange", route);
 route();

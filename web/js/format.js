@@ -19,7 +19,7 @@ export const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
 /** A human line for a tool call instead of raw JSON. */
 export function toolSummary(name, input = {}) {
   const n = String(name).toLowerCase();
-  if (n === "bash") return `$ ${input.command ?? ""}${input.args ? " " + input.args.join(" ") : ""}`;
+  if (n === "bash") return `$ ${input.command ?? ""}${input.args ? ` ${input.args.join(" ")}` : ""}`;
   if (n === "read_file") return `Read ${input.path}`;
   if (n === "write_file") return `Write ${input.path} (${String(input.content ?? "").split("\n").length} lines)`;
   if (n === "edit_file") return `Edit ${input.path}`;

@@ -18,21 +18,49 @@ export function policyBudget(runId, summary) {
     const limit = summary.limits?.[r.limit];
     const has = typeof limit === "number";
     const left = has ? Math.max(0, limit - used) : null;
-    return h("tr", {},
+    return h(
+      "tr",
+      {},
       h("th", { scope: "row" }, r.label),
       h("td", {}, r.show(used)),
       h("td", {}, has ? r.show(limit) : "no limit"),
       h("td", { class: has && left === 0 ? "over" : "" }, has ? `${r.show(left)} left` : "—"),
-      h("td", {}, has ? h("meter", { min: "0", max: String(limit || 1), value: String(Math.min(used, limit)), "aria-label": `${r.label} used of limit` }) : null));
+      h(
+        "td",
+        {},
+        has
+          ? h("meter", {
+              min: "0",
+              max: String(limit || 1),
+              value: String(Math.min(used, limit)),
+              "aria-label": `${r.label} used of limit`,
+            })
+          : null,
+      ),
+    );
   });
   const violations = summary.violations ?? [];
-  return h("div", { class: "policy-budget", "data-run": runId },
+  return h(
+    "div",
+    { class: "policy-budget", "data-run": runId },
     h("p", {}, h("strong", {}, `Policy ${summary.policy}`), ` · run ${runId.slice(0, 12)}… · on violation: ${summary.action}`),
     // Focusable: on a phone it scrolls sideways, and keyboard users must reach what scrolled away.
-    h("div", { class: "table-wrap", role: "region", "aria-label": `policy budget of ${runId}`, tabindex: "0" }, h("table", {},
-      h("thead", {}, h("tr", {}, ...["Counter", "Used", "Limit", "Left", "Budget"].map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, ...rows))),
+    h(
+      "div",
+      { class: "table-wrap", role: "region", "aria-label": `policy budget of ${runId}`, tabindex: "0" },
+      h(
+        "table",
+        {},
+        h("thead", {}, h("tr", {}, ...["Counter", "Used", "Limit", "Left", "Budget"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, ...rows),
+      ),
+    ),
     violations.length
-      ? h("ul", { class: "violations" }, ...violations.map((v) => h("li", { class: "event error" }, `${v.kind}${v.details?.tool_name ? `: ${v.details.tool_name}` : ""}`)))
-      : h("p", { class: "muted" }, "No violations so far."));
+      ? h(
+          "ul",
+          { class: "violations" },
+          ...violations.map((v) => h("li", { class: "event error" }, `${v.kind}${v.details?.tool_name ? `: ${v.details.tool_name}` : ""}`)),
+        )
+      : h("p", { class: "muted" }, "No violations so far."),
+  );
 }

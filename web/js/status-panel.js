@@ -17,14 +17,17 @@ export function statusPanel(sessionId) {
     const s = await api(`/sessions/${sessionId}/status`);
     const subs = s.subscribers;
     body.replaceChildren(
-      stat("In flight", s.in_flight.length), stat("Queued", s.queued.length),
+      stat("In flight", s.in_flight.length),
+      stat("Queued", s.queued.length),
       stat("Pending approvals", s.pending_approvals.length),
       stat("Subscribers", subs.websockets + subs.sse + subs.long_polls),
       stat("Free slots", `${s.free_slots}/${s.max_concurrent_runs}`),
       stat("Accepting runs", s.accepting_runs ? (s.draining ? "draining" : "yes") : "no"),
     );
     const governed = s.in_flight.filter((r) => r.policy);
-    budgets.replaceChildren(...(governed.length ? [h("h3", {}, "Policy budgets"), ...governed.map((r) => policyBudget(r.id, r.policy))] : []));
+    budgets.replaceChildren(
+      ...(governed.length ? [h("h3", {}, "Policy budgets"), ...governed.map((r) => policyBudget(r.id, r.policy))] : []),
+    );
     // Duration counts up with no event to announce it: while a governed run is in flight, look again soon.
     clearTimeout(tick);
     tick = governed.length ? setTimeout(() => load().catch(() => undefined), 2_000) : null;
@@ -33,7 +36,16 @@ export function statusPanel(sessionId) {
   const poll = setInterval(() => load().catch(() => undefined), 10_000);
   return {
     el,
-    refresh: () => { timer ??= setTimeout(() => { timer = null; load().catch(() => undefined); }, 300); },
-    stop: () => { clearInterval(poll); clearTimeout(timer); clearTimeout(tick); },
+    refresh: () => {
+      timer ??= setTimeout(() => {
+        timer = null;
+        load().catch(() => undefined);
+      }, 300);
+    },
+    stop: () => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      clearTimeout(tick);
+    },
   };
 }

@@ -28,7 +28,8 @@ function streamSessionOf(c: Context<AppEnv>): string | null {
   if (c.req.method !== "GET") return null;
   const m = STREAM_PATH.exec(new URL(c.req.url).pathname);
   if (!m) return null;
-  const isStream = m[2] === "ws" ? c.req.header("upgrade")?.toLowerCase() === "websocket" : (c.req.header("accept") ?? "").includes("text/event-stream");
+  const isStream =
+    m[2] === "ws" ? c.req.header("upgrade")?.toLowerCase() === "websocket" : (c.req.header("accept") ?? "").includes("text/event-stream");
   return isStream ? decodeURIComponent(m[1]!) : null;
 }
 
@@ -39,11 +40,21 @@ function streamSessionOf(c: Context<AppEnv>): string | null {
  */
 export const auth: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.req.query("api_key") !== undefined) {
-    return errorResponse(c, new AppError("unauthorized", "API keys are not accepted in URLs; send Authorization: Bearer <key>, or for SSE and WebSocket a stream token as ?token= (POST /v1/sessions/{id}/stream-token)", {
-      hint: "POST /v1/sessions/{id}/stream-token",
-    }));
+    return errorResponse(
+      c,
+      new AppError(
+        "unauthorized",
+        "API keys are not accepted in URLs; send Authorization: Bearer <key>, or for SSE and WebSocket a stream token as ?token= (POST /v1/sessions/{id}/stream-token)",
+        {
+          hint: "POST /v1/sessions/{id}/stream-token",
+        },
+      ),
+    );
   }
-  const key = c.req.header("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+  const key = c.req
+    .header("authorization")
+    ?.match(/^Bearer\s+(.+)$/i)?.[1]
+    ?.trim();
   const token = c.req.query("token");
   if (!key && token !== undefined) return authenticateStreamToken(c, token, next);
   if (!key) return errorResponse(c, new AppError("unauthorized", "Missing bearer API key"));
@@ -55,12 +66,24 @@ export const auth: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 async function authenticateStreamToken(c: Context<AppEnv>, token: string, next: Next): Promise<Response | void> {
   const sessionId = streamSessionOf(c);
-  if (!sessionId) return errorResponse(c, new AppError("unauthorized", "A stream token opens only its session's SSE stream or WebSocket; use Authorization: Bearer here"));
+  if (!sessionId)
+    return errorResponse(
+      c,
+      new AppError("unauthorized", "A stream token opens only its session's SSE stream or WebSocket; use Authorization: Bearer here"),
+    );
   const secret = await streamTokenSecret(c.env);
   const claims = secret ? await verifyStreamToken(secret, token) : null;
-  if (!claims) return errorResponse(c, new AppError("unauthorized", "Invalid or expired stream token; mint a new one with POST /v1/sessions/{id}/stream-token"));
+  if (!claims)
+    return errorResponse(
+      c,
+      new AppError("unauthorized", "Invalid or expired stream token; mint a new one with POST /v1/sessions/{id}/stream-token"),
+    );
   // Another session's token is as good as none: the same answer, so it tells nothing about that session.
-  if (claims.sessionId !== sessionId) return errorResponse(c, new AppError("unauthorized", "Invalid or expired stream token; mint a new one with POST /v1/sessions/{id}/stream-token"));
+  if (claims.sessionId !== sessionId)
+    return errorResponse(
+      c,
+      new AppError("unauthorized", "Invalid or expired stream token; mint a new one with POST /v1/sessions/{id}/stream-token"),
+    );
   c.set("tenantId", claims.tenantId);
   await next();
 }

@@ -37,15 +37,34 @@ export function zodToAppError(error: ZodError, target: string): AppError {
  * through `httpStatusOf` (test/workers/middleware/errors.test.ts checks the round trip).
  */
 export const CODE_BY_STATUS = {
-  400: "invalid_input", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-  409: "invalid_operation", 412: "precondition_failed", 413: "payload_too_large", 415: "unsupported_media_type",
-  426: "upgrade_required", 429: "rate_limited", 503: "dependency_not_available", 504: "timeout",
+  400: "invalid_input",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  409: "invalid_operation",
+  412: "precondition_failed",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  426: "upgrade_required",
+  429: "rate_limited",
+  503: "dependency_not_available",
+  504: "timeout",
 } as const satisfies Partial<Record<ErrorHttpStatus, ErrorCode>>;
 
 const DEFAULT_MESSAGES: Record<keyof typeof CODE_BY_STATUS, string> = {
-  400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-  409: "Conflict", 412: "Precondition failed", 413: "The request body is too large",
-  415: "Unsupported media type", 426: "Upgrade required", 429: "Too many requests", 503: "Service unavailable",
+  400: "Bad request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not found",
+  405: "Method not allowed",
+  409: "Conflict",
+  412: "Precondition failed",
+  413: "The request body is too large",
+  415: "Unsupported media type",
+  426: "Upgrade required",
+  429: "Too many requests",
+  503: "Service unavailable",
   504: "Timed out",
 };
 

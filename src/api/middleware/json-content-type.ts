@@ -22,8 +22,13 @@ export function requireJsonBody(ndjsonPaths: readonly string[] = []): Middleware
     const takesNdjson = ndjson.has(c.req.path);
     if (JSON_TYPE.test(type) || (takesNdjson && NDJSON_TYPE.test(type))) return next();
     const accepted = takesNdjson ? ["application/json", "application/x-ndjson"] : ["application/json"];
-    throw new AppError("unsupported_media_type", `Request bodies must be ${accepted.join(" or ")}${type ? `, not ${type.split(";")[0]}` : ""}`, {
-      content_type: type || null, accepted,
-    });
+    throw new AppError(
+      "unsupported_media_type",
+      `Request bodies must be ${accepted.join(" or ")}${type ? `, not ${type.split(";")[0]}` : ""}`,
+      {
+        content_type: type || null,
+        accepted,
+      },
+    );
   };
 }

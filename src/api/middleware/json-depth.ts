@@ -13,7 +13,10 @@ export const jsonDepthLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   const limit = c.get("config").maxJsonDepth;
   const { exceeded } = jsonDepthExceeds(await c.req.text(), limit);
   if (exceeded) {
-    throw new AppError("validation_error", `The JSON body is nested more than ${limit} levels deep`, { max_depth: limit, setting: "MAX_JSON_DEPTH" });
+    throw new AppError("validation_error", `The JSON body is nested more than ${limit} levels deep`, {
+      max_depth: limit,
+      setting: "MAX_JSON_DEPTH",
+    });
   }
   return next();
 };

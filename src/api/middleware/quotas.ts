@@ -65,7 +65,13 @@ async function eventCount(c: Context<AppEnv>): Promise<number> {
 async function spendEvents(env: Env, tenantId: string, n: number): Promise<QuotaDetails> {
   const limit = quotasFor(env as unknown as Record<string, unknown>, tenantId).events_per_second;
   const details = (remaining: number): QuotaDetails => ({
-    quota: "events_per_second", limit, current: n, remaining, retry_after_ms: 0, scope: "tenant", window_seconds: 1,
+    quota: "events_per_second",
+    limit,
+    current: n,
+    remaining,
+    retry_after_ms: 0,
+    scope: "tenant",
+    window_seconds: 1,
   });
   for (;;) {
     const lease = leases.get(tenantId);
@@ -82,7 +88,13 @@ async function spendEvents(env: Env, tenantId: string, n: number): Promise<Quota
     // What the lease still holds goes towards this request.
     const held = live?.tokens ?? 0;
     const refill = tenantLedger(env, tenantId).takeEvents(n - held, Math.min(Math.ceil(limit * LEASE_SHARE), LEASE_MAX_EVENTS));
-    refills.set(tenantId, refill.then(() => undefined, () => undefined));
+    refills.set(
+      tenantId,
+      refill.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
     try {
       const grant = await refill;
       const tokens = held + grant.granted - n;

@@ -50,21 +50,30 @@ export async function checkCommand(command: CommandInput, rules: CommandRules, c
   const deniedKeys = new Set(denied.map(key));
   const hit = scan.programs.find((p) => deniedKeys.has(key(p)));
   if (hit !== undefined) {
-    return { ok: false, message: `Command '${hit}' is denied`, details: { reason: "denied_command", rule: "deny", command: hit, denied_commands: denied } };
+    return {
+      ok: false,
+      message: `Command '${hit}' is denied`,
+      details: { reason: "denied_command", rule: "deny", command: hit, denied_commands: denied },
+    };
   }
   if (allowed !== undefined) {
     const allowedKeys = new Set(allowed.map(key));
     const miss = scan.programs.find((p) => !allowedKeys.has(key(p)));
     if (miss !== undefined) {
       return {
-        ok: false, message: `Command '${miss}' is not in the allowed list`,
+        ok: false,
+        message: `Command '${miss}' is not in the allowed list`,
         details: { reason: "not_allowed", rule: "allow", command: miss, allowed_commands: allowed },
       };
     }
   }
   const environment = (context.environment ?? []).find(changesPrograms);
   if (environment !== undefined) {
-    return refusalOf({ reason: "dynamic_program", construct: `environment variable ${environment} (changes which program runs)`, text: environment });
+    return refusalOf({
+      reason: "dynamic_program",
+      construct: `environment variable ${environment} (changes which program runs)`,
+      text: environment,
+    });
   }
   const [refusal] = scan.refusals;
   return refusal ? refusalOf(refusal) : { ok: true };

@@ -1,6 +1,17 @@
 export {
-  DEFAULT_POLICY_NAME, LIMIT_KINDS, ON_VIOLATION_ACTIONS, OnViolationSchema, PolicyInputSchema, PolicyLimitsSchema,
-  PolicySchema, PolicyViolationSchema, ToolRuleSchema, VIOLATION_KINDS, ViolationKindSchema, defaultPolicy, toolKey,
+  DEFAULT_POLICY_NAME,
+  LIMIT_KINDS,
+  ON_VIOLATION_ACTIONS,
+  OnViolationSchema,
+  PolicyInputSchema,
+  PolicyLimitsSchema,
+  PolicySchema,
+  PolicyViolationSchema,
+  ToolRuleSchema,
+  VIOLATION_KINDS,
+  ViolationKindSchema,
+  defaultPolicy,
+  toolKey,
 } from "./schema";
 export type { LimitKind, OnViolation, Policy, PolicyInput, PolicyInputBody, PolicyLimits, PolicyViolation, ToolRule } from "./schema";
 export { resolvePolicy, stackPolicies, strictestAction } from "./stack";

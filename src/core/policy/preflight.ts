@@ -8,14 +8,22 @@ export type PreflightCheck = "empty_allow_list" | "zero_budget" | "contradictory
 
 const ZERO_BUDGET_KINDS: readonly LimitKind[] = ["max_total_tokens", "max_tool_calls", "max_duration_ms", "max_cost_usd"];
 
-function refused(policy: Policy, kind: PolicyViolation["kind"], check: PreflightCheck, message: string, extra: Record<string, unknown>): PolicyViolation {
+function refused(
+  policy: Policy,
+  kind: PolicyViolation["kind"],
+  check: PreflightCheck,
+  message: string,
+  extra: Record<string, unknown>,
+): PolicyViolation {
   return { policy: policy.name, kind, action: policy.on_violation, details: { check, message, ...extra } };
 }
 
 function checkEmptyAllow(policy: Policy): PolicyViolation | null {
   const index = policy.tool_rules.findIndex((rule) => rule.allow !== undefined && rule.allow.length === 0);
   if (index < 0) return null;
-  return refused(policy, "tool_denied", "empty_allow_list", "Policy has an empty allow list: no tool can ever be used", { rule_index: index });
+  return refused(policy, "tool_denied", "empty_allow_list", "Policy has an empty allow list: no tool can ever be used", {
+    rule_index: index,
+  });
 }
 
 function checkZeroBudget(policy: Policy): PolicyViolation | null {

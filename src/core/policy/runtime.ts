@@ -83,8 +83,16 @@ export class PolicyRuntime {
     this.startedAt = deps.now();
     this.hasCostLimit = policy.limits.max_cost_usd !== undefined;
     this.counters = {
-      tool_calls: 0, input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_creation_tokens: 0,
-      total_tokens: 0, elapsed_ms: 0, cost_usd: 0, cost_supported: true, model: null,
+      tool_calls: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cache_read_tokens: 0,
+      cache_creation_tokens: 0,
+      total_tokens: 0,
+      elapsed_ms: 0,
+      cost_usd: 0,
+      cost_supported: true,
+      model: null,
     };
   }
 

@@ -14,14 +14,19 @@ export const OnViolationSchema = z.enum(ON_VIOLATION_ACTIONS, {
 export type OnViolation = z.infer<typeof OnViolationSchema>;
 
 const nonNegativeInt = (field: string) =>
-  z.number({ error: `${field} must be a number` }).int({ error: `${field} must be an integer` }).min(0, { error: `${field} must be >= 0` });
+  z
+    .number({ error: `${field} must be a number` })
+    .int({ error: `${field} must be an integer` })
+    .min(0, { error: `${field} must be >= 0` });
 
-export const PolicyLimitsSchema = z.strictObject({
-  max_total_tokens: nonNegativeInt("max_total_tokens").optional(),
-  max_duration_ms: nonNegativeInt("max_duration_ms").optional(),
-  max_tool_calls: nonNegativeInt("max_tool_calls").optional(),
-  max_cost_usd: z.number({ error: "max_cost_usd must be a number" }).finite().min(0, { error: "max_cost_usd must be >= 0" }).optional(),
-}).meta({ id: "PolicyLimits" });
+export const PolicyLimitsSchema = z
+  .strictObject({
+    max_total_tokens: nonNegativeInt("max_total_tokens").optional(),
+    max_duration_ms: nonNegativeInt("max_duration_ms").optional(),
+    max_tool_calls: nonNegativeInt("max_tool_calls").optional(),
+    max_cost_usd: z.number({ error: "max_cost_usd must be a number" }).finite().min(0, { error: "max_cost_usd must be >= 0" }).optional(),
+  })
+  .meta({ id: "PolicyLimits" });
 export type PolicyLimits = z.infer<typeof PolicyLimitsSchema>;
 export type LimitKind = keyof PolicyLimits;
 export const LIMIT_KINDS = Object.keys(PolicyLimitsSchema.shape) as LimitKind[];
@@ -42,17 +47,24 @@ export type ToolRule = z.infer<typeof ToolRuleSchema>;
 
 export const DEFAULT_POLICY_NAME = "default";
 
-export const PolicySchema = z.strictObject({
-  name: z.string({ error: "name must be a string" }).trim().min(1, { error: "name must not be empty" }).max(200).default(DEFAULT_POLICY_NAME),
-  limits: PolicyLimitsSchema.default({}),
-  tool_rules: z.array(ToolRuleSchema, { error: "tool_rules must be an array" }).max(100).default([]),
-  on_violation: OnViolationSchema.default("cancel"),
-  /** What the run's processes may reach; stacked policies keep the most restrictive. */
-  network: NetworkPolicySchema.optional(),
-  /** Fail the run rather than run it in a sandbox that is not isolated. */
-  require_isolation: z.boolean({ error: "require_isolation must be a boolean" }).default(false),
-  metadata: z.record(z.string(), z.unknown(), { error: "metadata must be an object" }).default({}),
-}).meta({ id: "Policy" });
+export const PolicySchema = z
+  .strictObject({
+    name: z
+      .string({ error: "name must be a string" })
+      .trim()
+      .min(1, { error: "name must not be empty" })
+      .max(200)
+      .default(DEFAULT_POLICY_NAME),
+    limits: PolicyLimitsSchema.default({}),
+    tool_rules: z.array(ToolRuleSchema, { error: "tool_rules must be an array" }).max(100).default([]),
+    on_violation: OnViolationSchema.default("cancel"),
+    /** What the run's processes may reach; stacked policies keep the most restrictive. */
+    network: NetworkPolicySchema.optional(),
+    /** Fail the run rather than run it in a sandbox that is not isolated. */
+    require_isolation: z.boolean({ error: "require_isolation must be a boolean" }).default(false),
+    metadata: z.record(z.string(), z.unknown(), { error: "metadata must be an object" }).default({}),
+  })
+  .meta({ id: "Policy" });
 export type Policy = z.infer<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;
 

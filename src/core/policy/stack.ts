@@ -55,7 +55,12 @@ export function narrowestNetwork(a: NetworkPolicy | undefined, b: NetworkPolicy 
 export function stackPolicies(policies: readonly Policy[]): Policy {
   const [first, ...rest] = policies;
   if (!first) return defaultPolicy();
-  return rest.reduce(stackTwo, { ...first, limits: { ...first.limits }, tool_rules: [...first.tool_rules], metadata: { ...first.metadata } });
+  return rest.reduce(stackTwo, {
+    ...first,
+    limits: { ...first.limits },
+    tool_rules: [...first.tool_rules],
+    metadata: { ...first.metadata },
+  });
 }
 
 /** The effective policy of a parsed submission: `policies` (stacked) wins over `policy`; neither → null. */

@@ -30,7 +30,13 @@ export const BreakerStateSchema = z.object({
 });
 export type BreakerState = z.infer<typeof BreakerStateSchema>;
 
-export const CLOSED_BREAKER: BreakerState = Object.freeze({ status: "closed", failures: 0, opened_at: null, half_opened_at: null, probes: 0 });
+export const CLOSED_BREAKER: BreakerState = Object.freeze({
+  status: "closed",
+  failures: 0,
+  opened_at: null,
+  half_opened_at: null,
+  probes: 0,
+});
 
 /**
  * May a request go to this provider now? Returns the state to store: an open circuit whose cooldown has passed
@@ -44,7 +50,11 @@ export function canRequest(state: BreakerState, now: number, config: BreakerConf
   }
   if (current.status === "half_open") {
     // A probe whose caller vanished (crash, lost RPC) would hold half_open forever: after another cooldown, hand out fresh probes.
-    if (current.probes >= config.half_open_max_probes && current.half_opened_at !== null && now - current.half_opened_at >= config.cooldown_ms) {
+    if (
+      current.probes >= config.half_open_max_probes &&
+      current.half_opened_at !== null &&
+      now - current.half_opened_at >= config.cooldown_ms
+    ) {
       current = { ...current, half_opened_at: now, probes: 0 };
     }
     if (current.probes >= config.half_open_max_probes) return { allowed: false, state: current };

@@ -51,16 +51,19 @@ export function orderCandidates(ids: readonly string[], policy: OrderPolicy, fai
   const rank = (id: string) => preferRank(policy.prefer, id);
   if (policy.strategy === "prefer") {
     return pool.sort((a, b) => {
-      const ra = rank(a), rb = rank(b);
+      const ra = rank(a),
+        rb = rank(b);
       if (ra !== rb) return ra < rb ? -1 : 1;
       return byId(a, b);
     });
   }
   const score = new Map(pool.map((id) => [id, weightedScore(id, policy.weights, failures[id] ?? 0)]));
   return pool.sort((a, b) => {
-    const sa = score.get(a) ?? 0, sb = score.get(b) ?? 0;
+    const sa = score.get(a) ?? 0,
+      sb = score.get(b) ?? 0;
     if (sa !== sb) return sb - sa;
-    const ra = rank(a), rb = rank(b);
+    const ra = rank(a),
+      rb = rank(b);
     if (ra !== rb) return ra < rb ? -1 : 1;
     return byId(a, b);
   });

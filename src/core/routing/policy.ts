@@ -67,12 +67,14 @@ export const RoutingPolicyOverrideSchema = z.strictObject({
   sticky_session_id: fields.sticky_session_id.optional(),
   sticky_ttl_ms: fields.sticky_ttl_ms.optional(),
   cooldown_ms: fields.cooldown_ms.optional(),
-  breaker: z.strictObject({
-    enabled: z.boolean().optional(),
-    failure_threshold: BreakerConfigSchema.shape.failure_threshold.unwrap().optional(),
-    cooldown_ms: BreakerConfigSchema.shape.cooldown_ms.unwrap().optional(),
-    half_open_max_probes: BreakerConfigSchema.shape.half_open_max_probes.unwrap().optional(),
-  }).optional(),
+  breaker: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      failure_threshold: BreakerConfigSchema.shape.failure_threshold.unwrap().optional(),
+      cooldown_ms: BreakerConfigSchema.shape.cooldown_ms.unwrap().optional(),
+      half_open_max_probes: BreakerConfigSchema.shape.half_open_max_probes.unwrap().optional(),
+    })
+    .optional(),
 });
 export type RoutingPolicyOverride = z.infer<typeof RoutingPolicyOverrideSchema>;
 

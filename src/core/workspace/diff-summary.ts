@@ -48,10 +48,13 @@ export function parseNameStatusZ(text: string): ChangeSets {
 
 function statusKind(status: string): ChangeKind {
   switch (status[0]) {
-    case "A": return "added";
-    case "D": return "deleted";
+    case "A":
+      return "added";
+    case "D":
+      return "deleted";
     // M (content), T (type change), U (unmerged) and anything else: the path exists on both sides.
-    default: return "modified";
+    default:
+      return "modified";
   }
 }
 

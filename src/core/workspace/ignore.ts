@@ -29,7 +29,10 @@ export function normalizeRelPath(path: string): string {
 
 /** A literal path as a gitignore line: glob characters, a leading `!`/`#` and trailing spaces escaped. */
 function literalRule(path: string): string {
-  return path.replace(/[\\*?[\]]/g, "\\$&").replace(/^[!#]/, "\\$&").replace(/ $/, "\\ ");
+  return path
+    .replace(/[\\*?[\]]/g, "\\$&")
+    .replace(/^[!#]/, "\\$&")
+    .replace(/ $/, "\\ ");
 }
 
 type GlobRule = { negated: boolean; dirOnly: boolean; matches: (path: string) => boolean };

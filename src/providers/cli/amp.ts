@@ -16,8 +16,14 @@ export const AMP_COMMAND = "amp";
 
 /** Amp's tool names (from a published init line) → ours. */
 export const AMP_TOOLS: ToolNameTable = {
-  Bash: "bash", edit_file: "edit_file", create_file: "write_file", Read: "read_file", Grep: "grep", glob: "glob",
-  web_search: "web_search", read_web_page: "web_fetch",
+  Bash: "bash",
+  edit_file: "edit_file",
+  create_file: "write_file",
+  Read: "read_file",
+  Grep: "grep",
+  glob: "glob",
+  web_search: "web_search",
+  read_web_page: "web_fetch",
 };
 
 export function buildAmpArgs(inv: CliInvocation): string[] {

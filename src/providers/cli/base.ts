@@ -54,7 +54,10 @@ export class CliAgentAdapter implements ProviderAdapter {
   readonly name: CliProviderName;
   readonly capabilities: ProviderCapabilities;
 
-  constructor(private readonly spec: CliAdapterSpec, private readonly defaults: CliAdapterDefaults) {
+  constructor(
+    private readonly spec: CliAdapterSpec,
+    private readonly defaults: CliAdapterDefaults,
+  ) {
     this.name = spec.name;
     this.capabilities = spec.capabilities;
   }
@@ -63,7 +66,10 @@ export class CliAgentAdapter implements ProviderAdapter {
     const base = promptOf(ctx.input);
     const prompt = ctx.native_handle ? base : withTranscript(base, ctx.transcript);
     const args = this.spec.buildArgs({
-      prompt, options: ctx.options, hints: ctx.hints, resume_id: ctx.native_handle?.provider_session_id ?? null,
+      prompt,
+      options: ctx.options,
+      hints: ctx.hints,
+      resume_id: ctx.native_handle?.provider_session_id ?? null,
     });
     const mapper = this.spec.createMapper(ctx.options.model ?? null);
     const processor = new CliStreamProcessor(mapper);
@@ -71,8 +77,13 @@ export class CliAgentAdapter implements ProviderAdapter {
     const timeoutMs = ctx.options.timeout_ms ?? this.defaults.timeoutMs;
     const request: ExecRequest = {
       id: `cli_${ctx.run.id.slice(4, 20)}_${crypto.randomUUID().slice(0, 8)}`,
-      command, args, cwd: ctx.options.cwd ?? ".", env: this.envFor(ctx), timeout_ms: timeoutMs,
-      max_output_bytes: this.defaults.maxOutputBytes, network: withApiHosts(ctx.options.network, this.spec.apiHosts),
+      command,
+      args,
+      cwd: ctx.options.cwd ?? ".",
+      env: this.envFor(ctx),
+      timeout_ms: timeoutMs,
+      max_output_bytes: this.defaults.maxOutputBytes,
+      network: withApiHosts(ctx.options.network, this.spec.apiHosts),
     };
 
     // `local` aborts the exec for the caller's cancel and for our own reasons (a denied tool, a failed emit).
@@ -84,20 +95,30 @@ export class CliAgentAdapter implements ProviderAdapter {
     let chain: Promise<void> = Promise.resolve();
     const deliver = (events: AdapterEvent[]) => {
       if (events.length === 0) return;
-      chain = chain.then(() => stop ? undefined : this.forward(events, ctx, emit, (err) => {
-        stop ??= err;
-        local.abort(err);
-      })).catch((err: unknown) => {
-        stop ??= err;
-        local.abort(err);
-      });
+      chain = chain
+        .then(() =>
+          stop
+            ? undefined
+            : this.forward(events, ctx, emit, (err) => {
+                stop ??= err;
+                local.abort(err);
+              }),
+        )
+        .catch((err: unknown) => {
+          stop ??= err;
+          local.abort(err);
+        });
     };
 
     let result: ExecResult;
     try {
-      result = await ctx.sandbox.execStream(request, (chunk) => {
-        if (chunk.stream === "stdout") deliver(processor.push(chunk.data));
-      }, local.signal);
+      result = await ctx.sandbox.execStream(
+        request,
+        (chunk) => {
+          if (chunk.stream === "stdout") deliver(processor.push(chunk.data));
+        },
+        local.signal,
+      );
     } catch (err) {
       await chain;
       if (stop) throw stop;
@@ -128,7 +149,8 @@ export class CliAgentAdapter implements ProviderAdapter {
       await emit(event);
       if (event.type !== "tool_call_started" || !event.data) continue;
       const call = {
-        tool_call_id: String(event.data.tool_call_id), tool_name: String(event.data.tool_name),
+        tool_call_id: String(event.data.tool_call_id),
+        tool_name: String(event.data.tool_name),
         tool_input: (event.data.tool_input ?? {}) as JsonObject,
       };
       const decision = await ctx.authorizeTool(call);
@@ -140,13 +162,20 @@ export class CliAgentAdapter implements ProviderAdapter {
   }
 
   private async conclude(
-    result: ExecResult, mapper: CliStreamMapper, processor: CliStreamProcessor, command: string, timeoutMs: number, emit: Emit,
+    result: ExecResult,
+    mapper: CliStreamMapper,
+    processor: CliStreamProcessor,
+    command: string,
+    timeoutMs: number,
+    emit: Emit,
   ): Promise<RunResult> {
     const summary = mapper.summary();
     const stats = processor.stats;
     const fail = async (kind: ProviderErrorKind, message: string, details: JsonObject): Promise<never> => {
       const failure = new ProviderFailure(this.name, kind, message, {
-        exit_code: result.exit_code, stderr: result.stderr, details: { ...details, stream: streamStats(stats) },
+        exit_code: result.exit_code,
+        stderr: result.stderr,
+        details: { ...details, stream: streamStats(stats) },
         ...(this.defaults.errorText ? { limits: this.defaults.errorText } : {}),
       });
       const leftovers = processor.drainUnmapped();
@@ -170,9 +199,8 @@ export class CliAgentAdapter implements ProviderAdapter {
       return fail(recognized === "unknown" ? "process_exit" : recognized, `${command} exited with ${how}`, { error_code: "cli_exit" });
     }
     if (stats.valid === 0) {
-      const message = stats.malformed > 0
-        ? `${command} wrote no valid stream line (${stats.malformed} malformed)`
-        : `${command} wrote no output`;
+      const message =
+        stats.malformed > 0 ? `${command} wrote no valid stream line (${stats.malformed} malformed)` : `${command} wrote no output`;
       return fail("protocol", message, { error_code: "protocol_error", first_line: processor.firstMalformed });
     }
 

@@ -13,8 +13,16 @@ export const CLAUDE_COMMAND = "claude";
 
 /** Claude Code's built-in tool names → ours. MCP tools are already `mcp__server__tool`. */
 export const CLAUDE_TOOLS: ToolNameTable = {
-  Bash: "bash", Edit: "edit_file", MultiEdit: "edit_file", Write: "write_file", Read: "read_file",
-  NotebookEdit: "edit_notebook", Glob: "glob", Grep: "grep", WebFetch: "web_fetch", WebSearch: "web_search",
+  Bash: "bash",
+  Edit: "edit_file",
+  MultiEdit: "edit_file",
+  Write: "write_file",
+  Read: "read_file",
+  NotebookEdit: "edit_notebook",
+  Glob: "glob",
+  Grep: "grep",
+  WebFetch: "web_fetch",
+  WebSearch: "web_search",
 };
 
 const PERMISSION_FLAGS: Record<PermissionMode, string[]> = {

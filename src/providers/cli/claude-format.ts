@@ -3,8 +3,19 @@ import type { JsonObject } from "../../core/json";
 import { EMPTY_USAGE, type TokenUsage } from "../../core/usage";
 import type { AdapterEvent } from "../../core/adapter-event";
 import {
-  TextSegments, asObject, canonicalToolName, classifyErrorText, contentText, makeUsage, out, sameUsage, usageData,
-  type CliRunSummary, type CliStreamMapper, type MapOutput, type StreamFailure, type ToolNameTable,
+  TextSegments,
+  canonicalToolName,
+  classifyErrorText,
+  contentText,
+  makeUsage,
+  out,
+  sameUsage,
+  usageData,
+  type CliRunSummary,
+  type CliStreamMapper,
+  type MapOutput,
+  type StreamFailure,
+  type ToolNameTable,
 } from "./common";
 
 /**
@@ -19,68 +30,116 @@ import {
  * Objects are `.loose()`: fields added by newer CLI versions pass through.
  */
 
-const UsageSchema = z.object({
-  input_tokens: z.number().nullish(),
-  output_tokens: z.number().nullish(),
-  cache_creation_input_tokens: z.number().nullish(),
-  cache_read_input_tokens: z.number().nullish(),
-}).loose();
+const UsageSchema = z
+  .object({
+    input_tokens: z.number().nullish(),
+    output_tokens: z.number().nullish(),
+    cache_creation_input_tokens: z.number().nullish(),
+    cache_read_input_tokens: z.number().nullish(),
+  })
+  .loose();
 
 export const TextBlockSchema = z.object({ type: z.literal("text"), text: z.string() }).loose();
-export const ToolUseBlockSchema = z.object({
-  type: z.literal("tool_use"), id: z.string(), name: z.string(), input: z.record(z.string(), z.unknown()).default({}),
-}).loose();
-export const ToolResultBlockSchema = z.object({
-  type: z.literal("tool_result"), tool_use_id: z.string(), content: z.unknown().optional(), is_error: z.boolean().nullish(),
-}).loose();
+export const ToolUseBlockSchema = z
+  .object({
+    type: z.literal("tool_use"),
+    id: z.string(),
+    name: z.string(),
+    input: z.record(z.string(), z.unknown()).default({}),
+  })
+  .loose();
+export const ToolResultBlockSchema = z
+  .object({
+    type: z.literal("tool_result"),
+    tool_use_id: z.string(),
+    content: z.unknown().optional(),
+    is_error: z.boolean().nullish(),
+  })
+  .loose();
 const BlockSchema = z.discriminatedUnion("type", [TextBlockSchema, ToolUseBlockSchema, ToolResultBlockSchema]);
 
-export const SystemLineSchema = z.object({
-  type: z.literal("system"), subtype: z.string(), session_id: z.string().optional(), model: z.string().optional(),
-  cwd: z.string().optional(), permissionMode: z.string().optional(),
-}).loose();
-export const AssistantLineSchema = z.object({
-  type: z.literal("assistant"),
-  message: z.object({
-    id: z.string().optional(), model: z.string().optional(), content: z.array(z.unknown()),
-    usage: UsageSchema.nullish(), stop_reason: z.string().nullish(),
-  }).loose(),
-  session_id: z.string().optional(),
-  parent_tool_use_id: z.string().nullish(),
-}).loose();
-export const UserLineSchema = z.object({
-  type: z.literal("user"),
-  message: z.object({ content: z.union([z.string(), z.array(z.unknown())]) }).loose(),
-  session_id: z.string().optional(),
-  parent_tool_use_id: z.string().nullish(),
-}).loose();
-export const ResultLineSchema = z.object({
-  type: z.literal("result"), subtype: z.string(), is_error: z.boolean().optional(),
-  result: z.string().nullish(), error: z.string().nullish(), errors: z.array(z.unknown()).nullish(),
-  session_id: z.string().optional(), num_turns: z.number().int().optional(), duration_ms: z.number().optional(),
-  total_cost_usd: z.number().nullish(), usage: UsageSchema.nullish(), permission_denials: z.array(z.unknown()).nullish(),
-}).loose();
-export const StreamEventLineSchema = z.object({
-  type: z.literal("stream_event"),
-  event: z.object({ type: z.string() }).loose(),
-  session_id: z.string().optional(),
-  parent_tool_use_id: z.string().nullish(),
-}).loose();
+export const SystemLineSchema = z
+  .object({
+    type: z.literal("system"),
+    subtype: z.string(),
+    session_id: z.string().optional(),
+    model: z.string().optional(),
+    cwd: z.string().optional(),
+    permissionMode: z.string().optional(),
+  })
+  .loose();
+export const AssistantLineSchema = z
+  .object({
+    type: z.literal("assistant"),
+    message: z
+      .object({
+        id: z.string().optional(),
+        model: z.string().optional(),
+        content: z.array(z.unknown()),
+        usage: UsageSchema.nullish(),
+        stop_reason: z.string().nullish(),
+      })
+      .loose(),
+    session_id: z.string().optional(),
+    parent_tool_use_id: z.string().nullish(),
+  })
+  .loose();
+export const UserLineSchema = z
+  .object({
+    type: z.literal("user"),
+    message: z.object({ content: z.union([z.string(), z.array(z.unknown())]) }).loose(),
+    session_id: z.string().optional(),
+    parent_tool_use_id: z.string().nullish(),
+  })
+  .loose();
+export const ResultLineSchema = z
+  .object({
+    type: z.literal("result"),
+    subtype: z.string(),
+    is_error: z.boolean().optional(),
+    result: z.string().nullish(),
+    error: z.string().nullish(),
+    errors: z.array(z.unknown()).nullish(),
+    session_id: z.string().optional(),
+    num_turns: z.number().int().optional(),
+    duration_ms: z.number().optional(),
+    total_cost_usd: z.number().nullish(),
+    usage: UsageSchema.nullish(),
+    permission_denials: z.array(z.unknown()).nullish(),
+  })
+  .loose();
+export const StreamEventLineSchema = z
+  .object({
+    type: z.literal("stream_event"),
+    event: z.object({ type: z.string() }).loose(),
+    session_id: z.string().optional(),
+    parent_tool_use_id: z.string().nullish(),
+  })
+  .loose();
 
 export const ClaudeStreamLineSchema = z.discriminatedUnion("type", [
-  SystemLineSchema, AssistantLineSchema, UserLineSchema, ResultLineSchema, StreamEventLineSchema,
+  SystemLineSchema,
+  AssistantLineSchema,
+  UserLineSchema,
+  ResultLineSchema,
+  StreamEventLineSchema,
 ]);
 export type ClaudeStreamLine = z.infer<typeof ClaudeStreamLineSchema>;
 
-const TextDeltaEventSchema = z.object({
-  type: z.literal("content_block_delta"), delta: z.object({ type: z.literal("text_delta"), text: z.string() }).loose(),
-}).loose();
+const TextDeltaEventSchema = z
+  .object({
+    type: z.literal("content_block_delta"),
+    delta: z.object({ type: z.literal("text_delta"), text: z.string() }).loose(),
+  })
+  .loose();
 const MessageStartEventSchema = z.object({ type: z.literal("message_start"), message: z.object({ id: z.string() }).loose() }).loose();
 
 function usageOf(u: z.infer<typeof UsageSchema>): TokenUsage {
   return makeUsage({
-    input: u.input_tokens ?? 0, output: u.output_tokens ?? 0,
-    cache_read: u.cache_read_input_tokens ?? 0, cache_creation: u.cache_creation_input_tokens ?? 0,
+    input: u.input_tokens ?? 0,
+    output: u.output_tokens ?? 0,
+    cache_read: u.cache_read_input_tokens ?? 0,
+    cache_creation: u.cache_creation_input_tokens ?? 0,
   });
 }
 
@@ -90,7 +149,8 @@ function usageOf(u: z.infer<typeof UsageSchema>): TokenUsage {
  */
 function canonicalInput(tool: string, input: JsonObject): JsonObject {
   if (tool === "bash" && typeof input.command !== "string" && typeof input.cmd === "string") return { ...input, command: input.cmd };
-  if (/_file$/.test(tool) && typeof input.path !== "string" && typeof input.file_path === "string") return { ...input, path: input.file_path };
+  if (/_file$/.test(tool) && typeof input.path !== "string" && typeof input.file_path === "string")
+    return { ...input, path: input.file_path };
   return input;
 }
 
@@ -114,8 +174,15 @@ export class ClaudeFormatMapper implements CliStreamMapper {
 
   constructor(private readonly opts: ClaudeFormatOptions) {
     this.state = {
-      provider_session_id: null, model: opts.requestedModel, final_text: "", usage: { ...EMPTY_USAGE },
-      cost_usd: null, turn_count: 0, stop_reason: null, failure: null, terminal: false,
+      provider_session_id: null,
+      model: opts.requestedModel,
+      final_text: "",
+      usage: { ...EMPTY_USAGE },
+      cost_usd: null,
+      turn_count: 0,
+      stop_reason: null,
+      failure: null,
+      terminal: false,
     };
   }
 
@@ -127,11 +194,16 @@ export class ClaudeFormatMapper implements CliStreamMapper {
       this.state.provider_session_id ??= line.session_id;
     }
     switch (line.type) {
-      case "system": return this.system(line, raw);
-      case "assistant": return this.assistant(line);
-      case "user": return this.user(line);
-      case "result": return this.result(line);
-      case "stream_event": return this.streamEvent(line);
+      case "system":
+        return this.system(line, raw);
+      case "assistant":
+        return this.assistant(line);
+      case "user":
+        return this.user(line);
+      case "result":
+        return this.result(line);
+      case "stream_event":
+        return this.streamEvent(line);
     }
   }
 
@@ -152,7 +224,9 @@ export class ClaudeFormatMapper implements CliStreamMapper {
     if (line.session_id) this.state.provider_session_id = line.session_id;
     if (line.model) this.state.model = line.model;
     const data: JsonObject = {
-      provider: this.opts.provider, model: this.state.model, provider_session_id: this.state.provider_session_id,
+      provider: this.opts.provider,
+      model: this.state.model,
+      provider_session_id: this.state.provider_session_id,
     };
     if (line.cwd) data.cwd = line.cwd;
     if (line.permissionMode) data.permission_mode = line.permissionMode;
@@ -207,7 +281,10 @@ export class ClaudeFormatMapper implements CliStreamMapper {
       this.calls.delete(block.data.tool_use_id);
       const output = contentText(block.data.content);
       const data: JsonObject = {
-        tool_call_id: block.data.tool_use_id, tool_name: call?.name ?? "unknown", tool_input: call?.input ?? {}, tool_output: output,
+        tool_call_id: block.data.tool_use_id,
+        tool_name: call?.name ?? "unknown",
+        tool_input: call?.input ?? {},
+        tool_output: output,
       };
       if (block.data.is_error) data.error = output;
       events.push({ type: block.data.is_error ? "tool_call_failed" : "tool_call_completed", data });
@@ -247,10 +324,12 @@ export class ClaudeFormatMapper implements CliStreamMapper {
 
   private failureOf(line: z.infer<typeof ResultLineSchema>): StreamFailure {
     const errors = (line.errors ?? []).map((e) => (typeof e === "string" ? e : JSON.stringify(e)));
-    const text = line.error || errors.join("; ") || (line.is_error ? line.result ?? "" : "");
-    const message = text || (line.subtype === "error_max_turns"
-      ? `The agent stopped after reaching its turn limit (${line.num_turns ?? "?"} turns)`
-      : `The agent ended with ${line.subtype}`);
+    const text = line.error || errors.join("; ") || (line.is_error ? (line.result ?? "") : "");
+    const message =
+      text ||
+      (line.subtype === "error_max_turns"
+        ? `The agent stopped after reaching its turn limit (${line.num_turns ?? "?"} turns)`
+        : `The agent ended with ${line.subtype}`);
     const details: JsonObject = { subtype: line.subtype };
     if (line.num_turns !== undefined) details.num_turns = line.num_turns;
     if (line.permission_denials?.length) details.permission_denials = line.permission_denials;
@@ -280,8 +359,10 @@ export class ClaudeFormatMapper implements CliStreamMapper {
     let sum: TokenUsage = { ...EMPTY_USAGE };
     for (const u of this.perMessage.values()) {
       sum = makeUsage({
-        input: sum.input + u.input, output: sum.output + u.output,
-        cache_read: sum.cache_read + u.cache_read, cache_creation: sum.cache_creation + u.cache_creation,
+        input: sum.input + u.input,
+        output: sum.output + u.output,
+        cache_read: sum.cache_read + u.cache_read,
+        cache_creation: sum.cache_creation + u.cache_creation,
       });
     }
     this.usage = sum;

@@ -4,8 +4,14 @@ import { EMPTY_USAGE, addUsage, type TokenUsage } from "../../core/usage";
 import type { AdapterEvent } from "../../core/adapter-event";
 import type { PermissionMode } from "../../core/run-options";
 import {
-  TextSegments, classifyErrorText, out, usageData,
-  type CliInvocation, type CliRunSummary, type CliStreamMapper, type MapOutput,
+  TextSegments,
+  classifyErrorText,
+  out,
+  usageData,
+  type CliInvocation,
+  type CliRunSummary,
+  type CliStreamMapper,
+  type MapOutput,
 } from "./common";
 
 /**
@@ -19,9 +25,13 @@ import {
 
 export const CODEX_COMMAND = "codex";
 
-const UsageSchema = z.object({
-  input_tokens: z.number(), cached_input_tokens: z.number().nullish(), output_tokens: z.number(),
-}).loose();
+const UsageSchema = z
+  .object({
+    input_tokens: z.number(),
+    cached_input_tokens: z.number().nullish(),
+    output_tokens: z.number(),
+  })
+  .loose();
 const ItemSchema = z.object({ id: z.string(), type: z.string() }).loose();
 
 export const CodexLineSchema = z.discriminatedUnion("type", [
@@ -35,19 +45,39 @@ export const CodexLineSchema = z.discriminatedUnion("type", [
 export type CodexLine = z.infer<typeof CodexLineSchema>;
 
 export const AgentMessageItemSchema = z.object({ type: z.literal("agent_message"), text: z.string() }).loose();
-export const CommandItemSchema = z.object({
-  id: z.string(), type: z.literal("command_execution"), command: z.string(), aggregated_output: z.string().default(""),
-  exit_code: z.number().int().nullish(), status: z.string(),
-}).loose();
-export const FileChangeItemSchema = z.object({
-  id: z.string(), type: z.literal("file_change"),
-  changes: z.array(z.object({ path: z.string(), kind: z.string() }).loose()), status: z.string(),
-}).loose();
-export const McpItemSchema = z.object({
-  id: z.string(), type: z.literal("mcp_tool_call"), server: z.string(), tool: z.string(), arguments: z.unknown().optional(),
-  result: z.object({ content: z.array(z.unknown()).default([]), structured_content: z.unknown().nullish() }).loose().nullish(),
-  error: z.object({ message: z.string() }).loose().nullish(), status: z.string(),
-}).loose();
+export const CommandItemSchema = z
+  .object({
+    id: z.string(),
+    type: z.literal("command_execution"),
+    command: z.string(),
+    aggregated_output: z.string().default(""),
+    exit_code: z.number().int().nullish(),
+    status: z.string(),
+  })
+  .loose();
+export const FileChangeItemSchema = z
+  .object({
+    id: z.string(),
+    type: z.literal("file_change"),
+    changes: z.array(z.object({ path: z.string(), kind: z.string() }).loose()),
+    status: z.string(),
+  })
+  .loose();
+export const McpItemSchema = z
+  .object({
+    id: z.string(),
+    type: z.literal("mcp_tool_call"),
+    server: z.string(),
+    tool: z.string(),
+    arguments: z.unknown().optional(),
+    result: z
+      .object({ content: z.array(z.unknown()).default([]), structured_content: z.unknown().nullish() })
+      .loose()
+      .nullish(),
+    error: z.object({ message: z.string() }).loose().nullish(),
+    status: z.string(),
+  })
+  .loose();
 export const WebSearchItemSchema = z.object({ id: z.string(), type: z.literal("web_search"), query: z.string() }).loose();
 export const ErrorItemSchema = z.object({ type: z.literal("error"), message: z.string() }).loose();
 
@@ -64,8 +94,15 @@ export class CodexMapper implements CliStreamMapper {
 
   constructor(requestedModel: string | null) {
     this.state = {
-      provider_session_id: null, model: requestedModel, final_text: "", usage: { ...EMPTY_USAGE },
-      cost_usd: null, turn_count: 0, stop_reason: null, failure: null, terminal: false,
+      provider_session_id: null,
+      model: requestedModel,
+      final_text: "",
+      usage: { ...EMPTY_USAGE },
+      cost_usd: null,
+      turn_count: 0,
+      stop_reason: null,
+      failure: null,
+      terminal: false,
     };
   }
 
@@ -131,10 +168,14 @@ export class CodexMapper implements CliStreamMapper {
         // exec emits messages whole on completion; earlier phases carry nothing new.
         return phase === "item.completed" ? out(this.text.add(m.data.text)) : out();
       }
-      case "command_execution": return this.command(phase, item);
-      case "file_change": return this.fileChange(phase, item);
-      case "mcp_tool_call": return this.mcp(phase, item);
-      case "web_search": return this.webSearch(phase, item);
+      case "command_execution":
+        return this.command(phase, item);
+      case "file_change":
+        return this.fileChange(phase, item);
+      case "mcp_tool_call":
+        return this.mcp(phase, item);
+      case "web_search":
+        return this.webSearch(phase, item);
       case "error": {
         const e = ErrorItemSchema.safeParse(item);
         if (!e.success) return out([], [item]);
@@ -191,7 +232,9 @@ export class CodexMapper implements CliStreamMapper {
     if (phase !== "item.completed") return out(this.start(call));
     const ok = m.data.status === "completed" && !m.data.error;
     const toolOutput: JsonObject = {
-      content: m.data.result?.content ?? [], structured_content: m.data.result?.structured_content ?? null, status: m.data.status,
+      content: m.data.result?.content ?? [],
+      structured_content: m.data.result?.structured_content ?? null,
+      status: m.data.status,
     };
     return out(this.end(call, ok, toolOutput, m.data.error?.message ?? m.data.status));
   }

@@ -50,8 +50,11 @@ export const out = (events: AdapterEvent[] = [], unmapped: unknown[] = []): MapO
 /** Running token totals for a run; `token_usage_updated` carries these (totals, not per-turn deltas). */
 export function usageData(u: TokenUsage): JsonObject {
   return {
-    input_tokens: u.input, output_tokens: u.output, cache_read_tokens: u.cache_read,
-    cache_creation_tokens: u.cache_creation, total_tokens: u.total,
+    input_tokens: u.input,
+    output_tokens: u.output,
+    cache_read_tokens: u.cache_read,
+    cache_creation_tokens: u.cache_creation,
+    total_tokens: u.total,
   };
 }
 
@@ -130,7 +133,9 @@ export function contentText(content: unknown): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
     return content
-      .map((b) => (b && typeof b === "object" && typeof (b as { text?: unknown }).text === "string" ? (b as { text: string }).text : JSON.stringify(b)))
+      .map((b) =>
+        b && typeof b === "object" && typeof (b as { text?: unknown }).text === "string" ? (b as { text: string }).text : JSON.stringify(b),
+      )
       .join("\n");
   }
   return content == null ? "" : JSON.stringify(content);

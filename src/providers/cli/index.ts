@@ -20,16 +20,31 @@ function capabilities(hints: ProviderCapabilities["hints"]): ProviderCapabilitie
 
 export const CLI_SPECS: Record<CliProviderName, CliAdapterSpec> = {
   "claude-code": {
-    name: "claude-code", command: CLAUDE_COMMAND, buildArgs: buildClaudeArgs, createMapper: createClaudeMapper,
-    capabilities: capabilities(["allowed_tools", "denied_tools"]), credentialEnv: ["ANTHROPIC_API_KEY"], apiHosts: ["api.anthropic.com", "statsig.anthropic.com"],
+    name: "claude-code",
+    command: CLAUDE_COMMAND,
+    buildArgs: buildClaudeArgs,
+    createMapper: createClaudeMapper,
+    capabilities: capabilities(["allowed_tools", "denied_tools"]),
+    credentialEnv: ["ANTHROPIC_API_KEY"],
+    apiHosts: ["api.anthropic.com", "statsig.anthropic.com"],
   },
   codex: {
-    name: "codex", command: CODEX_COMMAND, buildArgs: buildCodexArgs, createMapper: createCodexMapper,
-    capabilities: capabilities([]), credentialEnv: ["CODEX_API_KEY", "OPENAI_API_KEY"], apiHosts: ["api.openai.com", "chatgpt.com"],
+    name: "codex",
+    command: CODEX_COMMAND,
+    buildArgs: buildCodexArgs,
+    createMapper: createCodexMapper,
+    capabilities: capabilities([]),
+    credentialEnv: ["CODEX_API_KEY", "OPENAI_API_KEY"],
+    apiHosts: ["api.openai.com", "chatgpt.com"],
   },
   amp: {
-    name: "amp", command: AMP_COMMAND, buildArgs: buildAmpArgs, createMapper: createAmpMapper,
-    capabilities: capabilities([]), credentialEnv: ["AMP_API_KEY"], apiHosts: ["ampcode.com", "*.ampcode.com"],
+    name: "amp",
+    command: AMP_COMMAND,
+    buildArgs: buildAmpArgs,
+    createMapper: createAmpMapper,
+    capabilities: capabilities([]),
+    credentialEnv: ["AMP_API_KEY"],
+    apiHosts: ["ampcode.com", "*.ampcode.com"],
   },
 };
 

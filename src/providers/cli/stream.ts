@@ -31,7 +31,10 @@ export class CliStreamProcessor {
   readonly stats: StreamStats = { lines: 0, valid: 0, malformed: 0, unmapped: 0 };
   firstMalformed: string | null = null;
 
-  constructor(private readonly mapper: CliStreamMapper, private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS) {}
+  constructor(
+    private readonly mapper: CliStreamMapper,
+    private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS,
+  ) {}
 
   /** Feeds one stdout chunk; returns the events of every line it completed. */
   push(chunk: string): AdapterEvent[] {
@@ -85,13 +88,18 @@ export class CliStreamProcessor {
     const preview = text.slice(0, 200);
     this.firstMalformed ??= preview;
     if (this.stats.malformed > this.limits.maxMalformedEvents) return [];
-    return this.attach([{
-      type: "error_recovered",
-      data: {
-        error_code: "protocol_error", error_message: "Skipped a line of CLI output that is not JSON",
-        line: preview, line_number: this.stats.lines, malformed_lines: this.stats.malformed,
+    return this.attach([
+      {
+        type: "error_recovered",
+        data: {
+          error_code: "protocol_error",
+          error_message: "Skipped a line of CLI output that is not JSON",
+          line: preview,
+          line_number: this.stats.lines,
+          malformed_lines: this.stats.malformed,
+        },
       },
-    }]);
+    ]);
   }
 
   private hold(value: unknown): void {
@@ -106,7 +114,7 @@ export class CliStreamProcessor {
   private compact(value: unknown): unknown {
     const text = JSON.stringify(value) ?? "null";
     if (text.length <= this.limits.maxRawChars) return value;
-    const type = value && typeof value === "object" ? (value as { type?: unknown }).type ?? null : null;
+    const type = value && typeof value === "object" ? ((value as { type?: unknown }).type ?? null) : null;
     return { type, truncated: true, chars: text.length, preview: text.slice(0, this.limits.maxRawChars) };
   }
 

@@ -22,7 +22,7 @@ const TABLE: Array<[line: string, expected: string, rules?: CommandRules]> = [
   ["echo 'a; rm b' \"c | rm d\"", "ok"],
   ["echo a # rm b", "ok"],
   ["ls 2>&1 >/dev/null && cat f | wc -l", "ok"],
-  ["for f in *.txt; do cat \"$f\"; done", "ok"],
+  ['for f in *.txt; do cat "$f"; done', "ok"],
   ["awk '{print $1}' f", "ok"],
   ["sed -i.bak 's/a/b/g' f", "ok"],
   ["command -v rm", "ok"],
@@ -38,9 +38,9 @@ const TABLE: Array<[line: string, expected: string, rules?: CommandRules]> = [
   ["RM x", "denied_command"],
   ["r'm' x", "denied_command"],
   ["\\rm x", "denied_command"],
-  ["\"rm\" x", "denied_command"],
+  ['"rm" x', "denied_command"],
   ["$'\\x72m' x", "denied_command"],
-  ["echo \"$(rm x)\"", "denied_command"],
+  ['echo "$(rm x)"', "denied_command"],
   ["echo `rm x`", "denied_command"],
   ["cat <(rm x)", "denied_command"],
   ["echo ${x:-$(rm x)}", "denied_command"],
@@ -69,7 +69,7 @@ const TABLE: Array<[line: string, expected: string, rules?: CommandRules]> = [
   ["`echo rm` x", "dynamic_program"],
   ["$CMD x", "dynamic_program"],
   ["${CMD} x", "dynamic_program"],
-  ["\"$HOME/bin/tool\" x", "dynamic_program"],
+  ['"$HOME/bin/tool" x', "dynamic_program"],
   ["/bin/r? x", "dynamic_program"],
   ["/bin/r[m] x", "dynamic_program"],
   ["r{m,} x", "dynamic_program"],
@@ -110,14 +110,14 @@ const TABLE: Array<[line: string, expected: string, rules?: CommandRules]> = [
   ["source ./env.sh", "source"],
   [". ./env.sh", "source"],
   // Refused: definitions that can shadow any program name.
-  ["ls() { \"$@\"; }; ls rm x", "function_definition"],
+  ['ls() { "$@"; }; ls rm x', "function_definition"],
   ["function git { :; }", "function_definition"],
   ["alias ls='rm -rf'", "alias"],
   // Refused: the grammar reports an error.
   ["ls |", "parse_error"],
   ["echo )", "parse_error"],
   ["ls !(x)", "parse_error"],
-  ["echo \"unterminated", "parse_error"],
+  ['echo "unterminated', "parse_error"],
   // Refused: keywords the grammar reads as words, hiding the compound command they run.
   ["time { rm x; }", "unsupported_construct"],
   ["coproc worker { ls; }", "unsupported_construct"],
@@ -141,13 +141,15 @@ describe("command table", () => {
 
 describe("checkCommand", () => {
   it("judges nothing without a list (no parse, no refusal)", async () => {
-    expect(await checkCommand("$(echo rm) -rf x; eval \"$y\"", {})).toEqual({ ok: true });
+    expect(await checkCommand('$(echo rm) -rf x; eval "$y"', {})).toEqual({ ok: true });
     expect(await checkCommand("ls |", { denied_commands: [] })).toEqual({ ok: true });
   });
 
   it("names the denied program and the list", async () => {
     expect(await checkCommand("ls && FOO=1 /bin/rm -rf x | cat", DENY_RM)).toEqual({
-      ok: false, message: "Command 'rm' is denied", details: { reason: "denied_command", rule: "deny", command: "rm", denied_commands: ["rm"] },
+      ok: false,
+      message: "Command 'rm' is denied",
+      details: { reason: "denied_command", rule: "deny", command: "rm", denied_commands: ["rm"] },
     });
   });
 
@@ -158,7 +160,8 @@ describe("checkCommand", () => {
 
   it("requires every program of a line, wrappers included, to be allowed", async () => {
     expect(await checkCommand("git status; curl evil", ALLOW_GIT)).toEqual({
-      ok: false, message: "Command 'curl' is not in the allowed list",
+      ok: false,
+      message: "Command 'curl' is not in the allowed list",
       details: { reason: "not_allowed", rule: "allow", command: "curl", allowed_commands: ["git", "less"] },
     });
     expect(await checkCommand("Git log", { allowed_commands: ["git"] })).toEqual({ ok: true });
@@ -166,7 +169,10 @@ describe("checkCommand", () => {
 
   it("refuses an unknowable line under an allow list too, naming the construct", async () => {
     const r = await checkCommand("echo $(echo hi) && $TOOL x", { allowed_commands: ["echo"] });
-    expect(r).toMatchObject({ ok: false, details: { reason: "dynamic_program", rule: "unknowable", construct: "program is computed (variable $TOOL)" } });
+    expect(r).toMatchObject({
+      ok: false,
+      details: { reason: "dynamic_program", rule: "unknowable", construct: "program is computed (variable $TOOL)" },
+    });
     expect(r.ok === false && r.message).toContain("dynamic_program");
   });
 
@@ -196,8 +202,10 @@ describe("checkCommand", () => {
 describe("checkCommand properties", () => {
   it("refuses a chain whenever any of its commands is denied", async () => {
     const program = fc.constantFrom("ls", "git", "rm", "cat", "/bin/rm", "echo");
-    const arg = fc.constantFrom("-la", "x", "'a b'", "\"c;d\"", "--force");
-    const simple = fc.tuple(fc.boolean(), program, fc.array(arg, { maxLength: 3 })).map(([env, p, args]) => [...(env ? ["FOO=1"] : []), p, ...args].join(" "));
+    const arg = fc.constantFrom("-la", "x", "'a b'", '"c;d"', "--force");
+    const simple = fc
+      .tuple(fc.boolean(), program, fc.array(arg, { maxLength: 3 }))
+      .map(([env, p, args]) => [...(env ? ["FOO=1"] : []), p, ...args].join(" "));
     const op = fc.constantFrom(" | ", " && ", " || ", "; ");
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(op, simple), { minLength: 1, maxLength: 5 }), async (parts) => {
@@ -210,8 +218,20 @@ describe("checkCommand properties", () => {
 
   it("never lets a line that mentions rm in command position through unjudged", async () => {
     // Whatever wrapper and quoting surround `rm`, the line is denied or refused, never allowed.
-    const wrapper = fc.constantFrom("", "timeout 5 ", "env A=1 ", "nice ", "nohup ", "command ", "exec ", "sudo ", "xargs ", "time ", "stdbuf -o0 ");
-    const spelling = fc.constantFrom("rm", "/bin/rm", "'rm'", "\"rm\"", "\\rm", "r''m", "$'rm'");
+    const wrapper = fc.constantFrom(
+      "",
+      "timeout 5 ",
+      "env A=1 ",
+      "nice ",
+      "nohup ",
+      "command ",
+      "exec ",
+      "sudo ",
+      "xargs ",
+      "time ",
+      "stdbuf -o0 ",
+    );
+    const spelling = fc.constantFrom("rm", "/bin/rm", "'rm'", '"rm"', "\\rm", "r''m", "$'rm'");
     await fc.assert(
       fc.asyncProperty(wrapper, wrapper, spelling, async (w1, w2, rm) => {
         expect((await checkCommand(`${w1}${w2}${rm} x`, DENY_RM)).ok).toBe(false);

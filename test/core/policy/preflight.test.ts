@@ -11,7 +11,10 @@ describe("preflight", () => {
 
   it("refuses an empty allow list, also one emptied by dropped names", () => {
     expect(check({ name: "p", tool_rules: [{ deny: ["x"] }, { allow: [] }] })).toMatchObject({
-      policy: "p", kind: "tool_denied", action: "cancel", details: { check: "empty_allow_list", rule_index: 1 },
+      policy: "p",
+      kind: "tool_denied",
+      action: "cancel",
+      details: { check: "empty_allow_list", rule_index: 1 },
     });
     expect(check({ tool_rules: [{ allow: ["", " "] }] })?.details.check).toBe("empty_allow_list");
   });
@@ -29,10 +32,12 @@ describe("preflight", () => {
 
 describe("compileHints", () => {
   it("maps deny, allow (union) and max_total_tokens", () => {
-    const hints = compileHints(PolicySchema.parse({
-      limits: { max_total_tokens: 5000, max_tool_calls: 3, max_duration_ms: 10, max_cost_usd: 1 },
-      tool_rules: [{ allow: ["Read", "Grep"] }, { deny: ["bash", "Bash"] }, { allow: ["read", "Write"] }],
-    }));
+    const hints = compileHints(
+      PolicySchema.parse({
+        limits: { max_total_tokens: 5000, max_tool_calls: 3, max_duration_ms: 10, max_cost_usd: 1 },
+        tool_rules: [{ allow: ["Read", "Grep"] }, { deny: ["bash", "Bash"] }, { allow: ["read", "Write"] }],
+      }),
+    );
     expect(hints).toEqual({ allowed_tools: ["Read", "Grep", "Write"], denied_tools: ["bash"], max_tokens: 5000 });
   });
 

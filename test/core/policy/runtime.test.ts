@@ -5,15 +5,20 @@ import { MISSING_COST_RATES, PolicyRuntime, PolicySchema, type CostOf, type Poli
 function setup(input: PolicyInput, opts: { costOf?: CostOf } = {}) {
   let clock = 1_000;
   const priced: { usage: UsageCounts; model: string | null }[] = [];
-  const costOf: CostOf = opts.costOf ?? ((usage, model) => {
-    priced.push({ usage, model });
-    return model === "m1" ? usage.input / 1000 + (usage.output * 2) / 1000 : null;
-  });
+  const costOf: CostOf =
+    opts.costOf ??
+    ((usage, model) => {
+      priced.push({ usage, model });
+      return model === "m1" ? usage.input / 1000 + (usage.output * 2) / 1000 : null;
+    });
   const runtime = new PolicyRuntime(PolicySchema.parse(input), { now: () => clock, costOf });
   return { runtime, priced, advance: (ms: number) => (clock += ms) };
 }
 
-const started = (tool_name: string, tool_call_id?: string) => ({ type: "tool_call_started", data: { tool_name, ...(tool_call_id ? { tool_call_id } : {}) } });
+const started = (tool_name: string, tool_call_id?: string) => ({
+  type: "tool_call_started",
+  data: { tool_name, ...(tool_call_id ? { tool_call_id } : {}) },
+});
 const usage = (data: Record<string, unknown>) => ({ type: "token_usage_updated", data });
 
 describe("PolicyRuntime: limits", () => {
@@ -54,7 +59,9 @@ describe("PolicyRuntime: limits", () => {
     runtime.observe({ type: "run_started", data: { model: "m1" } });
     expect(runtime.observe(usage({ input_tokens: 500, output_tokens: 250 }))).toEqual([]); // $1.00: not over
     const v = runtime.observe(usage({ input_tokens: 0, output_tokens: 1 }));
-    expect(v).toEqual([{ policy: "default", kind: "budget_exceeded", action: "warn", details: { metric: "cost_usd", actual: 1.002, limit: 1 } }]);
+    expect(v).toEqual([
+      { policy: "default", kind: "budget_exceeded", action: "warn", details: { metric: "cost_usd", actual: 1.002, limit: 1 } },
+    ]);
     expect(priced.at(-1)).toEqual({ usage: { input: 500, output: 251, cache_read: 0, cache_creation: 0 }, model: "m1" });
     expect(runtime.summary().warnings).toEqual([]);
   });
@@ -82,7 +89,13 @@ describe("PolicyRuntime: token counting", () => {
     const { runtime } = setup({});
     runtime.observe(usage({ input_tokens: 10, output_tokens: 5, cache_read_tokens: 3, cache_creation_tokens: 2 }));
     runtime.observe(usage({ input: 7, output: 1, cache_read: 4, cache_creation: 1 }));
-    expect(runtime.summary().counters).toMatchObject({ input_tokens: 17, output_tokens: 6, cache_read_tokens: 7, cache_creation_tokens: 3, total_tokens: 23 });
+    expect(runtime.summary().counters).toMatchObject({
+      input_tokens: 17,
+      output_tokens: 6,
+      cache_read_tokens: 7,
+      cache_creation_tokens: 3,
+      total_tokens: 23,
+    });
   });
 
   it("uses a reported total_tokens, keeping the maximum seen", () => {

@@ -3,7 +3,14 @@ import { PolicyInputSchema, PolicySchema, defaultPolicy, resolvePolicy } from ".
 
 describe("PolicySchema", () => {
   it("fills every default", () => {
-    expect(PolicySchema.parse({})).toEqual({ name: "default", limits: {}, tool_rules: [], on_violation: "cancel", require_isolation: false, metadata: {} });
+    expect(PolicySchema.parse({})).toEqual({
+      name: "default",
+      limits: {},
+      tool_rules: [],
+      on_violation: "cancel",
+      require_isolation: false,
+      metadata: {},
+    });
     expect(defaultPolicy().name).toBe("default");
   });
 
@@ -41,7 +48,10 @@ describe("PolicyInputSchema / resolvePolicy", () => {
   it("stacks `policies` and prefers them over `policy`", () => {
     const body = PolicyInputSchema.parse({
       policy: { name: "ignored", on_violation: "warn" },
-      policies: [{ name: "org", limits: { max_tool_calls: 5 } }, { name: "team", on_violation: "warn" }],
+      policies: [
+        { name: "org", limits: { max_tool_calls: 5 } },
+        { name: "team", on_violation: "warn" },
+      ],
     });
     const p = resolvePolicy(body);
     expect(p?.name).toBe("org + team");

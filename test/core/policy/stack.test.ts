@@ -56,10 +56,21 @@ const arbPolicy = fc
       name: fc.constantFrom("org", "team", "user", "ci"),
       on_violation: fc.constantFrom("cancel", "request_approval", "warn"),
       limits: fc.record(
-        { max_tool_calls: fc.nat(50), max_total_tokens: fc.nat(10_000), max_duration_ms: fc.nat(60_000), max_cost_usd: fc.double({ min: 0, max: 10, noNaN: true }) },
+        {
+          max_tool_calls: fc.nat(50),
+          max_total_tokens: fc.nat(10_000),
+          max_duration_ms: fc.nat(60_000),
+          max_cost_usd: fc.double({ min: 0, max: 10, noNaN: true }),
+        },
         { requiredKeys: [] },
       ),
-      tool_rules: fc.array(fc.oneof(fc.record({ allow: fc.array(fc.constantFrom("a", "b", "c")) }), fc.record({ deny: fc.array(fc.constantFrom("a", "b", "c")) })), { maxLength: 3 }),
+      tool_rules: fc.array(
+        fc.oneof(
+          fc.record({ allow: fc.array(fc.constantFrom("a", "b", "c")) }),
+          fc.record({ deny: fc.array(fc.constantFrom("a", "b", "c")) }),
+        ),
+        { maxLength: 3 },
+      ),
       metadata: fc.dictionary(fc.constantFrom("k1", "k2", "k3"), fc.integer()),
     },
     { requiredKeys: [] },
@@ -100,7 +111,9 @@ describe("network in stacked policies", () => {
     expect(narrowestNetwork(undefined, "all")).toBe("all");
     expect(narrowestNetwork("all", { allow: ["a.example"] })).toEqual({ allow: ["a.example"] });
     expect(narrowestNetwork({ allow: ["a.example"] }, "none")).toBe("none");
-    expect(narrowestNetwork({ allow: ["a.example", "B.example"] }, { allow: ["b.example", "c.example"] })).toEqual({ allow: ["B.example"] });
+    expect(narrowestNetwork({ allow: ["a.example", "B.example"] }, { allow: ["b.example", "c.example"] })).toEqual({
+      allow: ["B.example"],
+    });
     expect(narrowestNetwork({ allow: ["a.example"] }, { allow: ["c.example"] })).toBe("none");
   });
 

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import {
-  BreakerConfigSchema, BreakerStateSchema, canRequest, CLOSED_BREAKER, DEFAULT_BREAKER_CONFIG, onFailure, onSuccess, releaseProbe,
-  type BreakerConfig, type BreakerState,
+  BreakerConfigSchema,
+  BreakerStateSchema,
+  canRequest,
+  CLOSED_BREAKER,
+  DEFAULT_BREAKER_CONFIG,
+  onFailure,
+  onSuccess,
+  releaseProbe,
+  type BreakerConfig,
+  type BreakerState,
 } from "../../../src/core/routing";
 
 const config: BreakerConfig = { failure_threshold: 3, cooldown_ms: 1_000, half_open_max_probes: 2 };

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
-  applySticky, bindProvider, boundProvider, HEALTHY, inCooldown, recordHealthFailure, recordHealthSuccess, StickyBindingSchema,
+  applySticky,
+  bindProvider,
+  boundProvider,
+  HEALTHY,
+  inCooldown,
+  recordHealthFailure,
+  recordHealthSuccess,
+  StickyBindingSchema,
 } from "../../../src/core/routing";
 
 describe("health", () => {

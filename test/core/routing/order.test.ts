@@ -1,13 +1,26 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { filterByCapabilities, orderCandidates, RoutingPolicySchema, weightedScore, type RoutingPolicyInput } from "../../../src/core/routing";
+import {
+  filterByCapabilities,
+  orderCandidates,
+  RoutingPolicySchema,
+  weightedScore,
+  type RoutingPolicyInput,
+} from "../../../src/core/routing";
 
 const ids = ["shell", "openai", "codex", "claude-code", "anthropic", "amp"];
 const policy = (input: RoutingPolicyInput) => RoutingPolicySchema.parse(input);
 
 describe("orderCandidates: prefer strategy", () => {
   it("puts preferred ids first in prefer order, then the rest by id", () => {
-    expect(orderCandidates(ids, policy({ prefer: ["codex", "anthropic"] }))).toEqual(["codex", "anthropic", "amp", "claude-code", "openai", "shell"]);
+    expect(orderCandidates(ids, policy({ prefer: ["codex", "anthropic"] }))).toEqual([
+      "codex",
+      "anthropic",
+      "amp",
+      "claude-code",
+      "openai",
+      "shell",
+    ]);
   });
 
   it("with no prefer list, orders by id", () => {
@@ -15,8 +28,12 @@ describe("orderCandidates: prefer strategy", () => {
   });
 
   it("drops excluded ids, even preferred ones, and ignores preferred ids that are not candidates", () => {
-    expect(orderCandidates(ids, policy({ prefer: ["gemini", "openai", "amp"], exclude: ["amp", "shell"] })))
-      .toEqual(["openai", "anthropic", "claude-code", "codex"]);
+    expect(orderCandidates(ids, policy({ prefer: ["gemini", "openai", "amp"], exclude: ["amp", "shell"] }))).toEqual([
+      "openai",
+      "anthropic",
+      "claude-code",
+      "codex",
+    ]);
   });
 
   it("ignores failure counts", () => {
@@ -24,10 +41,12 @@ describe("orderCandidates: prefer strategy", () => {
   });
 
   it("is independent of input order (property)", () => {
-    fc.assert(fc.property(fc.shuffledSubarray(ids, { minLength: 0 }), fc.shuffledSubarray(ids), (prefer, shuffled) => {
-      const p = policy({ prefer });
-      expect(orderCandidates(shuffled, p)).toEqual(orderCandidates([...shuffled].sort(), p));
-    }));
+    fc.assert(
+      fc.property(fc.shuffledSubarray(ids, { minLength: 0 }), fc.shuffledSubarray(ids), (prefer, shuffled) => {
+        const p = policy({ prefer });
+        expect(orderCandidates(shuffled, p)).toEqual(orderCandidates([...shuffled].sort(), p));
+      }),
+    );
   });
 });
 
@@ -67,22 +86,39 @@ describe("orderCandidates: weighted strategy", () => {
   });
 
   it("output is sorted by score, never contains excluded ids, and keeps every other id once (property)", () => {
-    const arbWeights = fc.dictionary(fc.constantFrom(...ids), fc.integer({ min: -4, max: 4 }).map((n) => n / 2));
+    const arbWeights = fc.dictionary(
+      fc.constantFrom(...ids),
+      fc.integer({ min: -4, max: 4 }).map((n) => n / 2),
+    );
     const arbFailures = fc.dictionary(fc.constantFrom(...ids), fc.nat(5));
-    fc.assert(fc.property(fc.shuffledSubarray(ids), fc.subarray(ids), arbWeights, arbFailures, (input, exclude, weights, failures) => {
-      const out = orderCandidates(input, policy({ strategy: "weighted", weights, exclude }), failures);
-      expect([...out].sort()).toEqual(input.filter((id) => !exclude.includes(id)).sort());
-      const scores = out.map((id) => weightedScore(id, weights, failures[id] ?? 0));
-      for (let i = 1; i < scores.length; i++) expect(scores[i - 1]!).toBeGreaterThanOrEqual(scores[i]!);
-    }));
+    fc.assert(
+      fc.property(fc.shuffledSubarray(ids), fc.subarray(ids), arbWeights, arbFailures, (input, exclude, weights, failures) => {
+        const out = orderCandidates(input, policy({ strategy: "weighted", weights, exclude }), failures);
+        expect([...out].sort()).toEqual(input.filter((id) => !exclude.includes(id)).sort());
+        const scores = out.map((id) => weightedScore(id, weights, failures[id] ?? 0));
+        for (let i = 1; i < scores.length; i++) expect(scores[i - 1]!).toBeGreaterThanOrEqual(scores[i]!);
+      }),
+    );
   });
 });
 
 describe("filterByCapabilities", () => {
   const candidates = [
-    { id: "anthropic", capabilities: [{ type: "tool", name: "web_search" }, { type: "sampling", name: "messages" }] },
+    {
+      id: "anthropic",
+      capabilities: [
+        { type: "tool", name: "web_search" },
+        { type: "sampling", name: "messages" },
+      ],
+    },
     { id: "shell", capabilities: [{ type: "code_execution", name: "bash" }] },
-    { id: "codex", capabilities: [{ type: "tool", name: "apply_patch" }, { type: "code_execution", name: "bash" }] },
+    {
+      id: "codex",
+      capabilities: [
+        { type: "tool", name: "apply_patch" },
+        { type: "code_execution", name: "bash" },
+      ],
+    },
   ];
   const req = (type: "tool" | "code_execution" | "sampling", name: string | null = null) => ({ type, name });
 

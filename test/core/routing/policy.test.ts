@@ -4,14 +4,24 @@ import { mergeRoutingPolicy, RoutingPolicyOverrideSchema, RoutingPolicySchema, s
 describe("RoutingPolicySchema", () => {
   it("fills every default", () => {
     expect(RoutingPolicySchema.parse({})).toEqual({
-      prefer: [], exclude: [], strategy: "prefer", weights: {}, max_attempts: 3, required_capabilities: [],
-      sticky: false, sticky_session_id: null, sticky_ttl_ms: 300_000, cooldown_ms: 30_000,
+      prefer: [],
+      exclude: [],
+      strategy: "prefer",
+      weights: {},
+      max_attempts: 3,
+      required_capabilities: [],
+      sticky: false,
+      sticky_session_id: null,
+      sticky_ttl_ms: 300_000,
+      cooldown_ms: 30_000,
       breaker: { enabled: true, failure_threshold: 5, cooldown_ms: 30_000, half_open_max_probes: 1 },
     });
   });
 
   it("defaults a capability requirement's name to null and rejects unknown types and fields", () => {
-    expect(RoutingPolicySchema.parse({ required_capabilities: [{ type: "tool" }] }).required_capabilities).toEqual([{ type: "tool", name: null }]);
+    expect(RoutingPolicySchema.parse({ required_capabilities: [{ type: "tool" }] }).required_capabilities).toEqual([
+      { type: "tool", name: null },
+    ]);
     expect(RoutingPolicySchema.safeParse({ required_capabilities: [{ type: "telepathy" }] }).success).toBe(false);
     expect(RoutingPolicySchema.safeParse({ strategy: "random" }).success).toBe(false);
     expect(RoutingPolicySchema.safeParse({ max_attempts: 0 }).success).toBe(false);
@@ -20,10 +30,18 @@ describe("RoutingPolicySchema", () => {
 });
 
 describe("mergeRoutingPolicy", () => {
-  const base = RoutingPolicySchema.parse({ prefer: ["anthropic"], weights: { anthropic: 2 }, max_attempts: 2, breaker: { failure_threshold: 3 } });
+  const base = RoutingPolicySchema.parse({
+    prefer: ["anthropic"],
+    weights: { anthropic: 2 },
+    max_attempts: 2,
+    breaker: { failure_threshold: 3 },
+  });
 
   it("the override replaces the fields it sets and keeps the rest", () => {
-    const merged = mergeRoutingPolicy(base, RoutingPolicyOverrideSchema.parse({ prefer: ["codex"], strategy: "weighted", sticky_session_id: "s1" }));
+    const merged = mergeRoutingPolicy(
+      base,
+      RoutingPolicyOverrideSchema.parse({ prefer: ["codex"], strategy: "weighted", sticky_session_id: "s1" }),
+    );
     expect(merged).toEqual({ ...base, prefer: ["codex"], strategy: "weighted", sticky_session_id: "s1" });
   });
 

@@ -23,16 +23,32 @@ describe("config precedence", () => {
     const file = JSON.stringify({ url: "https://file.example", api_key: "k_file" });
     const env = { ASM_URL: "https://env.example", ASM_API_KEY: "k_env" };
     const flags = { url: "https://flag.example", apiKey: "k_flag" };
-    expect(resolveConfig({ flags, env, readFile: files({ [fileAt]: file }), homeDir: home })).toMatchObject({ url: "https://flag.example", apiKey: "k_flag" });
-    expect(resolveConfig({ flags: {}, env, readFile: files({ [fileAt]: file }), homeDir: home })).toMatchObject({ url: "https://env.example", apiKey: "k_env", sources: { url: "env" } });
-    expect(resolveConfig({ flags: {}, env: {}, readFile: files({ [fileAt]: file }), homeDir: home })).toMatchObject({ url: "https://file.example", apiKey: "k_file" });
-    expect(() => resolveConfig({ flags: {}, env: {}, readFile: files({}), homeDir: home })).toThrow(/no server configured: pass --url URL, set ASM_URL, or write .* to \/home\/u\/.config\/asm\/config.json/);
+    expect(resolveConfig({ flags, env, readFile: files({ [fileAt]: file }), homeDir: home })).toMatchObject({
+      url: "https://flag.example",
+      apiKey: "k_flag",
+    });
+    expect(resolveConfig({ flags: {}, env, readFile: files({ [fileAt]: file }), homeDir: home })).toMatchObject({
+      url: "https://env.example",
+      apiKey: "k_env",
+      sources: { url: "env" },
+    });
+    expect(resolveConfig({ flags: {}, env: {}, readFile: files({ [fileAt]: file }), homeDir: home })).toMatchObject({
+      url: "https://file.example",
+      apiKey: "k_file",
+    });
+    expect(() => resolveConfig({ flags: {}, env: {}, readFile: files({}), homeDir: home })).toThrow(
+      /no server configured: pass --url URL, set ASM_URL, or write .* to \/home\/u\/.config\/asm\/config.json/,
+    );
   });
 
   it("mixes sources per key, and ASM_CONFIG names another file", () => {
     const cfg = resolveConfig({
-      flags: { url: "https://flag.example" }, env: { ASM_CONFIG: "/etc/asm.json" },
-      readFile: files({ "/etc/asm.json": JSON.stringify({ url: "https://ignored.example", apiKey: "k_alt" }), [fileAt]: JSON.stringify({ api_key: "k_home" }) }),
+      flags: { url: "https://flag.example" },
+      env: { ASM_CONFIG: "/etc/asm.json" },
+      readFile: files({
+        "/etc/asm.json": JSON.stringify({ url: "https://ignored.example", apiKey: "k_alt" }),
+        [fileAt]: JSON.stringify({ api_key: "k_home" }),
+      }),
       homeDir: home,
     });
     expect(cfg).toMatchObject({ url: "https://flag.example", apiKey: "k_alt", sources: { url: "flag", apiKey: "file /etc/asm.json" } });
@@ -40,7 +56,9 @@ describe("config precedence", () => {
 
   it("rejects a broken config file with its path", () => {
     expect(() => resolveConfig({ flags: {}, env: {}, readFile: files({ [fileAt]: "{nope" }), homeDir: home })).toThrow(ConfigError);
-    expect(() => resolveConfig({ flags: {}, env: {}, readFile: files({ [fileAt]: JSON.stringify({ url: "not a url" }) }), homeDir: home })).toThrow(/config\.json: url/);
+    expect(() =>
+      resolveConfig({ flags: {}, env: {}, readFile: files({ [fileAt]: JSON.stringify({ url: "not a url" }) }), homeDir: home }),
+    ).toThrow(/config\.json: url/);
   });
 });
 
@@ -50,8 +68,13 @@ function memoryIo(env: Record<string, string>, tty = false): CliIo & { out: () =
   return {
     stdout: { write: (t: string) => (out += t), isTTY: tty },
     stderr: { write: (t: string) => (err += t) },
-    env, homeDir: "/nonexistent", readFile: () => null, readStdin: async () => "", ask: null,
-    out: () => out, err: () => err,
+    env,
+    homeDir: "/nonexistent",
+    readFile: () => null,
+    readStdin: async () => "",
+    ask: null,
+    out: () => out,
+    err: () => err,
   };
 }
 
@@ -94,7 +117,13 @@ describe("asm CLI", () => {
     server = await serverWithFixture();
     const io = memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey });
     expect(await runCli(["tail", SESSION, "--no-follow", "--from", "26", "--format", "jsonl", "--jsonl-mode", "compact"], io)).toBe(0);
-    expect(io.out().trimEnd().split("\n").map((l) => (JSON.parse(l) as { e: { t: string } }).e.t)).toEqual(["rs", "ts", "tc", "er", "rf", "rs", "ms", "rx"]);
+    expect(
+      io
+        .out()
+        .trimEnd()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { e: { t: string } }).e.t),
+    ).toEqual(["rs", "ts", "tc", "er", "rf", "rs", "ms", "rx"]);
   });
 
   it("tail asks inline for a pending approval and sends the decision; decided ones are not asked again", async () => {
@@ -102,7 +131,10 @@ describe("asm CLI", () => {
     const runId = fixture[4]!.run_id!;
     server.runs.set(runId, { status: "awaiting_approval", decisions: [] });
     const questions: string[] = [];
-    const io = { ...memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey }), ask: async (q: string) => (questions.push(q), "not today") };
+    const io = {
+      ...memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey }),
+      ask: async (q: string) => (questions.push(q), "not today"),
+    };
     expect(await runCli(["tail", SESSION, "--run", runId, "--format", "studio"], io)).toBe(0);
     expect(questions).toEqual(["Allow bash (toolu_04)? [y]es / [n]o / or type a reason to deny: "]);
     expect(server.runs.get(runId)!.decisions).toEqual([{ tool_call_id: "toolu_04", decision: "deny", reason: "not today" }]);
@@ -112,18 +144,50 @@ describe("asm CLI", () => {
     expect(questions).toHaveLength(1);
   });
 
-  for (const [ending, code] of [["run_completed", 0], ["run_failed", 3]] as const) {
+  for (const [ending, code] of [
+    ["run_completed", 0],
+    ["run_failed", 3],
+  ] as const) {
     it(`run --wait submits, tails only the new run and exits ${code} on ${ending}`, async () => {
       server = await serverWithFixture();
-      const io = { ...memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey }), readFile: (p: string) => (p === "policy.json" ? '[{"name":"no-rm"}]' : null) };
-      const done = runCli(["run", SESSION, "--provider", "shell", "--policy", "policy.json", "--idempotency-key", "k1", "--wait", "--format", "compact", "--", "ls", "-la"], io);
+      const io = {
+        ...memoryIo({ ASM_URL: server.url, ASM_API_KEY: server.apiKey }),
+        readFile: (p: string) => (p === "policy.json" ? '[{"name":"no-rm"}]' : null),
+      };
+      const done = runCli(
+        [
+          "run",
+          SESSION,
+          "--provider",
+          "shell",
+          "--policy",
+          "policy.json",
+          "--idempotency-key",
+          "k1",
+          "--wait",
+          "--format",
+          "compact",
+          "--",
+          "ls",
+          "-la",
+        ],
+        io,
+      );
       while (server.submissions.length === 0) await new Promise((r) => setTimeout(r, 5));
       const runId = server.submissions[0]!.runId;
-      expect(server.submissions[0]).toEqual({ body: { provider: "shell", input: { command: "ls", args: ["-la"] }, policies: [{ name: "no-rm" }] }, idempotencyKey: "k1", runId });
+      expect(server.submissions[0]).toEqual({
+        body: { provider: "shell", input: { command: "ls", args: ["-la"] }, policies: [{ name: "no-rm" }] },
+        idempotencyKey: "k1",
+        runId,
+      });
       server.append([
         { type: "run_started", run_id: runId, data: { provider: "shell", model: null } },
         { type: "tool_call_started", run_id: runId, data: { tool_name: "bash", tool_call_id: "t1", tool_input: { command: "ls" } } },
-        { type: ending, run_id: runId, data: ending === "run_completed" ? { stop_reason: "exit_code_0" } : { error_code: "provider_error", error_message: "boom" } },
+        {
+          type: ending,
+          run_id: runId,
+          data: ending === "run_completed" ? { stop_reason: "exit_code_0" } : { error_code: "provider_error", error_message: "boom" },
+        },
         { type: "session_completed", data: {} },
       ]);
       expect(await done).toBe(code);
@@ -134,7 +198,10 @@ describe("asm CLI", () => {
   it("events append sends events and prints their sequences", async () => {
     server = await startLogServer(SESSION, 1);
     const io = memoryIo({ ASM_API_KEY: server.apiKey });
-    const code = await runCli(["events", "append", SESSION, "--url", server.url, "--type", "message_received", "--data", '{"role":"assistant","content":"hi"}'], io);
+    const code = await runCli(
+      ["events", "append", SESSION, "--url", server.url, "--type", "message_received", "--data", '{"role":"assistant","content":"hi"}'],
+      io,
+    );
     expect(code).toBe(0);
     expect(io.out()).toMatch(/^1 message_received evt_\w+\n$/);
     expect(server.events[0]!.data).toEqual({ role: "assistant", content: "hi" });
@@ -156,7 +223,9 @@ describe("asm CLI", () => {
   it("global flags may come before the command; jsonl keeps the API's field names", async () => {
     server = await serverWithFixture();
     const io = memoryIo({});
-    expect(await runCli(["--url", server.url, "--api-key", server.apiKey, "tail", SESSION, "--no-follow", "--format", "jsonl"], io)).toBe(0);
+    expect(await runCli(["--url", server.url, "--api-key", server.apiKey, "tail", SESSION, "--no-follow", "--format", "jsonl"], io)).toBe(
+      0,
+    );
     const first = JSON.parse(io.out().split("\n")[0]!) as Record<string, unknown>;
     expect(first).toMatchObject({ sequence: 1, type: "session_created", session_id: SESSION });
     expect(first).toHaveProperty("timestamp");
@@ -196,7 +265,11 @@ describe("asm CLI", () => {
     server.runs.set(runId, { status: "awaiting_approval", decisions: [] });
     server.append([
       { type: "run_started", run_id: runId, data: { provider: "shell" } },
-      { type: "tool_approval_requested", run_id: runId, data: { tool_name: "bash", tool_call_id: "toolu_99", tool_input: { command: "rm -rf build" } } },
+      {
+        type: "tool_approval_requested",
+        run_id: runId,
+        data: { tool_name: "bash", tool_call_id: "toolu_99", tool_input: { command: "rm -rf build" } },
+      },
     ]);
     expect(await done).toBe(4);
     expect(io.err()).toContain("waits for approval of bash (tool call toolu_99)");
@@ -219,14 +292,48 @@ describe("asm export and import", () => {
   function fakeFetch(seen: { method: string; url: string; type: string | null; body: string | null }[]): typeof fetch {
     return (async (input: string | URL | Request, init?: RequestInit) => {
       const headers = new Headers(init?.headers);
-      seen.push({ method: init?.method ?? "GET", url: String(input), type: headers.get("content-type"), body: typeof init?.body === "string" ? init.body : null });
+      seen.push({
+        method: init?.method ?? "GET",
+        url: String(input),
+        type: headers.get("content-type"),
+        body: typeof init?.body === "string" ? init.body : null,
+      });
       if (String(input).endsWith("/export")) {
         const chunks = String(input).includes("/ses_cut/") ? exportBody.slice(0, 2) : [...exportBody];
-        return new Response(new ReadableStream<Uint8Array>({ pull(c) { const next = chunks.shift(); if (next) c.enqueue(new TextEncoder().encode(next)); else c.close(); } }), { headers: { "content-type": "application/x-ndjson" } });
+        return new Response(
+          new ReadableStream<Uint8Array>({
+            pull(c) {
+              const next = chunks.shift();
+              if (next) c.enqueue(new TextEncoder().encode(next));
+              else c.close();
+            },
+          }),
+          { headers: { "content-type": "application/x-ndjson" } },
+        );
       }
-      const session = { id: IMPORTED, tenant_id: "dev", agent_id: "a", status: "active", metadata: {}, context: {}, tags: [], parent_session_id: null, max_concurrent_runs: 1, max_queued_runs: 100, created_at: "2026-01-01T00:00:00.000Z", updated_at: "2026-01-01T00:00:00.000Z", deleted_at: null, last_sequence: 3, token_usage: { input: 0, output: 0, cache_read: 0, cache_creation: 0, total: 0 }, cost_usd: 0 };
+      const session = {
+        id: IMPORTED,
+        tenant_id: "dev",
+        agent_id: "a",
+        status: "active",
+        metadata: {},
+        context: {},
+        tags: [],
+        parent_session_id: null,
+        max_concurrent_runs: 1,
+        max_queued_runs: 100,
+        created_at: "2026-01-01T00:00:00.000Z",
+        updated_at: "2026-01-01T00:00:00.000Z",
+        deleted_at: null,
+        last_sequence: 3,
+        token_usage: { input: 0, output: 0, cache_read: 0, cache_creation: 0, total: 0 },
+        cost_usd: 0,
+      };
       if (String(input).endsWith("/import")) {
-        return Response.json({ session, imported_from: SESSION, run_ids: {}, run_count: 0, event_count: 0, latest_sequence: 3 }, { status: 201 });
+        return Response.json(
+          { session, imported_from: SESSION, run_ids: {}, run_count: 0, event_count: 0, latest_sequence: 3 },
+          { status: 201 },
+        );
       }
       return Response.json({ error: { code: "not_found", message: "no", details: {} } }, { status: 404 });
     }) as typeof fetch;
@@ -237,11 +344,19 @@ describe("asm export and import", () => {
     const io = { ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }), fetch: fakeFetch(seen) };
     expect(await runCli(["export", SESSION], io)).toBe(0);
     expect(io.out()).toBe(exportBody.join(""));
-    const file = { ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }), fetch: fakeFetch(seen), readFile: (p: string) => (p === "s.ndjson" ? exportBody.join("") : null) };
+    const file = {
+      ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }),
+      fetch: fakeFetch(seen),
+      readFile: (p: string) => (p === "s.ndjson" ? exportBody.join("") : null),
+    };
     expect(await runCli(["import", "s.ndjson"], file)).toBe(0);
     expect(file.out()).toBe(`${IMPORTED}\n`);
     expect(seen.at(-1)).toMatchObject({ method: "POST", type: "application/x-ndjson", body: exportBody.join("") });
-    const asJson = { ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }), fetch: fakeFetch(seen), readFile: (p: string) => (p === "s.ndjson" ? exportBody.join("") : null) };
+    const asJson = {
+      ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }),
+      fetch: fakeFetch(seen),
+      readFile: (p: string) => (p === "s.ndjson" ? exportBody.join("") : null),
+    };
     expect(await runCli(["import", "s.ndjson", "--json"], asJson)).toBe(0);
     expect(JSON.parse(asJson.out())).toMatchObject({ session: { id: IMPORTED }, imported_from: SESSION });
     const missing = { ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }), fetch: fakeFetch(seen) };
@@ -258,16 +373,44 @@ describe("asm export and import", () => {
 describe("asm status", () => {
   it("shows each governed run's counters beside its limits and what is left", async () => {
     const policy = {
-      policy: "gate", action: "request_approval", limits: { max_tool_calls: 5, max_total_tokens: 1000 }, violations: [], warnings: [],
-      counters: { tool_calls: 2, input_tokens: 100, output_tokens: 50, cache_read_tokens: 0, cache_creation_tokens: 0, total_tokens: 150, elapsed_ms: 1200, cost_usd: 0, cost_supported: true, model: null },
+      policy: "gate",
+      action: "request_approval",
+      limits: { max_tool_calls: 5, max_total_tokens: 1000 },
+      violations: [],
+      warnings: [],
+      counters: {
+        tool_calls: 2,
+        input_tokens: 100,
+        output_tokens: 50,
+        cache_read_tokens: 0,
+        cache_creation_tokens: 0,
+        total_tokens: 150,
+        elapsed_ms: 1200,
+        cost_usd: 0,
+        cost_supported: true,
+        model: null,
+      },
     };
     const status = {
-      session_id: SESSION, status: "active", accepting_runs: true, draining: false,
+      session_id: SESSION,
+      status: "active",
+      accepting_runs: true,
+      draining: false,
       in_flight: [{ id: "run_1", status: "running", provider: "shell", started_at: "2026-01-01T00:00:00.000Z", policy }],
-      queued: [], max_concurrent_runs: 1, free_slots: 0, max_queued_runs: 100, latest_sequence: 9, flushed_sequence: 9,
-      subscribers: { websockets: 0, sse: 0, long_polls: 0 }, pending_approvals: [], isolation: null,
+      queued: [],
+      max_concurrent_runs: 1,
+      free_slots: 0,
+      max_queued_runs: 100,
+      latest_sequence: 9,
+      flushed_sequence: 9,
+      subscribers: { websockets: 0, sse: 0, long_polls: 0 },
+      pending_approvals: [],
+      isolation: null,
     };
-    const io = { ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }), fetch: (async () => Response.json(status)) as unknown as typeof fetch };
+    const io = {
+      ...memoryIo({ ASM_URL: "http://asm.invalid", ASM_API_KEY: "k" }),
+      fetch: (async () => Response.json(status)) as unknown as typeof fetch,
+    };
     expect(await runCli(["status", SESSION], io)).toBe(0);
     const lines = io.out().split("\n");
     expect(lines.find((l) => l.startsWith("RUN ") && l.includes("COUNTER"))).toMatch(/^RUN\s+POLICY\s+COUNTER\s+USED\s+LIMIT\s+LEFT$/);
@@ -279,17 +422,32 @@ describe("asm status", () => {
 
 describe("CLI building blocks", () => {
   it("moves global flags after the command, before any --", () => {
-    expect(splitGlobals(["--url", "U", "--json", "run", "s", "--", "echo", "--json"])).toEqual({ name: "run", rest: ["s", "--url", "U", "--json", "--", "echo", "--json"] });
+    expect(splitGlobals(["--url", "U", "--json", "run", "s", "--", "echo", "--json"])).toEqual({
+      name: "run",
+      rest: ["s", "--url", "U", "--json", "--", "echo", "--json"],
+    });
     expect(splitGlobals(["--help"])).toEqual({ name: "--help", rest: [] });
   });
 
   it("tables have a header and aligned columns", () => {
-    expect(table(["ID", "STATUS"], [["ses_1", "active"], ["ses_22", "ended"]])).toBe("ID      STATUS\nses_1   active\nses_22  ended\n");
+    expect(
+      table(
+        ["ID", "STATUS"],
+        [
+          ["ses_1", "active"],
+          ["ses_22", "ended"],
+        ],
+      ),
+    ).toBe("ID      STATUS\nses_1   active\nses_22  ended\n");
   });
 
   it("a failed shell command is labelled command_failed with its exit code, not provider_error", () => {
-    expect(failureLabel({ error_code: "provider_error", details: { error_code: "command_failed", provider_error: { exit_code: 4 } } })).toBe("command_failed (exit 4)");
-    expect(failureLabel({ error_code: "provider_error", provider_error: { exit_code: 2, details: { error_code: "command_failed" } } })).toBe("command_failed (exit 2)");
+    expect(
+      failureLabel({ error_code: "provider_error", details: { error_code: "command_failed", provider_error: { exit_code: 4 } } }),
+    ).toBe("command_failed (exit 4)");
+    expect(
+      failureLabel({ error_code: "provider_error", provider_error: { exit_code: 2, details: { error_code: "command_failed" } } }),
+    ).toBe("command_failed (exit 2)");
     expect(failureLabel({ error_code: "provider_error" })).toBe("provider_error");
     expect(failureLabel({ error_code: "command_timeout" })).toBe("command_timeout");
   });

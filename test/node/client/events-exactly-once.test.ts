@@ -6,7 +6,12 @@ import { startLogServer, type LogServer } from "./log-server";
 
 const SESSION = "ses_0123456789abcdef0123456789abcdef";
 const FAST: FollowOptions = {
-  pingIntervalMs: 60, pongTimeoutMs: 120, connectTimeoutMs: 1000, backoffInitialMs: 5, backoffMaxMs: 40, pollWaitMs: 300,
+  pingIntervalMs: 60,
+  pongTimeoutMs: 120,
+  connectTimeoutMs: 1000,
+  backoffInitialMs: 5,
+  backoffMaxMs: 40,
+  pollWaitMs: 300,
 };
 
 let server: LogServer | undefined;
@@ -23,7 +28,9 @@ async function appendOverHttp(client: AsmClient, total: number, random: () => nu
   while (appended < total) {
     const batch = Math.min(total - appended, 1 + Math.floor(random() * 4));
     const events = Array.from({ length: batch }, (_, i) => ({
-      type: "message_streamed", run_id: (appended + i) % 3 === 0 ? "run_b" : "run_a", data: { delta: `#${appended + i + 1}` },
+      type: "message_streamed",
+      run_id: (appended + i) % 3 === 0 ? "run_b" : "run_a",
+      data: { delta: `#${appended + i + 1}` },
     }));
     await client.appendEvents(SESSION, events);
     appended += batch;
@@ -54,7 +61,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 function seeded(seed: number): () => number {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 describe("AsmClient.events: exactly once under forced disconnects", { timeout: 90_000 }, () => {

@@ -27,9 +27,26 @@ export type Faults = {
   window: number;
 };
 
-export const NO_FAULTS: Faults = { maxFramesPerConnection: 0, duplicateRate: 0, loseRate: 0, silentRate: 0, refuseUpgrade: false, pollFailRate: 0, window: Infinity };
+export const NO_FAULTS: Faults = {
+  maxFramesPerConnection: 0,
+  duplicateRate: 0,
+  loseRate: 0,
+  silentRate: 0,
+  refuseUpgrade: false,
+  pollFailRate: 0,
+  window: Infinity,
+};
 
-type Sub = { ws: WebSocket; next: number; runId?: string; types?: string[]; budget: number; silent: boolean; lastSent?: Event; acked: number };
+type Sub = {
+  ws: WebSocket;
+  next: number;
+  runId?: string;
+  types?: string[];
+  budget: number;
+  silent: boolean;
+  lastSent?: Event;
+  acked: number;
+};
 type Waiter = { after: number; runId?: string; types?: string[]; wake: () => void };
 
 /** The run records the server answers for (`GET …/runs/:rid`), and approval decisions it received. */
@@ -43,7 +60,16 @@ export type LogServer = {
   apiKey: string;
   faults: Faults;
   events: Event[];
-  stats: { connections: number; drops: number; lost: number; duplicated: number; silenced: number; pollFailures: number; pings: number; acks: number };
+  stats: {
+    connections: number;
+    drops: number;
+    lost: number;
+    duplicated: number;
+    silenced: number;
+    pollFailures: number;
+    pings: number;
+    acks: number;
+  };
   openSockets(): number;
   append(inputs: Array<{ type: Event["type"]; run_id?: string | null; data?: Record<string, unknown> }>): Event[];
   dropAll(): void;
@@ -54,9 +80,11 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
   let state = seed >>> 0 || 1;
   // A seeded xorshift, so a failing run can be replayed with its seed.
   const random = () => {
-    state ^= state << 13; state >>>= 0;
+    state ^= state << 13;
+    state >>>= 0;
     state ^= state >> 17;
-    state ^= state << 5; state >>>= 0;
+    state ^= state << 5;
+    state >>>= 0;
     return state / 0x1_0000_0000;
   };
   const apiKey = "test_key";
@@ -66,15 +94,41 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
   const sockets = new Set<Socket>();
   const runs = new Map<string, RunState>();
   const runRecord = (id: string, status: Run["status"]): Run => ({
-    id, session_id: sessionId, status, provider: "anthropic", model: null, input: { prompt: "x" }, output: null, error: null,
-    token_usage: { input: 0, output: 0, cache_read: 0, cache_creation: 0, total: 0 }, cost_usd: null, turn_count: 0, metadata: {},
-    idempotency_key: null, queued_at: new Date(0).toISOString(), started_at: null, ended_at: null,
+    id,
+    session_id: sessionId,
+    status,
+    provider: "anthropic",
+    model: null,
+    input: { prompt: "x" },
+    output: null,
+    error: null,
+    token_usage: { input: 0, output: 0, cache_read: 0, cache_creation: 0, total: 0 },
+    cost_usd: null,
+    turn_count: 0,
+    metadata: {},
+    idempotency_key: null,
+    queued_at: new Date(0).toISOString(),
+    started_at: null,
+    ended_at: null,
   });
   const submissions: LogServer["submissions"] = [];
   const sessionRecord = (): Session => ({
-    id: sessionId, tenant_id: "tenant_a", agent_id: "test", parent_session_id: null, status: "active", metadata: {}, context: {}, tags: [],
-    max_concurrent_runs: 1, max_queued_runs: 10, token_usage: { input: 0, output: 0, cache_read: 0, cache_creation: 0, total: 0 },
-    cost_usd: null, last_sequence: events.length, created_at: new Date(0).toISOString(), updated_at: new Date(0).toISOString(), deleted_at: null,
+    id: sessionId,
+    tenant_id: "tenant_a",
+    agent_id: "test",
+    parent_session_id: null,
+    status: "active",
+    metadata: {},
+    context: {},
+    tags: [],
+    max_concurrent_runs: 1,
+    max_queued_runs: 10,
+    token_usage: { input: 0, output: 0, cache_read: 0, cache_creation: 0, total: 0 },
+    cost_usd: null,
+    last_sequence: events.length,
+    created_at: new Date(0).toISOString(),
+    updated_at: new Date(0).toISOString(),
+    deleted_at: null,
   });
   const stats = { connections: 0, drops: 0, lost: 0, duplicated: 0, silenced: 0, pollFailures: 0, pings: 0, acks: 0 };
   const f: Faults = { ...NO_FAULTS, ...faults };
@@ -139,11 +193,13 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
       const types = url.searchParams.get("types")?.split(",");
       const next = Math.max(1, Number(url.searchParams.get("from_sequence") ?? 1));
       const sub: Sub = {
-        ws, next,
+        ws,
+        next,
         ...(url.searchParams.get("run_id") ? { runId: url.searchParams.get("run_id")! } : {}),
         ...(types ? { types } : {}),
         budget: f.maxFramesPerConnection > 0 ? 1 + Math.floor(random() * f.maxFramesPerConnection) : -1,
-        silent: false, acked: next - 1,
+        silent: false,
+        acked: next - 1,
       };
       subs.add(sub);
       ws.on("message", (data) => {
@@ -168,7 +224,8 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     };
-    const error = (status: number, code: string, message: string, retryable = false) => json(status, { error: { code, message, details: {}, retryable } });
+    const error = (status: number, code: string, message: string, retryable = false) =>
+      json(status, { error: { code, message, details: {}, retryable } });
     if (req.headers.authorization !== `Bearer ${apiKey}`) return error(401, "unauthorized", "Missing or invalid API key");
     if (url.pathname === `/v1/sessions/${sessionId}` && req.method === "GET") return json(200, sessionRecord());
     if (url.pathname === `/v1/sessions/${sessionId}/stream-token` && req.method === "POST") {
@@ -189,7 +246,10 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
       if (runMatch[2] && req.method === "POST") {
         let raw = "";
         for await (const chunk of req) raw += chunk;
-        run.decisions.push({ tool_call_id: decodeURIComponent(runMatch[2]), ...(JSON.parse(raw) as { decision: string; reason?: string }) });
+        run.decisions.push({
+          tool_call_id: decodeURIComponent(runMatch[2]),
+          ...(JSON.parse(raw) as { decision: string; reason?: string }),
+        });
         run.status = "running";
       }
       return json(200, runRecord(runMatch[1]!, run.status));
@@ -218,7 +278,15 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
     if (page.length === 0 && wait > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => resolve(), wait);
-        waiters.push({ after, ...(runId ? { runId } : {}), ...(types ? { types } : {}), wake: () => { clearTimeout(timer); resolve(); } });
+        waiters.push({
+          after,
+          ...(runId ? { runId } : {}),
+          ...(types ? { types } : {}),
+          wake: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
       });
       page = read(after, before, limit, runId, types);
     }
@@ -229,9 +297,18 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
   function append(inputs: Parameters<LogServer["append"]>[0]): Event[] {
     const stored = inputs.map((input) => {
       const e: Event = {
-        id: `evt_${String(events.length + 1).padStart(32, "0")}`, session_id: sessionId, run_id: input.run_id ?? null,
-        sequence: events.length + 1, type: input.type, timestamp: new Date().toISOString(), provider: null,
-        correlation_id: null, schema_version: 1, origin: "client", data: input.data ?? {}, metadata: {},
+        id: `evt_${String(events.length + 1).padStart(32, "0")}`,
+        session_id: sessionId,
+        run_id: input.run_id ?? null,
+        sequence: events.length + 1,
+        type: input.type,
+        timestamp: new Date().toISOString(),
+        provider: null,
+        correlation_id: null,
+        schema_version: 1,
+        origin: "client",
+        data: input.data ?? {},
+        metadata: {},
       };
       events.push(e);
       return e;
@@ -246,7 +323,13 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`, apiKey, faults: f, events, stats, runs, submissions,
+    url: `http://127.0.0.1:${port}`,
+    apiKey,
+    faults: f,
+    events,
+    stats,
+    runs,
+    submissions,
     openSockets: () => subs.size,
     append,
     dropAll() {

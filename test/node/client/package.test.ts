@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from "vitest";
  */
 const clientDir = resolve("client");
 const work = mkdtempSync(join(tmpdir(), "asm-client-pack-"));
-const npm = (args: string[], cwd: string) => execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 240_000 });
+const npm = (args: string[], cwd: string) =>
+  execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 240_000 });
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -24,15 +25,25 @@ describe("@asm/client package", () => {
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
     npm(["install", "--no-audit", "--no-fund", "--prefer-offline", join(work, tarball!)], app);
 
-    const out = execFileSync("node", ["--input-type=module", "-e", `
+    const out = execFileSync(
+      "node",
+      [
+        "--input-type=module",
+        "-e",
+        `
       const m = await import("@asm/client");
       const r = await import("@asm/client/render");
       const c = new m.AsmClient({ baseUrl: "https://asm.invalid", apiKey: "k" });
       console.log(JSON.stringify({ client: typeof c.createSession, token: typeof c.createStreamToken, error: typeof m.AsmError, render: Object.keys(r).length > 0 }));
-    `], { cwd: app, encoding: "utf8" });
+    `,
+      ],
+      { cwd: app, encoding: "utf8" },
+    );
     expect(JSON.parse(out)).toEqual({ client: "function", token: "function", error: "function", render: true });
 
-    writeFileSync(join(app, "walk.ts"), `
+    writeFileSync(
+      join(app, "walk.ts"),
+      `
       import { AsmClient, type Session, type Run, type Event } from "@asm/client";
       const asm = new AsmClient({ baseUrl: "https://asm.invalid", apiKey: "k" });
       export async function walk(): Promise<Run> {
@@ -43,11 +54,24 @@ describe("@asm/client package", () => {
         const run = await asm.submitRun(s.id, { provider: "shell", input: { command: "true" } });
         return asm.waitRun(s.id, run.id);
       }
-    `);
-    writeFileSync(join(app, "tsconfig.json"), JSON.stringify({
-      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, lib: ["ES2023", "DOM"], types: [] },
-      files: ["walk.ts"],
-    }));
+    `,
+    );
+    writeFileSync(
+      join(app, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          lib: ["ES2023", "DOM"],
+          types: [],
+        },
+        files: ["walk.ts"],
+      }),
+    );
     execFileSync("node", [resolve("node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: app, encoding: "utf8" });
   }, 300_000);
 });

@@ -5,7 +5,9 @@ import { createRenderer, renderAll, stripAnsi, toolTitle, type RenderFormat } fr
 import { EventSchema, type Event } from "../../../src/core/event";
 
 /** A recorded session: a model run with text, tools (ok and failed), usage, a denied approval; a failed shell run; a cancelled run. */
-const events: Event[] = z.array(EventSchema).parse(JSON.parse(readFileSync(new URL("./fixtures/session-events.json", import.meta.url), "utf8")));
+const events: Event[] = z
+  .array(EventSchema)
+  .parse(JSON.parse(readFileSync(new URL("./fixtures/session-events.json", import.meta.url), "utf8")));
 const render = (format: RenderFormat, opts: Parameters<typeof createRenderer>[1] = {}) => renderAll(createRenderer(format, opts), events);
 const snap = (name: string) => new URL(`./__snapshots__/${name}`, import.meta.url).pathname;
 
@@ -14,8 +16,12 @@ describe("compact renderer", () => {
     const text = render("compact");
     const lines = text.trimEnd().split("\n");
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^r\+\(claude-sonnet-4-5\) >> I'll read the README first\. t\+Read t-Read t\+Write t-Write t\+Edit t-Edit tk:1520\/210\$0\.0077 !\(no-rm:tool_denied\) ap\?bash/);
-    expect(lines[0]).toContain("ap?bash ap-bash t-bash! t+bash t-bash! >> The greeting is in place; one unrelated test fails. msg tk:2980/388$0.0148 r-:end_turn");
+    expect(lines[0]).toMatch(
+      /^r\+\(claude-sonnet-4-5\) >> I'll read the README first\. t\+Read t-Read t\+Write t-Write t\+Edit t-Edit tk:1520\/210\$0\.0077 !\(no-rm:tool_denied\) ap\?bash/,
+    );
+    expect(lines[0]).toContain(
+      "ap?bash ap-bash t-bash! t+bash t-bash! >> The greeting is in place; one unrelated test fails. msg tk:2980/388$0.0148 r-:end_turn",
+    );
     expect(lines[1]).toBe("r+ t+bash t-bash! !(Command exited with 2) !(command_failed (exit 2): Command exited with 2) r-:failed");
     expect(lines[2]).toBe("r+(gpt-5-mini) >> Thinking about ! r-:cancelled");
     await expect(text).toMatchFileSnapshot(snap("compact.txt"));
@@ -108,15 +114,26 @@ function applyLineReplacements(text: string): string {
 
 describe("jsonl renderer", () => {
   it("full mode: each event as the API returns it (sequence, timestamp, data)", () => {
-    const lines = render("jsonl").trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = render("jsonl")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(events.length);
     expect(lines[6]).toEqual(JSON.parse(JSON.stringify(events[6])));
-    expect(lines[6]).toMatchObject({ timestamp: "2026-07-02T10:00:02.100Z", type: "tool_call_started", sequence: 7, data: { tool_call_id: "toolu_01" } });
+    expect(lines[6]).toMatchObject({
+      timestamp: "2026-07-02T10:00:02.100Z",
+      type: "tool_call_started",
+      sequence: 7,
+      data: { tool_call_id: "toolu_01" },
+    });
   });
 
   it("compact mode: {t, e:{t: code}} with the §12 codes, cost as $ and short stop reasons", async () => {
     const text = render("jsonl", { jsonlMode: "compact" });
-    const lines = text.trimEnd().split("\n").map((l) => JSON.parse(l) as { t: number; e: Record<string, unknown> });
+    const lines = text
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { t: number; e: Record<string, unknown> });
     expect(new Set(lines.map((l) => l.e.t))).toEqual(new Set(["rs", "ms", "ts", "tc", "tu", "mr", "rc", "rf", "rx", "er"]));
     expect(lines[0]).toEqual({ t: Date.parse("2026-07-02T10:00:01.400Z"), e: { t: "rs", r: events[4]!.run_id, m: "claude-sonnet-4-5" } });
     expect(lines.find((l) => l.e.t === "tu")!.e).toEqual({ t: "tu", i: 1520, o: 210, $: 0.00771 });

@@ -52,7 +52,10 @@ describe("asm CLI against wrangler dev", () => {
 
     const tail = await asm(["tail", session.id, "--no-follow", "--format", "jsonl"]);
     expect(tail.code, tail.stderr).toBe(0);
-    const lines = tail.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; sequence: number; timestamp: string });
+    const lines = tail.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; sequence: number; timestamp: string });
     expect(lines[0]).toMatchObject({ sequence: 1, session_id: session.id });
     expect(typeof lines[0]!.timestamp).toBe("string");
     const types = lines.map((l) => l.type);
@@ -72,7 +75,10 @@ describe("asm CLI against wrangler dev", () => {
     const status = await asm(["status", session.id]);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/runs\s+0 in flight, 0 queued/);
-    const statusJson = JSON.parse((await asm(["--json", "status", session.id])).stdout) as { session_id: string; pending_approvals: unknown[] };
+    const statusJson = JSON.parse((await asm(["--json", "status", session.id])).stdout) as {
+      session_id: string;
+      pending_approvals: unknown[];
+    };
     expect(statusJson).toMatchObject({ session_id: session.id, pending_approvals: [] });
     const approvals = await asm(["approvals", "--json"]);
     expect(approvals.code, approvals.stderr).toBe(0);
@@ -100,16 +106,30 @@ describe("asm CLI against wrangler dev", () => {
     expect(created.code, created.stderr).toBe(0);
     const session = JSON.parse(created.stdout) as { id: string };
     for (const text of ["first", "second"]) {
-      const appended = await asm(["events", "append", session.id, "--type", "message_sent", "--data", JSON.stringify({ role: "user", content: text })]);
+      const appended = await asm([
+        "events",
+        "append",
+        session.id,
+        "--type",
+        "message_sent",
+        "--data",
+        JSON.stringify({ role: "user", content: text }),
+      ]);
       expect(appended.code, appended.stderr).toBe(0);
     }
     const original = await asm(["tail", session.id, "--no-follow", "--format", "jsonl"]);
-    const originalEvents = original.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; sequence: number });
+    const originalEvents = original.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; sequence: number });
 
     const file = join(mkdtempSync(join(tmpdir(), "asm-e2e-")), "session.ndjson");
     const exported = await asm(["export", session.id], file);
     expect(exported.code, exported.stderr).toBe(0);
-    const exportLines = readFileSync(file, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as { kind: string; event?: { sequence: number; type: string } });
+    const exportLines = readFileSync(file, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { kind: string; event?: { sequence: number; type: string } });
     expect(exportLines[0]).toMatchObject({ kind: "header", session_id: session.id });
     expect(exportLines.at(-1)).toMatchObject({ kind: "end", event_count: originalEvents.length });
     const exportedEvents = exportLines.flatMap((l) => (l.event ? [[l.event.sequence, l.event.type]] : []));
@@ -122,13 +142,20 @@ describe("asm CLI against wrangler dev", () => {
     expect(newId).not.toBe(session.id);
     const copy = await asm(["tail", newId, "--no-follow", "--format", "jsonl"]);
     expect(copy.code, copy.stderr).toBe(0);
-    const copyEvents = copy.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; sequence: number; session_id: string });
+    const copyEvents = copy.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; sequence: number; session_id: string });
     expect(copyEvents.map((e) => [e.sequence, e.type])).toEqual(originalEvents.map((e) => [e.sequence, e.type]));
     expect(copyEvents.every((e) => e.session_id === newId)).toBe(true);
 
     const asJson = await asm(["--json", "import", file]);
     expect(asJson.code, asJson.stderr).toBe(0);
-    expect(JSON.parse(asJson.stdout)).toMatchObject({ imported_from: session.id, event_count: originalEvents.length, latest_sequence: originalEvents.at(-1)!.sequence });
+    expect(JSON.parse(asJson.stdout)).toMatchObject({
+      imported_from: session.id,
+      event_count: originalEvents.length,
+      latest_sequence: originalEvents.at(-1)!.sequence,
+    });
     const missing = await asm(["import", join(tmpdir(), "no-such-export.ndjson")]);
     expect(missing.code).toBe(2);
   }, 300_000);

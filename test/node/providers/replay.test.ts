@@ -7,8 +7,20 @@ import type { TranscriptMessage } from "../../../src/core/transcript";
 import { messagesRequestError } from "../../fakes/anthropic-rules";
 import { responsesRequestError } from "../../fakes/openai-rules";
 
-const call = (id: string, name = "bash"): TranscriptMessage => ({ role: "assistant", content: null, tool_call_id: id, tool_name: name, tool_input: { command: "ls" } });
-const result = (id: string, output: unknown = "ok"): TranscriptMessage => ({ role: "tool", content: null, tool_call_id: id, tool_name: "bash", tool_output: output });
+const call = (id: string, name = "bash"): TranscriptMessage => ({
+  role: "assistant",
+  content: null,
+  tool_call_id: id,
+  tool_name: name,
+  tool_input: { command: "ls" },
+});
+const result = (id: string, output: unknown = "ok"): TranscriptMessage => ({
+  role: "tool",
+  content: null,
+  tool_call_id: id,
+  tool_name: "bash",
+  tool_output: output,
+});
 const say = (role: "user" | "assistant" | "system", content: string): TranscriptMessage => ({ role, content });
 const prompt: ReplayStep = { kind: "text", role: "user", text: "next" };
 
@@ -31,7 +43,12 @@ describe("replay continuation", () => {
       { role: "assistant", content: [{ type: "text", text: "done" }] },
       { role: "user", content: [{ type: "text", text: "next" }] },
     ]);
-    expect(toInputItems(steps).map((i) => ("call_id" in i ? i.type : "role" in i ? i.role : null))).toEqual(["user", "function_call", "function_call_output", "assistant"]);
+    expect(toInputItems(steps).map((i) => ("call_id" in i ? i.type : "role" in i ? i.role : null))).toEqual([
+      "user",
+      "function_call",
+      "function_call_output",
+      "assistant",
+    ]);
   });
 
   it("answers a call whose result was never logged, keeps an orphan result as text, and renames repeated ids", () => {
@@ -49,18 +66,27 @@ describe("replay continuation", () => {
   });
 
   it("starts with a user turn when truncation left an assistant message first", () => {
-    expect(toMessages([...replaySteps([say("assistant", "hi")]), prompt])[0]).toEqual({ role: "user", content: [{ type: "text", text: "[earlier conversation]" }] });
+    expect(toMessages([...replaySteps([say("assistant", "hi")]), prompt])[0]).toEqual({
+      role: "user",
+      content: [{ type: "text", text: "[earlier conversation]" }],
+    });
   });
 
   it("is accepted by both strict fakes whatever the transcript holds", () => {
     const id = fc.constantFrom("t1", "t2", "t3", null);
     const message = fc.oneof(
-      fc.record({ role: fc.constantFrom("user", "assistant", "system"), content: fc.constantFrom("", "x", "hello") }) as fc.Arbitrary<TranscriptMessage>,
+      fc.record({
+        role: fc.constantFrom("user", "assistant", "system"),
+        content: fc.constantFrom("", "x", "hello"),
+      }) as fc.Arbitrary<TranscriptMessage>,
       id.map((i): TranscriptMessage => ({ role: "assistant", content: null, tool_call_id: i, tool_name: "bash", tool_input: {} })),
       id.map((i): TranscriptMessage => ({ role: "tool", content: null, tool_call_id: i, tool_name: "bash", tool_output: "out" })),
     );
-    fc.assert(fc.property(fc.array(message, { maxLength: 30 }), (transcript) => {
-      expect(verdicts(transcript)).toEqual({ anthropic: null, openai: null });
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.array(message, { maxLength: 30 }), (transcript) => {
+        expect(verdicts(transcript)).toEqual({ anthropic: null, openai: null });
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -19,7 +19,7 @@ afterAll(async () => {
 
 describe("NdjsonLineSplitter", () => {
   it("yields the same lines however the bytes are split, multi-byte characters included", () => {
-    const line = fc.string({ unit: fc.constantFrom("a", "é", "€", "😀", " ", "\"", "{") , maxLength: 20 });
+    const line = fc.string({ unit: fc.constantFrom("a", "é", "€", "😀", " ", '"', "{"), maxLength: 20 });
     fc.assert(
       fc.property(fc.array(line, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (lines, cuts) => {
         const text = lines.map((l) => `${JSON.stringify({ l })}\n`).join("");
@@ -49,12 +49,23 @@ describe("NdjsonLineSplitter", () => {
     // A body that sends one line and then stays open, like a stream whose fetch no longer follows the abort.
     let cancelledWith: unknown = null;
     const body = new ReadableStream<Uint8Array>({
-      start(c) { c.enqueue(new TextEncoder().encode('{"n":1}\n')); },
-      cancel(reason) { cancelledWith = reason; },
+      start(c) {
+        c.enqueue(new TextEncoder().encode('{"n":1}\n'));
+      },
+      cancel(reason) {
+        cancelledWith = reason;
+      },
     });
     const controller = new AbortController();
     const lines: string[] = [];
-    const reading = forEachNdjsonLine(body, (l) => { lines.push(l); controller.abort(new Error("stop")); }, controller.signal);
+    const reading = forEachNdjsonLine(
+      body,
+      (l) => {
+        lines.push(l);
+        controller.abort(new Error("stop"));
+      },
+      controller.signal,
+    );
     await expect(reading).rejects.toThrow("stop");
     expect(lines).toEqual(['{"n":1}']);
     expect(cancelledWith).toBeInstanceOf(Error);
@@ -66,11 +77,14 @@ describe("SandboxClient against the real server", () => {
     const client = sb.client("c1");
     const seen: { stream: string; data: string; at: number }[] = [];
     const start = Date.now();
-    const result = await client.execStream(
-      { command: "echo a; sleep 0.4; echo b >&2; sleep 0.4; printf 'c'" },
-      (chunk) => seen.push({ ...chunk, at: Date.now() - start }),
+    const result = await client.execStream({ command: "echo a; sleep 0.4; echo b >&2; sleep 0.4; printf 'c'" }, (chunk) =>
+      seen.push({ ...chunk, at: Date.now() - start }),
     );
-    expect(seen.map(({ stream, data }) => [stream, data])).toEqual([["stdout", "a\n"], ["stderr", "b\n"], ["stdout", "c"]]);
+    expect(seen.map(({ stream, data }) => [stream, data])).toEqual([
+      ["stdout", "a\n"],
+      ["stderr", "b\n"],
+      ["stdout", "c"],
+    ]);
     expect(seen[2]!.at - seen[0]!.at).toBeGreaterThan(500);
     expect(result).toMatchObject({ exit_code: 0, stdout: "a\nc", stderr: "b\n", truncated: false });
   });
@@ -87,7 +101,9 @@ describe("SandboxClient against the real server", () => {
     // Killed once the command runs (not while the jail is still being set up, when the grace can run out on a
     // busy machine and the report would say SIGKILL).
     let started!: () => void;
-    const ready = new Promise<void>((r) => { started = r; });
+    const ready = new Promise<void>((r) => {
+      started = r;
+    });
     const running = client.execStream({ command: "echo ready; exec sleep 30", id: "client-kill" }, (chunk) => {
       if (chunk.data.includes("ready")) started();
     });
@@ -104,14 +120,24 @@ describe("SandboxClient against the real server", () => {
     const controller = new AbortController();
     // The command's own pid is namespaced, so find it on the host by a unique argument.
     const marker = `30.${process.pid}1`;
-    const hostPid = () => execSync("ps -eo pid,args").toString().split("\n").find((l) => l.includes(`sleep ${marker}`))?.trim().split(/\s+/)[0];
+    const hostPid = () =>
+      execSync("ps -eo pid,args")
+        .toString()
+        .split("\n")
+        .find((l) => l.includes(`sleep ${marker}`))
+        ?.trim()
+        .split(/\s+/)[0];
     let pid = 0;
-    const run = client.execStream({ command: `echo started; exec sleep ${marker}` }, () => {
-      void waitUntil(() => hostPid() !== undefined).then(() => {
-        pid = Number(hostPid());
-        controller.abort();
-      });
-    }, controller.signal);
+    const run = client.execStream(
+      { command: `echo started; exec sleep ${marker}` },
+      () => {
+        void waitUntil(() => hostPid() !== undefined).then(() => {
+          pid = Number(hostPid());
+          controller.abort();
+        });
+      },
+      controller.signal,
+    );
     await expect(run).rejects.toMatchObject({ code: "cancelled" });
     expect(pid).toBeGreaterThan(0);
     expect(await waitUntil(() => !isAlive(pid))).toBe(true);
@@ -127,21 +153,28 @@ describe("SandboxClient against the real server", () => {
     expect(await client.killProcess("abort-exec")).toBeNull();
   });
 
-  it("files, edit, snapshot, diff and rollback round-trip", async () => {
-    const client = sb.client("c2");
-    await client.writeFile("repo/a.txt", "hello\n");
-    await client.exec({ command: "git init -q && git -c user.name=t -c user.email=t@t commit -q --allow-empty -m init", cwd: "repo" });
-    const before = await client.snapshot({ path: "repo", backend: "git", label: "before" });
-    expect(await client.editFile({ path: "repo/a.txt", old_string: "hello", new_string: "bye" })).toEqual({ path: "repo/a.txt", replacements: 1 });
-    expect(await client.readFile("repo/a.txt")).toBe("bye\n");
-    expect((await client.listFiles("repo")).map((e) => e.path)).toEqual(["repo/.git", "repo/a.txt"]);
-    const after = await client.snapshot({ path: "repo", backend: "git" });
-    const diff = await client.diff(before, after);
-    expect(diff).toMatchObject({ modified: ["a.txt"], insertions: 1, deletions: 1 });
-    const rolled = await client.rollback(before);
-    expect(rolled.restored_ref).toBe(before.ref);
-    expect(await client.readFile("repo/a.txt")).toBe("hello\n");
-  }, GIT_HEAVY_MS);
+  it(
+    "files, edit, snapshot, diff and rollback round-trip",
+    async () => {
+      const client = sb.client("c2");
+      await client.writeFile("repo/a.txt", "hello\n");
+      await client.exec({ command: "git init -q && git -c user.name=t -c user.email=t@t commit -q --allow-empty -m init", cwd: "repo" });
+      const before = await client.snapshot({ path: "repo", backend: "git", label: "before" });
+      expect(await client.editFile({ path: "repo/a.txt", old_string: "hello", new_string: "bye" })).toEqual({
+        path: "repo/a.txt",
+        replacements: 1,
+      });
+      expect(await client.readFile("repo/a.txt")).toBe("bye\n");
+      expect((await client.listFiles("repo")).map((e) => e.path)).toEqual(["repo/.git", "repo/a.txt"]);
+      const after = await client.snapshot({ path: "repo", backend: "git" });
+      const diff = await client.diff(before, after);
+      expect(diff).toMatchObject({ modified: ["a.txt"], insertions: 1, deletions: 1 });
+      const rolled = await client.rollback(before);
+      expect(rolled.restored_ref).toBe(before.ref);
+      expect(await client.readFile("repo/a.txt")).toBe("hello\n");
+    },
+    GIT_HEAVY_MS,
+  );
 
   it("turns server errors into AppErrors with the server's code", async () => {
     const client = sb.client("c3");
@@ -158,7 +191,12 @@ describe("SandboxClient against the real server", () => {
     await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
     const port = (probe.address() as AddressInfo).port;
     await new Promise((r) => probe.close(r));
-    const client = new SandboxClient({ fetcher: { fetch: (r) => fetch(r) }, baseUrl: `http://127.0.0.1:${port}`, token: "t", workspace: "w" });
+    const client = new SandboxClient({
+      fetcher: { fetch: (r) => fetch(r) },
+      baseUrl: `http://127.0.0.1:${port}`,
+      token: "t",
+      workspace: "w",
+    });
     const err = await client.exec({ command: "true" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect(err).toMatchObject({ code: "dependency_not_available" });
@@ -168,7 +206,9 @@ describe("SandboxClient against the real server", () => {
   it("a non-JSON 5xx (container runtime) becomes dependency_not_available", async () => {
     const client = new SandboxClient({
       fetcher: { fetch: async () => new Response("container failed to start", { status: 500 }) },
-      baseUrl: "http://sandbox.container", token: "t", workspace: "w",
+      baseUrl: "http://sandbox.container",
+      token: "t",
+      workspace: "w",
     });
     await expect(client.readFile("a")).rejects.toMatchObject({ code: "dependency_not_available" });
   });

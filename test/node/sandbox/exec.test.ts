@@ -1,6 +1,4 @@
 import { execSync } from "node:child_process";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlive, startTestSandbox, waitUntil, type TestSandbox } from "./helpers";
 
@@ -40,7 +38,15 @@ describe("POST /exec", () => {
   it("returns stdout, stderr and the exit code of a shell command", async () => {
     const { status, body } = await sb.call("POST", "/exec", { body: { command: "echo out; echo err >&2; exit 3" } });
     expect(status).toBe(200);
-    expect(body).toMatchObject({ exit_code: 3, signal: null, stdout: "out\n", stderr: "err\n", truncated: false, timed_out: false, killed: false });
+    expect(body).toMatchObject({
+      exit_code: 3,
+      signal: null,
+      stdout: "out\n",
+      stderr: "err\n",
+      truncated: false,
+      timed_out: false,
+      killed: false,
+    });
     expect(body.id).toMatch(/^exec_/);
   });
 
@@ -56,18 +62,22 @@ describe("POST /exec", () => {
   });
 
   it("honours cwd and env, and lets PATH be prefixed so fake executables come first", async () => {
-    await sb.call("PUT", "/files", { body: { path: "sub/bin/git", content: "#!/bin/sh\necho fake-git \"$@\"\n" } });
+    await sb.call("PUT", "/files", { body: { path: "sub/bin/git", content: '#!/bin/sh\necho fake-git "$@"\n' } });
     await sb.call("POST", "/exec", { body: { command: "chmod +x sub/bin/git" } });
     // Commands see their workspace at /workspace.
     const { body } = await sb.call("POST", "/exec", {
-      body: { command: "pwd; echo $GREETING; git status; ls >/dev/null && echo ok", cwd: "sub", env: { GREETING: "hi", PATH: "/workspace/sub/bin:$PATH" } },
+      body: {
+        command: "pwd; echo $GREETING; git status; ls >/dev/null && echo ok",
+        cwd: "sub",
+        env: { GREETING: "hi", PATH: "/workspace/sub/bin:$PATH" },
+      },
     });
     expect(body.stdout.split("\n")).toEqual(["/workspace/sub", "hi", "fake-git status", "ok", ""]);
   });
 
   it("does not leak the server's environment", async () => {
     process.env.ASM_SECRET_PROBE = "leak";
-    const { body } = await sb.call("POST", "/exec", { body: { command: "echo \"[$ASM_SECRET_PROBE]\"" } });
+    const { body } = await sb.call("POST", "/exec", { body: { command: 'echo "[$ASM_SECRET_PROBE]"' } });
     delete process.env.ASM_SECRET_PROBE;
     expect(body.stdout).toBe("[]\n");
   });
@@ -108,7 +118,10 @@ describe("POST /exec", () => {
         headers: { authorization: `Bearer ${quick.token}`, "x-sandbox-workspace": "ws1" },
         body: JSON.stringify({ command: "sleep 0.45; echo done", stream: true }),
       });
-      const types = (await res.text()).trim().split("\n").map((l) => JSON.parse(l).type);
+      const types = (await res.text())
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).type);
       expect(types[0]).toBe("started");
       expect(types.filter((t) => t === "heartbeat").length).toBeGreaterThanOrEqual(3);
       expect(types.slice(-2)).toEqual(["stdout", "exit"]);

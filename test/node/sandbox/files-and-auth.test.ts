@@ -22,7 +22,10 @@ describe("auth and request validation", () => {
   it("serves /health without a token", async () => {
     const res = await fetch(`${sb.server.url}/health`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ok: true, isolation: { mode: "bubblewrap", distinct_user: true, network_enforced: true, default_network: "none" } });
+    expect(await res.json()).toMatchObject({
+      ok: true,
+      isolation: { mode: "bubblewrap", distinct_user: true, network_enforced: true, default_network: "none" },
+    });
   });
 
   it("answers 401 without or with a wrong bearer token", async () => {
@@ -49,7 +52,13 @@ describe("auth and request validation", () => {
 });
 
 describe("workspace confinement", () => {
-  const attempts = () => ["../outside-secret/secret.txt", join(outside, "secret.txt"), "link-out/secret.txt", "a/../../outside-secret/secret.txt", "/etc/passwd"];
+  const attempts = () => [
+    "../outside-secret/secret.txt",
+    join(outside, "secret.txt"),
+    "link-out/secret.txt",
+    "a/../../outside-secret/secret.txt",
+    "/etc/passwd",
+  ];
 
   it("refuses reads that escape the workspace (.., absolute, symlink)", async () => {
     for (const path of attempts()) {
@@ -105,7 +114,10 @@ describe("files", () => {
     await sb.call("PUT", "/files", { body: { path: "tree/a/c.txt", content: "c" }, workspace: "wsL" });
     const flat = await sb.call("GET", "/files/list?path=tree", { workspace: "wsL" });
     expect(flat.body).toEqual({
-      entries: [{ path: "tree/a", type: "dir", size: 0 }, { path: "tree/b.txt", type: "file", size: 2 }],
+      entries: [
+        { path: "tree/a", type: "dir", size: 0 },
+        { path: "tree/b.txt", type: "file", size: 2 },
+      ],
       truncated: false,
     });
     const deep = await sb.call("GET", "/files/list?path=.&recursive=true", { workspace: "wsL" });

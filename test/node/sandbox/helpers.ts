@@ -10,17 +10,35 @@ export type TestSandbox = {
   server: SandboxServer;
   root: string;
   token: string;
-  call(method: string, path: string, opts?: { body?: unknown; workspace?: string; token?: string | null; raw?: string }): Promise<{ status: number; body: any }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; workspace?: string; token?: string | null; raw?: string },
+  ): Promise<{ status: number; body: any }>;
   client(workspace: string): SandboxClient;
   stop(): Promise<void>;
 };
 
-export async function startTestSandbox(killGraceMs = 300, heartbeatMs?: number, rootDir?: string, readOnlyPaths: string[] = []): Promise<TestSandbox> {
+export async function startTestSandbox(
+  killGraceMs = 300,
+  heartbeatMs?: number,
+  rootDir?: string,
+  readOnlyPaths: string[] = [],
+): Promise<TestSandbox> {
   const root = rootDir ?? mkdtempSync(join(tmpdir(), "asm-sandbox-test-"));
   const token = `tok_${Math.random().toString(36).slice(2)}`;
   // Tests demand real isolation: without bubblewrap they fail instead of silently running unconfined.
   // A short reattach grace: a client that disconnects and does not come back loses its process within a second.
-  const server = await startSandboxServer({ port: 0, token, root, killGraceMs, heartbeatMs, isolation: "bubblewrap", readOnlyPaths, reattachGraceMs: 1_000 });
+  const server = await startSandboxServer({
+    port: 0,
+    token,
+    root,
+    killGraceMs,
+    heartbeatMs,
+    isolation: "bubblewrap",
+    readOnlyPaths,
+    reattachGraceMs: 1_000,
+  });
   return {
     server,
     root,

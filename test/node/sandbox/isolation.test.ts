@@ -32,12 +32,19 @@ const exec = (workspace: string, body: Record<string, unknown>) => sb.call("POST
 
 /** Host pids of processes whose whole command line is `args`. */
 function hostPids(args: string): number[] {
-  return execSync("ps -eo pid=,args=").toString().split("\n").map((l) => /^\s*(\d+)\s(.*)$/.exec(l)).filter((m) => m?.[2] === args).map((m) => Number(m![1]));
+  return execSync("ps -eo pid=,args=")
+    .toString()
+    .split("\n")
+    .map((l) => /^\s*(\d+)\s(.*)$/.exec(l))
+    .filter((m) => m?.[2] === args)
+    .map((m) => Number(m![1]));
 }
 
 describe("identity", () => {
   it("commands run as the workspace's own user, with no capabilities and no way to gain any", async () => {
-    const { body } = await exec("who", { command: "id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; stat -c %u /workspace" });
+    const { body } = await exec("who", {
+      command: "id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; stat -c %u /workspace",
+    });
     const [uid, capEff, capBnd, noNewPrivs, owner] = body.stdout.trim().split("\n");
     expect(Number(uid)).toBeGreaterThanOrEqual(200_000);
     expect(capEff).toMatch(/CapEff:\s+0+$/);
@@ -75,7 +82,8 @@ describe("resource bounds", () => {
   it("a memory hog ends with limit_exceeded=memory", async () => {
     const { body } = await exec("hog", {
       command: "node -e 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1))'",
-      limits: { max_memory_bytes: 128 * 1024 * 1024 }, timeout_ms: 60_000,
+      limits: { max_memory_bytes: 128 * 1024 * 1024 },
+      timeout_ms: 60_000,
     });
     expect(body.limit_exceeded).toBe("memory");
   });
@@ -83,7 +91,8 @@ describe("resource bounds", () => {
   it("a disk filler ends with limit_exceeded=workspace_size", async () => {
     const { body } = await exec("filler", {
       command: "i=0; while true; do i=$((i+1)); head -c 1000000 /dev/zero > f$i; sleep 0.02; done",
-      limits: { max_workspace_bytes: 5_000_000 }, timeout_ms: 60_000,
+      limits: { max_workspace_bytes: 5_000_000 },
+      timeout_ms: 60_000,
     });
     expect(body.limit_exceeded).toBe("workspace_size");
   });
@@ -94,7 +103,11 @@ describe("resource bounds", () => {
   });
 
   it("CPU time beyond max_cpu_seconds ends with limit_exceeded=cpu_time", async () => {
-    const { body } = await exec("spin", { command: "exec sh -c 'while :; do :; done'", limits: { max_cpu_seconds: 1 }, timeout_ms: 60_000 });
+    const { body } = await exec("spin", {
+      command: "exec sh -c 'while :; do :; done'",
+      limits: { max_cpu_seconds: 1 },
+      timeout_ms: 60_000,
+    });
     expect(body.limit_exceeded).toBe("cpu_time");
   });
 });
@@ -117,9 +130,15 @@ describe("network policy", () => {
   it("an allow list lets listed hosts through the proxy, refuses others, and a client that ignores the proxy gets nowhere", async () => {
     const network = { allow: ["127.0.0.1"] };
     // NO_PROXY names the jail's own loopback, so reaching the host's 127.0.0.1 needs the proxy named explicitly.
-    const listed = await exec("net", { command: `curl -s -S --max-time 5 --noproxy '' -x "$HTTP_PROXY" http://127.0.0.1:${outsidePort}/`, network });
+    const listed = await exec("net", {
+      command: `curl -s -S --max-time 5 --noproxy '' -x "$HTTP_PROXY" http://127.0.0.1:${outsidePort}/`,
+      network,
+    });
     expect(listed.body.stdout).toBe("outside-world-answer");
-    const unlisted = await exec("net", { command: `curl -s -o /dev/null -w '%{http_code}' --max-time 5 --noproxy '' -x "$HTTP_PROXY" http://localhost:${outsidePort}/`, network });
+    const unlisted = await exec("net", {
+      command: `curl -s -o /dev/null -w '%{http_code}' --max-time 5 --noproxy '' -x "$HTTP_PROXY" http://localhost:${outsidePort}/`,
+      network,
+    });
     expect(unlisted.body.stdout).toBe("403");
     const tls = await exec("net", { command: `curl -s -S --max-time 5 https://example.com/ ; echo " exit=$?"`, network });
     expect(tls.body.stdout).toMatch(/exit=(56|35|7)/);
@@ -129,31 +148,35 @@ describe("network policy", () => {
 });
 
 describe("git that a workspace configures never runs outside the jail", () => {
-  it("fsmonitor, hooks, filters, textconv and an include of a host file during snapshot, diff and rollback", async () => {
-    const marker = join(sb.root, `pwned-${process.pid}`);
-    const hostile = [
-      "git init -q repo && cd repo",
-      "echo one > a.txt && echo '*.txt filter=evil diff=evil' > .gitattributes",
-      `git config core.fsmonitor 'touch ${marker}-fsmonitor; false'`,
-      `git config filter.evil.clean 'touch ${marker}-clean; cat'`,
-      `git config filter.evil.smudge 'touch ${marker}-smudge; cat'`,
-      `git config diff.evil.textconv 'touch ${marker}-textconv; cat'`,
-      `git config include.path ${join(process.cwd(), "package.json")}`,
-      "mkdir -p .git/hooks",
-      `printf '#!/bin/sh\\ntouch ${marker}-hook\\n' > .git/hooks/reference-transaction && chmod +x .git/hooks/reference-transaction`,
-      "git -c core.fsmonitor=false -c include.path= add -A 2>/dev/null; git -c core.fsmonitor=false commit -qm init 2>/dev/null; true",
-    ].join(" && ");
-    await exec("gitws", { command: hostile });
-    const before = await sb.call("POST", "/workspace/snapshot", { workspace: "gitws", body: { path: "repo", backend: "git" } });
-    expect(before.status).toBe(200);
-    await exec("gitws", { command: "echo two >> repo/a.txt && echo new > repo/b.txt" });
-    const after = await sb.call("POST", "/workspace/snapshot", { workspace: "gitws", body: { path: "repo", backend: "git" } });
-    const diff = await sb.call("POST", "/workspace/diff", { workspace: "gitws", body: { from: before.body, to: after.body } });
-    expect(diff.status).toBe(200);
-    const rollback = await sb.call("POST", "/workspace/rollback", { workspace: "gitws", body: { snapshot: before.body } });
-    expect(rollback.status).toBe(200);
-    for (const suffix of ["fsmonitor", "clean", "smudge", "textconv", "hook"]) expect(existsSync(`${marker}-${suffix}`)).toBe(false);
-  }, GIT_HEAVY_MS);
+  it(
+    "fsmonitor, hooks, filters, textconv and an include of a host file during snapshot, diff and rollback",
+    async () => {
+      const marker = join(sb.root, `pwned-${process.pid}`);
+      const hostile = [
+        "git init -q repo && cd repo",
+        "echo one > a.txt && echo '*.txt filter=evil diff=evil' > .gitattributes",
+        `git config core.fsmonitor 'touch ${marker}-fsmonitor; false'`,
+        `git config filter.evil.clean 'touch ${marker}-clean; cat'`,
+        `git config filter.evil.smudge 'touch ${marker}-smudge; cat'`,
+        `git config diff.evil.textconv 'touch ${marker}-textconv; cat'`,
+        `git config include.path ${join(process.cwd(), "package.json")}`,
+        "mkdir -p .git/hooks",
+        `printf '#!/bin/sh\\ntouch ${marker}-hook\\n' > .git/hooks/reference-transaction && chmod +x .git/hooks/reference-transaction`,
+        "git -c core.fsmonitor=false -c include.path= add -A 2>/dev/null; git -c core.fsmonitor=false commit -qm init 2>/dev/null; true",
+      ].join(" && ");
+      await exec("gitws", { command: hostile });
+      const before = await sb.call("POST", "/workspace/snapshot", { workspace: "gitws", body: { path: "repo", backend: "git" } });
+      expect(before.status).toBe(200);
+      await exec("gitws", { command: "echo two >> repo/a.txt && echo new > repo/b.txt" });
+      const after = await sb.call("POST", "/workspace/snapshot", { workspace: "gitws", body: { path: "repo", backend: "git" } });
+      const diff = await sb.call("POST", "/workspace/diff", { workspace: "gitws", body: { from: before.body, to: after.body } });
+      expect(diff.status).toBe(200);
+      const rollback = await sb.call("POST", "/workspace/rollback", { workspace: "gitws", body: { snapshot: before.body } });
+      expect(rollback.status).toBe(200);
+      for (const suffix of ["fsmonitor", "clean", "smudge", "textconv", "hook"]) expect(existsSync(`${marker}-${suffix}`)).toBe(false);
+    },
+    GIT_HEAVY_MS,
+  );
 });
 
 describe("lifecycle", () => {
@@ -185,7 +208,8 @@ describe("lifecycle", () => {
       const url = /listening on (\S+)/.exec(out)![1]!;
       const marker = `88.${process.pid}`;
       void fetch(`${url}/exec`, {
-        method: "POST", headers: { authorization: `Bearer ${token}`, "x-sandbox-workspace": "w" },
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "x-sandbox-workspace": "w" },
         body: JSON.stringify({ command: `sleep ${marker} & sleep ${marker}; wait` }),
       }).catch(() => undefined);
       expect(await waitUntil(() => hostPids(`sleep ${marker}`).length === 2, 20_000)).toBe(true);

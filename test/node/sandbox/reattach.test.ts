@@ -47,7 +47,11 @@ async function streamUntil(body: Record<string, unknown>, until: (lines: Line[])
   return lines;
 }
 
-const output = (lines: Line[], which: "stdout" | "stderr") => lines.filter((l) => l.type === which).map((l) => l.data).join("");
+const output = (lines: Line[], which: "stdout" | "stderr") =>
+  lines
+    .filter((l) => l.type === which)
+    .map((l) => l.data)
+    .join("");
 const exitOf = (lines: Line[]) => lines.find((l) => l.type === "exit");
 
 describe("exec reattach (the link between Worker and sandbox drops)", () => {
@@ -118,7 +122,11 @@ describe("SandboxClient over a flaky link", () => {
     const workspace = `flaky_${Date.now()}`;
     await fetch(`${proxy.url}/_fault/${workspace}/flaky?every=3`, { method: "POST" });
     const client = new SandboxClient({
-      fetcher: { fetch: (r) => fetch(r) }, baseUrl: proxy.url, token: sb.token, workspace, retry: { attempts: 8, baseMs: 20 },
+      fetcher: { fetch: (r) => fetch(r) },
+      baseUrl: proxy.url,
+      token: sb.token,
+      workspace,
+      retry: { attempts: 8, baseMs: 20 },
     });
     const results = [];
     for (let i = 0; i < 12; i++) {
@@ -133,7 +141,7 @@ describe("SandboxClient over a flaky link", () => {
       expect(result.stdout).toBe(`start-${i}\nend-${i}\n`);
     }
     expect(results.every((r) => r.exit_code === 0)).toBe(true);
-    const injected = await (await fetch(`${proxy.url}/_fault/${workspace}/stats`)).json() as Record<string, number>;
+    const injected = (await (await fetch(`${proxy.url}/_fault/${workspace}/stats`)).json()) as Record<string, number>;
     expect(injected.refuse).toBeGreaterThan(0);
     expect(injected.lose_answer).toBeGreaterThan(0);
     expect(injected.cut_stream).toBeGreaterThan(0);
@@ -145,7 +153,11 @@ describe("SandboxClient over a flaky link", () => {
   it("reads, snapshots and diffs retry; a link that stays down fails with dependency_not_available that says so", async () => {
     const workspace = `down_${Date.now()}`;
     const client = new SandboxClient({
-      fetcher: { fetch: (r) => fetch(r) }, baseUrl: proxy.url, token: sb.token, workspace, retry: { attempts: 3, baseMs: 10 },
+      fetcher: { fetch: (r) => fetch(r) },
+      baseUrl: proxy.url,
+      token: sb.token,
+      workspace,
+      retry: { attempts: 3, baseMs: 10 },
     });
     await client.writeFile("a.txt", "1\n");
     await fetch(`${proxy.url}/_fault/${workspace}/flaky?every=2`, { method: "POST" });
@@ -155,7 +167,10 @@ describe("SandboxClient over a flaky link", () => {
     expect((await client.diff(before, after)).modified).toEqual(["a.txt"]);
     expect(await client.readFile("a.txt")).toBe("2\n");
     await fetch(`${proxy.url}/_fault/${workspace}/kill`, { method: "POST" });
-    await expect(client.readFile("a.txt")).rejects.toMatchObject({ code: "dependency_not_available", message: expect.stringMatching(/sandbox not reachable.*3 attempts/) });
+    await expect(client.readFile("a.txt")).rejects.toMatchObject({
+      code: "dependency_not_available",
+      message: expect.stringMatching(/sandbox not reachable.*3 attempts/),
+    });
     await expect(client.exec({ id: "never", command: "echo x" })).rejects.toMatchObject({ code: "dependency_not_available" });
     await fetch(`${proxy.url}/_fault/${workspace}/restore`, { method: "POST" });
     expect(await client.readFile("a.txt")).toBe("2\n");
@@ -164,7 +179,11 @@ describe("SandboxClient over a flaky link", () => {
   it("a stream lost for good fails with dependency_not_available naming the exec and the failed reattach", async () => {
     const workspace = `lost_${Date.now()}`;
     const client = new SandboxClient({
-      fetcher: { fetch: (r) => fetch(r) }, baseUrl: proxy.url, token: sb.token, workspace, retry: { attempts: 3, baseMs: 10 },
+      fetcher: { fetch: (r) => fetch(r) },
+      baseUrl: proxy.url,
+      token: sb.token,
+      workspace,
+      retry: { attempts: 3, baseMs: 10 },
     });
     const pending = client.execStream({ id: "long", command: "echo up; sleep 30" }, () => undefined);
     await new Promise((r) => setTimeout(r, 600));

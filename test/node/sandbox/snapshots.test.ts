@@ -44,7 +44,12 @@ describe("git snapshots", () => {
     expect(res.status).toBe(200);
     const snap = res.body;
     expect(snap).toMatchObject({ backend: "git", path: "repo", label: "before" });
-    expect(snap.metadata).toMatchObject({ head_ref: before.head.trim(), head_branch: "refs/heads/main", dirty: true, includes_untracked: true });
+    expect(snap.metadata).toMatchObject({
+      head_ref: before.head.trim(),
+      head_branch: "refs/heads/main",
+      dirty: true,
+      includes_untracked: true,
+    });
     expect(Date.parse(snap.captured_at)).not.toBeNaN();
     const files = gitIn(dir, "ls-tree", "-r", "--name-only", snap.ref).trim().split("\n");
     expect(files.sort()).toEqual([".gitignore", "tracked.txt", "untracked.txt"]);
@@ -65,66 +70,81 @@ describe("git snapshots", () => {
     expect(forced.status).toBe(400);
   });
 
-  it("diffs two snapshots with real counts and a unified patch", async () => {
-    const dir = makeRepo("g3");
-    const snap = (body: object) => sb.call("POST", "/workspace/snapshot", { body: { path: "repo", backend: "git", ...body }, workspace: "g3" });
-    const a = (await snap({ label: "a" })).body;
-    writeFileSync(join(dir, "tracked.txt"), "line1\nline2 changed again\nline3\nline4\n");
-    rmSync(join(dir, "untracked.txt"));
-    mkdirSync(join(dir, "src"));
-    writeFileSync(join(dir, "src", "new.ts"), "export const x = 1;\nexport const y = 2;\n");
-    writeFileSync(join(dir, "ignored.log"), "more noise\n");
-    const b = (await snap({ label: "b" })).body;
-    const res = await sb.call("POST", "/workspace/diff", { body: { from: a, to: b }, workspace: "g3" });
-    expect(res.status).toBe(200);
-    const diff = res.body;
-    expect(diff).toMatchObject({
-      backend: "git", from_ref: a.ref, to_ref: b.ref, files_changed: 3,
-      added: ["src/new.ts"], modified: ["tracked.txt"], deleted: ["untracked.txt"],
-      changed_paths: ["src/new.ts", "tracked.txt", "untracked.txt"],
-      // tracked: -1 +2; new.ts: +2; untracked: -1
-      insertions: 4, deletions: 2,
-    });
-    expect(diff.patch).toContain("diff --git a/tracked.txt b/tracked.txt");
-    expect(diff.patch).toContain("-line2 changed\n+line2 changed again\n");
-    expect(diff.patch).toContain("+export const y = 2;");
-    const noPatch = await sb.call("POST", "/workspace/diff", { body: { from: a, to: b, capture_patch: false }, workspace: "g3" });
-    expect(noPatch.body.patch).toBeNull();
-    expect(noPatch.body.insertions).toBe(4);
-    const capped = await sb.call("POST", "/workspace/diff", { body: { from: a, to: b, max_patch_bytes: 50 }, workspace: "g3" });
-    expect(Buffer.byteLength(capped.body.patch)).toBeLessThanOrEqual(50);
-    expect(capped.body.metadata.patch_truncated).toBe(true);
-  }, GIT_HEAVY_MS);
+  it(
+    "diffs two snapshots with real counts and a unified patch",
+    async () => {
+      const dir = makeRepo("g3");
+      const snap = (body: object) =>
+        sb.call("POST", "/workspace/snapshot", { body: { path: "repo", backend: "git", ...body }, workspace: "g3" });
+      const a = (await snap({ label: "a" })).body;
+      writeFileSync(join(dir, "tracked.txt"), "line1\nline2 changed again\nline3\nline4\n");
+      rmSync(join(dir, "untracked.txt"));
+      mkdirSync(join(dir, "src"));
+      writeFileSync(join(dir, "src", "new.ts"), "export const x = 1;\nexport const y = 2;\n");
+      writeFileSync(join(dir, "ignored.log"), "more noise\n");
+      const b = (await snap({ label: "b" })).body;
+      const res = await sb.call("POST", "/workspace/diff", { body: { from: a, to: b }, workspace: "g3" });
+      expect(res.status).toBe(200);
+      const diff = res.body;
+      expect(diff).toMatchObject({
+        backend: "git",
+        from_ref: a.ref,
+        to_ref: b.ref,
+        files_changed: 3,
+        added: ["src/new.ts"],
+        modified: ["tracked.txt"],
+        deleted: ["untracked.txt"],
+        changed_paths: ["src/new.ts", "tracked.txt", "untracked.txt"],
+        // tracked: -1 +2; new.ts: +2; untracked: -1
+        insertions: 4,
+        deletions: 2,
+      });
+      expect(diff.patch).toContain("diff --git a/tracked.txt b/tracked.txt");
+      expect(diff.patch).toContain("-line2 changed\n+line2 changed again\n");
+      expect(diff.patch).toContain("+export const y = 2;");
+      const noPatch = await sb.call("POST", "/workspace/diff", { body: { from: a, to: b, capture_patch: false }, workspace: "g3" });
+      expect(noPatch.body.patch).toBeNull();
+      expect(noPatch.body.insertions).toBe(4);
+      const capped = await sb.call("POST", "/workspace/diff", { body: { from: a, to: b, max_patch_bytes: 50 }, workspace: "g3" });
+      expect(Buffer.byteLength(capped.body.patch)).toBeLessThanOrEqual(50);
+      expect(capped.body.metadata.patch_truncated).toBe(true);
+    },
+    GIT_HEAVY_MS,
+  );
 
-  it("rolls back: restores files, removes files created later, keeps HEAD, keeps a safety ref", async () => {
-    const dir = makeRepo("g4");
-    const head = gitIn(dir, "rev-parse", "HEAD");
-    const statusBefore = gitIn(dir, "status", "--porcelain");
-    const snap = (await sb.call("POST", "/workspace/snapshot", { body: { path: "repo", backend: "git" }, workspace: "g4" })).body;
-    writeFileSync(join(dir, "tracked.txt"), "ruined\n");
-    rmSync(join(dir, "untracked.txt"));
-    mkdirSync(join(dir, "later", "nested"), { recursive: true });
-    writeFileSync(join(dir, "later", "nested", "x.txt"), "created after\n");
-    writeFileSync(join(dir, "after.txt"), "created after\n");
-    handBack(dir);
-    const res = await sb.call("POST", "/workspace/rollback", { body: { snapshot: snap }, workspace: "g4" });
-    expect(res.status).toBe(200);
-    expect(res.body.restored_ref).toBe(snap.ref);
-    expect(res.body.removed.sort()).toEqual(["after.txt", "later/nested/x.txt"]);
-    expect(readFileSync(join(dir, "tracked.txt"), "utf8")).toBe("line1\nline2 changed\nline3\n");
-    expect(readFileSync(join(dir, "untracked.txt"), "utf8")).toBe("new file\n");
-    expect(existsSync(join(dir, "after.txt"))).toBe(false);
-    expect(existsSync(join(dir, "later"))).toBe(false);
-    expect(existsSync(join(dir, "ignored.log"))).toBe(true);
-    expect(gitIn(dir, "rev-parse", "HEAD")).toBe(head);
-    expect(gitIn(dir, "status", "--porcelain")).toBe(statusBefore);
-    const safety = res.body.safety_snapshot;
-    expect(gitIn(dir, "show", `${safety.ref}:tracked.txt`)).toBe("ruined\n");
-    expect(gitIn(dir, "for-each-ref", "--format=%(refname)", "refs/asm/safety/").trim()).toBe(`refs/asm/safety/${safety.ref}`);
-    // The state after rollback is the snapshot's: a fresh snapshot has the same tree.
-    const again = (await sb.call("POST", "/workspace/snapshot", { body: { path: "repo", backend: "git" }, workspace: "g4" })).body;
-    expect(again.metadata.tree).toBe(snap.metadata.tree);
-  }, GIT_HEAVY_MS);
+  it(
+    "rolls back: restores files, removes files created later, keeps HEAD, keeps a safety ref",
+    async () => {
+      const dir = makeRepo("g4");
+      const head = gitIn(dir, "rev-parse", "HEAD");
+      const statusBefore = gitIn(dir, "status", "--porcelain");
+      const snap = (await sb.call("POST", "/workspace/snapshot", { body: { path: "repo", backend: "git" }, workspace: "g4" })).body;
+      writeFileSync(join(dir, "tracked.txt"), "ruined\n");
+      rmSync(join(dir, "untracked.txt"));
+      mkdirSync(join(dir, "later", "nested"), { recursive: true });
+      writeFileSync(join(dir, "later", "nested", "x.txt"), "created after\n");
+      writeFileSync(join(dir, "after.txt"), "created after\n");
+      handBack(dir);
+      const res = await sb.call("POST", "/workspace/rollback", { body: { snapshot: snap }, workspace: "g4" });
+      expect(res.status).toBe(200);
+      expect(res.body.restored_ref).toBe(snap.ref);
+      expect(res.body.removed.sort()).toEqual(["after.txt", "later/nested/x.txt"]);
+      expect(readFileSync(join(dir, "tracked.txt"), "utf8")).toBe("line1\nline2 changed\nline3\n");
+      expect(readFileSync(join(dir, "untracked.txt"), "utf8")).toBe("new file\n");
+      expect(existsSync(join(dir, "after.txt"))).toBe(false);
+      expect(existsSync(join(dir, "later"))).toBe(false);
+      expect(existsSync(join(dir, "ignored.log"))).toBe(true);
+      expect(gitIn(dir, "rev-parse", "HEAD")).toBe(head);
+      expect(gitIn(dir, "status", "--porcelain")).toBe(statusBefore);
+      const safety = res.body.safety_snapshot;
+      expect(gitIn(dir, "show", `${safety.ref}:tracked.txt`)).toBe("ruined\n");
+      expect(gitIn(dir, "for-each-ref", "--format=%(refname)", "refs/asm/safety/").trim()).toBe(`refs/asm/safety/${safety.ref}`);
+      // The state after rollback is the snapshot's: a fresh snapshot has the same tree.
+      const again = (await sb.call("POST", "/workspace/snapshot", { body: { path: "repo", backend: "git" }, workspace: "g4" })).body;
+      expect(again.metadata.tree).toBe(snap.metadata.tree);
+    },
+    GIT_HEAVY_MS,
+  );
 
   it("works in a repository without commits", async () => {
     const dir = join(sb.root, "g5", "fresh");
@@ -149,8 +169,16 @@ describe("hash snapshots", () => {
   function makeTree(ws: string): string {
     const dir = join(sb.root, ws, "proj");
     for (const [path, content] of Object.entries({
-      "a.txt": "a", "src/b.ts": "b", "src/deep/c.ts": "c", "app.log": "log", "src/deep/d.log": "log",
-      "node_modules/pkg/index.js": "x", "pkg/node_modules/m.js": "x", ".git/HEAD": "x", "tmp/cache.bin": "x", "build/out/x.js": "x",
+      "a.txt": "a",
+      "src/b.ts": "b",
+      "src/deep/c.ts": "c",
+      "app.log": "log",
+      "src/deep/d.log": "log",
+      "node_modules/pkg/index.js": "x",
+      "pkg/node_modules/m.js": "x",
+      ".git/HEAD": "x",
+      "tmp/cache.bin": "x",
+      "build/out/x.js": "x",
       "build/keep.js": "k",
     })) {
       mkdirSync(join(dir, path, ".."), { recursive: true });
@@ -177,7 +205,13 @@ describe("hash snapshots", () => {
 
   it("gives the same ref for the same content and diffs by path only", async () => {
     const dir = makeTree("h2");
-    const snap = async () => (await sb.call("POST", "/workspace/snapshot", { body: { path: "proj", backend: "hash", ignore: { globs: ["**/*.log"] } }, workspace: "h2" })).body;
+    const snap = async () =>
+      (
+        await sb.call("POST", "/workspace/snapshot", {
+          body: { path: "proj", backend: "hash", ignore: { globs: ["**/*.log"] } },
+          workspace: "h2",
+        })
+      ).body;
     const a = await snap();
     expect((await snap()).ref).toBe(a.ref);
     writeFileSync(join(dir, "a.txt"), "changed");
@@ -189,9 +223,18 @@ describe("hash snapshots", () => {
     expect(statSync(join(dir, "a.txt")).size).toBe(7);
     const diff = (await sb.call("POST", "/workspace/diff", { body: { from: a, to: b }, workspace: "h2" })).body;
     expect(diff).toEqual({
-      backend: "hash", from_ref: a.ref, to_ref: b.ref, files_changed: 3, insertions: 0, deletions: 0,
-      added: ["src/new.ts"], modified: ["a.txt"], deleted: ["src/b.ts"], changed_paths: ["a.txt", "src/b.ts", "src/new.ts"],
-      patch: null, metadata: {},
+      backend: "hash",
+      from_ref: a.ref,
+      to_ref: b.ref,
+      files_changed: 3,
+      insertions: 0,
+      deletions: 0,
+      added: ["src/new.ts"],
+      modified: ["a.txt"],
+      deleted: ["src/b.ts"],
+      changed_paths: ["a.txt", "src/b.ts", "src/new.ts"],
+      patch: null,
+      metadata: {},
     });
   });
 
@@ -201,7 +244,10 @@ describe("hash snapshots", () => {
     const rollback = await sb.call("POST", "/workspace/rollback", { body: { snapshot: snap }, workspace: "h3" });
     expect(rollback.status).toBe(400);
     expect(rollback.body.error.code).toBe("validation_error");
-    const missing = await sb.call("POST", "/workspace/diff", { body: { from: snap, to: { ...snap, ref: "f".repeat(64) } }, workspace: "h3" });
+    const missing = await sb.call("POST", "/workspace/diff", {
+      body: { from: snap, to: { ...snap, ref: "f".repeat(64) } },
+      workspace: "h3",
+    });
     expect(missing.status).toBe(404);
     const otherWs = await sb.call("POST", "/workspace/diff", { body: { from: snap, to: snap }, workspace: "h4" });
     expect(otherWs.status).toBe(404);

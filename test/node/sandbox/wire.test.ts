@@ -11,10 +11,21 @@ import { sandboxApp, type SandboxHandlers } from "../../../sandbox/wire";
 
 const TOKEN = "tok_wire";
 const MAX_BODY = 1024;
-const snapshot: Snapshot = { backend: "git", path: ".", ref: "a".repeat(40), label: null, captured_at: "2026-01-01T00:00:00Z", metadata: {} };
+const snapshot: Snapshot = {
+  backend: "git",
+  path: ".",
+  ref: "a".repeat(40),
+  label: null,
+  captured_at: "2026-01-01T00:00:00Z",
+  metadata: {},
+};
 
 /** One valid request per route: the type demands every route of the table. */
-type Sample<R extends SandboxRoutes[SandboxRouteName]> = { params?: Given<R["params"]>; query?: Record<string, string>; body?: Given<R["body"]> };
+type Sample<R extends SandboxRoutes[SandboxRouteName]> = {
+  params?: Given<R["params"]>;
+  query?: Record<string, string>;
+  body?: Given<R["body"]>;
+};
 const SAMPLES: { [K in SandboxRouteName]: Sample<SandboxRoutes[K]> } = {
   health: {},
   exec: { body: { command: "true" } },
@@ -34,14 +45,25 @@ type Call = { route: string; input: { params: unknown; query: unknown; body: unk
 
 function recordingApp() {
   const calls: Call[] = [];
-  const record = (route: SandboxRouteName) => async (input: Call["input"]): Promise<never> => {
-    calls.push({ route, input: { params: input.params, query: input.query, body: input.body, workspaceId: input.workspaceId } });
-    throw new AppError("already_exists", `handled by ${route}`, { route });
-  };
+  const record =
+    (route: SandboxRouteName) =>
+    async (input: Call["input"]): Promise<never> => {
+      calls.push({ route, input: { params: input.params, query: input.query, body: input.body, workspaceId: input.workspaceId } });
+      throw new AppError("already_exists", `handled by ${route}`, { route });
+    };
   const handlers: SandboxHandlers = {
-    health: record("health"), exec: record("exec"), kill: record("kill"), readFile: record("readFile"), writeFile: record("writeFile"),
-    listFiles: record("listFiles"), editFile: record("editFile"), snapshot: record("snapshot"), diff: record("diff"),
-    rollback: record("rollback"), restoreFrom: record("restoreFrom"), deleteWorkspace: record("deleteWorkspace"),
+    health: record("health"),
+    exec: record("exec"),
+    kill: record("kill"),
+    readFile: record("readFile"),
+    writeFile: record("writeFile"),
+    listFiles: record("listFiles"),
+    editFile: record("editFile"),
+    snapshot: record("snapshot"),
+    diff: record("diff"),
+    rollback: record("rollback"),
+    restoreFrom: record("restoreFrom"),
+    deleteWorkspace: record("deleteWorkspace"),
   };
   return { app: sandboxApp(TOKEN, handlers, MAX_BODY), calls };
 }
@@ -54,7 +76,11 @@ async function send(app: ReturnType<typeof recordingApp>["app"], req: Send) {
   const init: RequestInit & { duplex?: "half" } = { method: req.method, headers, body: req.body };
   if (req.body instanceof ReadableStream) init.duplex = "half";
   const res = await app.request(`http://sandbox${req.path}`, init);
-  return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as { error: { code: string; message: string; details: Record<string, unknown> } } };
+  return {
+    status: res.status,
+    type: res.headers.get("content-type"),
+    body: (await res.json()) as { error: { code: string; message: string; details: Record<string, unknown> } },
+  };
 }
 
 describe("the sandbox wire on Hono", () => {
@@ -64,7 +90,11 @@ describe("the sandbox wire on Hono", () => {
       const route = SANDBOX_ROUTES[name];
       const sample: Sample<SandboxRoutes[SandboxRouteName]> = SAMPLES[name];
       const path = sandboxPath(route, sample.params as Record<string, string> | undefined, sample.query);
-      const res = await send(app, { method: route.method, path, body: sample.body === undefined ? undefined : JSON.stringify(sample.body) });
+      const res = await send(app, {
+        method: route.method,
+        path,
+        body: sample.body === undefined ? undefined : JSON.stringify(sample.body),
+      });
       expect(res.status, name).toBe(409);
       expect(res.type).toBe("application/json; charset=utf-8");
       expect(res.body.error.details, name).toEqual({ route: name });
@@ -81,7 +111,12 @@ describe("the sandbox wire on Hono", () => {
     const { app, calls } = recordingApp();
     expect((await send(app, { method: "GET", path: "/health", token: null })).body.error.details).toEqual({ route: "health" });
     for (const token of [null, "wrong", `${TOKEN}x`, TOKEN.replace("w", "W")]) {
-      for (const [method, path] of [["POST", "/exec"], ["POST", "/health"], ["GET", "/nope"], ["GET", "/files?path=a"]] as const) {
+      for (const [method, path] of [
+        ["POST", "/exec"],
+        ["POST", "/health"],
+        ["GET", "/nope"],
+        ["GET", "/files?path=a"],
+      ] as const) {
         const res = await send(app, { method, path, token, body: method === "POST" ? "{}" : undefined });
         expect(res.status, `${method} ${path} ${token}`).toBe(401);
         expect(res.body.error.code).toBe("unauthorized");
@@ -92,7 +127,12 @@ describe("the sandbox wire on Hono", () => {
 
   it("answers unknown routes and methods with 404 not_found", async () => {
     const { app } = recordingApp();
-    for (const [method, path] of [["GET", "/nope"], ["DELETE", "/files"], ["GET", "/exec"], ["POST", "/exec/x/kill/more"]]) {
+    for (const [method, path] of [
+      ["GET", "/nope"],
+      ["DELETE", "/files"],
+      ["GET", "/exec"],
+      ["POST", "/exec/x/kill/more"],
+    ]) {
       const res = await send(app, { method: method!, path: path! });
       expect(res.status).toBe(404);
       expect(res.body.error).toMatchObject({ code: "not_found", message: `no route for ${method} ${path}` });

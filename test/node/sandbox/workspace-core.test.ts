@@ -13,7 +13,9 @@ describe("diff summaries", () => {
 
   it("parses name-status -z into sorted change sets", () => {
     expect(parseNameStatusZ("M\0b.txt\0A\0z.txt\0D\0a.txt\0A\0c.txt\0T\0link\0")).toEqual({
-      added: ["c.txt", "z.txt"], modified: ["b.txt", "link"], deleted: ["a.txt"],
+      added: ["c.txt", "z.txt"],
+      modified: ["b.txt", "link"],
+      deleted: ["a.txt"],
     });
   });
 
@@ -21,7 +23,11 @@ describe("diff summaries", () => {
     const sets = compareManifests({ a: "1", b: "2", c: "3" }, { a: "1", b: "9", d: "4" });
     expect(sets).toEqual({ added: ["d"], modified: ["b"], deleted: ["c"] });
     expect(summarizeDiff(sets, [{ path: "b", insertions: 2, deletions: 1, binary: false }])).toEqual({
-      ...sets, files_changed: 3, insertions: 2, deletions: 1, changed_paths: ["b", "c", "d"],
+      ...sets,
+      files_changed: 3,
+      insertions: 2,
+      deletions: 1,
+      changed_paths: ["b", "c", "d"],
     });
   });
 

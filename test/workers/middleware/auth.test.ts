@@ -14,7 +14,12 @@ describe("auth middleware", () => {
   });
 
   it("refuses a missing or wrong key with 401 and WWW-Authenticate", async () => {
-    const attempts: Record<string, string>[] = [{}, { authorization: "Bearer test_key_" }, { authorization: "Bearer test_key_a_longer" }, { authorization: "Basic x" }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: "Bearer test_key_" },
+      { authorization: "Bearer test_key_a_longer" },
+      { authorization: "Basic x" },
+    ];
     for (const headers of attempts) {
       const res = await app.request("/v1/x", { headers });
       expect(res.status).toBe(401);

@@ -8,7 +8,10 @@ import { CODE_BY_STATUS, httpExceptionToAppError, onError, zodToAppError } from 
 import { AppError, ErrorBodySchema, httpStatusOf } from "../../../src/core/errors";
 import { appWith, errorOf } from "./harness";
 
-const throwing = (err: Error) => appWith([], () => { throw err; });
+const throwing = (err: Error) =>
+  appWith([], () => {
+    throw err;
+  });
 
 describe("errors middleware: HTTPException by status", () => {
   it("maps every listed status to a code whose status is that status again", () => {
@@ -58,7 +61,12 @@ describe("errors middleware: AppError and the rest", () => {
     const limited = await throwing(new AppError("rate_limited", "slow down", { retry_after_ms: 2500 })).request("/x");
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("3");
-    expect(await errorOf(limited)).toEqual({ code: "rate_limited", message: "slow down", details: { retry_after_ms: 2500 }, retryable: true });
+    expect(await errorOf(limited)).toEqual({
+      code: "rate_limited",
+      message: "slow down",
+      details: { retry_after_ms: 2500 },
+      retryable: true,
+    });
     const down = await throwing(new AppError("dependency_not_available", "no D1")).request("/x");
     expect(down.status).toBe(503);
     expect(down.headers.get("retry-after")).toBe("5");

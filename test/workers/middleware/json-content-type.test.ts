@@ -4,7 +4,9 @@ import { appWith, errorOf } from "./harness";
 
 const app = appWith([requireJsonBody(["/v1/import"])]);
 const post = (type: string | null, body: string | null = "{}"): RequestInit => ({
-  method: "POST", body, headers: type ? { "content-type": type } : {},
+  method: "POST",
+  body,
+  headers: type ? { "content-type": type } : {},
 });
 
 describe("json-content-type middleware", () => {

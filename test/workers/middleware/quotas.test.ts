@@ -5,10 +5,21 @@ import { appWith, errorOf } from "./harness";
 
 /** The quota middleware after a stand-in for auth that names the tenant. */
 const appFor = (tenant: string, handler?: Parameters<typeof appWith>[1]) =>
-  appWith([async (c, next) => { c.set("tenantId", tenant); await next(); }, tenantQuotas], handler);
+  appWith(
+    [
+      async (c, next) => {
+        c.set("tenantId", tenant);
+        await next();
+      },
+      tenantQuotas,
+    ],
+    handler,
+  );
 // The middleware only counts the events; the route behind it (a stand-in here) would validate them.
 const append = (n: number) => ({
-  method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ events: Array.from({ length: n }, () => ({})) }),
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ events: Array.from({ length: n }, () => ({})) }),
 });
 
 describe("quotas middleware", () => {
@@ -39,9 +50,16 @@ describe("quotas middleware", () => {
 
   it("adds the quota headers to a quota refusal decided behind it", async () => {
     const refusal = new AppError("quota_exceeded", "too many sessions", {
-      quota: "active_sessions", limit: 2, current: 2, remaining: 0, retry_after_ms: 1000, scope: "tenant",
+      quota: "active_sessions",
+      limit: 2,
+      current: 2,
+      remaining: 0,
+      retry_after_ms: 1000,
+      scope: "tenant",
     });
-    const res = await appFor("tenant_mw_quota", () => { throw refusal; }).request("/v1/sessions", { method: "POST" });
+    const res = await appFor("tenant_mw_quota", () => {
+      throw refusal;
+    }).request("/v1/sessions", { method: "POST" });
     expect(res.status).toBe(429);
     expect(res.headers.get("ratelimit-policy")).not.toBeNull();
   });

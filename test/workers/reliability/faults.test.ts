@@ -12,7 +12,11 @@ const fault = (sid: string, action: "kill" | "restore") => fetch(`${env.SANDBOX_
 
 async function resetObject(sid: string): Promise<void> {
   await runInDurableObject(stubOf(sid), (_i, state) => {
-    try { state.abort("reliability test reset"); } catch { /* abort throws by design */ }
+    try {
+      state.abort("reliability test reset");
+    } catch {
+      /* abort throws by design */
+    }
   }).catch(() => undefined);
 }
 
@@ -38,10 +42,15 @@ describe("faults", () => {
     const s = await createSession();
     await runInDurableObject(stubOf(s.id), (instance: SessionDO) => {
       instance.flusherForTests.store = Object.assign(Object.create(instance.flusherForTests.store) as D1SessionStore, {
-        flush: async () => { throw new Error("D1 down (injected)"); },
+        flush: async () => {
+          throw new Error("D1 down (injected)");
+        },
       });
     });
-    await appendEvents(s.id, Array.from({ length: 40 }, (_, i) => note(`e${i}`)));
+    await appendEvents(
+      s.id,
+      Array.from({ length: 40 }, (_, i) => note(`e${i}`)),
+    );
     await resetObject(s.id);
     // A fresh instance has a real store again; its alarm (or this read) brings D1 up to date.
     const page = await readEvents(s.id, "limit=1000");
@@ -57,7 +66,9 @@ describe("faults", () => {
     const ws = res.webSocket!;
     ws.accept();
     const seen: number[] = [];
-    ws.addEventListener("message", (m) => { if (m.data !== "pong") seen.push((JSON.parse(m.data as string) as { sequence: number }).sequence); });
+    ws.addEventListener("message", (m) => {
+      if (m.data !== "pong") seen.push((JSON.parse(m.data as string) as { sequence: number }).sequence);
+    });
     await appendEvents(s.id, [note("a")]);
     await evictDurableObject(stubOf(s.id));
     let last = 0;
@@ -66,7 +77,9 @@ describe("faults", () => {
       last = seen.at(-1) ?? 0;
       const again = (await api(`/v1/sessions/${s.id}/ws?from_sequence=${last + 1}`, { headers: { upgrade: "websocket" } })).webSocket!;
       again.accept();
-      again.addEventListener("message", (m) => { if (m.data !== "pong") resumed.push((JSON.parse(m.data as string) as { sequence: number }).sequence); });
+      again.addEventListener("message", (m) => {
+        if (m.data !== "pong") resumed.push((JSON.parse(m.data as string) as { sequence: number }).sequence);
+      });
     }
     await appendEvents(s.id, [note("b"), note("c")]);
     const deadline = Date.now() + 3000;
@@ -96,7 +109,11 @@ describe("faults", () => {
         if (text.includes("id: 303\n")) return;
       }
     })();
-    for (let i = 0; i < 6; i++) await appendEvents(s.id, Array.from({ length: 50 }, (_, j) => note(`bulk ${i}-${j}`)));
+    for (let i = 0; i < 6; i++)
+      await appendEvents(
+        s.id,
+        Array.from({ length: 50 }, (_, j) => note(`bulk ${i}-${j}`)),
+      );
     await reading;
     // Heartbeats (100 ms in tests) keep checking; after the stall window (300 ms) the silent one is gone.
     const deadline = Date.now() + 3000;
@@ -128,7 +145,11 @@ describe("faults", () => {
     const silent = await open(false);
     const reader = await open(true);
     // 1 + 300 events: well past the window (SUBSCRIBER_MAX_QUEUED = 200 in tests) for the one that never acks.
-    for (let i = 0; i < 6; i++) await appendEvents(s.id, Array.from({ length: 50 }, (_, j) => note(`bulk ${i}-${j}`)));
+    for (let i = 0; i < 6; i++)
+      await appendEvents(
+        s.id,
+        Array.from({ length: 50 }, (_, j) => note(`bulk ${i}-${j}`)),
+      );
     const code = await Promise.race([silent.closed, new Promise<number>((r) => setTimeout(() => r(-1), 3000))]);
     expect(code).toBe(4008);
     // It was sent exactly its window and not one sequence more.

@@ -7,18 +7,31 @@ describe("security matrix", () => {
     const s = await createSession();
     const run = await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "true" })).id);
     const sessionRoutes: [string, string, unknown?][] = [
-      ["GET", `/v1/sessions/${s.id}`], ["PATCH", `/v1/sessions/${s.id}`, { status: "active" }], ["DELETE", `/v1/sessions/${s.id}`],
-      ["GET", `/v1/sessions/${s.id}/events`], ["POST", `/v1/sessions/${s.id}/events`, { events: [{ type: "message_sent", data: {} }] }],
-      ["GET", `/v1/sessions/${s.id}/runs`], ["POST", `/v1/sessions/${s.id}/runs`, { provider: "shell", input: "true" }],
-      ["GET", `/v1/sessions/${s.id}/runs/${run.id}`], ["POST", `/v1/sessions/${s.id}/runs/${run.id}/cancel`],
-      ["GET", `/v1/sessions/${s.id}/runs/${run.id}/wait?timeout_ms=0`], ["GET", `/v1/sessions/${s.id}/runs/${run.id}/diff`],
+      ["GET", `/v1/sessions/${s.id}`],
+      ["PATCH", `/v1/sessions/${s.id}`, { status: "active" }],
+      ["DELETE", `/v1/sessions/${s.id}`],
+      ["GET", `/v1/sessions/${s.id}/events`],
+      ["POST", `/v1/sessions/${s.id}/events`, { events: [{ type: "message_sent", data: {} }] }],
+      ["GET", `/v1/sessions/${s.id}/runs`],
+      ["POST", `/v1/sessions/${s.id}/runs`, { provider: "shell", input: "true" }],
+      ["GET", `/v1/sessions/${s.id}/runs/${run.id}`],
+      ["POST", `/v1/sessions/${s.id}/runs/${run.id}/cancel`],
+      ["GET", `/v1/sessions/${s.id}/runs/${run.id}/wait?timeout_ms=0`],
+      ["GET", `/v1/sessions/${s.id}/runs/${run.id}/diff`],
       ["POST", `/v1/sessions/${s.id}/runs/${run.id}/approvals/tc_x`, { decision: "grant" }],
       ["GET", `/v1/sessions/${s.id}/transcript`],
     ];
     const tenantRoutes: [string, string, unknown?][] = [
-      ["GET", "/v1/sessions"], ["POST", "/v1/sessions", { agent_id: "x" }], ["GET", "/v1/query/runs"], ["GET", "/v1/query/cost"],
-      ["GET", "/v1/query/events"], ["GET", "/v1/providers"], ["GET", "/v1/webhooks"], ["GET", "/v1/maintenance/health"],
-      ["POST", "/v1/maintenance/retention", { dry_run: true }], ["GET", "/v1/artifacts/patch_x"],
+      ["GET", "/v1/sessions"],
+      ["POST", "/v1/sessions", { agent_id: "x" }],
+      ["GET", "/v1/query/runs"],
+      ["GET", "/v1/query/cost"],
+      ["GET", "/v1/query/events"],
+      ["GET", "/v1/providers"],
+      ["GET", "/v1/webhooks"],
+      ["GET", "/v1/maintenance/health"],
+      ["POST", "/v1/maintenance/retention", { dry_run: true }],
+      ["GET", "/v1/artifacts/patch_x"],
     ];
     for (const [method, path, body] of [...sessionRoutes, ...tenantRoutes]) {
       const init = { method, ...(body ? { json: body } : {}) };
@@ -44,7 +57,10 @@ describe("security matrix", () => {
       const res = await api(`/v1/sessions/${s.id}/runs`, { method: "POST", json: { provider: "shell", input: { command: "pwd", cwd } } });
       expect(res.status, cwd).toBe(400);
     }
-    const snapshot = await api(`/v1/sessions/${s.id}/runs`, { method: "POST", json: { provider: "shell", input: "true", workspace: { path: "../../", snapshot: true } } });
+    const snapshot = await api(`/v1/sessions/${s.id}/runs`, {
+      method: "POST",
+      json: { provider: "shell", input: "true", workspace: { path: "../../", snapshot: true } },
+    });
     expect(snapshot.status).toBe(400);
     // A symlink the run itself makes is caught by the sandbox, which confines every path it is given.
     await waitRun(s.id, (await submitRun(s.id, { provider: "shell", input: "ln -s /etc out" })).id);
@@ -55,7 +71,22 @@ describe("security matrix", () => {
 
   it("rejects oversized bodies and event payloads with 413", async () => {
     const s = await createSession();
-    expect((await api(`/v1/sessions/${s.id}/runs`, { method: "POST", body: "{" + " ".repeat(1_100_000) + "}", headers: { "content-type": "application/json" } })).status).toBe(413);
-    expect((await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [{ type: "message_sent", data: { content: "y".repeat(270_000) } }] } })).status).toBe(413);
+    expect(
+      (
+        await api(`/v1/sessions/${s.id}/runs`, {
+          method: "POST",
+          body: `{${" ".repeat(1_100_000)}}`,
+          headers: { "content-type": "application/json" },
+        })
+      ).status,
+    ).toBe(413);
+    expect(
+      (
+        await api(`/v1/sessions/${s.id}/events`, {
+          method: "POST",
+          json: { events: [{ type: "message_sent", data: { content: "y".repeat(270_000) } }] },
+        })
+      ).status,
+    ).toBe(413);
   });
 });

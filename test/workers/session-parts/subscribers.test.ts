@@ -13,8 +13,16 @@ function freshObject() {
 
 function pending(n: number, run_id: string | null = null): PendingEvent {
   return {
-    id: `evt_${crypto.randomUUID()}`, run_id, type: "message_sent", timestamp: "2026-01-01T00:00:00.000Z", provider: null, correlation_id: null,
-    schema_version: 1, origin: "client", data: { n }, metadata: {},
+    id: `evt_${crypto.randomUUID()}`,
+    run_id,
+    type: "message_sent",
+    timestamp: "2026-01-01T00:00:00.000Z",
+    provider: null,
+    correlation_id: null,
+    schema_version: 1,
+    origin: "client",
+    data: { n },
+    metadata: {},
   };
 }
 
@@ -25,7 +33,11 @@ function client(ws: WebSocket) {
   ws.accept();
   ws.addEventListener("message", (m) => {
     seen.push((JSON.parse(String(m.data)) as Event).sequence);
-    for (const w of [...waiting]) if (seen.length >= w.n) { waiting.splice(waiting.indexOf(w), 1); w.resolve(); }
+    for (const w of [...waiting])
+      if (seen.length >= w.n) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve();
+      }
   });
   return {
     seen,
@@ -37,9 +49,15 @@ describe("Subscribers", () => {
   it("replays from the cursor, then sends only within the ack window, and resumes on an ack", async () => {
     await runInDurableObject(freshObject(), async (_i: SessionDO, state) => {
       const log = new EventLog(state.storage.sql, () => "ses_parts");
-      log.append([1, 2, 3, 4, 5].map((n) => pending(n)), state.storage, new Set());
+      log.append(
+        [1, 2, 3, 4, 5].map((n) => pending(n)),
+        state.storage,
+        new Set(),
+      );
       let passes = 0;
-      const subs = new Subscribers(state, log, 100, { window: 3, stallMs: 600_000 }, () => { passes += 1; });
+      const subs = new Subscribers(state, log, 100, { window: 3, stallMs: 600_000 }, () => {
+        passes += 1;
+      });
       const pair = new WebSocketPair();
       // The server side is accepted first (hibernation API); frames sent before the client accepts wait for it.
       subs.acceptWebSocket(pair[1], { next: 2 });

@@ -8,8 +8,18 @@ const LONG = 600_000;
 
 function event(sequence: number, type: EventType = "message_sent", run_id: string | null = null): Event {
   return {
-    id: `evt_${sequence}`, session_id: "ses_x", run_id, sequence, type, timestamp: "2026-01-01T00:00:00.000Z", provider: null,
-    correlation_id: null, schema_version: 1, origin: "client", data: {}, metadata: {},
+    id: `evt_${sequence}`,
+    session_id: "ses_x",
+    run_id,
+    sequence,
+    type,
+    timestamp: "2026-01-01T00:00:00.000Z",
+    provider: null,
+    correlation_id: null,
+    schema_version: 1,
+    origin: "client",
+    data: {},
+    metadata: {},
   };
 }
 

@@ -8,7 +8,8 @@ import type { Word } from "./words";
  */
 const STRING_RUNNERS: Readonly<Record<string, (args: readonly Word[]) => string | null>> = {
   eval: () => "eval",
-  trap: (args) => (args.some((w) => w.kind === "dynamic" || !/^-[lp]+$/.test(w.text)) ? "trap (runs a string as a command on a signal)" : null),
+  trap: (args) =>
+    args.some((w) => w.kind === "dynamic" || !/^-[lp]+$/.test(w.text)) ? "trap (runs a string as a command on a signal)" : null,
   mapfile: (args) => (hasOption(args, "C") ? "mapfile -C (runs a callback string)" : null),
   readarray: (args) => (hasOption(args, "C") ? "readarray -C (runs a callback string)" : null),
   compgen: (args) => (hasOption(args, "C") || hasOption(args, "F") ? "compgen -C/-F (runs a command or function)" : null),
@@ -18,7 +19,23 @@ const STRING_RUNNERS: Readonly<Record<string, (args: readonly Word[]) => string 
 };
 
 /** Builtins that take variable names, which bash evaluates (`a[$(cmd)]` runs cmd) and which may name PATH. */
-const NAME_TAKERS = new Set(["read", "printf", "unset", "declare", "typeset", "local", "export", "readonly", "mapfile", "readarray", "getopts", "test", "[", "let", "wait"]);
+const NAME_TAKERS = new Set([
+  "read",
+  "printf",
+  "unset",
+  "declare",
+  "typeset",
+  "local",
+  "export",
+  "readonly",
+  "mapfile",
+  "readarray",
+  "getopts",
+  "test",
+  "[",
+  "let",
+  "wait",
+]);
 const DECLARERS = new Set(["declare", "typeset", "local"]);
 /** `a[…$x…]` or `a[…$(…)…]`: a subscript bash would evaluate as arithmetic. */
 const EVALUATED_SUBSCRIPT = /\[[^\]]*[$`]/;
@@ -58,7 +75,8 @@ function nameTakerRefusal(name: string, args: readonly Word[]): Launch | null {
     const text = word.text;
     if (EVALUATED_SUBSCRIPT.test(text)) return refuse("dynamic_program", `${name} ${text} (an evaluated subscript)`);
     const variable = assignedName(text) ?? (ASSIGN_BY_NAME.has(name) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(text) ? text : null);
-    if (variable !== null && changesPrograms(variable)) return refuse("dynamic_program", `${name} ${variable} (changes which program runs)`);
+    if (variable !== null && changesPrograms(variable))
+      return refuse("dynamic_program", `${name} ${variable} (changes which program runs)`);
   }
   if (name === "let" && args.some((w) => w.kind === "dynamic" || /[A-Za-z_]/.test(w.text))) {
     return refuse("dynamic_program", "let with variables (arithmetic evaluates variable contents)");

@@ -10,7 +10,22 @@ import type { Word } from "./words";
 
 /** Shells whose `-c` script the bash grammar reads correctly. */
 const PARSED_SHELLS = new Set(["sh", "bash", "dash", "ash", "rbash"]);
-const OTHER_SHELLS = new Set(["zsh", "ksh", "mksh", "pdksh", "yash", "posh", "fish", "csh", "tcsh", "elvish", "nu", "xonsh", "pwsh", "powershell"]);
+const OTHER_SHELLS = new Set([
+  "zsh",
+  "ksh",
+  "mksh",
+  "pdksh",
+  "yash",
+  "posh",
+  "fish",
+  "csh",
+  "tcsh",
+  "elvish",
+  "nu",
+  "xonsh",
+  "pwsh",
+  "powershell",
+]);
 const INTERPRETER = new RegExp(
   "^(python|pypy|perl|ruby|irb|php|lua|luajit|tclsh|wish|expect|node|nodejs|deno|bun|rscript|r|julia|groovy|scala|jshell|" +
     "java|jrunscript|osascript|guile|racket|sbcl|clisp|ocaml|ghci|runghc|swift|octave|gdb|ed|ex|vi|vim|nvim|emacs|sqlite3?)[0-9.]*$",
@@ -41,14 +56,16 @@ function shellLaunches(name: string, args: readonly Word[]): Launch[] {
     if (!/^[-+]./.test(text)) break;
     for (const letter of text.slice(1)) {
       if (letter === "c") command = true;
-      else if (letter === "o" || letter === "O") i++; // `-o errexit`, `-O extglob`: the next word is the option name
+      else if (letter === "o" || letter === "O")
+        i++; // `-o errexit`, `-O extglob`: the next word is the option name
       else if (letter === "s" || letter === "i") return [refuse("interpreter_script", `${name} -${letter} (reads commands from stdin)`)];
       else if (letter === "l") return [refuse("interpreter_script", `${name} -l (runs profile files)`)];
       else if (!SHELL_FLAGS.has(letter)) return [refuse("interpreter_script", `${name} -${letter} (an option this checker does not know)`)];
     }
   }
   const operand = args[i];
-  if (operand?.kind === "dynamic" && !command) return [refuse("dynamic_program", `${name} with a computed argument (${operand.construct})`)];
+  if (operand?.kind === "dynamic" && !command)
+    return [refuse("dynamic_program", `${name} with a computed argument (${operand.construct})`)];
   if (!command) {
     const construct = operand?.kind === "static" ? `${name} ${operand.text} (a script file)` : `${name} reading commands from stdin`;
     return [refuse("interpreter_script", construct)];
@@ -158,8 +175,25 @@ function programTexts(name: string, found: ProgramOptions): string[] | Launch {
 /** awk runs commands through `system()`, pipes (`print | "cmd"`, `"cmd" | getline`) and gawk's `@load`. */
 function awkLaunches(name: string, args: readonly Word[]): Launch[] {
   const found = readProgramOptions(name, args, {
-    text: ["-e", "--source"], value: ["-v", "--assign", "-F", "--field-separator"], file: ["-f", "--file", "-E", "--exec", "-i", "--include", "-l", "--load"],
-    flags: ["-b", "--characters-as-bytes", "-c", "--traditional", "-P", "--posix", "-r", "--re-interval", "-N", "--use-lc-numeric", "-O", "--optimize", "-s", "--no-optimize"],
+    text: ["-e", "--source"],
+    value: ["-v", "--assign", "-F", "--field-separator"],
+    file: ["-f", "--file", "-E", "--exec", "-i", "--include", "-l", "--load"],
+    flags: [
+      "-b",
+      "--characters-as-bytes",
+      "-c",
+      "--traditional",
+      "-P",
+      "--posix",
+      "-r",
+      "--re-interval",
+      "-N",
+      "--use-lc-numeric",
+      "-O",
+      "--optimize",
+      "-s",
+      "--no-optimize",
+    ],
     sandbox: ["-S", "--sandbox"],
     permute: false, // gawk and mawk stop reading options at the program text
   });
@@ -167,14 +201,38 @@ function awkLaunches(name: string, args: readonly Word[]): Launch[] {
   const texts = programTexts(name, found);
   if ("kind" in texts) return [texts];
   if (found.sandbox) return [];
-  return texts.some((t) => /system|\||@/.test(t)) ? [refuse("interpreter_script", `${name} program that can run commands (system, pipes or @load)`)] : [];
+  return texts.some((t) => /system|\||@/.test(t))
+    ? [refuse("interpreter_script", `${name} program that can run commands (system, pipes or @load)`)]
+    : [];
 }
 
 function sedLaunches(name: string, args: readonly Word[]): Launch[] {
   const found = readProgramOptions(name, args, {
-    text: ["-e", "--expression"], value: ["-l", "--line-length"], file: ["-f", "--file"],
+    text: ["-e", "--expression"],
+    value: ["-l", "--line-length"],
+    file: ["-f", "--file"],
     optional: ["-i"],
-    flags: ["-n", "--quiet", "--silent", "-E", "-r", "--regexp-extended", "-s", "--separate", "-u", "--unbuffered", "-z", "--null-data", "--zero-terminated", "--posix", "--debug", "--follow-symlinks", "--in-place", "-b", "--binary"],
+    flags: [
+      "-n",
+      "--quiet",
+      "--silent",
+      "-E",
+      "-r",
+      "--regexp-extended",
+      "-s",
+      "--separate",
+      "-u",
+      "--unbuffered",
+      "-z",
+      "--null-data",
+      "--zero-terminated",
+      "--posix",
+      "--debug",
+      "--follow-symlinks",
+      "--in-place",
+      "-b",
+      "--binary",
+    ],
     sandbox: ["--sandbox"],
     permute: true,
   });

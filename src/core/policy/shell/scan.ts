@@ -13,15 +13,54 @@ const MAX_DEPTH = 8;
 
 /** Nodes that only group or hold other nodes; their children are scanned in turn. */
 const CONTAINERS = new Set([
-  "program", "list", "pipeline", "subshell", "do_group", "redirected_statement", "negated_command", "if_statement", "elif_clause",
-  "else_clause", "while_statement", "case_statement", "case_item", "variable_assignments", "heredoc_redirect", "heredoc_body",
-  "file_redirect", "herestring_redirect", "string", "concatenation", "array", "command_substitution", "process_substitution",
-  "binary_expression", "unary_expression", "ternary_expression", "postfix_expression", "parenthesized_expression", "translated_string",
+  "program",
+  "list",
+  "pipeline",
+  "subshell",
+  "do_group",
+  "redirected_statement",
+  "negated_command",
+  "if_statement",
+  "elif_clause",
+  "else_clause",
+  "while_statement",
+  "case_statement",
+  "case_item",
+  "variable_assignments",
+  "heredoc_redirect",
+  "heredoc_body",
+  "file_redirect",
+  "herestring_redirect",
+  "string",
+  "concatenation",
+  "array",
+  "command_substitution",
+  "process_substitution",
+  "binary_expression",
+  "unary_expression",
+  "ternary_expression",
+  "postfix_expression",
+  "parenthesized_expression",
+  "translated_string",
 ]);
 /** Leaves that run nothing. */
 const LEAVES = new Set([
-  "word", "number", "raw_string", "ansi_c_string", "string_content", "comment", "heredoc_start", "heredoc_end", "heredoc_content",
-  "file_descriptor", "variable_name", "special_variable_name", "simple_expansion", "regex", "test_operator", "extglob_pattern",
+  "word",
+  "number",
+  "raw_string",
+  "ansi_c_string",
+  "string_content",
+  "comment",
+  "heredoc_start",
+  "heredoc_end",
+  "heredoc_content",
+  "file_descriptor",
+  "variable_name",
+  "special_variable_name",
+  "simple_expansion",
+  "regex",
+  "test_operator",
+  "extglob_pattern",
   "brace_expression",
 ]);
 /**
@@ -29,13 +68,51 @@ const LEAVES = new Set([
  * program `time` with arguments `{ rm x;` and a command `}`). Where one stands as a program or follows those
  * keywords, what runs is hidden from the tree, so the line is refused.
  */
-const RESERVED_WORDS = new Set(["{", "}", "(", ")", "!", "[[", "]]", "((", "))", "if", "then", "elif", "else", "fi", "case", "esac", "for", "select", "while", "until", "do", "done", "in", "function", "time", "coproc"]);
+const RESERVED_WORDS = new Set([
+  "{",
+  "}",
+  "(",
+  ")",
+  "!",
+  "[[",
+  "]]",
+  "((",
+  "))",
+  "if",
+  "then",
+  "elif",
+  "else",
+  "fi",
+  "case",
+  "esac",
+  "for",
+  "select",
+  "while",
+  "until",
+  "do",
+  "done",
+  "in",
+  "function",
+  "time",
+  "coproc",
+]);
 const KEYWORD_PREFIXES = new Set(["time", "coproc"]);
 
 /** Nodes that stand for one shell word. */
 const WORD_TYPES = new Set([
-  "word", "number", "string", "raw_string", "ansi_c_string", "translated_string", "concatenation", "simple_expansion", "expansion",
-  "command_substitution", "process_substitution", "arithmetic_expansion", "brace_expression",
+  "word",
+  "number",
+  "string",
+  "raw_string",
+  "ansi_c_string",
+  "translated_string",
+  "concatenation",
+  "simple_expansion",
+  "expansion",
+  "command_substitution",
+  "process_substitution",
+  "arithmetic_expansion",
+  "brace_expression",
 ]);
 
 /** `[[ a -eq b ]]` compares as arithmetic, which evaluates variable contents (`a[$(cmd)]` runs cmd). */
@@ -74,7 +151,8 @@ class Scanner {
     if (first.kind === "dynamic") return this.refuse("dynamic_program", `program is computed (${first.construct})`, text);
     const name = basename(first.text);
     if (name === "") return;
-    if (RESERVED_WORDS.has(first.text) && !KEYWORD_PREFIXES.has(first.text)) return this.refuse("unsupported_construct", `keyword ${first.text} read as a program`, text);
+    if (RESERVED_WORDS.has(first.text) && !KEYWORD_PREFIXES.has(first.text))
+      return this.refuse("unsupported_construct", `keyword ${first.text} read as a program`, text);
     if (KEYWORD_PREFIXES.has(name) && args.some((w) => w.kind === "static" && RESERVED_WORDS.has(w.text))) {
       return this.refuse("unsupported_construct", `${name} with a compound command`, text);
     }
@@ -97,7 +175,11 @@ class Scanner {
       case "variable_assignment":
         return this.assignment(node, depth);
       case "function_definition":
-        this.refuse("function_definition", `function ${node.childForFieldName("name")?.text ?? ""} (may shadow any program name)`, node.text);
+        this.refuse(
+          "function_definition",
+          `function ${node.childForFieldName("name")?.text ?? ""} (may shadow any program name)`,
+          node.text,
+        );
         return this.visitChildren(node, depth);
       case "for_statement":
         this.checkAssigned(node.childForFieldName("variable"), node);
@@ -152,7 +234,9 @@ class Scanner {
   private declaration(node: Node, depth: number): void {
     const keyword = children(node)[0]?.text ?? node.type;
     // Assignments are checked as assignments; the other words are options and names.
-    const words = namedChildren(node).filter((child) => child.type !== "variable_assignment").map(resolveWord);
+    const words = namedChildren(node)
+      .filter((child) => child.type !== "variable_assignment")
+      .map(resolveWord);
     this.visitChildren(node, depth);
     this.invocation([literalWord(keyword), ...words], depth, node.text);
   }
@@ -179,7 +263,8 @@ class Scanner {
   private arithmeticPart(part: Node, context: Node, depth: number): void {
     if (part.type === "number" || part.type === "test_operator") return;
     if (part.type === "command_substitution") return this.visit(part, depth);
-    if (part.type.endsWith("_expression") || part.type === "arithmetic_expansion" || part.type === "variable_assignment") return this.arithmetic(part, depth);
+    if (part.type.endsWith("_expression") || part.type === "arithmetic_expansion" || part.type === "variable_assignment")
+      return this.arithmetic(part, depth);
     this.refuse("dynamic_program", `arithmetic on ${part.text} (evaluates variable contents)`, context.text);
   }
 
@@ -192,7 +277,8 @@ class Scanner {
       }
       if (expr.type === "word" || expr.type === "raw_string" || expr.type === "string") {
         const word = resolveWord(expr);
-        if (word.kind === "static" && /\[[^\]]*[$`]/.test(word.text)) this.refuse("dynamic_program", `test on ${word.text} (an evaluated subscript)`, node.text);
+        if (word.kind === "static" && /\[[^\]]*[$`]/.test(word.text))
+          this.refuse("dynamic_program", `test on ${word.text} (an evaluated subscript)`, node.text);
       }
       if (CONTAINERS.has(expr.type)) namedChildren(expr).forEach(visitExpression);
       else this.visit(expr, depth);

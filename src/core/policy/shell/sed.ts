@@ -39,14 +39,16 @@ export function sedCanExecute(script: string): boolean {
     const ch = script[i] as string;
     if (/[\s;]/.test(ch)) i++;
     else if (ch === "#") i = toLineEnd(i);
-    else if (/[0-9$,~!]/.test(ch)) i++; // line addresses, ranges, steps and negation
+    else if (/[0-9$,~!]/.test(ch))
+      i++; // line addresses, ranges, steps and negation
     else if (ch === "/" || ch === "\\") {
       const delim = ch === "/" ? "/" : script[i + 1];
       if (delim === undefined || delim === "\n" || delim === "\\") return true;
       i = skipDelimited(script, ch === "/" ? i + 1 : i + 2, delim, true);
       if (i < 0) return true;
       while (/[IM]/.test(script[i] ?? "")) i++; // address regex flags
-    } else if (SED_SIMPLE.has(ch)) i = ch === "l" || ch === "L" || ch === "q" || ch === "Q" ? i + 1 + (/^\d*/.exec(script.slice(i + 1))?.[0].length ?? 0) : i + 1;
+    } else if (SED_SIMPLE.has(ch))
+      i = ch === "l" || ch === "L" || ch === "q" || ch === "Q" ? i + 1 + (/^\d*/.exec(script.slice(i + 1))?.[0].length ?? 0) : i + 1;
     else if (ch === ":" || ch === "b" || ch === "t" || ch === "T" || ch === "v") {
       const end = script.slice(i + 1).search(/[;\n]/);
       i = end < 0 ? script.length : i + 1 + end;

@@ -35,7 +35,21 @@ function doubleQuotedContent(source: string): string {
   return source.replace(/\\([$`"\\\n])/g, (_, ch: string) => (ch === "\n" ? "" : ch));
 }
 
-const C_ESCAPES: Record<string, string> = { a: "\x07", b: "\b", e: "\x1b", E: "\x1b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\\": "\\", "'": "'", '"': '"', "?": "?" };
+const C_ESCAPES: Record<string, string> = {
+  a: "\x07",
+  b: "\b",
+  e: "\x1b",
+  E: "\x1b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  v: "\v",
+  "\\": "\\",
+  "'": "'",
+  '"': '"',
+  "?": "?",
+};
 
 /** `$'…'` with its C escapes decoded; null for an escape we do not decode (the caller then refuses). */
 export function decodeAnsiC(body: string): string | null {
@@ -105,7 +119,7 @@ function tiled(node: Node, pieces: Word[]): Word {
 /** "…": literal text and lone `$` are quoted characters; any expansion makes the word computed. */
 function stringWord(node: Node): Word {
   const pieces = children(node).map((child) => {
-    if (child.type === "\"") return quoted("");
+    if (child.type === '"') return quoted("");
     if (child.type === "string_content") return quoted(doubleQuotedContent(child.text));
     return child.isNamed ? dynamic(expansionConstruct(child)) : quoted(child.text);
   });
@@ -128,7 +142,10 @@ function parts(node: Node): Word {
     case "string":
       return stringWord(node);
     case "concatenation":
-      return tiled(node, children(node).map((child) => (child.isNamed ? parts(child) : bareWord(child.text))));
+      return tiled(
+        node,
+        children(node).map((child) => (child.isNamed ? parts(child) : bareWord(child.text))),
+      );
     default:
       return dynamic(expansionConstruct(node));
   }

@@ -26,7 +26,12 @@ function workspaceFile(name: string): { jail: string; host: string } {
   return { jail: `/workspace/${file}`, host: join(sb.root, "cli-e2e", file) };
 }
 
-async function run(provider: "claude-code" | "codex" | "amp", scenario: string, extra: Parameters<typeof context>[1] = {}, signal = new AbortController().signal) {
+async function run(
+  provider: "claude-code" | "codex" | "amp",
+  scenario: string,
+  extra: Parameters<typeof context>[1] = {},
+  signal = new AbortController().signal,
+) {
   const events: AdapterEvent[] = [];
   const argvFile = workspaceFile("argv");
   const ctx = context(sb.client("cli-e2e"), {
@@ -34,7 +39,13 @@ async function run(provider: "claude-code" | "codex" | "amp", scenario: string, 
     options: { ...extra.options, env: { PATH, FAKE_CLI_SCENARIO: scenario, FAKE_CLI_ARGV_FILE: argvFile.jail, ...extra.options?.env } },
   });
   const adapter = createCliAdapter(provider, defaults);
-  const promise = adapter.execute(ctx, async (e) => { events.push(e); }, signal);
+  const promise = adapter.execute(
+    ctx,
+    async (e) => {
+      events.push(e);
+    },
+    signal,
+  );
   const argv = () => JSON.parse(readFileSync(argvFile.host, "utf8")) as string[];
   return { promise, events, argv };
 }
@@ -45,7 +56,10 @@ describe("CLI adapters end to end through the sandbox server", () => {
     const result = await r.promise;
     expect(result).toMatchObject({
       output: { content: "Fixed the off-by-one in add(); all 12 tests pass now.", stream: { malformed_lines: 0, unmapped_lines: 0 } },
-      stop_reason: "end_turn", turn_count: 4, model: "claude-sonnet-4-5-20250929", reported_cost_usd: 0.0421765,
+      stop_reason: "end_turn",
+      turn_count: 4,
+      model: "claude-sonnet-4-5-20250929",
+      reported_cost_usd: 0.0421765,
       token_usage: { input: 18, output: 412, cache_read: 55730, cache_creation: 2275, total: 58435 },
       provider_session: { provider_session_id: "7d1c5e0a-3f2b-4e8d-9a61-2c4b8f0e5d93", model: "claude-sonnet-4-5-20250929" },
     });
@@ -66,8 +80,11 @@ describe("CLI adapters end to end through the sandbox server", () => {
     const r = await run("codex", "success", { options: { model: "gpt-5-codex", permission_mode: "full_auto" }, native: "0199-prev" });
     const result = await r.promise;
     expect(result).toMatchObject({
-      output: { content: "Fixed the off-by-one in add(); all 12 tests pass." }, turn_count: 1, model: "gpt-5-codex",
-      token_usage: { input: 5641, output: 1250, cache_read: 19072, total: 25963 }, reported_cost_usd: null,
+      output: { content: "Fixed the off-by-one in add(); all 12 tests pass." },
+      turn_count: 1,
+      model: "gpt-5-codex",
+      token_usage: { input: 5641, output: 1250, cache_read: 19072, total: 25963 },
+      reported_cost_usd: null,
       provider_session: { provider_session_id: "0199a7c2-5e1b-7d40-9c3f-8a2b6e4d1f07" },
     });
     // Reasoning and todo items were kept as unmapped lines on events, so none is left over for the output.
@@ -79,7 +96,8 @@ describe("CLI adapters end to end through the sandbox server", () => {
     const r = await run("amp", "success", { options: { permission_mode: "dangerously_skip_permissions" } });
     const result = await r.promise;
     expect(result).toMatchObject({
-      output: { content: "Rewrote add(); the test passes." }, turn_count: 3,
+      output: { content: "Rewrote add(); the test passes." },
+      turn_count: 3,
       provider_session: { provider_session_id: "T-019c479a-39cc-72af-a2d1-65a965c076ec" },
     });
     expect(r.argv()).toEqual(["--execute", "hi", "--stream-json", "--dangerously-allow-all"]);
@@ -119,13 +137,13 @@ describe("CLI adapters end to end through the sandbox server", () => {
   });
 
   it("a result error wins over the exit code and is classified (rate limit → retryable)", async () => {
-    const err = await failureOf((await run("claude-code", "error")).promise) as ProviderFailure;
+    const err = (await failureOf((await run("claude-code", "error")).promise)) as ProviderFailure;
     expect(err.kind).toBe("rate_limited");
     expect(err.retryable).toBe(true);
     expect(err.providerError).toMatchObject({ exit_code: 1, message: expect.stringContaining("rate limit") });
-    const amp = await failureOf((await run("amp", "error")).promise) as ProviderFailure;
+    const amp = (await failureOf((await run("amp", "error")).promise)) as ProviderFailure;
     expect(amp.kind).toBe("quota");
-    const codex = await failureOf((await run("codex", "failed")).promise) as ProviderFailure;
+    const codex = (await failureOf((await run("codex", "failed")).promise)) as ProviderFailure;
     expect(codex.kind).toBe("rate_limited");
   });
 
@@ -137,7 +155,7 @@ describe("CLI adapters end to end through the sandbox server", () => {
   });
 
   it("only garbage on stdout: the run fails with kind protocol", async () => {
-    const err = await failureOf((await run("claude-code", "garbage")).promise) as ProviderFailure;
+    const err = (await failureOf((await run("claude-code", "garbage")).promise)) as ProviderFailure;
     expect(err.kind).toBe("protocol");
     expect(err.message).toMatch(/no valid stream line \(2 malformed\)/);
   });
@@ -145,7 +163,7 @@ describe("CLI adapters end to end through the sandbox server", () => {
   it("a CLI that is not installed fails with a clear message (exit 127)", async () => {
     const adapter = createCliAdapter("codex", { ...defaults, command: "codex-not-installed-here" });
     const ctx = context(sb.client("cli-e2e"), {});
-    const err = await failureOf(adapter.execute(ctx, async () => undefined, new AbortController().signal)) as ProviderFailure;
+    const err = (await failureOf(adapter.execute(ctx, async () => undefined, new AbortController().signal))) as ProviderFailure;
     expect(err.providerError).toMatchObject({ kind: "process_exit", exit_code: 127 });
     expect(err.message).toBe("The codex-not-installed-here CLI is not installed in the sandbox (exit 127)");
   });
@@ -157,13 +175,16 @@ describe("CLI adapters end to end through the sandbox server", () => {
     const err = await failureOf(r.promise);
     expect(err.code).toBe("tool_permission_denied");
     const tail = r.events.slice(-2).map((e) => [e.type, e.data!.tool_name]);
-    expect(tail).toEqual([["tool_call_started", "edit_file"], ["tool_call_failed", "edit_file"]]);
+    expect(tail).toEqual([
+      ["tool_call_started", "edit_file"],
+      ["tool_call_failed", "edit_file"],
+    ]);
   });
 
   it("the exec timeout ends a CLI that never finishes", async () => {
     const adapter = createCliAdapter("amp", { ...defaults, timeoutMs: 600 });
     const ctx = context(sb.client("cli-e2e"), { options: { env: { PATH, FAKE_CLI_SCENARIO: "slow" } } });
-    const err = await failureOf(adapter.execute(ctx, async () => undefined, new AbortController().signal)) as ProviderFailure;
+    const err = (await failureOf(adapter.execute(ctx, async () => undefined, new AbortController().signal))) as ProviderFailure;
     expect(err.kind).toBe("timeout");
     expect(err.retryable).toBe(true);
   });

@@ -15,7 +15,11 @@ import type { ToolDecision } from "../../../../src/core/tool-decision";
 export const FAKE_BIN = fileURLToPath(new URL("../../../fakes/cli/bin", import.meta.url));
 
 /** What a fake CLI prints for a scenario: the recorded stream, replayed by the fake executable itself. */
-export function recorded(cli: "claude" | "codex" | "amp", scenario: string, args: string[]): { stdout: string; stderr: string; status: number | null } {
+export function recorded(
+  cli: "claude" | "codex" | "amp",
+  scenario: string,
+  args: string[],
+): { stdout: string; stderr: string; status: number | null } {
   const r = spawnSync(`${FAKE_BIN}/${cli}`, args, { env: { ...process.env, FAKE_CLI_SCENARIO: scenario }, encoding: "utf8" });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
@@ -46,22 +50,48 @@ export const types = (events: AdapterEvent[]) => events.map((e) => e.type);
 export const ofType = (events: AdapterEvent[], type: string) => events.filter((e) => e.type === type);
 export const lastOfType = (events: AdapterEvent[], type: string) => ofType(events, type).at(-1);
 
-export function context(sandbox: SandboxPort, opts: {
-  input?: unknown; options?: RunOptions; native?: string; env?: Record<string, unknown>;
-  authorize?: (name: string) => ToolDecision;
-} = {}): ExecutionContext {
+export function context(
+  sandbox: SandboxPort,
+  opts: {
+    input?: unknown;
+    options?: RunOptions;
+    native?: string;
+    env?: Record<string, unknown>;
+    authorize?: (name: string) => ToolDecision;
+  } = {},
+): ExecutionContext {
   const session = newSession("tenant_a", { agent_id: "agent" }, { maxConcurrentRuns: 1, maxQueuedRuns: 10 });
   const runId = `run_${crypto.randomUUID().replace(/-/g, "")}`;
   const run: Run = {
-    id: runId, session_id: session.id, status: "running", provider: "claude-code", model: null, input: opts.input ?? "hi",
-    output: null, error: null, token_usage: { ...EMPTY_USAGE }, cost_usd: null, turn_count: 0, metadata: {},
-    idempotency_key: null, queued_at: "", started_at: "", ended_at: null,
+    id: runId,
+    session_id: session.id,
+    status: "running",
+    provider: "claude-code",
+    model: null,
+    input: opts.input ?? "hi",
+    output: null,
+    error: null,
+    token_usage: { ...EMPTY_USAGE },
+    cost_usd: null,
+    turn_count: 0,
+    metadata: {},
+    idempotency_key: null,
+    queued_at: "",
+    started_at: "",
+    ended_at: null,
   };
   return {
-    session, run, input: opts.input ?? "hi", options: opts.options ?? {}, hints: {}, transcript: null,
-    native_handle: opts.native ? { provider_session_id: opts.native, model: null } : null, sandbox,
+    session,
+    run,
+    input: opts.input ?? "hi",
+    options: opts.options ?? {},
+    hints: {},
+    transcript: null,
+    native_handle: opts.native ? { provider_session_id: opts.native, model: null } : null,
+    sandbox,
     authorizeTool: async (call) => opts.authorize?.(call.tool_name) ?? { allowed: true },
-    env: opts.env ?? {}, now: () => Date.now(),
+    env: opts.env ?? {},
+    now: () => Date.now(),
   };
 }
 
