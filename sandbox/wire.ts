@@ -1,7 +1,7 @@
-import { timingSafeEqual } from "node:crypto";
 import type { HttpBindings } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import type { z } from "zod";
+import { constantTimeEqual } from "../src/core/constant-time";
 import { AppError } from "../src/core/errors";
 import { SANDBOX_WORKSPACE_HEADER } from "../src/core/sandbox-protocol";
 import { SANDBOX_ROUTES, type Parsed, type SandboxRoute, type SandboxRouteName, type SandboxRoutes } from "../src/core/sandbox-routes";
@@ -35,8 +35,8 @@ export type SandboxHandlers = { [K in SandboxRouteName]: RouteHandler<SandboxRou
 function tokenMatches(header: string | undefined, token: string): boolean {
   const match = /^Bearer (.+)$/.exec(header ?? "");
   if (!match) return false;
-  const [given, expected] = [Buffer.from(match[1]!), Buffer.from(token)];
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  // The same comparison as the API's keys: no early exit on a length difference either.
+  return constantTimeEqual(match[1]!, token);
 }
 
 /** Routes the table marks `auth: false` (health) are the only ones served without the bearer token. */
