@@ -40,6 +40,10 @@ import { ImportResultSchema, type ImportResult } from "../src/core/session-expor
 import { ForkResultSchema, type ForkResult } from "../src/core/session-fork";
 import { ScheduleListSchema, ScheduleSchema, type Schedule } from "../src/core/schedule-record";
 import type { CreateScheduleBodySchema } from "../src/core/schedule";
+import { EventSchema } from "../src/core/event";
+import { RUN_TERMINAL_EVENT_TYPES } from "../src/core/event-types";
+import { AsmError } from "./errors";
+import { parseSse } from "./sse";
 
 /** Query parameters as a caller writes them, derived from the server's parsed query types. */
 type QueryOf<T> = {
@@ -169,6 +173,25 @@ export class AsmClient {
   submitRun(sessionId: string, body: SubmitRunRequest, opts: SubmitRunOptions = {}): Promise<Run> {
     const headers = opts.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : undefined;
     return this.http.request("POST", `/sessions/${enc(sessionId)}/runs`, RunSchema, { body, headers, signal: opts.signal });
+  }
+
+  /**
+   * Create-and-stream: submits the run with `Accept: text/event-stream` and yields that run's events from its
+   * `run_queued` through its end event, then returns. A stream cut off before the end event is a retryable
+   * network_error (resume with `events(sessionId, {runId, from: last.sequence + 1})`).
+   */
+  async *streamRun(sessionId: string, body: SubmitRunRequest, opts: SubmitRunOptions = {}): AsyncGenerator<Event> {
+    const headers: Record<string, string> = { accept: "text/event-stream" };
+    if (opts.idempotencyKey) headers["idempotency-key"] = opts.idempotencyKey;
+    const path = `/sessions/${enc(sessionId)}/runs`;
+    for await (const frame of parseSse(this.http.stream("POST", path, { body, headers, signal: opts.signal }))) {
+      const parsed = EventSchema.safeParse(parseJsonOrNull(frame.data));
+      if (!parsed.success)
+        throw new AsmError("invalid_response", `POST ${path}: an event frame is not an event (id ${frame.id ?? "none"})`);
+      yield parsed.data;
+      if (TERMINAL_TYPES.has(parsed.data.type)) return;
+    }
+    throw new AsmError("network_error", `POST ${path}: the event stream ended before the run's end event`, { retryable: true });
   }
 
   listRuns(sessionId: string, params: { limit?: number; cursor?: string } = {}, signal?: AbortSignal): Promise<Page<Run>> {
@@ -311,6 +334,16 @@ export class AsmClient {
 
 const enc = encodeURIComponent;
 const runPath = (sessionId: string, runId: string) => `/sessions/${enc(sessionId)}/runs/${enc(runId)}`;
+
+const TERMINAL_TYPES: ReadonlySet<string> = new Set(RUN_TERMINAL_EVENT_TYPES);
+
+function parseJsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
 
 const PendingApprovalListSchema = z.object({ items: z.array(PendingApprovalSchema) });
 const OneShotResponseSchema = z.object({ run: RunSchema, session: SessionSchema });

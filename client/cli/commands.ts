@@ -15,12 +15,13 @@ import { tail } from "./tail";
 export type Flags = Record<string, string | boolean | string[] | undefined>;
 export type Command = (client: AsmClient, io: CliIo, positionals: string[], flags: Flags) => Promise<number>;
 
-const flagStr = (flags: Flags, name: string): string | undefined => (typeof flags[name] === "string" ? (flags[name] as string) : undefined);
+export const flagStr = (flags: Flags, name: string): string | undefined =>
+  typeof flags[name] === "string" ? (flags[name] as string) : undefined;
 const flagList = (flags: Flags, name: string): string[] | undefined => {
   const v = flags[name];
   return Array.isArray(v) ? v : typeof v === "string" ? [v] : undefined;
 };
-function flagInt(flags: Flags, name: string): number | undefined {
+export function flagInt(flags: Flags, name: string): number | undefined {
   const v = flagStr(flags, name);
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a whole number, not '${v}'`);
@@ -43,12 +44,12 @@ function readOrFail(io: CliIo, path: string): string {
   if (text === null) throw new UsageError(`cannot read ${path}`);
   return text;
 }
-function need(positionals: string[], index: number, what: string): string {
+export function need(positionals: string[], index: number, what: string): string {
   const v = positionals[index];
   if (!v) throw new UsageError(`missing <${what}>`);
   return v;
 }
-const print = (io: CliIo, value: unknown) => io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+export const print = (io: CliIo, value: unknown) => io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
 export function renderFlags(flags: Flags, io: CliIo, fallback: RenderFormat) {
   const format = (flagStr(flags, "format") ?? fallback) as RenderFormat;
@@ -117,14 +118,16 @@ export const sessionsCommand: Command = async (client, io, positionals, flags) =
   }
 };
 
-/** `asm run <session> --provider P -- <input…>`: a shell run takes a command and its arguments, others a prompt. */
-export const runCommand: Command = async (client, io, positionals, flags) => {
-  const sessionId = need(positionals, 0, "session");
+/**
+ * The run body of `--provider P [--model M] [--policy F] [--timeout-ms N] -- <input…>`: a shell run takes a command
+ * and its arguments, others a prompt. Shared by `asm run` and `asm schedules create`.
+ */
+export async function runBodyFromArgs(io: CliIo, inputWords: string[], flags: Flags): Promise<SubmitRunRequest> {
   const provider = ProviderNameSchema.safeParse(flagStr(flags, "provider"));
   if (!provider.success) throw new UsageError(`--provider must be one of ${ProviderNameSchema.options.join(", ")}`);
-  let words = positionals.slice(1);
+  let words = inputWords;
   if (words.length === 1 && words[0] === "-") words = [(await io.readStdin()).trim()];
-  if (words.length === 0 || words.every((w) => w === "")) throw new UsageError("missing input: asm run <session> --provider P -- <input…>");
+  if (words.length === 0 || words.every((w) => w === "")) throw new UsageError("missing the run's input: --provider P -- <input…>");
   const input: SubmitRunRequest["input"] =
     provider.data === "shell" ? { command: words[0]!, ...(words.length > 1 ? { args: words.slice(1) } : {}) } : { prompt: words.join(" ") };
   const body: SubmitRunRequest = { provider: provider.data, input };
@@ -138,6 +141,13 @@ export const runCommand: Command = async (client, io, positionals, flags) => {
   }
   const timeout = flagInt(flags, "timeout-ms");
   if (timeout !== undefined) body.timeout_ms = timeout;
+  return body;
+}
+
+/** `asm run <session> --provider P -- <input…>`. */
+export const runCommand: Command = async (client, io, positionals, flags) => {
+  const sessionId = need(positionals, 0, "session");
+  const body = await runBodyFromArgs(io, positionals.slice(1), flags);
   const wait = flags.wait === true;
   const startAt = wait ? (await client.getSession(sessionId)).last_sequence + 1 : 0;
   const run = await client.submitRun(sessionId, body, { idempotencyKey: flagStr(flags, "idempotency-key") });

@@ -23,6 +23,8 @@ import {
 import { ConfigError, resolveConfig } from "./config";
 import { COMPACT_LEGEND } from "./legend";
 import { EXIT, UsageError, type CliIo } from "./io";
+import { forkCommand } from "./fork";
+import { schedulesCommand } from "./schedules";
 import { exportCommand, importCommand } from "./transfer";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -110,6 +112,25 @@ const COMMANDS: Record<string, { run: Command; options: Options; usage: string }
   providers: { run: providersCommand, options: {}, usage: "asm providers" },
   export: { run: exportCommand, options: {}, usage: "asm export <session> > file   (the session, its runs and events as NDJSON)" },
   import: { run: importCommand, options: {}, usage: "asm import <file|->   (an export, restored as a new session; prints its id)" },
+  fork: {
+    run: forkCommand,
+    options: { at: { type: "string" } },
+    usage: "asm fork <session> --at N   (a new session with events 1..N, their runs and workspace; prints its id)",
+  },
+  schedules: {
+    run: schedulesCommand,
+    options: {
+      cron: { type: "string" },
+      at: { type: "string" },
+      "every-ms": { type: "string" },
+      provider: { type: "string" },
+      model: { type: "string" },
+      policy: { type: "string" },
+      "timeout-ms": { type: "string" },
+    },
+    usage:
+      "asm schedules list <session>\n  asm schedules create <session> --cron 'M H DoM Mon DoW' (UTC) | --at ISO | --every-ms N --provider P [--model M] [--policy file.json] -- <input…>\n  asm schedules delete <session> <schedule>",
+  },
   events: {
     run: eventsCommand,
     options: { type: { type: "string" }, data: { type: "string" }, run: { type: "string" }, file: { type: "string" } },

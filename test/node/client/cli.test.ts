@@ -452,3 +452,123 @@ describe("CLI building blocks", () => {
     expect(failureLabel({ error_code: "command_timeout" })).toBe("command_timeout");
   });
 });
+
+describe("asm fork and asm schedules", () => {
+  const cli = (s: LogServer) => memoryIo({ ASM_URL: s.url, ASM_API_KEY: s.apiKey });
+
+  it("fork --at N prints the new session id (--json: the API's ForkResult); --at is required and within the log", async () => {
+    server = await serverWithFixture();
+    const io = cli(server);
+    expect(await runCli(["fork", SESSION, "--at", "5"], io)).toBe(0);
+    expect(io.out()).toBe("ses_f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0\n");
+    expect(io.err()).toMatch(new RegExp(`forked ${SESSION} at #5: \\d+ runs, 5 events, workspace none`));
+    expect(server.forks).toEqual([5]);
+
+    const asJson = cli(server);
+    expect(await runCli(["fork", SESSION, "--at", "3", "--json"], asJson)).toBe(0);
+    expect(JSON.parse(asJson.out())).toMatchObject({
+      session: { id: "ses_f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0", parent_session_id: SESSION },
+      forked_from: { session_id: SESSION, at_sequence: 3 },
+      event_count: 3,
+    });
+
+    const missing = cli(server);
+    expect(await runCli(["fork", SESSION], missing)).toBe(2);
+    expect(missing.err()).toContain("--at N is required");
+    const beyond = cli(server);
+    expect(await runCli(["fork", SESSION, "--at", "100000"], beyond)).toBe(1);
+    expect(beyond.err()).toContain("sequence_out_of_range (HTTP 400)");
+    expect(beyond.err()).toContain('"latest_sequence"');
+    expect(server.forks).toEqual([5, 3]);
+  });
+
+  it("schedules create sends exactly one timing and the run body asm run would send; list shows an aligned table; delete", async () => {
+    server = await startLogServer(SESSION, 1);
+    const created = cli(server);
+    expect(
+      await runCli(["schedules", "create", SESSION, "--cron", "*/15 * * * *", "--provider", "shell", "--", "make", "test"], created),
+    ).toBe(0);
+    const [first] = [...server.schedules.values()];
+    expect(first).toMatchObject({
+      kind: "cron",
+      cron: "*/15 * * * *",
+      run: { provider: "shell", input: { command: "make", args: ["test"] } },
+    });
+    expect(created.out()).toBe(`${first!.id} cron */15 * * * * · next run ${first!.next_run_at}\n`);
+
+    const every = cli(server);
+    expect(
+      await runCli(
+        [
+          "schedules",
+          "create",
+          SESSION,
+          "--every-ms",
+          "3600000",
+          "--provider",
+          "anthropic",
+          "--model",
+          "m1",
+          "--json",
+          "--",
+          "summarise",
+          "today",
+        ],
+        every,
+      ),
+    ).toBe(0);
+    const second = JSON.parse(every.out()) as Record<string, unknown>;
+    expect(second).toMatchObject({
+      kind: "every",
+      every_ms: 3_600_000,
+      cron: null,
+      run: { provider: "anthropic", input: { prompt: "summarise today" }, options: { model: "m1" } },
+    });
+
+    const list = cli(server);
+    expect(await runCli(["schedules", "list", SESSION], list)).toBe(0);
+    const lines = list.out().trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^ID\s+STATUS\s+WHEN\s+NEXT RUN\s+FIRED\s+SKIPPED\s+LAST RUN$/);
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(new RegExp(`^${first!.id}\\s+active\\s+cron \\*/15 \\* \\* \\* \\*\\s+\\S+\\s+0\\s+0\\s+—$`));
+    expect(lines[2]).toMatch(new RegExp(`^${String(second.id)}\\s+active\\s+every 3600000 ms\\s`));
+    // Columns line up: every row's STATUS starts where the header's does.
+    const statusAt = lines[0]!.indexOf("STATUS");
+    for (const l of lines.slice(1)) expect(l.slice(statusAt, statusAt + 6)).toBe("active");
+    const listJson = cli(server);
+    expect(await runCli(["schedules", "list", SESSION, "--json"], listJson)).toBe(0);
+    expect((JSON.parse(listJson.out()) as { items: unknown[] }).items).toHaveLength(2);
+
+    const deleted = cli(server);
+    expect(await runCli(["schedules", "delete", SESSION, first!.id], deleted)).toBe(0);
+    expect(deleted.out()).toBe(`deleted ${first!.id} (fired 0 times; runs it submitted are left alone)\n`);
+    expect([...server.schedules.keys()]).toEqual([second.id]);
+    const gone = cli(server);
+    expect(await runCli(["schedules", "delete", SESSION, first!.id], gone)).toBe(1);
+    expect(gone.err()).toContain("not_found (HTTP 404)");
+  });
+
+  it("schedules create refuses zero or two timings, or a missing input, before sending anything", async () => {
+    server = await startLogServer(SESSION, 1);
+    for (const args of [
+      ["--provider", "shell", "--", "ls"],
+      ["--cron", "@daily", "--every-ms", "60000", "--provider", "shell", "--", "ls"],
+      ["--at", "2030-01-01T00:00:00Z", "--provider", "shell"],
+    ]) {
+      const io = cli(server);
+      expect(await runCli(["schedules", "create", SESSION, ...args], io)).toBe(2);
+    }
+    expect(server.schedules.size).toBe(0);
+    const empty = cli(server);
+    expect(await runCli(["schedules", "list", SESSION], empty)).toBe(0);
+    expect(empty.out()).toBe("No schedules.\n");
+  });
+
+  it("help lists fork and schedules", async () => {
+    const io = memoryIo({});
+    expect(await runCli(["help"], io)).toBe(0);
+    expect(io.out()).toContain("asm fork <session> --at N");
+    expect(io.out()).toContain("asm schedules create <session> --cron");
+    expect(io.out()).toContain("asm schedules delete <session> <schedule>");
+  });
+});

@@ -5,6 +5,8 @@ import type { Event } from "../../../src/core/event";
 import type { Run } from "../../../src/core/run";
 import type { Session } from "../../../src/core/session";
 import { parseAck } from "../../../src/core/socket-protocol";
+import { CreateScheduleBodySchema, type Schedule } from "../../../src/core/schedule";
+import { ForkBodySchema, type ForkResult } from "../../../src/core/session-fork";
 
 /**
  * A small HTTP + WebSocket server that serves one in-memory session log the way the ASM API does (cursor pages,
@@ -56,6 +58,10 @@ export type LogServer = {
   runs: Map<string, RunState>;
   /** Bodies of `POST …/runs`, with their Idempotency-Key. */
   submissions: Array<{ body: unknown; idempotencyKey: string | undefined; runId: string }>;
+  /** Schedules by id, created through `POST …/schedules` (bodies checked by the server's own schema). */
+  schedules: Map<string, Schedule>;
+  /** The `at_sequence` of each `POST …/fork`. */
+  forks: number[];
   url: string;
   apiKey: string;
   faults: Faults;
@@ -75,6 +81,16 @@ export type LogServer = {
   dropAll(): void;
   close(): Promise<void>;
 };
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let raw = "";
+  for await (const chunk of req) raw += chunk;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return null;
+  }
+}
 
 export async function startLogServer(sessionId: string, seed = 1, faults: Partial<Faults> = {}): Promise<LogServer> {
   let state = seed >>> 0 || 1;
@@ -239,6 +255,40 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
       runs.set(id, { status: "queued", decisions: [] });
       return json(202, runRecord(id, "queued"));
     }
+    if (url.pathname === `/v1/sessions/${sessionId}/fork` && req.method === "POST") {
+      const body = ForkBodySchema.safeParse(await readJson(req));
+      if (!body.success) return error(400, "validation_error", body.error.issues[0]?.message ?? "invalid body");
+      if (body.data.at_sequence > events.length) {
+        return json(400, {
+          error: {
+            code: "sequence_out_of_range",
+            message: "at_sequence is beyond the log",
+            details: { latest_sequence: events.length },
+            retryable: false,
+          },
+        });
+      }
+      forks.push(body.data.at_sequence);
+      return json(201, forkResult(body.data.at_sequence));
+    }
+    if (url.pathname === `/v1/sessions/${sessionId}/schedules`) {
+      if (req.method === "GET") return json(200, { items: [...schedules.values()] });
+      const body = CreateScheduleBodySchema.safeParse(await readJson(req));
+      if (!body.success) return error(400, "validation_error", body.error.issues[0]?.message ?? "invalid body");
+      const schedule = scheduleRecord(body.data);
+      schedules.set(schedule.id, schedule);
+      return json(201, schedule);
+    }
+    const scheduleMatch = url.pathname.match(new RegExp(`^/v1/sessions/${sessionId}/schedules/([^/]+)$`));
+    if (scheduleMatch) {
+      const schedule = schedules.get(decodeURIComponent(scheduleMatch[1]!));
+      if (!schedule) return error(404, "not_found", `Schedule ${scheduleMatch[1]} not found`);
+      if (req.method === "DELETE") {
+        // Like the service: the schedule as it was (submitted runs are left alone).
+        schedules.delete(schedule.id);
+      }
+      return json(200, schedule);
+    }
     const runMatch = url.pathname.match(new RegExp(`^/v1/sessions/${sessionId}/runs/([^/]+)(?:/approvals/([^/]+))?$`));
     if (runMatch) {
       const run = runs.get(runMatch[1]!);
@@ -294,6 +344,37 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
     json(200, { events: page, latest_sequence: events.length, next_after: last && page.length === limit ? last.sequence : null });
   }
 
+  const schedules = new Map<string, Schedule>();
+  const forks: number[] = [];
+  const scheduleRecord = (body: ReturnType<typeof CreateScheduleBodySchema.parse>): Schedule => ({
+    id: `sch_${String(schedules.size + 1).padStart(32, "0")}`,
+    session_id: sessionId,
+    kind: body.cron !== undefined ? "cron" : body.at !== undefined ? "at" : "every",
+    cron: body.cron ?? null,
+    at: body.at ?? null,
+    every_ms: body.every_ms ?? null,
+    run: body.run,
+    status: "active",
+    created_at: new Date(0).toISOString(),
+    next_run_at: body.at ?? new Date(60_000).toISOString(),
+    last_fired_at: null,
+    last_run_id: null,
+    fire_count: 0,
+    skip_count: 0,
+  });
+  const forkResult = (atSequence: number): ForkResult => {
+    const kept = events.slice(0, atSequence);
+    const runIds = [...new Set(kept.flatMap((e) => (e.run_id ? [e.run_id] : [])))];
+    return {
+      session: { ...sessionRecord(), id: "ses_f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0", parent_session_id: sessionId, last_sequence: atSequence },
+      forked_from: { session_id: sessionId, at_sequence: atSequence },
+      run_ids: Object.fromEntries(runIds.map((id, i) => [id, `run_${String(i + 1).padStart(32, "f")}`])),
+      run_count: runIds.length,
+      event_count: kept.length,
+      workspace: { status: "none", snapshot_sequence: null, ref: null, path: null },
+    };
+  };
+
   function append(inputs: Parameters<LogServer["append"]>[0]): Event[] {
     const stored = inputs.map((input) => {
       const e: Event = {
@@ -330,6 +411,8 @@ export async function startLogServer(sessionId: string, seed = 1, faults: Partia
     stats,
     runs,
     submissions,
+    schedules,
+    forks,
     openSockets: () => subs.size,
     append,
     dropAll() {
