@@ -218,13 +218,20 @@ class RunningProcess {
   terminate(): void {
     if (this.finished) return;
     if (this.jailed) {
-      // Repeated until the grace period ends: a jail still being set up has no command to signal yet.
-      void signalDescendants(this.child.pid, "SIGTERM");
+      // Repeated until the grace period ends: a jail still being set up has no command to signal yet. The grace
+      // starts once the first SIGTERM is out: on a busy machine the /proc walk that finds the jail's processes can
+      // itself take longer than a short grace, and the command would get SIGKILL without ever seeing SIGTERM.
       clearInterval(this.termTimer);
       this.termTimer = setInterval(() => void signalDescendants(this.child.pid, "SIGTERM"), TERM_REPEAT_MS);
+      void signalDescendants(this.child.pid, "SIGTERM").finally(() => this.killAfterGrace());
     } else {
       signalGroup(this.child.pid, "SIGTERM");
+      this.killAfterGrace();
     }
+  }
+
+  private killAfterGrace(): void {
+    if (this.finished) return;
     clearTimeout(this.killTimer);
     this.killTimer = setTimeout(() => {
       clearInterval(this.termTimer);

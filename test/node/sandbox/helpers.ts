@@ -20,7 +20,7 @@ export type TestSandbox = {
 };
 
 export async function startTestSandbox(
-  killGraceMs = 300,
+  killGraceMs = 1_000,
   heartbeatMs?: number,
   rootDir?: string,
   readOnlyPaths: string[] = [],
