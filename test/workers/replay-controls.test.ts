@@ -1,32 +1,14 @@
-import { describe, expect, inject, it } from "vitest";
-import type { Run } from "../../src/core/run";
+import { describe, expect, it } from "vitest";
 import type { Transcript } from "../../src/core/transcript";
 import { api, createSession, json } from "./helpers";
-import { runEvents, submitRun, untilEvent, untilRun, waitRun } from "./runs-helpers";
+import { completed, rejected } from "./strict-fakes";
+import { runEvents, submitRun, untilEvent, untilRun } from "./runs-helpers";
 
 /**
  * `multitask: "interrupt"` through the strict fakes: a run cut off in the middle of a tool round (a call made, its
  * result never produced) stays in the log, and the next run's replay of that log is still a request the real
  * Messages and Responses APIs accept (test/fakes/*-rules.ts refuse what they would refuse).
  */
-const fakes = [inject("anthropicUrl"), new URL(inject("openaiUrl")).origin];
-
-/** The requests either fake refused that carry this test's marker. */
-async function rejected(marker: string): Promise<string[]> {
-  const logs = await Promise.all(
-    fakes.map(
-      async (url) => (await (await fetch(`${url}/_fake/rejections?contains=${marker}`)).json()) as { rejections: { message: string }[] },
-    ),
-  );
-  return logs.flatMap((l) => l.rejections.map((r) => r.message));
-}
-
-async function completed(sessionId: string, body: Record<string, unknown>): Promise<Run> {
-  const run = await waitRun(sessionId, (await submitRun(sessionId, body)).id, 60_000);
-  expect(run.status, JSON.stringify(run.error)).toBe("completed");
-  return run;
-}
-
 /** Every tool call the transcript hands a model has exactly one result. */
 async function expectOneResultPerCall(sessionId: string): Promise<void> {
   const t = await json<Transcript>(api(`/v1/sessions/${sessionId}/transcript`));

@@ -1,32 +1,15 @@
-import { describe, expect, inject, it } from "vitest";
-import type { Run } from "../../src/core/run";
+import { describe, expect, it } from "vitest";
 import type { ForkResult } from "../../src/core/session-fork";
 import type { Transcript } from "../../src/core/transcript";
 import { api, createSession, json } from "./helpers";
-import { runEvents, submitRun, waitRun } from "./runs-helpers";
+import { completed, rejected } from "./strict-fakes";
+import { runEvents } from "./runs-helpers";
 
 /**
  * Fork through the strict fakes: a fork cut in the middle of a tool round (a call made, its result after the cut)
  * holds a log whose replay must still be a request the real Messages and Responses APIs accept
  * (test/fakes/*-rules.ts refuse what they would refuse), with one result per call.
  */
-const fakes = [inject("anthropicUrl"), new URL(inject("openaiUrl")).origin];
-
-async function rejected(marker: string): Promise<string[]> {
-  const logs = await Promise.all(
-    fakes.map(
-      async (url) => (await (await fetch(`${url}/_fake/rejections?contains=${marker}`)).json()) as { rejections: { message: string }[] },
-    ),
-  );
-  return logs.flatMap((l) => l.rejections.map((r) => r.message));
-}
-
-async function completed(sessionId: string, body: Record<string, unknown>): Promise<Run> {
-  const run = await waitRun(sessionId, (await submitRun(sessionId, body)).id, 60_000);
-  expect(run.status, JSON.stringify(run.error)).toBe("completed");
-  return run;
-}
-
 async function fork(sessionId: string, atSequence: number): Promise<ForkResult> {
   const res = await api(`/v1/sessions/${sessionId}/fork`, { method: "POST", json: { at_sequence: atSequence } });
   expect(res.status).toBe(201);
