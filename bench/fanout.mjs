@@ -1,6 +1,6 @@
 // Shared by the fan-out cases (ws-latency, agents-peer): open N sockets, then time one marker per round to all.
 import WebSocket from "ws";
-import { api, createSession, openSessionSocket, stats } from "./harness.mjs";
+import { api, BENCH_SOCKET_OPTIONS, createSession, openSessionSocket, stats } from "./harness.mjs";
 
 export const ROUNDS = 200;
 export const WARMUP_ROUNDS = 10;
@@ -20,7 +20,7 @@ export async function openAll(urls, headers = {}) {
 async function openOne(url, headers, attempts = 2) {
   try {
     return await new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers });
+      const ws = new WebSocket(url, { ...BENCH_SOCKET_OPTIONS, headers });
       const timer = setTimeout(() => {
         ws.terminate();
         reject(new Error(`handshake timed out: ${url}`));

@@ -120,10 +120,20 @@ export function table(rows) {
   return [line(cols), line(width.map((w) => "-".repeat(w))), ...rows.map((r) => line(cols.map((c) => r[c])))].join("\n");
 }
 
+/**
+ * How every bench socket (ASM's and the peer's) connects: without offering permessage-deflate. Deployed, neither
+ * Worker compresses (its compatibility flags leave `web_socket_compression` off); locally, `wrangler dev`'s own
+ * front worker negotiates it whatever the Worker says, and then deflates every frame once per socket on the same
+ * two cores, and each client inflates it, so the figures would measure the dev proxy's zlib rather than either
+ * fan-out. Both sides connect the same way.
+ */
+export const BENCH_SOCKET_OPTIONS = { perMessageDeflate: false };
+
 /** Opens an ASM session WebSocket that acks every `every` events, as the typed client does (flow control). */
 export async function openSessionSocket(stack, sessionId, from = 1, onEvent = () => undefined, every = 64) {
   const { default: WebSocket } = await import("ws");
   const ws = new WebSocket(`${stack.url.replace("http", "ws")}/v1/sessions/${sessionId}/ws?from_sequence=${from}`, {
+    ...BENCH_SOCKET_OPTIONS,
     headers: { authorization: `Bearer ${stack.apiKey}` },
   });
   let unacked = 0;
