@@ -72,7 +72,7 @@ export function appendMarker(stack, sessionId, marker) {
   });
 }
 
-/** ASM's side of a fan-out case: a fresh session, `n` subscribers that ack every 64 events as the client does. */
+/** ASM's side of a fan-out case: a fresh session, `n` subscribers that ack at the typed client's pace (its AckPacer). */
 export async function measureAsmFanout(stack, n) {
   const s = await createSession(stack);
   const sockets = [];

@@ -16,5 +16,4 @@ export function openSessionSocket(
   sessionId: string,
   from?: number,
   onEvent?: (event: { sequence: number }) => void,
-  every?: number,
 ): Promise<import("ws").WebSocket>;

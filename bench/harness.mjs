@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { AckPacer } from "../client/ack-pacer.ts";
 import { ackFrame } from "../src/core/socket-protocol.ts";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -129,23 +130,32 @@ export function table(rows) {
  */
 export const BENCH_SOCKET_OPTIONS = { perMessageDeflate: false };
 
-/** Opens an ASM session WebSocket that acks every `every` events, as the typed client does (flow control). */
-export async function openSessionSocket(stack, sessionId, from = 1, onEvent = () => undefined, every = 64) {
+/** Opens an ASM session WebSocket that acks at the typed client's pace, with its pacer (client/ack-pacer.ts). */
+export async function openSessionSocket(stack, sessionId, from = 1, onEvent = () => undefined) {
   const { default: WebSocket } = await import("ws");
   const ws = new WebSocket(`${stack.url.replace("http", "ws")}/v1/sessions/${sessionId}/ws?from_sequence=${from}`, {
     ...BENCH_SOCKET_OPTIONS,
     headers: { authorization: `Bearer ${stack.apiKey}` },
   });
-  let unacked = 0;
+  const acks = new AckPacer();
+  let last = 0;
+  let timer;
+  const ack = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (!acks.pending || ws.readyState !== WebSocket.OPEN) return;
+    acks.acked();
+    ws.send(ackFrame(last));
+  };
+  ws.on("close", () => clearTimeout(timer));
   ws.on("message", (buf) => {
     const text = buf.toString();
     if (text === "pong") return;
     const event = JSON.parse(text);
     onEvent(event);
-    if (++unacked >= every) {
-      unacked = 0;
-      ws.send(ackFrame(event.sequence));
-    }
+    last = event.sequence;
+    if (acks.taken()) ack();
+    else timer ??= setTimeout(ack, acks.nextDelayMs());
   });
   // A handshake can hang under heavy load on the local proxy: fail it after 30 s (callers retry once).
   await new Promise((resolve, reject) => {

@@ -1,6 +1,7 @@
 import { ErrorBodySchema } from "../src/core/errors";
 import { EventSchema, type Event } from "../src/core/event";
 import { ackFrame } from "../src/core/socket-protocol";
+import { AckPacer } from "./ack-pacer";
 import { AsmError } from "./errors";
 import type { WebSocketLike } from "./websocket";
 
@@ -11,9 +12,6 @@ export type SocketEnd = { kind: "end"; reason: string; error?: AsmError };
 type Item = { kind: "event"; event: Event } | SocketEnd;
 
 const decoder = new TextDecoder();
-/** Flow control: ack after this many events handed to the caller, or this long after the first unacked one. */
-const ACK_EVERY = 64;
-const ACK_IDLE_MS = 200;
 
 /**
  * Turns one WebSocket into a pull-based stream of events. It sends "ping" every `pingIntervalMs` and treats a socket
@@ -30,7 +28,7 @@ export class SocketReader {
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private lastTaken = 0;
-  private unacked = 0;
+  private readonly acks = new AckPacer();
   /** Whether the socket opened and the server said anything (an event or a pong): the mark of a healthy connection. */
   heardFromServer = false;
 
@@ -63,16 +61,16 @@ export class SocketReader {
   private taken(item: Item): Item {
     if (item.kind !== "event") return item;
     this.lastTaken = item.event.sequence;
-    if (++this.unacked >= ACK_EVERY) this.ack();
-    else this.ackTimer ??= setTimeout(() => this.ack(), ACK_IDLE_MS);
+    if (this.acks.taken()) this.ack();
+    else this.ackTimer ??= setTimeout(() => this.ack(), this.acks.nextDelayMs());
     return item;
   }
 
   private ack(): void {
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
-    if (this.unacked === 0 || this.ended) return;
-    this.unacked = 0;
+    if (!this.acks.pending || this.ended) return;
+    this.acks.acked();
     try {
       this.ws.send(ackFrame(this.lastTaken));
     } catch {

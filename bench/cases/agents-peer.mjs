@@ -5,7 +5,7 @@ import { measureAsmFanout, measureFanout, openAll } from "../fanout.mjs";
 export async function run(stack) {
   const rows = [];
   for (const n of [1, 10, 100, 1000]) {
-    // Our subscribers ack every 64 events, as the typed client does.
+    // Our subscribers ack at the typed client's pace, with its AckPacer.
     const oursStats = await measureAsmFanout(stack, n);
 
     const agentPath = `/agents/bench-agent/peer-${n}-${Date.now()}`;

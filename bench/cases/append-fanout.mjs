@@ -1,5 +1,5 @@
 // 10. Appends do not wait for readers: the answer time of a 50-event append with 300 WebSocket subscribers
-// against the same append with none, in the same run. Each subscriber acks every 64 events, as the client does.
+// against the same append with none, in the same run. Each subscriber acks at the typed client's pace (AckPacer).
 // "awaited": the next append goes once every subscriber has the previous one (the answer path alone);
 // "overlapping": appends every 200 ms while the previous ones are still being delivered.
 // Then a burst of 200 concurrent single-event appenders with the 300 sockets attached: every answer must be 201.

@@ -4,7 +4,7 @@ import { measureAsmFanout, measureFanout, openAll } from "../fanout.mjs";
 export async function run(stack) {
   const rows = [];
   for (const n of [1, 10, 100]) {
-    // Our subscribers ack every 64 events, as the typed client does.
+    // Our subscribers ack at the typed client's pace, with its AckPacer.
     const oursStats = await measureAsmFanout(stack, n);
     const name = `ws-${n}-${Date.now()}`;
     const base = await openAll(Array.from({ length: n }, () => `${stack.url.replace("http", "ws")}/baseline/${name}/ws`));

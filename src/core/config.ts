@@ -16,10 +16,12 @@ export const DEFAULTS = {
   /** How long a stream token (POST /v1/sessions/:id/stream-token) is accepted for SSE and WebSocket. */
   streamTokenTtlMs: 600_000,
   /**
-   * How long after an append the D1 flush runs. Session reads go through the DO and never see this lag; it batches
-   * D1 writes (one session-row update per flush) and keeps flush work from landing between every two appends.
+   * How long appends must pause before the D1 flush runs. Session reads go through the DO and never see this lag; it
+   * batches D1 writes (one session-row update per flush) and lets the copy run in the gaps between bursts.
    */
   flushDelayMs: 250,
+  /** However steadily appends keep coming, D1 is at most this far behind the first event it does not have. */
+  flushMaxLagMs: 2_000,
   flushBatchSize: 400,
   flushBackoffBaseMs: 200,
   flushBackoffMaxMs: 30_000,
@@ -62,6 +64,7 @@ const ENV_NAMES: Record<keyof typeof DEFAULTS, string> = {
   sseHeartbeatMs: "SSE_HEARTBEAT_MS",
   streamTokenTtlMs: "STREAM_TOKEN_TTL_MS",
   flushDelayMs: "FLUSH_DELAY_MS",
+  flushMaxLagMs: "FLUSH_MAX_LAG_MS",
   flushBatchSize: "FLUSH_BATCH_SIZE",
   flushBackoffBaseMs: "FLUSH_BACKOFF_BASE_MS",
   flushBackoffMaxMs: "FLUSH_BACKOFF_MAX_MS",

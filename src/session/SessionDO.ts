@@ -343,7 +343,7 @@ export class SessionDO extends DurableObject<Env> {
     if (result.fresh.length > 0) {
       // Durable now: answer first; sockets, SSE streams and long-polls are served after (delivery.ts).
       this.delivery.afterAppend(result.fresh);
-      this.ctx.waitUntil(this.flusher.schedule());
+      this.ctx.waitUntil(this.flusher.noteAppend());
     }
     return result.events;
   }

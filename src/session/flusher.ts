@@ -16,11 +16,29 @@ export type FlushStatus = {
 };
 
 /**
+ * How long a flush alarm should still wait, or null to flush now. The copy to D1 waits for appends to pause for
+ * `quietMs` (a stream of appends is copied in the gap after it, in one batch, instead of between two of its
+ * appends), but never longer than `maxLagMs` after the first append D1 does not have. `pendingSince` is null when
+ * that is unknown (a fresh instance after eviction): then nothing waits.
+ */
+export function flushWait(
+  now: number,
+  appends: { lastAt: number; pendingSince: number | null },
+  limits: { quietMs: number; maxLagMs: number },
+): number | null {
+  if (appends.pendingSince === null) return null;
+  const due = Math.min(appends.lastAt + limits.quietMs, appends.pendingSince + limits.maxLagMs);
+  return due > now ? due - now : null;
+}
+
+/**
  * Copies what D1 does not have yet (events past `flushed_through`, dirty session and run rows) in batches,
  * driven by the DO alarm. A failed write leaves everything in the DO and retries with exponential backoff.
  */
 export class Flusher {
   private running: Promise<void> | null = null;
+  /** When the newest append came, and the oldest one since the last flush began (this instance's memory only). */
+  private appends: { lastAt: number; pendingSince: number | null } = { lastAt: 0, pendingSince: null };
   /** Rows D1 reported written by this instance's flushes, and how many flushes wrote (storage-cost figures). */
   d1RowsWritten = 0;
   d1Flushes = 0;
@@ -56,6 +74,13 @@ export class Flusher {
     return this.log.lastSequence > this.flushedThrough || this.record.isDirty || this.runs.dirty(1).length > 0;
   }
 
+  /** New events are in the log: the flush alarm is armed (an earlier one is kept) and will wait for a pause. */
+  async noteAppend(now = Date.now()): Promise<void> {
+    this.appends.lastAt = now;
+    this.appends.pendingSince ??= now;
+    await this.schedule();
+  }
+
   /** Makes sure an alarm will flush soon; an earlier pending alarm is kept. */
   async schedule(delayMs = this.config.flushDelayMs): Promise<void> {
     // While D1 is failing, appends must not pull the backed-off retry forward.
@@ -64,7 +89,14 @@ export class Flusher {
   }
 
   /** Alarm entry point: flush everything pending; on failure schedule a retry with backoff. */
-  async onAlarm(): Promise<void> {
+  async onAlarm(now = Date.now()): Promise<void> {
+    // A retry after a failure never waits for a pause: D1 is already behind.
+    const failing = (this.kv.get<number>("flush_failures") ?? 0) > 0;
+    const wait = failing ? null : flushWait(now, this.appends, { quietMs: this.config.flushDelayMs, maxLagMs: this.config.flushMaxLagMs });
+    if (wait !== null) {
+      await this.alarms.set("flush", now + wait);
+      return;
+    }
     try {
       await this.flushAll();
       // Written only when it changes: a row written per flush is a row billed per flush.
@@ -81,6 +113,8 @@ export class Flusher {
   /** Flushes until nothing is pending. Concurrent callers share one run. */
   async flushAll(): Promise<void> {
     while (this.running) await this.running.catch(() => undefined);
+    // Everything appended so far is in this flush; an append during it starts the next wait.
+    this.appends.pendingSince = null;
     const run = this.flushLoop();
     this.running = run;
     try {
