@@ -68,7 +68,7 @@ export async function measureFanout(sockets, send) {
 export function appendMarker(stack, sessionId, marker) {
   return api(stack, `/v1/sessions/${sessionId}/events`, {
     method: "POST",
-    body: JSON.stringify({ events: [{ type: "message_streamed", data: { content: marker, delta: marker } }] }),
+    body: JSON.stringify({ events: [{ type: "message_streamed", data: { delta: marker } }] }),
   });
 }
 
