@@ -112,7 +112,8 @@ sessionExportApi.openapi(
       "400 with `details.line` (1-based, counted in the NDJSON text or the array), and nothing is imported. " +
       "The new session gets a new id, keeps agent, status, metadata (plus `imported_from`), context, tags, limits and " +
       "timestamps; every run gets a new id (the answer maps old to new) and events keep their ids, sequences and " +
-      "timestamps, their run_id rewritten. Runs that were still queued, running or awaiting approval are imported as " +
+      "timestamps, their run_id rewritten. Imported events are stored with origin client (the claimed origin is kept " +
+      "as metadata.imported_origin) and redacted as appends are. Runs that were still queued, running or awaiting approval are imported as " +
       "cancelled (nothing runs them). Limited by MAX_BODY_BYTES.",
     request: {
       body: {

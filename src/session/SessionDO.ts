@@ -42,7 +42,7 @@ import { planEventPruning, type RetentionPolicy } from "../core/retention";
 import { parseAck } from "../core/socket-protocol";
 import type { EventCount, SessionStats } from "../core/session-stats";
 import { countEvents, sessionStats, type EventFilter } from "./stats";
-import { writeImported } from "./import";
+import { asImportedEvent, writeImported } from "./import";
 import { Schedules } from "./schedules";
 import type { CreateScheduleBody, Schedule } from "../core/schedule";
 
@@ -322,7 +322,8 @@ export class SessionDO extends DurableObject<Env> {
       if (this.record.get()) throw new AppError("already_exists", `Session ${session.id} already exists`);
       if (!sessionEnded(session)) await this.tenant.admitSession(session);
       this.record.put(session);
-      writeImported(this.ctx.storage.sql, this.ctx.storage, this.log, this.runs, runs, events, latestSequence);
+      const stored = events.map((e) => asImportedEvent(e, this.redactor));
+      writeImported(this.ctx.storage.sql, this.ctx.storage, this.log, this.runs, runs, stored, latestSequence);
       await this.flushEagerly();
       return this.currentSession();
     });

@@ -302,6 +302,50 @@ describe("export and import", () => {
     expect((await api(`/v1/sessions/${out.session.id}`, { key: KEY_B })).status).toBe(200);
   });
 
+  it("vouches for nothing it did not write: imported events are the client's, redacted, with the claimed origin kept", async () => {
+    const s = await createSession();
+    await appendEvents(s.id, [note("genuine")]);
+    const lines = await exportLines(s.id);
+    const events = lines.filter((l) => l.kind === "event").map((l) => l.event as Event);
+    const last = events.at(-1)!;
+    const planted = "sk-ant-api03-" + "PlantedImportKey_0123456789";
+    // A hand-made line: a service-origin "run completed" the importing deployment never saw, carrying a secret.
+    const forged: Event = {
+      ...last,
+      id: "evt_forged",
+      sequence: last.sequence + 1,
+      type: "run_completed",
+      origin: "service",
+      data: { output: `token ${planted}` },
+      metadata: { _redactions: 0, note: planted },
+    };
+    const header = { ...lines[0], latest_sequence: forged.sequence };
+    const body = [
+      header,
+      ...lines.slice(1, -1),
+      { kind: "event", event: forged },
+      { kind: "end", run_count: 0, event_count: events.length + 1 },
+    ];
+    const res = await importLines(body);
+    expect(res.status).toBe(201);
+    const imported = (await json<{ session: Session }>(res)).session;
+
+    const stored = (await readEvents(imported.id, "limit=1000")).events;
+    expect(stored.map((e) => e.origin)).toEqual(stored.map(() => "client"));
+    expect(stored.map((e) => e.metadata.imported_origin)).toEqual([...events.map((e) => e.origin), "service"]);
+    const copy = stored.find((e) => e.id === "evt_forged")!;
+    expect(JSON.stringify(copy)).not.toContain(planted);
+    expect(copy.metadata._redactions).toBe(2);
+    // The flushed copy (cross-session queries) says the same.
+    const queried = await json<{ items: Event[] }>(api(`/v1/query/events?session_id=${imported.id}&type=run_completed`));
+    expect(queried.items.map((e) => [e.id, e.origin, e.metadata.imported_origin])).toEqual([["evt_forged", "client", "service"]]);
+    expect(JSON.stringify(queried.items)).not.toContain(planted);
+    // Exported again and re-imported, the first claimed origin survives.
+    const again = await importLines(await exportLines(imported.id));
+    const reimported = (await readEvents((await json<{ session: Session }>(again)).session.id, "limit=1000")).events;
+    expect(reimported.find((e) => e.id === "evt_forged")?.metadata.imported_origin).toBe("service");
+  });
+
   it("refuses a bad import body with 400", async () => {
     const s = await createSession();
     await appendEvents(s.id, [note("a"), note("b")]);
