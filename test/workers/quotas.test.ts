@@ -115,6 +115,27 @@ describe("tenant quotas", () => {
     expect(later.headers.get("ratelimit")).toMatch(/^"events_per_second";r=\d+/);
   });
 
+  it("leases topped up in the background never add to the rate: single-event appends are admitted at the bucket's pace", async () => {
+    const s = await createSession({ agent_id: "q" }, KEYS.events);
+    // Let the bucket fill after the other tests of this tenant.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const started = Date.now();
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const res = await api(`/v1/sessions/${s.id}/events`, { method: "POST", json: { events: [note(`t${i}`)] }, key: KEYS.events });
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const admitted = statuses.filter((c) => c === 201).length;
+    expect(statuses.every((c) => c === 201 || c === 429)).toBe(true);
+    // A full bucket (10), what it refilled meanwhile (10 a second), and at most one share leased ahead (1).
+    expect(admitted).toBeLessThanOrEqual(10 + Math.ceil(seconds * 10) + 1);
+    expect(admitted).toBeGreaterThanOrEqual(10);
+    const page = await json<{ events: unknown[] }>(api(`/v1/sessions/${s.id}/events?limit=100`, { key: KEYS.events }));
+    expect(page.events).toHaveLength(1 + admitted);
+  });
+
   it("WebSocket subscribers per session: the third socket is a 429; closing one makes room; other sessions are unaffected", async () => {
     const s = await createSession({ agent_id: "q" }, KEYS.ws);
     const open = async (sid: string) => api(`/v1/sessions/${sid}/ws`, { headers: { upgrade: "websocket" }, key: KEYS.ws });

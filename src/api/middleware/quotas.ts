@@ -16,7 +16,8 @@ import { errorResponse } from "./errors";
  * windows, is approximate per location and says nothing about what is left; the ledger gives exact per-tenant
  * limits and the numbers the RateLimit headers need. Its cost, one round trip to the tenant's DO, is mostly saved by
  * a lease: each ask takes up to a tenth of a second's worth more, which this isolate spends within ten seconds
- * before asking again. Leased tokens come out of the bucket, so they never add to the rate (what is not spent is
+ * before asking again. When a lease runs below half of that, the next share is asked for in the background, so a
+ * steady stream of appends does not wait for the tenant's DO once every share. Leased tokens come out of the bucket, so they never add to the rate (what is not spent is
  * lost); at most they let one short burst of a tenth of a second's worth arrive a little later than it was counted.
  */
 
@@ -36,7 +37,7 @@ export const tenantQuotas: MiddlewareHandler<AppEnv> = async (c, next) => {
     const n = await eventCount(c);
     if (n > 0) {
       try {
-        spent = await spendEvents(c.env, c.get("tenantId"), n);
+        spent = await spendEvents(c.env, c.get("tenantId"), n, (p) => c.executionCtx.waitUntil(p));
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         return withHeaders(errorResponse(c, err), quotaHeadersOf(err));
@@ -62,8 +63,9 @@ async function eventCount(c: Context<AppEnv>): Promise<number> {
  * refill per tenant at a time (requests that arrive meanwhile wait for it and spend what it brought, rather than
  * each taking a lease of its own and draining the bucket between them).
  */
-async function spendEvents(env: Env, tenantId: string, n: number): Promise<QuotaDetails> {
+async function spendEvents(env: Env, tenantId: string, n: number, waitUntil: (p: Promise<unknown>) => void): Promise<QuotaDetails> {
   const limit = quotasFor(env as unknown as Record<string, unknown>, tenantId).events_per_second;
+  const share = Math.min(Math.ceil(limit * LEASE_SHARE), LEASE_MAX_EVENTS);
   const details = (remaining: number): QuotaDetails => ({
     quota: "events_per_second",
     limit,
@@ -78,6 +80,7 @@ async function spendEvents(env: Env, tenantId: string, n: number): Promise<Quota
     const live = lease && lease.expires > Date.now() ? lease : null;
     if (live && live.tokens >= n) {
       live.tokens -= n;
+      if (live.tokens < share / 2 && !refills.has(tenantId)) waitUntil(topUp(env, tenantId, share));
       return details(live.remaining + live.tokens);
     }
     const pending = refills.get(tenantId);
@@ -87,7 +90,7 @@ async function spendEvents(env: Env, tenantId: string, n: number): Promise<Quota
     }
     // What the lease still holds goes towards this request.
     const held = live?.tokens ?? 0;
-    const refill = tenantLedger(env, tenantId).takeEvents(n - held, Math.min(Math.ceil(limit * LEASE_SHARE), LEASE_MAX_EVENTS));
+    const refill = tenantLedger(env, tenantId).takeEvents(n - held, share);
     refills.set(
       tenantId,
       refill.then(
@@ -103,6 +106,30 @@ async function spendEvents(env: Env, tenantId: string, n: number): Promise<Quota
     } finally {
       refills.delete(tenantId);
     }
+  }
+}
+
+/**
+ * Adds up to `share` events to this isolate's lease without anyone waiting for it. Whatever the ledger answers
+ * (little or nothing when the bucket is low, an error when the ledger is unreachable), a request that finds the
+ * lease short still asks the ledger itself and gets its refusal there.
+ */
+async function topUp(env: Env, tenantId: string, share: number): Promise<void> {
+  const ask = tenantLedger(env, tenantId).takeEvents(0, share);
+  const done = ask.then(
+    () => undefined,
+    () => undefined,
+  );
+  refills.set(tenantId, done);
+  try {
+    const grant = await ask;
+    const lease = leases.get(tenantId);
+    const held = lease && lease.expires > Date.now() ? lease.tokens : 0;
+    leases.set(tenantId, { tokens: held + grant.granted, expires: Date.now() + LEASE_MS, remaining: grant.remaining });
+  } catch {
+    /* the next request that runs short asks the ledger and answers with what it says */
+  } finally {
+    if (refills.get(tenantId) === done) refills.delete(tenantId);
   }
 }
 
