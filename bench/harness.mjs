@@ -137,25 +137,16 @@ export async function openSessionSocket(stack, sessionId, from = 1, onEvent = ()
     ...BENCH_SOCKET_OPTIONS,
     headers: { authorization: `Bearer ${stack.apiKey}` },
   });
-  const acks = new AckPacer();
   let last = 0;
-  let timer;
-  const ack = () => {
-    clearTimeout(timer);
-    timer = undefined;
-    if (!acks.pending || ws.readyState !== WebSocket.OPEN) return;
-    acks.acked();
-    ws.send(ackFrame(last));
-  };
-  ws.on("close", () => clearTimeout(timer));
+  const acks = new AckPacer(() => ws.readyState === WebSocket.OPEN && ws.send(ackFrame(last)));
+  ws.on("close", () => acks.stop());
   ws.on("message", (buf) => {
     const text = buf.toString();
     if (text === "pong") return;
     const event = JSON.parse(text);
     onEvent(event);
     last = event.sequence;
-    if (acks.taken()) ack();
-    else timer ??= setTimeout(ack, acks.nextDelayMs());
+    acks.taken();
   });
   // A handshake can hang under heavy load on the local proxy: fail it after 30 s (callers retry once).
   await new Promise((resolve, reject) => {

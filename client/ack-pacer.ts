@@ -1,43 +1,66 @@
 /** Nominal pace of a reader's acks: one per this many events handed to the caller… */
 export const ACK_EVERY = 64;
-/** …and at the latest this long after the first event it has not acked yet. */
-export const ACK_MAX_DELAY_MS = 1_000;
+/** …or, for what is left unacked, once no event has come for this long. */
+export const ACK_IDLE_MS = 250;
 
 /**
- * Decides when a WebSocket reader acks (flow-control credit; the server's window is thousands of events, so this
- * pace never holds a reader back). Readers of one session get each frame within the same moment, so fixed
- * thresholds make all of them ack in the same instant: with 1,000 readers, 1,000 acks queue at the session ahead of
- * the next append every 64 events, which were the slowest rounds of the fan-out benchmark. Each reader therefore
- * draws every threshold and delay from 50–150 % of the nominal value: the same pace on average, spread out.
+ * Decides when a WebSocket reader acks (flow-control credit): after about `ACK_EVERY` events, or once the stream has
+ * been idle for about `ACK_IDLE_MS` with events still unacked (a server window smaller than the count, or the tail of
+ * a burst). A steady stream is acked by count only: every ack is a message the session's object must wake for (and
+ * Cloudflare bills incoming WebSocket messages), so a timer running beside a busy stream would only add acks.
+ *
+ * Readers of one session get each frame within the same moment, so fixed thresholds make all of them ack in the
+ * same instant: with 1,000 readers, 1,000 acks queue at the session ahead of the next append every 64 events, which
+ * were the slowest rounds of the fan-out benchmark. Each reader therefore draws every threshold and idle delay from
+ * 50–150 % of its nominal value: the same pace on average, spread out.
  */
 export class AckPacer {
   private unacked = 0;
   private threshold: number;
+  private idleMs: number;
+  private lastEventAt = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly random: () => number = Math.random) {
+  constructor(
+    /** Sends the ack for everything taken so far. */
+    private readonly send: () => void,
+    private readonly random: () => number = Math.random,
+    private readonly now: () => number = Date.now,
+  ) {
     this.threshold = this.draw(ACK_EVERY);
+    this.idleMs = this.draw(ACK_IDLE_MS);
   }
 
-  /** Counts one event handed to the caller; true when it is time to ack. */
-  taken(): boolean {
+  /** One event was handed to the caller. */
+  taken(): void {
     this.unacked += 1;
-    return this.unacked >= this.threshold;
+    this.lastEventAt = this.now();
+    if (this.unacked >= this.threshold) return this.ackNow();
+    this.timer ??= setTimeout(() => this.onTimer(), this.idleMs);
   }
 
-  /** Whether any event is waiting for an ack. */
-  get pending(): boolean {
-    return this.unacked > 0;
-  }
-
-  /** How long to wait, from the first unacked event, before acking anyway. */
-  nextDelayMs(): number {
-    return this.draw(ACK_MAX_DELAY_MS);
-  }
-
-  /** The ack went out: start counting towards the next one. */
-  acked(): void {
+  /** Acks what was taken, if anything, and starts counting towards the next ack. */
+  ackNow(): void {
+    this.stop();
+    if (this.unacked === 0) return;
     this.unacked = 0;
     this.threshold = this.draw(ACK_EVERY);
+    this.idleMs = this.draw(ACK_IDLE_MS);
+    this.send();
+  }
+
+  /** Drops the timer (the connection ended). */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Acks once the stream has been idle long enough; while events keep coming, looks again when it could be. */
+  private onTimer(): void {
+    this.timer = undefined;
+    const idle = this.now() - this.lastEventAt;
+    if (idle >= this.idleMs) this.ackNow();
+    else this.timer = setTimeout(() => this.onTimer(), this.idleMs - idle);
   }
 
   private draw(nominal: number): number {

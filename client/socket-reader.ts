@@ -26,9 +26,8 @@ export class SocketReader {
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private pongTimer: ReturnType<typeof setTimeout> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
-  private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private lastTaken = 0;
-  private readonly acks = new AckPacer();
+  private readonly acks = new AckPacer(() => this.sendAck());
   /** Whether the socket opened and the server said anything (an event or a pong): the mark of a healthy connection. */
   heardFromServer = false;
 
@@ -61,16 +60,12 @@ export class SocketReader {
   private taken(item: Item): Item {
     if (item.kind !== "event") return item;
     this.lastTaken = item.event.sequence;
-    if (this.acks.taken()) this.ack();
-    else this.ackTimer ??= setTimeout(() => this.ack(), this.acks.nextDelayMs());
+    this.acks.taken();
     return item;
   }
 
-  private ack(): void {
-    clearTimeout(this.ackTimer);
-    this.ackTimer = undefined;
-    if (!this.acks.pending || this.ended) return;
-    this.acks.acked();
+  private sendAck(): void {
+    if (this.ended) return;
     try {
       this.ws.send(ackFrame(this.lastTaken));
     } catch {
@@ -145,7 +140,7 @@ export class SocketReader {
     this.ended = true;
     clearTimeout(this.connectTimer);
     clearTimeout(this.pongTimer);
-    clearTimeout(this.ackTimer);
+    this.acks.stop();
     clearInterval(this.pingTimer);
     try {
       this.ws.close(4000, reason.slice(0, 100));
