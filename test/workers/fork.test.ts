@@ -144,6 +144,9 @@ describe("fork", () => {
     await sh(source.id, "cd repo && echo v3 > a.txt && rm b.txt && git add -A && git commit -qm three", { workspace: snap });
     const snaps = (await runEvents(source.id, second.id)).filter((e) => e.type === "workspace_snapshot_taken");
     const [beforeSecond, afterSecond] = snaps;
+    // The source's own snapshot holds what the second run wrote (a failure here is the snapshot's, not the fork's).
+    const inSnapshot = await sh(source.id, `cd repo && git show ${afterSecond!.data.ref}:a.txt ${afterSecond!.data.ref}:b.txt`);
+    expect(inSnapshot.output?.content).toBe("v2\nnew\n");
 
     // Just after the second run's "after" snapshot: v2 and b.txt, uncommitted, on top of the history as it was.
     const atAfter = await fork(source.id, afterSecond!.sequence);

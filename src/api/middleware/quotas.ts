@@ -17,8 +17,9 @@ import { errorResponse } from "./errors";
  * limits and the numbers the RateLimit headers need. Its cost, one round trip to the tenant's DO, is mostly saved by
  * a lease: each ask takes up to a tenth of a second's worth more, which this isolate spends within ten seconds
  * before asking again. When a lease runs below half of that, the next share is asked for in the background, so a
- * steady stream of appends does not wait for the tenant's DO once every share. Leased tokens come out of the bucket, so they never add to the rate (what is not spent is
- * lost); at most they let one short burst of a tenth of a second's worth arrive a little later than it was counted.
+ * steady stream of appends does not wait for the tenant's DO once every share. Leased tokens come out of the bucket,
+ * so they never add to the rate (what is not spent is lost); at most they let one short burst of a tenth of a
+ * second's worth arrive a little later than it was counted.
  */
 
 const APPEND_PATH = /^\/v1\/sessions\/[^/]+\/events\/?$/;
