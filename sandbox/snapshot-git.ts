@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { copyFile, rm } from "node:fs/promises";
+import { cp, rm } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { AppError } from "../src/core/errors";
 import { capPatch, parseNameStatusZ, parseNumstatZ, summarizeDiff } from "../src/core/workspace/diff-summary";
@@ -53,9 +53,14 @@ async function withTempIndex<T>(
   const gitDir = hostPath(ws, top, await gitLine(ws, top, ["rev-parse", "--git-dir"]));
   const index = join(gitDir, `asm-index-${randomUUID()}`);
   try {
-    // Seeding keeps tracked-but-ignored files in the snapshot and lets git reuse its stat cache.
+    // Seeding keeps tracked-but-ignored files in the snapshot and lets git reuse its stat cache. The copy keeps the
+    // index's own mtime: git trusts an entry's cached stat only when it is older than the index file (its "racy git"
+    // rule), and git compares whole seconds, so a fresh mtime would make a file rewritten with the same size within
+    // the second of the last `git add` look unchanged, and the snapshot would keep its old content.
+    // A symlink planted as the index is copied as a symlink, never followed: the server (root) must not copy a
+    // file from outside the workspace into the workspace's reach.
     if (seedFrom) {
-      await copyFile(seedFrom, index).catch(() => undefined);
+      await cp(seedFrom, index, { preserveTimestamps: true, dereference: false }).catch(() => undefined);
       await giveToWorkspace(ws, [index]);
     }
     return await fn({ GIT_INDEX_FILE: ws.jailed ? toJailPath(ws, index) : index });
