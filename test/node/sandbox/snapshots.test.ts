@@ -37,6 +37,27 @@ function repoState(dir: string) {
 }
 
 describe("git snapshots", () => {
+  it("sees a file rewritten with the same size within the second of the last git add (git's racy-clean rule)", async () => {
+    // Git trusts a cached stat only for entries older than the index file, comparing whole seconds. The snapshot's
+    // temporary index is a copy of the real one: with a fresh mtime on the copy, the rewrite below looked unchanged.
+    // The setup runs as the workspace's user (a test-side chown would change the file's owner and ctime) and starts
+    // early in a second, so the commit and the rewrite share it; the snapshot is taken in a later second.
+    const setup = [
+      'while [ "$(date +%N | cut -c1)" != 0 ]; do :; done',
+      "git init -q repo && cd repo && git config user.email t@t && git config user.name t",
+      "echo v1 > a.txt && git add -A && git commit -qm init && echo v2 > a.txt",
+      'echo "$(stat -c %Y a.txt) $(stat -c %Y .git/index)"',
+    ].join(" && ");
+    const run = await sb.call("POST", "/exec", { workspace: "racy", body: { command: setup, timeout_ms: GIT_HEAVY_MS } });
+    expect(run.body.exit_code, run.body.stderr).toBe(0);
+    const [fileSecond, indexSecond] = run.body.stdout.trim().split(" ");
+    expect(fileSecond).toBe(indexSecond);
+    await new Promise((r) => setTimeout(r, 1_100));
+    const res = await sb.call("POST", "/workspace/snapshot", { body: { path: "repo", backend: "git" }, workspace: "racy" });
+    expect(res.status).toBe(200);
+    expect(gitIn(join(sb.root, "racy", "repo"), "show", `${res.body.ref}:a.txt`)).toBe("v2\n");
+  });
+
   it("captures untracked files through a separate index and leaves HEAD, index and status untouched", async () => {
     const dir = makeRepo("g1");
     const before = repoState(dir);
