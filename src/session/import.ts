@@ -3,7 +3,7 @@ import type { Redactor } from "../core/redact";
 import type { Run } from "../core/run";
 import { markRolledBack } from "./controls";
 import { KeyValue } from "./kv";
-import type { EventLog } from "./log";
+import { insertEventRow, type EventLog } from "./log";
 import type { RunRecords } from "./run-records";
 
 /**
@@ -43,23 +43,7 @@ export function writeImported(
 ): void {
   storage.transactionSync(() => {
     for (const run of runs) records.put(run);
-    for (const e of events) {
-      sql.exec(
-        `INSERT INTO events (sequence, id, run_id, type, timestamp, provider, correlation_id, schema_version, origin, data, metadata)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        e.sequence,
-        e.id,
-        e.run_id,
-        e.type,
-        e.timestamp,
-        e.provider,
-        e.correlation_id,
-        e.schema_version,
-        e.origin,
-        JSON.stringify(e.data),
-        JSON.stringify(e.metadata),
-      );
-    }
+    for (const e of events) insertEventRow(sql, e, e.sequence);
     sql.exec(
       `INSERT INTO log_meta (id, floor) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET floor = MAX(floor, excluded.floor)`,
       latestSequence,

@@ -31,6 +31,31 @@ export type LogFilter = { run_id?: string | undefined; types?: readonly string[]
 /** How many of the newest events (and their frames) stay in memory for subscribers at the head of the log. */
 const RECENT_FRAMES = 4_096;
 
+/** The columns of an event row, whoever numbered it. */
+type EventRowFields = Pick<
+  Event,
+  "id" | "run_id" | "type" | "timestamp" | "provider" | "correlation_id" | "schema_version" | "origin" | "data" | "metadata"
+>;
+
+/** Writes one event row at `sequence`: the log's own append and an import (which keeps the export's numbers) share it. */
+export function insertEventRow(sql: SqlStorage, e: EventRowFields, sequence: number): void {
+  sql.exec(
+    `INSERT INTO events (sequence, id, run_id, type, timestamp, provider, correlation_id, schema_version, origin, data, metadata)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    sequence,
+    e.id,
+    e.run_id,
+    e.type,
+    e.timestamp,
+    e.provider,
+    e.correlation_id,
+    e.schema_version,
+    e.origin,
+    JSON.stringify(e.data),
+    JSON.stringify(e.metadata),
+  );
+}
+
 /**
  * The session's write-ahead event log in the Durable Object's SQLite storage. All calls are synchronous:
  * the DO runs one call at a time, so a read followed by a write here cannot interleave with another append.
@@ -81,21 +106,7 @@ export class EventLog {
           continue;
         }
         const sequence = this.last + 1;
-        this.sql.exec(
-          `INSERT INTO events (sequence, id, run_id, type, timestamp, provider, correlation_id, schema_version, origin, data, metadata)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          sequence,
-          e.id,
-          e.run_id,
-          e.type,
-          e.timestamp,
-          e.provider,
-          e.correlation_id,
-          e.schema_version,
-          e.origin,
-          JSON.stringify(e.data),
-          JSON.stringify(e.metadata),
-        );
+        insertEventRow(this.sql, e, sequence);
         this.last = sequence;
         const stored = this.stored(e, sequence);
         seenInBatch.set(e.id, stored);
