@@ -10,30 +10,21 @@ import {
   writeRunMetrics,
   type MetricsSink,
 } from "../../src/core/telemetry";
-import { EMPTY_USAGE } from "../../src/core/usage";
+import { runFixture } from "../support/run-fixture";
 
 const AT = new Date("2026-03-01T12:00:10.000Z");
 
 function run(over: Partial<Run> = {}): Run {
-  return {
+  return runFixture({
     id: "run_1",
     session_id: "ses_1",
     status: "queued",
     provider: "anthropic",
     model: "claude-x",
-    input: "hi",
-    output: null,
-    error: null,
-    token_usage: { ...EMPTY_USAGE },
-    cost_usd: null,
-    turn_count: 0,
-    metadata: {},
-    idempotency_key: null,
     queued_at: "2026-03-01T12:00:00.000Z",
     started_at: null,
-    ended_at: null,
     ...over,
-  };
+  });
 }
 
 /** A stand-in for the Analytics Engine binding (a Cloudflare edge we do not own): it keeps what it is given. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { runFixture } from "../../support/run-fixture";
 import type { AdapterEvent } from "../../../src/core/adapter-event";
 import { AppError } from "../../../src/core/errors";
-import type { Run } from "../../../src/core/run";
 import { RoutingPolicySchema } from "../../../src/core/routing";
 import type { SandboxPort } from "../../../src/core/sandbox-port";
 import { newSession } from "../../../src/core/session";
@@ -42,24 +42,7 @@ const sandbox = new Proxy({}, { get: () => () => Promise.reject(new Error("unuse
 
 function context(): ExecutionContext {
   const session = { ...newSession("tenant_t", { agent_id: "agent" }, { maxConcurrentRuns: 1, maxQueuedRuns: 10 }), id: "ses_t" };
-  const run: Run = {
-    id: "run_t",
-    session_id: "ses_t",
-    status: "running",
-    provider: "router",
-    model: null,
-    input: "hi",
-    output: null,
-    error: null,
-    token_usage: { ...EMPTY_USAGE },
-    cost_usd: null,
-    turn_count: 0,
-    metadata: {},
-    idempotency_key: null,
-    queued_at: "",
-    started_at: "",
-    ended_at: null,
-  };
+  const run = runFixture({ id: "run_t", session_id: "ses_t", provider: "router" });
   return {
     session,
     run,

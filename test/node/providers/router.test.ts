@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { runFixture } from "../../support/run-fixture";
 import { AppError } from "../../../src/core/errors";
-import type { Run } from "../../../src/core/run";
 import { RoutingPolicySchema, type RoutingPolicyInput } from "../../../src/core/routing";
 import { newSession } from "../../../src/core/session";
 import { EMPTY_USAGE } from "../../../src/core/usage";
@@ -57,24 +57,7 @@ const sandbox = new Proxy({}, { get: () => () => Promise.reject(new Error("sandb
 
 function context(sessionId: string, opts: { routing?: unknown; native?: string } = {}): ExecutionContext {
   const session = { ...newSession("tenant_a", { agent_id: "agent" }, { maxConcurrentRuns: 1, maxQueuedRuns: 10 }), id: sessionId };
-  const run: Run = {
-    id: `run_${sessionId}`,
-    session_id: sessionId,
-    status: "running",
-    provider: "router",
-    model: null,
-    input: "hi",
-    output: null,
-    error: null,
-    token_usage: { ...EMPTY_USAGE },
-    cost_usd: null,
-    turn_count: 0,
-    metadata: {},
-    idempotency_key: null,
-    queued_at: "",
-    started_at: "",
-    ended_at: null,
-  };
+  const run = runFixture({ id: `run_${sessionId}`, session_id: sessionId, provider: "router" });
   return {
     session,
     run,

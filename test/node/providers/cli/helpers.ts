@@ -1,9 +1,8 @@
 import { spawnSync } from "node:child_process";
+import { runFixture } from "../../../support/run-fixture";
 import { fileURLToPath } from "node:url";
 import { AppError } from "../../../../src/core/errors";
-import type { Run } from "../../../../src/core/run";
 import { newSession } from "../../../../src/core/session";
-import { EMPTY_USAGE } from "../../../../src/core/usage";
 import type { CliStreamMapper } from "../../../../src/providers/cli/common";
 import { CliStreamProcessor } from "../../../../src/providers/cli/stream";
 import type { AdapterEvent } from "../../../../src/core/adapter-event";
@@ -62,24 +61,7 @@ export function context(
 ): ExecutionContext {
   const session = newSession("tenant_a", { agent_id: "agent" }, { maxConcurrentRuns: 1, maxQueuedRuns: 10 });
   const runId = `run_${crypto.randomUUID().replace(/-/g, "")}`;
-  const run: Run = {
-    id: runId,
-    session_id: session.id,
-    status: "running",
-    provider: "claude-code",
-    model: null,
-    input: opts.input ?? "hi",
-    output: null,
-    error: null,
-    token_usage: { ...EMPTY_USAGE },
-    cost_usd: null,
-    turn_count: 0,
-    metadata: {},
-    idempotency_key: null,
-    queued_at: "",
-    started_at: "",
-    ended_at: null,
-  };
+  const run = runFixture({ id: runId, session_id: session.id, provider: "claude-code", input: opts.input ?? "hi" });
   return {
     session,
     run,
