@@ -4,7 +4,7 @@ import type { JsonObject } from "../core/json";
 import { defaultModel } from "../core/models";
 import { addUsage, EMPTY_USAGE, type TokenUsage } from "../core/usage";
 import { ProviderFailure, type ProviderErrorKind } from "./errors";
-import { runTool, toolDefinitions } from "./tools";
+import { runTool, SANDBOX_TOOL_AGENT_CAPABILITIES, toolDefinitions } from "./tools";
 import { replaySteps, type ReplayStep } from "./replay";
 import type { Emit, ExecutionContext, ProviderAdapter, RunResult } from "./types";
 
@@ -75,17 +75,7 @@ export function openaiFailure(err: unknown, signal: AbortSignal): Error {
 /** An OpenAI agent on the Responses API (streaming) with the sandbox tools, looping until the model stops. */
 export class OpenAIAdapter implements ProviderAdapter {
   readonly name = "openai";
-  readonly capabilities = {
-    streaming: true,
-    tools: true,
-    native_continuation: false,
-    hints: [] as [],
-    capabilities: [
-      { type: "tool" as const, name: "bash" },
-      { type: "code_execution" as const, name: "bash" },
-      { type: "file_access" as const, name: "files" },
-    ],
-  };
+  readonly capabilities = SANDBOX_TOOL_AGENT_CAPABILITIES;
 
   async execute(ctx: ExecutionContext, emit: Emit, signal: AbortSignal): Promise<RunResult> {
     const env = ctx.env as { OPENAI_API_KEY?: string; OPENAI_BASE_URL?: string };

@@ -33,6 +33,19 @@ export const TOOL_DESCRIPTIONS: Record<ToolName, string> = {
 
 const READ_ONLY: ReadonlySet<ToolName> = new Set(["read_file", "list_files"]);
 /** Tool output handed back to the model is capped; the full output is in the tool events. */
+/** What a model agent that runs these sandbox tools in a loop can do (the Anthropic and OpenAI adapters). */
+export const SANDBOX_TOOL_AGENT_CAPABILITIES = {
+  streaming: true,
+  tools: true,
+  native_continuation: false,
+  hints: [] as [],
+  capabilities: [
+    { type: "tool" as const, name: "bash" },
+    { type: "code_execution" as const, name: "bash" },
+    { type: "file_access" as const, name: "files" },
+  ],
+};
+
 export const TOOL_OUTPUT_MAX_CHARS = 30_000;
 
 /** The tools a permission mode offers, with JSON schemas for the model. */
