@@ -1,5 +1,6 @@
 import { AppError } from "./errors";
 import type { EventInput } from "./event";
+import { EVENT_TYPES } from "./event-types";
 import { ID_PATTERNS } from "./ids";
 
 /**
@@ -13,15 +14,8 @@ import { ID_PATTERNS } from "./ids";
  * - Everything else is allowed: any other canonical type without a run_id, or with a run id of the client's
  *   own (bring-your-own-agent). Such events are stored with `origin: "client"`.
  */
-const SESSION_LIFECYCLE_TYPES: ReadonlySet<string> = new Set([
-  "session_created",
-  "session_started",
-  "session_paused",
-  "session_resumed",
-  "session_completed",
-  "session_failed",
-  "session_cancelled",
-]);
+// Every canonical session_* type is a lifecycle event: one added later is the service's too (fail closed).
+const SESSION_LIFECYCLE_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES.filter((t) => t.startsWith("session_")));
 
 export function assertClientMayAppend(input: EventInput, index: number): void {
   if (SESSION_LIFECYCLE_TYPES.has(input.type)) {
