@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { cp, rm } from "node:fs/promises";
+import { cp, lstat, rm } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { AppError } from "../src/core/errors";
 import { capPatch, parseNameStatusZ, parseNumstatZ, summarizeDiff } from "../src/core/workspace/diff-summary";
@@ -57,9 +57,10 @@ async function withTempIndex<T>(
     // index's own mtime: git trusts an entry's cached stat only when it is older than the index file (its "racy git"
     // rule), and git compares whole seconds, so a fresh mtime would make a file rewritten with the same size within
     // the second of the last `git add` look unchanged, and the snapshot would keep its old content.
-    // A symlink planted as the index is copied as a symlink, never followed: the server (root) must not copy a
-    // file from outside the workspace into the workspace's reach.
-    if (seedFrom) {
+    // Only a regular file seeds it: the server (root) must never copy a file from outside the workspace into the
+    // workspace's reach through a symlink planted as the index. Without a seed the snapshot is still whole (git adds
+    // every file). A link swapped in after the check is copied as a link, never followed.
+    if (seedFrom && (await lstat(seedFrom).catch(() => null))?.isFile()) {
       await cp(seedFrom, index, { preserveTimestamps: true, dereference: false }).catch(() => undefined);
       await giveToWorkspace(ws, [index]);
     }

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GIT_HEAVY_MS, gitIn, handBack, startTestSandbox, type TestSandbox } from "./helpers";
@@ -56,6 +57,41 @@ describe("git snapshots", () => {
     const res = await sb.call("POST", "/workspace/snapshot", { body: { path: "repo", backend: "git" }, workspace: "racy" });
     expect(res.status).toBe(200);
     expect(gitIn(join(sb.root, "racy", "repo"), "show", `${res.body.ref}:a.txt`)).toBe("v2\n");
+  });
+
+  it("a .git/index planted as a symlink to a host file is never followed: nothing of the file reaches the workspace", async () => {
+    // A host file only root may read, outside every workspace (the jail's /tmp is its own, so the path leads nowhere there).
+    const secretDir = mkdtempSync(join(tmpdir(), "asm-host-secret-"));
+    const secret = join(secretDir, "secret");
+    const marker = `host-only-${Date.now()}`;
+    writeFileSync(secret, marker, { mode: 0o600 });
+    try {
+      const setup = [
+        "git init -q repo && cd repo && git config user.email t@t && git config user.name t",
+        "echo v1 > a.txt && git add -A && git commit -qm init",
+        `rm .git/index && ln -s ${secret} .git/index`,
+      ].join(" && ");
+      const made = await sb.call("POST", "/exec", { workspace: "planted", body: { command: setup, timeout_ms: GIT_HEAVY_MS } });
+      expect(made.body.exit_code, made.body.stderr).toBe(0);
+      // A process of the workspace copies whatever temporary index appears while the snapshot runs.
+      const watch =
+        'end=$(($(date +%s)+4)); while [ "$(date +%s)" -lt "$end" ]; do cat repo/.git/asm-index-* >> leak 2>/dev/null; done; true';
+      const watcher = sb.call("POST", "/exec", { workspace: "planted", body: { command: watch, timeout_ms: 10_000 } });
+      await new Promise((r) => setTimeout(r, 500));
+      const res = await sb.call("POST", "/workspace/snapshot", { body: { path: "repo", backend: "git" }, workspace: "planted" });
+      expect((await watcher).body.exit_code).toBe(0);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const dir = join(sb.root, "planted", "repo");
+      expect(gitIn(dir, "show", `${res.body.ref}:a.txt`)).toBe("v1\n");
+      const leak = join(sb.root, "planted", "leak");
+      expect(existsSync(leak) ? readFileSync(leak, "utf8") : "").not.toContain(marker);
+      // The host file is as it was: same content, still root's, still 0600.
+      expect(readFileSync(secret, "utf8")).toBe(marker);
+      expect(statSync(secret).uid).toBe(0);
+      expect(statSync(secret).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(secretDir, { recursive: true, force: true });
+    }
   });
 
   it("captures untracked files through a separate index and leaves HEAD, index and status untouched", async () => {
