@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
 import type { BatchItem } from "drizzle-orm/batch";
 import { decodeCursor, encodeCursor } from "../core/cursor";
@@ -6,10 +6,8 @@ import type { Event } from "../core/event";
 import type { Run } from "../core/run";
 import type { ListSessionsQuery, Session } from "../core/session";
 import { artifacts, events, runs, sessions } from "./schema";
-import { eventToRow, rowToEvent, rowToRun, rowToSession, runToRow, sessionToRow } from "./codec";
-
-/** D1 allows at most 100 bound parameters per statement: 13 event columns → 7 rows per insert. */
-const EVENT_ROWS_PER_INSERT = Math.floor(100 / Object.keys(getTableColumns(events)).length);
+import { eventInsertPayloads, INSERT_EVENTS_FROM_JSON } from "./event-insert";
+import { rowToEvent, rowToRun, rowToSession, runToRow, sessionToRow } from "./codec";
 
 /**
  * `session` is a changed session row (upserted); `lastSequence` moves only the `last_sequence` of a row that is
@@ -28,7 +26,7 @@ function rowsWrittenOf(result: unknown): number {
 export class D1SessionStore {
   readonly db: DrizzleD1Database;
 
-  constructor(d1: D1Database) {
+  constructor(private readonly d1: D1Database) {
     this.db = drizzle(d1);
   }
 
@@ -37,31 +35,38 @@ export class D1SessionStore {
    * Returns the rows D1 reports written (its `meta.rows_written`, what it bills).
    */
   async flush(batch: FlushBatch): Promise<number> {
-    const statements: BatchItem<"sqlite">[] = [];
+    const statements: D1PreparedStatement[] = [];
     if (batch.session) {
       const row = sessionToRow(batch.session);
       const { id: _id, ...update } = row;
-      statements.push(this.db.insert(sessions).values(row).onConflictDoUpdate({ target: sessions.id, set: update }));
+      statements.push(this.bound(this.db.insert(sessions).values(row).onConflictDoUpdate({ target: sessions.id, set: update })));
     } else if (batch.lastSequence != null && batch.events[0]) {
       statements.push(
-        this.db
-          .update(sessions)
-          .set({ lastSequence: sql`MAX(${sessions.lastSequence}, ${batch.lastSequence})` })
-          .where(and(eq(sessions.tenantId, batch.tenantId), eq(sessions.id, batch.events[0].session_id))),
+        this.bound(
+          this.db
+            .update(sessions)
+            .set({ lastSequence: sql`MAX(${sessions.lastSequence}, ${batch.lastSequence})` })
+            .where(and(eq(sessions.tenantId, batch.tenantId), eq(sessions.id, batch.events[0].session_id))),
+        ),
       );
     }
     for (const run of batch.runs) {
       const row = runToRow(run, batch.tenantId);
       const { id: _id, ...update } = row;
-      statements.push(this.db.insert(runs).values(row).onConflictDoUpdate({ target: runs.id, set: update }));
+      statements.push(this.bound(this.db.insert(runs).values(row).onConflictDoUpdate({ target: runs.id, set: update })));
     }
-    for (let i = 0; i < batch.events.length; i += EVENT_ROWS_PER_INSERT) {
-      const rows = batch.events.slice(i, i + EVENT_ROWS_PER_INSERT).map((e) => eventToRow(e, batch.tenantId));
-      statements.push(this.db.insert(events).values(rows).onConflictDoNothing());
+    for (const payload of eventInsertPayloads(batch.events, batch.tenantId)) {
+      statements.push(this.d1.prepare(INSERT_EVENTS_FROM_JSON).bind(payload));
     }
     if (statements.length === 0) return 0;
-    const results: unknown[] = await this.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+    const results = await this.d1.batch(statements);
     return results.reduce<number>((sum, r) => sum + rowsWrittenOf(r), 0);
+  }
+
+  /** A drizzle-built statement as a raw D1 one, so it can share a D1 batch (one transaction) with the event inserts. */
+  private bound(query: { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
+    const { sql: text, params } = query.toSQL();
+    return this.d1.prepare(text).bind(...params);
   }
 
   async getSession(tenantId: string, id: string): Promise<Session | null> {
