@@ -85,7 +85,7 @@ export class SessionDO extends DurableObject<Env> {
   private runs!: RunRecords;
   private alarms!: Alarms;
   protected flusher!: Flusher;
-  private subscribers!: Subscribers;
+  protected subscribers!: Subscribers;
   private readonly waiters = new Waiters();
   private readonly approvals = new Approvals();
   private runManager!: RunManager;
@@ -484,6 +484,7 @@ export class SessionDO extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.subscribers.socketClosed(ws);
     try {
       ws.close(code === 1005 ? 1000 : code, "closed");
     } catch {

@@ -27,6 +27,14 @@ export type FlowLimits = { window: number; stallMs: number };
 /** WebSocket close code for a subscriber dropped because it stopped reading (back-pressure). */
 export const CLOSE_SLOW_CONSUMER = 4008;
 
+/**
+ * How long a socket's moved cursor may live only in memory before it is written to the socket's attachment.
+ * Writing it at every send was a structured clone per socket per frame; the object cannot hibernate while this
+ * timer is pending (a Durable Object only hibernates with no timers set), so every wake still finds each cursor
+ * where the last send left it.
+ */
+export const ATTACHMENT_SAVE_DELAY_MS = 500;
+
 /** One subscriber of either kind, as the delivery pass walks them. */
 export type Subscriber = WebSocket | SseSubscriber;
 
@@ -53,6 +61,11 @@ export class Subscribers {
    * hibernation) starts empty and loads each cursor from its attachment once.
    */
   private readonly cursors = new WeakMap<WebSocket, SocketCursor>();
+  /** Sockets whose cursor moved since their attachment was written, and the timer that will write them. */
+  private readonly unsaved = new Set<WebSocket>();
+  private saveTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Open sockets as of the last count (a pass recounts; an accept or a close forgets it), to size a pass cheaply. */
+  private socketCount: number | null = null;
   /** A pass's shared page for unfiltered cursors at the same position: built once, not once per socket. */
   private shared: { from: number; to: number; last: number; page: Page } | null = null;
   private stallCheck: ReturnType<typeof setTimeout> | null = null;
@@ -69,8 +82,43 @@ export class Subscribers {
 
   acceptWebSocket(ws: WebSocket, cursor: SubscriberCursor): void {
     this.ctx.acceptWebSocket(ws);
-    this.save(ws, { ...cursor, acked: cursor.next - 1, last_sent: cursor.next - 1, paused_since: null });
+    this.socketCount = null;
+    const start: SocketCursor = { ...cursor, acked: cursor.next - 1, last_sent: cursor.next - 1, paused_since: null };
+    // Written at once: a socket is never without an attachment.
+    ws.serializeAttachment(start);
+    this.cursors.set(ws, start);
     this.afterPump(this.pumpSocket(ws));
+  }
+
+  /** A socket closed: the next pass recounts. */
+  socketClosed(ws: WebSocket): void {
+    this.socketCount = null;
+    this.unsaved.delete(ws);
+  }
+
+  /** Cursors moved since their attachments were last written (0 when the object could hibernate losing nothing). */
+  get unsavedCursors(): number {
+    return this.unsaved.size;
+  }
+
+  /** True while this socket's attachment lags its cursor (a write is pending). */
+  isUnsaved(ws: WebSocket): boolean {
+    return this.unsaved.has(ws);
+  }
+
+  /** Writes every moved cursor to its socket's attachment. */
+  saveAttachments(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    for (const ws of this.unsaved) {
+      const cursor = this.cursors.get(ws);
+      try {
+        if (cursor) ws.serializeAttachment(cursor);
+      } catch {
+        /* closed meanwhile: nothing to resume */
+      }
+    }
+    this.unsaved.clear();
   }
 
   /** Records a client's ack (acks never move backwards) and resumes sending if that reopened its window. */
@@ -113,9 +161,10 @@ export class Subscribers {
     return this.sse.size;
   }
 
-  /** How many subscribers of either kind are open. */
+  /** How many subscribers of either kind are open (sockets as of the last count). */
   get size(): number {
-    return this.ctx.getWebSockets().length + this.sse.size;
+    this.socketCount ??= this.ctx.getWebSockets().length;
+    return this.socketCount + this.sse.size;
   }
 
   get counts(): { websockets: number; sse: number } {
@@ -124,7 +173,9 @@ export class Subscribers {
 
   /** Everyone a delivery pass visits, in a stable order. */
   all(): Subscriber[] {
-    return [...this.ctx.getWebSockets(), ...this.sse];
+    const sockets = this.ctx.getWebSockets();
+    this.socketCount = sockets.length;
+    return this.sse.size === 0 ? sockets : [...sockets, ...this.sse];
   }
 
   /** Sends one subscriber what it may have now. */
@@ -231,7 +282,7 @@ export class Subscribers {
   }
 
   /** The socket's cursor: the in-memory copy, or (first time in this instance) its attachment. */
-  private cursorOf(ws: WebSocket): SocketCursor | null {
+  cursorOf(ws: WebSocket): SocketCursor | null {
     const known = this.cursors.get(ws);
     if (known) return known;
     const stored = readCursor(ws);
@@ -239,10 +290,15 @@ export class Subscribers {
     return stored;
   }
 
-  /** Writes through: the attachment is current whenever the object could hibernate, so a wake resumes exactly. */
+  /**
+   * Keeps the new cursor in memory and writes it to the attachment within `ATTACHMENT_SAVE_DELAY_MS`: a stream's
+   * many moves cost one write per socket per delay, and the pending timer keeps the object from hibernating until
+   * the attachment is current, so a wake resumes exactly.
+   */
   private save(ws: WebSocket, cursor: SocketCursor): void {
-    ws.serializeAttachment(cursor);
     this.cursors.set(ws, cursor);
+    this.unsaved.add(ws);
+    this.saveTimer ??= setTimeout(() => this.saveAttachments(), ATTACHMENT_SAVE_DELAY_MS);
   }
 }
 

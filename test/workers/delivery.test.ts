@@ -1,9 +1,10 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Event, EventInput } from "../../src/core/event";
-import type { SessionDO } from "../../src/session/SessionDO";
 import { api, appendEvents, createSession, note } from "./helpers";
-import { testSessions } from "./support/test-session-do";
+import { ATTACHMENT_SAVE_DELAY_MS, type SocketCursor } from "../../src/session/subscribers";
+import { untilAttachmentsSaved } from "./support/attachments";
+import { testSessions, type TestSessionDO as SessionDO } from "./support/test-session-do";
 
 const sessions = testSessions(env);
 
@@ -45,6 +46,7 @@ async function until(pred: () => boolean, what: () => string, ms = 10_000): Prom
 }
 
 const stubFor = (sessionId: string) => sessions.get(sessions.idFromName(`tenant_a:${sessionId}`));
+
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe("delivery after the answer", () => {
@@ -58,7 +60,7 @@ describe("delivery after the answer", () => {
     // 3 sockets × 100 events is past the small-pass size (256 frames): the pass waits for the next turn.
     const batch = Array.from({ length: 100 }, (_, i) => note(`e${i}`)) as EventInput[];
     await runInDurableObject(stubFor(s.id), async (instance: SessionDO, state) => {
-      const cursors = () => state.getWebSockets().map((ws) => (ws.deserializeAttachment() as { next: number }).next);
+      const cursors = () => state.getWebSockets().map((ws) => instance.subscribersForTests.cursorOf(ws)?.next);
       expect(cursors()).toEqual([2, 2, 2]);
       const answer = await instance.appendEvents(batch);
       expect(answer.ok).toBe(true);
@@ -171,6 +173,7 @@ describe("delivery after the answer", () => {
       expect(a.every((ws, i) => ws === b[i])).toBe(true);
     });
     // The new instance knows nothing in memory: each cursor comes back from its socket's attachment.
+    await untilAttachmentsSaved(stubFor(s.id));
     await evictDurableObject(stubFor(s.id));
     await appendEvents(
       s.id,
@@ -189,6 +192,42 @@ describe("delivery after the answer", () => {
     // The reader that never acked still gets exactly its window (200 in tests): its ack state survived too.
     expect(stuck.received).toEqual(range(1, 200));
     for (const k of [...readers, stuck]) k.close();
+  });
+});
+
+describe("socket attachments", () => {
+  it("are written within the save delay, not at every send: a lagging attachment always has a write pending", async () => {
+    const s = await createSession();
+    const readers = await Promise.all(Array.from({ length: 3 }, () => openSocket(s.id, 16)));
+    const attachmentsBehind = async () =>
+      runInDurableObject(stubFor(s.id), (instance: SessionDO, state) =>
+        state.getWebSockets().map((ws) => {
+          const memory = instance.subscribersForTests.cursorOf(ws);
+          const stored = ws.deserializeAttachment() as SocketCursor;
+          return {
+            pending: instance.subscribersForTests.isUnsaved(ws),
+            equal: JSON.stringify(memory) === JSON.stringify(stored),
+            next: memory?.next,
+          };
+        }),
+      );
+    for (let round = 0; round < 5; round++) {
+      await appendEvents(s.id, [note(`r${round}`)]);
+      // Whatever the timing: where the attachment differs from the cursor in memory, a write is pending.
+      for (const socket of await attachmentsBehind()) if (!socket.equal) expect(socket.pending).toBe(true);
+    }
+    await until(
+      () => readers.every((k) => k.received.length === 6),
+      () => "6 on every socket",
+    );
+    const started = Date.now();
+    await untilAttachmentsSaved(stubFor(s.id));
+    // Written by the delay's timer (it never fires early), and then every attachment matches its cursor.
+    expect(Date.now() - started).toBeLessThan(10_000 + ATTACHMENT_SAVE_DELAY_MS);
+    const after = await attachmentsBehind();
+    expect(after.map((x) => x.equal)).toEqual([true, true, true]);
+    expect(after.map((x) => x.next)).toEqual([7, 7, 7]);
+    for (const k of readers) k.close();
   });
 });
 

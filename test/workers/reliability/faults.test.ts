@@ -1,5 +1,6 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { untilAttachmentsSaved } from "../support/attachments";
 import { testSessions, type TestSessionDO as SessionDO } from "../support/test-session-do";
 import { D1SessionStore } from "../../../src/store/session-store";
 import { api, appendEvents, createSession, note, readEvents } from "../helpers";
@@ -70,6 +71,7 @@ describe("faults", () => {
       if (m.data !== "pong") seen.push((JSON.parse(m.data as string) as { sequence: number }).sequence);
     });
     await appendEvents(s.id, [note("a")]);
+    await untilAttachmentsSaved(stubOf(s.id));
     await evictDurableObject(stubOf(s.id));
     let last = 0;
     const resumed: number[] = [];

@@ -3,13 +3,17 @@ import { SessionDO } from "../../../src/session/SessionDO";
 
 /**
  * The session object with the hooks only tests and benchmarks use: flush or fan out now instead of waiting for the
- * alarm, and reach the flusher to swap its D1 store for a failing one. The suite and the
- * bench Worker bind this class under the production class's name (test/workers/support/entry.ts); production never
- * ships these methods.
+ * alarm, reach the flusher to swap its D1 store for a failing one, and read the subscribers' in-memory cursors.
+ * The suite and the bench Worker bind this class under the production class's name (test/workers/support/entry.ts);
+ * production never ships these methods.
  */
 export class TestSessionDO extends SessionDO {
   get flusherForTests() {
     return this.flusher;
+  }
+
+  get subscribersForTests() {
+    return this.subscribers;
   }
 
   async flushNow(): Promise<FlushStatus> {
