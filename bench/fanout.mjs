@@ -47,9 +47,9 @@ async function openOne(url, headers, attempts = 2) {
 }
 
 /** Sends one marker per round and records, per socket, the time until a message carrying it arrives. */
-export async function measureFanout(sockets, send) {
+export async function measureFanout(sockets, send, rounds = ROUNDS) {
   const samples = [];
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     const marker = `r${round}-${Math.random()}`;
     const started = performance.now();
     const arrivals = sockets.map(
@@ -78,7 +78,7 @@ export function appendMarker(stack, sessionId, marker) {
 }
 
 /** ASM's side of a fan-out case: a fresh session, `n` subscribers that ack at the typed client's pace (its AckPacer). */
-export async function measureAsmFanout(stack, n) {
+export async function measureAsmFanout(stack, n, rounds = ROUNDS) {
   const s = await createSession(stack);
   const sockets = [];
   for (let i = 0; i < n; i += OPEN_CHUNK) {
@@ -91,7 +91,7 @@ export async function measureAsmFanout(stack, n) {
     );
   }
   try {
-    return await measureFanout(sockets, (marker) => appendMarker(stack, s.id, marker));
+    return await measureFanout(sockets, (marker) => appendMarker(stack, s.id, marker), rounds);
   } finally {
     sockets.forEach((ws) => ws.close());
   }
