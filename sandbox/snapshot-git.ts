@@ -5,7 +5,7 @@ import { AppError } from "../src/core/errors";
 import { capPatch, parseNameStatusZ, parseNumstatZ, summarizeDiff } from "../src/core/workspace/diff-summary";
 import type { Diff, RollbackResponse, Snapshot } from "../src/core/sandbox-protocol";
 import { git, GIT_TIMEOUT_MS, gitLine } from "./git";
-import { giveToWorkspace, fromJailPath, resolveInside, toJailPath, type Workspace } from "./paths";
+import { fromJailPath, resolveInside, toJailPath, type Workspace } from "./paths";
 
 /**
  * Git backend. A snapshot is a commit of the whole working tree, untracked files included, built in a
@@ -41,6 +41,14 @@ async function revParse(ws: Workspace, top: string, rev: string): Promise<string
 }
 
 /**
+ * The repository's git folder as a host path, refused (403) unless it lies inside the workspace: a `.git` file
+ * (`gitdir: …`) or link can name any folder the jail sees, and the same absolute path on the host is somewhere else.
+ */
+async function gitDirOf(ws: Workspace, top: string): Promise<string> {
+  return resolveInside(ws, hostPath(ws, top, await gitLine(ws, top, ["rev-parse", "--git-dir"])));
+}
+
+/**
  * Runs `fn` with GIT_INDEX_FILE pointing at a fresh temporary index (seeded from `seedFrom` if given). It lives in
  * the repository's git folder, the one place both the server and the jailed git see.
  */
@@ -50,25 +58,35 @@ async function withTempIndex<T>(
   seedFrom: string | null,
   fn: (env: Record<string, string>) => Promise<T>,
 ): Promise<T> {
-  const gitDir = hostPath(ws, top, await gitLine(ws, top, ["rev-parse", "--git-dir"]));
-  const index = join(gitDir, `asm-index-${randomUUID()}`);
+  const index = join(await gitDirOf(ws, top), `asm-index-${randomUUID()}`);
   try {
     // Seeding keeps tracked-but-ignored files in the snapshot and lets git reuse its stat cache. The copy keeps the
     // index's own mtime: git trusts an entry's cached stat only when it is older than the index file (its "racy git"
     // rule), and git compares whole seconds, so a fresh mtime would make a file rewritten with the same size within
     // the second of the last `git add` look unchanged, and the snapshot would keep its old content.
-    // Only a regular file seeds it: the server (root) must never copy a file from outside the workspace into the
-    // workspace's reach through a symlink planted as the index. Without a seed the snapshot is still whole (git adds
-    // every file). A link swapped in after the check is copied as a link, never followed.
-    if (seedFrom && (await lstat(seedFrom).catch(() => null))?.isFile()) {
-      await cp(seedFrom, index, { preserveTimestamps: true, dereference: false }).catch(() => undefined);
-      await giveToWorkspace(ws, [index]);
-    }
+    // Only a regular file seeds it, and a jailed workspace copies it itself, as its own user inside its jail: the
+    // server (root) writes nothing there, so a folder swapped for a link meanwhile leads it nowhere. Without a seed
+    // the snapshot is still whole (git adds every file).
+    if (seedFrom && (await lstat(seedFrom).catch(() => null))?.isFile()) await seedIndex(ws, top, seedFrom, index);
     return await fn({ GIT_INDEX_FILE: ws.jailed ? toJailPath(ws, index) : index });
   } finally {
     await rm(index, { force: true });
     await rm(`${index}.lock`, { force: true });
   }
+}
+
+/** Copies the real index to the temporary one, keeping its mtime and never following a link (see withTempIndex). */
+async function seedIndex(ws: Workspace, top: string, from: string, to: string): Promise<void> {
+  if (!ws.jailed) {
+    await cp(from, to, { preserveTimestamps: true, dereference: false }).catch(() => undefined);
+    return;
+  }
+  await ws.run({
+    command: "/bin/cp",
+    args: ["--preserve=timestamps", "--no-dereference", "--", toJailPath(ws, from), toJailPath(ws, to)],
+    cwd: top,
+    timeout_ms: GIT_TIMEOUT_MS,
+  });
 }
 
 /** Commits the working tree of the repository at `top` without touching HEAD or the index. */

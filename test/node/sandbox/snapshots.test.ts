@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,6 +92,36 @@ describe("git snapshots", () => {
       expect(statSync(secret).mode & 0o777).toBe(0o600);
     } finally {
       rmSync(secretDir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a repository whose git folder is outside the workspace: the server writes nothing there", async () => {
+    // A git folder on the host that the jail sees read-only (/usr is bound in), with a regular index file: a
+    // workspace's `.git` file may name it. The old code wrote its temporary index beside it, as root, on the host.
+    mkdirSync("/usr/local/share", { recursive: true });
+    const outside = mkdtempSync("/usr/local/share/asm-gitdir-");
+    chmodSync(outside, 0o755);
+    try {
+      execFileSync("git", ["init", "-q", `--separate-git-dir=${join(outside, "g.git")}`, join(outside, "worktree")]);
+      writeFileSync(join(outside, "g.git", "index"), "not a workspace file");
+      const before = readdirSync(join(outside, "g.git")).sort();
+      const seen: string[] = [];
+      const watcher = watch(join(outside, "g.git"), (_event, name) => name && seen.push(String(name)));
+      try {
+        const setup = `mkdir -p repo && cd repo && echo v1 > a.txt && printf 'gitdir: ${outside}/g.git\\n' > .git && git -c safe.directory='*' rev-parse --git-dir`;
+        const made = await sb.call("POST", "/exec", { workspace: "gitdir-outside", body: { command: setup, timeout_ms: GIT_HEAVY_MS } });
+        expect(made.body.exit_code, made.body.stderr).toBe(0);
+        expect(made.body.stdout.trim()).toBe(`${outside}/g.git`);
+        const res = await sb.call("POST", "/workspace/snapshot", { body: { path: "repo", backend: "git" }, workspace: "gitdir-outside" });
+        expect(res.status, JSON.stringify(res.body)).toBe(403);
+        expect(res.body.error.code).toBe("forbidden");
+      } finally {
+        watcher.close();
+      }
+      expect(seen).toEqual([]);
+      expect(readdirSync(join(outside, "g.git")).sort()).toEqual(before);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
     }
   });
 
