@@ -121,7 +121,9 @@ export class SessionDO extends DurableObject<Env> {
     this.log = new EventLog(sql, () => this.record.get()?.id ?? "");
     this.runs = new RunRecords(sql, this.redactor);
     this.alarms = new Alarms(this.ctx.storage, this.kv);
-    this.flusher = new Flusher(this.alarms, this.kv, this.log, this.record, this.runs, new D1SessionStore(this.env.DB), this.config);
+    this.flusher = new Flusher(this.alarms, this.kv, this.log, this.record, this.runs, new D1SessionStore(this.env.DB), this.config, () =>
+      this.runFanOut(),
+    );
     this.subscribers = new Subscribers(
       this.ctx,
       this.log,

@@ -32,13 +32,19 @@ export function flushWait(
 }
 
 /**
- * Copies what D1 does not have yet (events past `flushed_through`, dirty session and run rows) in batches,
- * driven by the DO alarm. A failed write leaves everything in the DO and retries with exponential backoff.
+ * Copies what D1 does not have yet (events past `flushed_through`, dirty session and run rows) in batches.
+ * Two clocks drive it: an in-memory timer flushes once appends pause for `flushDelayMs`, and the DO alarm, set
+ * once per stream at `flushMaxLagMs` after its first append, bounds the lag even if the object is put away
+ * meanwhile. A steady stream therefore wakes the alarm once per flush, not once per `flushDelayMs` (each alarm is
+ * a billed wake with storage writes, and locally it ran on the thread serving the stream). A failed write leaves
+ * everything in the DO and retries from the alarm with exponential backoff.
  */
 export class Flusher {
   private running: Promise<void> | null = null;
   /** When the newest append came, and the oldest one since the last flush began (this instance's memory only). */
   private appends: { lastAt: number; pendingSince: number | null } = { lastAt: 0, pendingSince: null };
+  /** Checks for the pause after a stream; null when no append is waiting for one. */
+  private quietTimer: ReturnType<typeof setTimeout> | null = null;
   /** Rows D1 reported written by this instance's flushes, and how many flushes wrote (storage-cost figures). */
   d1RowsWritten = 0;
   d1Flushes = 0;
@@ -52,6 +58,8 @@ export class Flusher {
     /** Replaceable so fault-injection tests can put a failing D1 in front of it. */
     public store: D1SessionStore,
     private readonly config: Config,
+    /** Runs after a flush the quiet timer started (the alarm's caller does the same after the alarm's). */
+    private readonly afterFlush: () => Promise<void> = async () => undefined,
   ) {}
 
   get flushedThrough(): number {
@@ -74,39 +82,76 @@ export class Flusher {
     return this.log.lastSequence > this.flushedThrough || this.record.isDirty || this.runs.dirty(1).length > 0;
   }
 
-  /** New events are in the log: the flush alarm is armed (an earlier one is kept) and will wait for a pause. */
+  /** New events are in the log: the lag bound is armed (an earlier alarm is kept) and the quiet timer runs. */
   async noteAppend(now = Date.now()): Promise<void> {
     this.appends.lastAt = now;
     this.appends.pendingSince ??= now;
-    await this.schedule();
+    this.quietTimer ??= setTimeout(() => this.onQuietTimer(), this.config.flushDelayMs);
+    await this.schedule(this.appends.pendingSince + this.config.flushMaxLagMs - now);
   }
 
   /** Makes sure an alarm will flush soon; an earlier pending alarm is kept. */
   async schedule(delayMs = this.config.flushDelayMs): Promise<void> {
     // While D1 is failing, appends must not pull the backed-off retry forward.
-    if (this.alarms.has("flush") && (this.kv.get<number>("flush_failures") ?? 0) > 0) return;
+    if (this.failing && this.alarms.has("flush")) return;
     await this.alarms.set("flush", Date.now() + delayMs, true);
   }
 
-  /** Alarm entry point: flush everything pending; on failure schedule a retry with backoff. */
+  /** Alarm entry point: flush what is pending unless the stream is still within its wait; on failure back off. */
   async onAlarm(now = Date.now()): Promise<void> {
     // A retry after a failure never waits for a pause: D1 is already behind.
-    const failing = (this.kv.get<number>("flush_failures") ?? 0) > 0;
-    const wait = failing ? null : flushWait(now, this.appends, { quietMs: this.config.flushDelayMs, maxLagMs: this.config.flushMaxLagMs });
+    const wait = this.failing
+      ? null
+      : flushWait(now, this.appends, { quietMs: this.config.flushDelayMs, maxLagMs: this.config.flushMaxLagMs });
     if (wait !== null) {
       await this.alarms.set("flush", now + wait);
       return;
     }
+    await this.flushOrBackOff();
+  }
+
+  /** The quiet timer: flush once appends have paused, or look again when they could have. */
+  private onQuietTimer(): void {
+    this.quietTimer = null;
+    // Retries belong to the backed-off alarm.
+    if (this.failing) return;
+    // Flushed meanwhile (an eager flush, or the alarm): the lag bound's deadline has nothing left to guard.
+    if (this.appends.pendingSince === null) {
+      void this.alarms.clear("flush");
+      return;
+    }
+    const wait = flushWait(Date.now(), this.appends, { quietMs: this.config.flushDelayMs, maxLagMs: this.config.flushMaxLagMs });
+    if (wait !== null) {
+      this.quietTimer = setTimeout(() => this.onQuietTimer(), wait);
+      return;
+    }
+    void this.flushOrBackOff().then(async (ok) => {
+      if (!ok) return;
+      // The lag bound's alarm has nothing left to do (a later append arms it again).
+      if (this.appends.pendingSince === null) await this.alarms.clear("flush");
+      await this.afterFlush();
+    });
+  }
+
+  private get failing(): boolean {
+    return (this.kv.get<number>("flush_failures") ?? 0) > 0;
+  }
+
+  /** Flushes everything pending; on failure records it and sets the retry alarm with backoff. True on success. */
+  private async flushOrBackOff(): Promise<boolean> {
     try {
       await this.flushAll();
       // Written only when it changes: a row written per flush is a row billed per flush.
-      if ((this.kv.get<number>("flush_failures") ?? 0) !== 0) this.kv.put("flush_failures", 0);
+      if (this.failing) this.kv.put("flush_failures", 0);
+      return true;
     } catch (err) {
       const failures = (this.kv.get<number>("flush_failures") ?? 0) + 1;
       this.kv.put("flush_failures", failures);
       this.kv.put("flush_last_error", err instanceof Error ? err.message : String(err));
       const backoff = Math.min(this.config.flushBackoffMaxMs, this.config.flushBackoffBaseMs * 2 ** Math.min(failures - 1, 16));
-      await this.schedule(backoff);
+      // Replaces any earlier deadline: a failing D1 is given its backoff, whatever the lag bound said.
+      await this.alarms.set("flush", Date.now() + backoff);
+      return false;
     }
   }
 

@@ -1,6 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { testSessions, type TestSessionDO as SessionDO } from "./support/test-session-do";
+import { loadConfig } from "../../src/core/config";
+import type { EventInput } from "../../src/core/event";
 import { D1SessionStore } from "../../src/store/session-store";
 import { api, appendEvents, createSession, json, note, readEvents } from "./helpers";
 
@@ -152,6 +154,44 @@ describe("event log", () => {
     const after = await stub.stats();
     expect(after.flushed_through).toBe(31);
     expect(after.consecutive_failures).toBe(0);
+  });
+});
+
+/** The flush deadline in the object's alarm table (alarms.ts), if one is set. */
+function flushDeadlineIn(state: DurableObjectState): number | undefined {
+  const row = state.storage.sql.exec("SELECT value FROM kv WHERE key = 'alarm_deadlines'").toArray()[0];
+  return row ? (JSON.parse(String(row.value)) as Record<string, number>).flush : undefined;
+}
+
+describe("flush scheduling", () => {
+  it("a stream arms the flush alarm once, at the lag bound, and the pause after it is flushed by a timer", async () => {
+    const s = await createSession();
+    const stub = stubFor("tenant_a", s.id);
+    await stub.flushNow();
+    const maxLag = loadConfig(env as unknown as Record<string, unknown>).flushMaxLagMs;
+    const flushDeadline = () => runInDurableObject(stub, (_instance: SessionDO, state) => flushDeadlineIn(state));
+    // Session creation was flushed eagerly: the deadline its event armed is dropped once the timer sees that.
+    for (let i = 0; i < 250 && (await flushDeadline()) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await flushDeadline()).toBeUndefined();
+    const seen = await runInDurableObject(stub, async (instance: SessionDO, state) => {
+      const started = Date.now();
+      const deadlines: (number | undefined)[] = [];
+      for (let i = 0; i < 20; i++) {
+        await instance.appendEvents([note(`stream ${i}`)] as EventInput[]);
+        // Read in the same turn as the append returned: what the append armed.
+        deadlines.push(flushDeadlineIn(state));
+      }
+      return { started, deadlines };
+    });
+    // Every append after the first since a flush keeps the deadline it found; none pulls it to the flush delay
+    // (the old rule re-armed the alarm every FLUSH_DELAY_MS while a stream lasted).
+    const armed = seen.deadlines.filter((d): d is number => d !== undefined);
+    expect(armed.length).toBeGreaterThan(0);
+    for (const d of armed) expect(d).toBeGreaterThanOrEqual(seen.started + maxLag);
+    // The stream paused: it reaches D1, and no deadline is left behind for the alarm.
+    expect(await waitForD1(s.id, 21)).toBe(21);
+    for (let i = 0; i < 250 && (await flushDeadline()) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await flushDeadline()).toBeUndefined();
   });
 });
 
