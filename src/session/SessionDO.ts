@@ -497,7 +497,7 @@ export class SessionDO extends DurableObject<Env> {
   // ── flushing and introspection ─────────────────────────────────────────
 
   override async alarm(): Promise<void> {
-    // A flush alarm follows every append: if the object was put away before its delivery pass, this resumes it.
+    // A flush alarm follows every stream of appends: if the object was put away before its delivery pass, this resumes it.
     this.delivery.schedule();
     for (const name of this.alarms.takeDue()) {
       if (name === "flush") {

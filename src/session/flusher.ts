@@ -125,12 +125,15 @@ export class Flusher {
       this.quietTimer = setTimeout(() => this.onQuietTimer(), wait);
       return;
     }
-    void this.flushOrBackOff().then(async (ok) => {
-      if (!ok) return;
-      // The lag bound's alarm has nothing left to do (a later append arms it again).
-      if (this.appends.pendingSince === null) await this.alarms.clear("flush");
-      await this.afterFlush();
-    });
+    void this.flushOrBackOff()
+      .then(async (ok) => {
+        if (!ok) return;
+        // The lag bound's alarm has nothing left to do (a later append arms it again).
+        if (this.appends.pendingSince === null) await this.alarms.clear("flush");
+        await this.afterFlush();
+      })
+      // A failing fan-out schedules its own retry; anything else is logged, never left unhandled in the object.
+      .catch((err: unknown) => console.error("after-flush work failed", err));
   }
 
   private get failing(): boolean {
