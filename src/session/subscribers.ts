@@ -29,9 +29,10 @@ export const CLOSE_SLOW_CONSUMER = 4008;
 
 /**
  * How long a socket's moved cursor may live only in memory before it is written to the socket's attachment.
- * Writing it at every send was a structured clone per socket per frame; the object cannot hibernate while this
- * timer is pending (a Durable Object only hibernates with no timers set), so every wake still finds each cursor
- * where the last send left it.
+ * Writing it at every send was a structured clone per socket per frame. A socket written longer ago than this is
+ * written at once (by the pass that moved it, after the answer); otherwise one timer writes what is left. The object
+ * cannot hibernate while that timer is pending (a Durable Object only hibernates with no timers set), so every
+ * wake still finds each cursor where the last send left it.
  */
 export const ATTACHMENT_SAVE_DELAY_MS = 500;
 
@@ -63,6 +64,8 @@ export class Subscribers {
   private readonly cursors = new WeakMap<WebSocket, SocketCursor>();
   /** Sockets whose cursor moved since their attachment was written, and the timer that will write them. */
   private readonly unsaved = new Set<WebSocket>();
+  /** When each socket's attachment was last written, less a random part of the delay (see save). */
+  private readonly savedAt = new WeakMap<WebSocket, number>();
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
   /** Open sockets as of the last count (a pass recounts; an accept or a close forgets it), to size a pass cheaply. */
   private socketCount: number | null = null;
@@ -85,7 +88,7 @@ export class Subscribers {
     this.socketCount = null;
     const start: SocketCursor = { ...cursor, acked: cursor.next - 1, last_sent: cursor.next - 1, paused_since: null };
     // Written at once: a socket is never without an attachment.
-    ws.serializeAttachment(start);
+    this.write(ws, start, Date.now());
     this.cursors.set(ws, start);
     this.afterPump(this.pumpSocket(ws));
   }
@@ -110,15 +113,22 @@ export class Subscribers {
   saveAttachments(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
+    const now = Date.now();
     for (const ws of this.unsaved) {
       const cursor = this.cursors.get(ws);
-      try {
-        if (cursor) ws.serializeAttachment(cursor);
-      } catch {
-        /* closed meanwhile: nothing to resume */
-      }
+      if (cursor) this.write(ws, cursor, now);
     }
     this.unsaved.clear();
+  }
+
+  private write(ws: WebSocket, cursor: SocketCursor, now: number): void {
+    try {
+      ws.serializeAttachment(cursor);
+    } catch {
+      /* closed meanwhile: nothing to resume */
+    }
+    // Dated up to half a delay early, so sockets written together fall due in different passes, not all in one.
+    this.savedAt.set(ws, now - Math.random() * (ATTACHMENT_SAVE_DELAY_MS / 2));
   }
 
   /** Records a client's ack (acks never move backwards) and resumes sending if that reopened its window. */
@@ -292,11 +302,17 @@ export class Subscribers {
 
   /**
    * Keeps the new cursor in memory and writes it to the attachment within `ATTACHMENT_SAVE_DELAY_MS`: a stream's
-   * many moves cost one write per socket per delay, and the pending timer keeps the object from hibernating until
-   * the attachment is current, so a wake resumes exactly.
+   * many moves cost about one write per socket per delay, spread over the passes, and a pending timer keeps the
+   * object from hibernating until the attachment is current, so a wake resumes exactly.
    */
   private save(ws: WebSocket, cursor: SocketCursor): void {
     this.cursors.set(ws, cursor);
+    const now = Date.now();
+    if (now - (this.savedAt.get(ws) ?? Number.NEGATIVE_INFINITY) >= ATTACHMENT_SAVE_DELAY_MS) {
+      this.write(ws, cursor, now);
+      this.unsaved.delete(ws);
+      return;
+    }
     this.unsaved.add(ws);
     this.saveTimer ??= setTimeout(() => this.saveAttachments(), ATTACHMENT_SAVE_DELAY_MS);
   }

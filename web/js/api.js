@@ -81,7 +81,7 @@ export function followSession(sessionId, from, onEvent, onState) {
       if (event.sequence <= last) return;
       last = event.sequence;
       onEvent(event);
-      // Every 64 events, and what is left once the stream has been idle 250 ms (as the typed client's AckPacer).
+      // Every 64 events, and what is left once the stream has been idle 250 ms (the pace the typed client's AckPacer starts at).
       clearTimeout(ackTimer);
       if (++unacked >= 64) ack();
       else ackTimer = setTimeout(ack, 250);

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ACK_EVERY } from "../../../client/ack-pacer";
 import { AsmClient } from "../../../client/client";
 import type { FollowOptions, Transport } from "../../../client/event-stream";
 import type { Event } from "../../../src/core/event";
@@ -176,9 +175,8 @@ describe("AsmClient.events: exactly once under forced disconnects", { timeout: 9
     const seen = await collect(iter, (s) => s.length === 500);
     expect(seqs(seen)).toEqual(range(1, 500));
     expect(server.stats.connections).toBe(1);
-    // An ack at least every 96 taken (the pacer's highest threshold): without them the window would have stopped the
-    // stream at 100.
-    expect(server.stats.acks).toBeGreaterThanOrEqual(Math.floor(500 / ((ACK_EVERY * 3) / 2)));
+    // Each ack opens at most 100 more (the window): reaching 500 took at least 4, by count or once held at the window.
+    expect(server.stats.acks).toBeGreaterThanOrEqual(4);
   });
 
   it("a window smaller than the ack batch still drains: the idle ack releases it", async () => {
