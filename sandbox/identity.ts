@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { chown, lchown, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
@@ -63,22 +64,26 @@ export class UidAllocator {
   private async claim(uid: number, dir: string): Promise<boolean> {
     const workspaceDir = resolve(dir);
     const claim = join(this.claimsDir, String(uid));
+    // Built aside with its owner inside, then renamed into place: a claim is never seen without its owner (another
+    // server reading it in between took the empty claim for stale and moved it away, owner file and all).
+    const fresh = join(this.claimsDir, `.new-${uid}-${process.pid}-${randomUUID()}`);
+    await mkdir(fresh);
+    await writeFile(join(fresh, "owner"), workspaceDir);
     if (
-      await mkdir(claim).then(
+      await rename(fresh, claim).then(
         () => true,
         () => false,
       )
-    ) {
-      await writeFile(join(claim, "owner"), workspaceDir);
+    )
       return true;
-    }
+    await rm(fresh, { recursive: true, force: true });
     // A claim whose workspace is gone (a test root deleted without a hard delete) or no longer has that uid is
     // stale. It is moved aside first: rename is atomic, so of two servers taking it over only one succeeds.
     const owner = await ownerOf(claim);
     const holder = owner === null ? null : await lstat(owner).catch(() => null);
     // Uid 0: claimed a moment ago and not yet handed over.
     if (owner === null || (holder && (holder.uid === uid || holder.uid === 0))) return false;
-    const aside = join(this.claimsDir, `.stale-${uid}-${process.pid}-${Date.now()}`);
+    const aside = join(this.claimsDir, `.stale-${uid}-${process.pid}-${randomUUID()}`);
     if (
       !(await rename(claim, aside).then(
         () => true,
@@ -86,6 +91,12 @@ export class UidAllocator {
       ))
     )
       return false;
+    // Another server may have replaced the stale claim between our read and our rename: then what was moved is its
+    // live claim, which goes back, and this uid is not ours to take.
+    if ((await ownerOf(aside)) !== owner) {
+      await rename(aside, claim).catch(() => undefined);
+      return false;
+    }
     await rm(aside, { recursive: true, force: true });
     return this.claim(uid, workspaceDir);
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -36,5 +36,25 @@ describe("workspace uids are claimed for the whole host", () => {
     const fourth = new UidAllocator(join(base, "root-d"), claims);
     const got = [await fourth.allocate(workspace("root-d", "w1")), await fourth.allocate(workspace("root-d", "w2"))];
     expect(got.sort()).toEqual([ua, ub].sort());
+  });
+
+  it("servers racing over stale claims never share a uid, and every claim names its own workspace", async () => {
+    const claims = join(base, "race-claims");
+    // Twenty stale claims: their workspaces are gone, so every server tries to take each of them over at once.
+    for (let i = 0; i < 20; i++) {
+      mkdirSync(join(claims, String(FIRST_WORKSPACE_UID + i)), { recursive: true });
+      writeFileSync(join(claims, String(FIRST_WORKSPACE_UID + i), "owner"), join(base, "gone", `w${i}`));
+    }
+    const servers = Array.from({ length: 8 }, (_, k) => new UidAllocator(join(base, `race-${k}`), claims));
+    const taken = await Promise.all(
+      servers.flatMap((server, k) =>
+        Array.from({ length: 5 }, async (_, i) => {
+          const dir = workspace(`race-${k}`, `w${i}`);
+          return { dir, uid: await server.allocate(dir) };
+        }),
+      ),
+    );
+    expect(new Set(taken.map((t) => t.uid)).size).toBe(taken.length);
+    for (const t of taken) expect(readFileSync(join(claims, String(t.uid), "owner"), "utf8")).toBe(t.dir);
   });
 });
