@@ -15,7 +15,8 @@ if (!existsSync(".dev.vars")) {
 }
 // The same values wrangler dev gives the Worker (dotenv rules, `.dev.vars.<env>` with --env).
 const vars = readDevVars(root, wranglerEnvArg(process.argv.slice(2)));
-const port = process.env.PORT ?? "8787";
+// An empty PORT (as `PORT= npm run dev` gives) means the default, not "let wrangler pick a random port".
+const port = process.env.PORT || "8787";
 const sandboxUrl = new URL(vars.SANDBOX_URL ?? "http://127.0.0.1:8788");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
@@ -74,7 +75,7 @@ function startSandbox() {
       SANDBOX_PORT: sandboxUrl.port || "8788",
       SANDBOX_HOST: sandboxUrl.hostname,
       SANDBOX_TOKEN: vars.SANDBOX_TOKEN ?? "",
-      SANDBOX_ROOT: process.env.SANDBOX_ROOT ?? join(root, ".asm-sandbox"),
+      SANDBOX_ROOT: process.env.SANDBOX_ROOT || join(root, ".asm-sandbox"),
     },
     () => {
       if (stopping) return;
