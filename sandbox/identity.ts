@@ -45,14 +45,25 @@ export class UidAllocator {
   /** The next uid no workspace on this host holds, claimed for `workspaceDir`. */
   async allocate(workspaceDir: string): Promise<number> {
     await this.load();
-    for (; this.next < LAST_WORKSPACE_UID; this.next++) {
-      const uid = this.next;
-      if (await this.claim(uid, workspaceDir)) {
-        this.next = uid + 1;
-        return uid;
+    // The claim is built once, aside, with its owner inside, and renamed into place at the first free uid: a claim is
+    // never seen without its owner (another server reading it in between took the empty claim for stale and moved it
+    // away, owner file and all).
+    const fresh = join(this.claimsDir, `.new-${process.pid}-${randomUUID()}`);
+    await mkdir(fresh);
+    try {
+      await writeFile(join(fresh, "owner"), resolve(workspaceDir));
+      for (; this.next < LAST_WORKSPACE_UID; this.next++) {
+        const uid = this.next;
+        if (await this.claim(uid, fresh)) {
+          this.next = uid + 1;
+          return uid;
+        }
       }
+      throw new Error("no free workspace uid left on this host");
+    } finally {
+      // Gone once it became the claim; otherwise nothing may keep it.
+      await rm(fresh, { recursive: true, force: true });
     }
-    throw new Error("no free workspace uid left on this host");
   }
 
   /** Gives a uid back when its workspace is removed (only if the claim is still this workspace's). */
@@ -61,45 +72,48 @@ export class UidAllocator {
     if ((await ownerOf(claim)) === resolve(workspaceDir)) await rm(claim, { recursive: true, force: true });
   }
 
-  private async claim(uid: number, dir: string): Promise<boolean> {
-    const workspaceDir = resolve(dir);
+  /** Moves the prepared claim `fresh` (its owner inside) to `uid`, taking over a stale claim there if need be. */
+  private async claim(uid: number, fresh: string): Promise<boolean> {
     const claim = join(this.claimsDir, String(uid));
-    // Built aside with its owner inside, then renamed into place: a claim is never seen without its owner (another
-    // server reading it in between took the empty claim for stale and moved it away, owner file and all).
-    const fresh = join(this.claimsDir, `.new-${uid}-${process.pid}-${randomUUID()}`);
-    await mkdir(fresh);
-    await writeFile(join(fresh, "owner"), workspaceDir);
-    if (
-      await rename(fresh, claim).then(
-        () => true,
-        () => false,
-      )
-    )
-      return true;
-    await rm(fresh, { recursive: true, force: true });
-    // A claim whose workspace is gone (a test root deleted without a hard delete) or no longer has that uid is
-    // stale. It is moved aside first: rename is atomic, so of two servers taking it over only one succeeds.
-    const owner = await ownerOf(claim);
-    const holder = owner === null ? null : await lstat(owner).catch(() => null);
-    // Uid 0: claimed a moment ago and not yet handed over.
-    if (owner === null || (holder && (holder.uid === uid || holder.uid === 0))) return false;
-    const aside = join(this.claimsDir, `.stale-${uid}-${process.pid}-${randomUUID()}`);
-    if (
-      !(await rename(claim, aside).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return false;
-    // Another server may have replaced the stale claim between our read and our rename: then what was moved is its
-    // live claim, which goes back, and this uid is not ours to take.
-    if ((await ownerOf(aside)) !== owner) {
-      await rename(aside, claim).catch(() => undefined);
-      return false;
-    }
-    await rm(aside, { recursive: true, force: true });
-    return this.claim(uid, workspaceDir);
+    if (await succeeds(rename(fresh, claim))) return true;
+    return this.takeOver(uid, claim, fresh);
   }
+
+  /**
+   * Replaces the claim at `claim` with `fresh` if it is stale: its workspace is gone (a test root deleted without a
+   * hard delete) or no longer has that uid. Takeovers of one uid hold a lock folder, so two servers never both judge
+   * the same claim stale and move it: the second one would move the first one's new, live claim, and in the moment
+   * it was gone a third server could take the uid too.
+   */
+  private async takeOver(uid: number, claim: string, fresh: string): Promise<boolean> {
+    const lock = `${claim}.takeover`;
+    if (!(await succeeds(mkdir(lock)))) return false;
+    try {
+      const owner = await ownerOf(claim);
+      const holder = owner === null ? null : await lstat(owner).catch(() => null);
+      // Uid 0: claimed a moment ago and not yet handed over.
+      if (owner === null || (holder && (holder.uid === uid || holder.uid === 0))) return false;
+      const aside = join(this.claimsDir, `.stale-${uid}-${process.pid}-${randomUUID()}`);
+      if (!(await succeeds(rename(claim, aside)))) return false;
+      // Released and claimed again between the read and the move (no takeover, so no lock): it goes back.
+      if ((await ownerOf(aside)) !== owner) {
+        await rename(aside, claim).catch(() => undefined);
+        return false;
+      }
+      await rm(aside, { recursive: true, force: true });
+      return succeeds(rename(fresh, claim));
+    } finally {
+      await rm(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Whether a filesystem step that fails when another server got there first went through. */
+function succeeds(step: Promise<unknown>): Promise<boolean> {
+  return step.then(
+    () => true,
+    () => false,
+  );
 }
 
 async function ownerOf(claim: string): Promise<string | null> {
