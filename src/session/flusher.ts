@@ -100,9 +100,7 @@ export class Flusher {
   /** Alarm entry point: flush what is pending unless the stream is still within its wait; on failure back off. */
   async onAlarm(now = Date.now()): Promise<void> {
     // A retry after a failure never waits for a pause: D1 is already behind.
-    const wait = this.failing
-      ? null
-      : flushWait(now, this.appends, { quietMs: this.config.flushDelayMs, maxLagMs: this.config.flushMaxLagMs });
+    const wait = this.failing ? null : this.waitLeft(now);
     if (wait !== null) {
       await this.alarms.set("flush", now + wait);
       return;
@@ -120,7 +118,7 @@ export class Flusher {
       void this.alarms.clear("flush");
       return;
     }
-    const wait = flushWait(Date.now(), this.appends, { quietMs: this.config.flushDelayMs, maxLagMs: this.config.flushMaxLagMs });
+    const wait = this.waitLeft(Date.now());
     if (wait !== null) {
       this.quietTimer = setTimeout(() => this.onQuietTimer(), wait);
       return;
@@ -134,6 +132,11 @@ export class Flusher {
       })
       // A failing fan-out schedules its own retry; anything else is logged, never left unhandled in the object.
       .catch((err: unknown) => console.error("after-flush work failed", err));
+  }
+
+  /** How long the pending appends should still wait for their flush (flushWait with this object's limits). */
+  private waitLeft(now: number): number | null {
+    return flushWait(now, this.appends, { quietMs: this.config.flushDelayMs, maxLagMs: this.config.flushMaxLagMs });
   }
 
   private get failing(): boolean {

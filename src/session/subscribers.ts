@@ -110,7 +110,7 @@ export class Subscribers {
   }
 
   /** Writes every moved cursor to its socket's attachment. */
-  saveAttachments(): void {
+  private saveAttachments(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
     const now = Date.now();
