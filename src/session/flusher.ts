@@ -176,7 +176,11 @@ export class Flusher {
   }
 
   private async flushLoop(): Promise<void> {
-    for (;;) {
+    for (let batch = 0; ; batch++) {
+      // Between batches the event loop turns, so requests and messages waiting on this thread go first. Local D1
+      // answers from inside the process, so its batches chained on without the loop ever polling for new work:
+      // a 6,000-event flush (16 batches) held every append off for 190–260 ms (bench case 10).
+      if (batch > 0) await nextTurn();
       const session = this.record.get();
       if (!session) return;
       const from = this.flushedThrough + 1;
@@ -203,3 +207,6 @@ export class Flusher {
     }
   }
 }
+
+/** Resolves on a later turn of the event loop (after whatever I/O is already waiting), not as a microtask. */
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));

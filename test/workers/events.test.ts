@@ -195,6 +195,34 @@ describe("flush scheduling", () => {
   });
 });
 
+describe("flush batches", () => {
+  it("a flush of several batches lets the event loop turn between them, so waiting requests are not held for all of it", async () => {
+    const s = await createSession();
+    const stub = stubFor("tenant_a", s.id);
+    await stub.flushNow();
+    const batch = loadConfig(env as unknown as Record<string, unknown>).flushBatchSize;
+    const seen = await runInDurableObject(stub, async (instance: SessionDO) => {
+      // Three batches' worth, appended in one turn so no timer of ours can flush them first.
+      for (let i = 0; i < 3; i++) {
+        await instance.appendEvents(Array.from({ length: batch }, (_, j) => note(`b${i}-${j}`)) as EventInput[]);
+      }
+      const before = instance.flusherForTests.d1Flushes;
+      let flushesWhenTimerRan: number | null = null;
+      // A timer stands for anything else waiting on this thread (a request, a socket message).
+      setTimeout(() => {
+        flushesWhenTimerRan = instance.flusherForTests.d1Flushes - before;
+      }, 0);
+      await instance.flusherForTests.flushAll();
+      return { flushesWhenTimerRan, flushes: instance.flusherForTests.d1Flushes - before };
+    });
+    expect(seen.flushes).toBe(3);
+    // Without a turn between batches, local D1's answers chain on without the loop ever reaching its timers.
+    expect(seen.flushesWhenTimerRan).not.toBeNull();
+    expect(seen.flushesWhenTimerRan!).toBeLessThan(seen.flushes);
+    expect(await waitForD1(s.id, 1 + 3 * batch)).toBe(1 + 3 * batch);
+  });
+});
+
 describe("schema versions", () => {
   it("stores schema_version on every event and refuses to read one newer than this build", async () => {
     const s = await createSession();
