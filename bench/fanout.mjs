@@ -77,19 +77,29 @@ export function appendMarker(stack, sessionId, marker) {
   });
 }
 
-/** ASM's side of a fan-out case: a fresh session, `n` subscribers that ack at the typed client's pace (its AckPacer). */
-export async function measureAsmFanout(stack, n, rounds = ROUNDS) {
-  const s = await createSession(stack);
+/**
+ * `n` ASM subscribers of a session from `from`, opened `OPEN_CHUNK` at a time (each retried once), acking at the
+ * typed client's pace; `onEvent(i, event)` sees socket i's events.
+ */
+export async function openSessionSockets(stack, sessionId, n, from = 1, onEvent = () => undefined) {
   const sockets = [];
   for (let i = 0; i < n; i += OPEN_CHUNK) {
     sockets.push(
       ...(await Promise.all(
-        Array.from({ length: Math.min(OPEN_CHUNK, n - i) }, () =>
-          openSessionSocket(stack, s.id, 2).catch(() => openSessionSocket(stack, s.id, 2)),
-        ),
+        Array.from({ length: Math.min(OPEN_CHUNK, n - i) }, (_, k) => {
+          const open = () => openSessionSocket(stack, sessionId, from, (e) => onEvent(i + k, e));
+          return open().catch(open);
+        }),
       )),
     );
   }
+  return sockets;
+}
+
+/** ASM's side of a fan-out case: a fresh session, `n` subscribers that ack at the typed client's pace (its AckPacer). */
+export async function measureAsmFanout(stack, n, rounds = ROUNDS) {
+  const s = await createSession(stack);
+  const sockets = await openSessionSockets(stack, s.id, n, 2);
   try {
     return await measureFanout(sockets, (marker) => appendMarker(stack, s.id, marker), rounds);
   } finally {

@@ -3,7 +3,11 @@
 // "awaited": the next append goes once every subscriber has the previous one (the answer path alone);
 // "overlapping": appends every 200 ms while the previous ones are still being delivered.
 // Then a burst of 200 concurrent single-event appenders with the 300 sockets attached: every answer must be 201.
-import { createSession, openSessionSocket, stats } from "../harness.mjs";
+// The sockets live in a child process (bench/subscribers.mjs), as readers are other programs: held in this process,
+// each append's 15,000 messages (50 events × 300 sockets) queued on the appender's event loop ahead of its answer,
+// and the case measured the bench's own client (bench/README.md, "Case 10: readers in their own process").
+import { createSession, stats } from "../harness.mjs";
+import { subscribersInChild } from "../subscribers.mjs";
 
 const SUBSCRIBERS = 300;
 /**
@@ -29,34 +33,9 @@ async function timedAppend(stack, sessionId, events) {
   return { ms: performance.now() - started, status: res.status, last: body?.events?.at(-1)?.sequence ?? 0 };
 }
 
-/** `n` sockets on a fresh session; `reached(seq)` resolves once every socket has seen `seq`. */
-async function subscribed(stack, n) {
-  const s = await createSession(stack);
-  const seen = new Array(n).fill(0);
-  const sockets = [];
-  for (let i = 0; i < n; i += 50) {
-    sockets.push(
-      ...(await Promise.all(
-        Array.from({ length: Math.min(50, n - i) }, (_, k) =>
-          openSessionSocket(stack, s.id, 1, (e) => {
-            seen[i + k] = e.sequence;
-          }),
-        ),
-      )),
-    );
-  }
-  const reached = async (seq, ms = 120_000) => {
-    const deadline = Date.now() + ms;
-    while (seen.some((v) => v < seq)) {
-      if (Date.now() > deadline) throw new Error(`delivery stalled: ${seen.filter((v) => v < seq).length} sockets below ${seq}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
-  return { s, sockets, reached };
-}
-
 async function measure(stack, n, overlapping) {
-  const { s, sockets, reached } = await subscribed(stack, n);
+  const s = await createSession(stack);
+  const subscribers = n > 0 ? await subscribersInChild(stack, s.id, n) : null;
   const samples = [];
   const statuses = {};
   try {
@@ -65,27 +44,28 @@ async function measure(stack, n, overlapping) {
       statuses[out.status] = (statuses[out.status] ?? 0) + 1;
       if (round >= WARMUP) samples.push(out.ms);
       if (overlapping) await new Promise((r) => setTimeout(r, Math.max(0, PACE_MS - out.ms)));
-      else if (n > 0 && out.status === 201) await reached(out.last);
+      else if (subscribers && out.status === 201) await subscribers.reached(out.last);
     }
-    if (n > 0) await reached(1 + statuses[201] * BATCH);
+    await subscribers?.reached(1 + statuses[201] * BATCH);
     return { ...stats(samples), statuses };
   } finally {
-    sockets.forEach((ws) => ws.close());
+    subscribers?.close();
   }
 }
 
 async function burst(stack) {
-  const { s, sockets, reached } = await subscribed(stack, SUBSCRIBERS);
+  const s = await createSession(stack);
+  const subscribers = await subscribersInChild(stack, s.id, SUBSCRIBERS);
   try {
     const answers = await Promise.all(
       Array.from({ length: 200 }, (_, i) => timedAppend(stack, s.id, [{ type: "message_sent", data: { role: "user", content: `b${i}` } }])),
     );
     const statuses = {};
     for (const a of answers) statuses[a.status] = (statuses[a.status] ?? 0) + 1;
-    await reached(Math.max(...answers.map((a) => a.last)));
+    await subscribers.reached(Math.max(...answers.map((a) => a.last)));
     return { statuses, ...stats(answers.map((a) => a.ms)) };
   } finally {
-    sockets.forEach((ws) => ws.close());
+    subscribers.close();
   }
 }
 
