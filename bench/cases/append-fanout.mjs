@@ -5,7 +5,7 @@
 // Then a burst of 200 concurrent single-event appenders with the 300 sockets attached: every answer must be 201.
 // The sockets live in a child process (bench/subscribers.mjs), as readers are other programs: held in this process,
 // each append's 15,000 messages (50 events × 300 sockets) queued on the appender's event loop ahead of its answer,
-// and the case measured the bench's own client (bench/README.md, "Case 10: readers in their own process").
+// and the case measured the bench's own client (bench/README.md, "Case 10 again").
 import { createSession, stats } from "../harness.mjs";
 import { subscribersInChild } from "../subscribers.mjs";
 
