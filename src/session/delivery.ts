@@ -1,4 +1,5 @@
 import type { Event } from "../core/event";
+import { nextTurn } from "./next-turn";
 import type { Pumped, Subscriber, Subscribers } from "./subscribers";
 import type { Waiters } from "./waiters";
 
@@ -14,9 +15,6 @@ const FRAMES_PER_SLICE = 2_000;
  * bigger waits for the next turn, so the answer never carries the cost of the readers.
  */
 const SMALL_PASS_FRAMES = 256;
-
-/** Lets the runtime run whatever is queued (requests, socket I/O) before the pass goes on. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
  * Delivery after the answer: an append only records what it added and asks for a pass; the pass runs once the

@@ -2,6 +2,7 @@ import type { Config } from "../core/config";
 import type { D1SessionStore } from "../store/session-store";
 import type { Alarms } from "./alarms";
 import type { KeyValue } from "./kv";
+import { nextTurn } from "./next-turn";
 import type { EventLog } from "./log";
 import type { RunRecords } from "./run-records";
 import type { SessionRecord } from "./session-record";
@@ -207,6 +208,3 @@ export class Flusher {
     }
   }
 }
-
-/** Resolves on a later turn of the event loop (after whatever I/O is already waiting), not as a microtask. */
-const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));

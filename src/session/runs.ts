@@ -6,6 +6,7 @@ import type { SubmitRunBody } from "../core/run-submit";
 import { EMPTY_USAGE } from "../core/usage";
 import type { Config } from "../core/config";
 import type { KeyValue } from "./kv";
+import { nextTurn } from "./next-turn";
 import type { RunRecords } from "./run-records";
 import { RunExecution, type ExecutorHost } from "./executor";
 import type { RunSlots } from "./tenant";
@@ -233,7 +234,7 @@ export class RunManager {
       });
     }
     // The executor resumes on a microtask after the gate settles; one macrotask later its status is recorded.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await nextTurn();
     return this.get(runId);
   }
 
