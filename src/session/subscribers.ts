@@ -109,9 +109,8 @@ export class Subscribers {
     return this.unsaved.has(ws);
   }
 
-  /** Writes every moved cursor to its socket's attachment. */
+  /** The save timer: writes every moved cursor to its socket's attachment. */
   private saveAttachments(): void {
-    if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
     const now = Date.now();
     for (const ws of this.unsaved) {
