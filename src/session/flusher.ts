@@ -177,6 +177,10 @@ export class Flusher {
   }
 
   private async flushLoop(): Promise<void> {
+    // A flush copies what was appended before it began. Events appended meanwhile have their own wait (their
+    // noteAppend armed it): chasing them turned the flush after each lag bound into a run of one-event batches, one
+    // per append for as long as appends kept landing between batches (a D1 write and a session-row update each).
+    const through = this.log.lastSequence;
     for (let batch = 0; ; batch++) {
       // Between batches the event loop turns, so requests and messages waiting on this thread go first. Local D1
       // answers from inside the process, so its batches chained on without the loop ever polling for new work:
@@ -185,7 +189,7 @@ export class Flusher {
       const session = this.record.get();
       if (!session) return;
       const from = this.flushedThrough + 1;
-      const events = this.log.range(from, this.config.flushBatchSize);
+      const events = from > through ? [] : this.log.range(from, Math.min(this.config.flushBatchSize, through - from + 1));
       const sessionRevision = this.record.currentRevision;
       const sessionDirty = this.record.isDirty;
       const dirtyRuns = this.runs.dirty(50);
@@ -194,8 +198,8 @@ export class Flusher {
       this.d1RowsWritten += await this.store.flush({
         tenantId: session.tenant_id,
         // A clean session row only needs its last_sequence moved: one narrow UPDATE instead of an upsert.
-        session: sessionDirty ? { ...session, last_sequence: Math.max(session.last_sequence, this.log.lastSequence) } : null,
-        lastSequence: !sessionDirty && events.length > 0 ? this.log.lastSequence : null,
+        session: sessionDirty ? { ...session, last_sequence: Math.max(session.last_sequence, through) } : null,
+        lastSequence: !sessionDirty && events.length > 0 ? through : null,
         runs: dirtyRuns.map((d) => d.run),
         events,
       });

@@ -223,6 +223,37 @@ describe("flush batches", () => {
   });
 });
 
+describe("flush bounds", () => {
+  it("a flush copies what was appended before it began; appends landing meanwhile wait for their own flush", async () => {
+    const s = await createSession();
+    const stub = stubFor("tenant_a", s.id);
+    await stub.flushNow();
+    const seen = await runInDurableObject(stub, async (instance: SessionDO) => {
+      const flusher = instance.flusherForTests;
+      const real = flusher.store;
+      const during = Object.create(real) as D1SessionStore;
+      const batches: number[][] = [];
+      // Every D1 batch of the flush lets one more append land while it is in flight, as a live stream does.
+      during.flush = async (batch) => {
+        batches.push(batch.events.map((e) => e.sequence));
+        if (batches.length <= 5) await instance.appendEvents([note(`landed during batch ${batches.length}`)] as EventInput[]);
+        return real.flush(batch);
+      };
+      flusher.store = during;
+      await instance.appendEvents([note("before the flush")] as EventInput[]);
+      const through = (await instance.stats()).last_sequence;
+      await flusher.flushAll();
+      flusher.store = real;
+      return { through, batches, flushedThrough: flusher.flushedThrough };
+    });
+    // The old loop went on to flush each event that landed during the previous batch: six batches, not one.
+    expect(seen.batches).toEqual([[seen.through]]);
+    expect(seen.flushedThrough).toBe(seen.through);
+    // The event that landed meanwhile armed its own wait and reaches D1 without another call.
+    expect(await waitForD1(s.id, seen.through + 1)).toBe(seen.through + 1);
+  });
+});
+
 describe("schema versions", () => {
   it("stores schema_version on every event and refuses to read one newer than this build", async () => {
     const s = await createSession();
