@@ -22,7 +22,12 @@ export const DEFAULTS = {
   flushDelayMs: 250,
   /** However steadily appends keep coming, D1 is at most this far behind the first event it does not have. */
   flushMaxLagMs: 2_000,
-  flushBatchSize: 400,
+  /**
+   * Events per D1 batch (one D1 transaction); the flush yields between batches. Locally D1 runs on the thread that
+   * serves the session, and a 400-event batch held it 15–27 ms; in production a shorter transaction holds the
+   * database, which every session of every tenant shares, for less time.
+   */
+  flushBatchSize: 100,
   flushBackoffBaseMs: 200,
   flushBackoffMaxMs: 30_000,
   wsReplayPageSize: 500,

@@ -181,34 +181,45 @@ export class Flusher {
     // noteAppend armed it): chasing them turned the flush after each lag bound into a run of one-event batches, one
     // per append for as long as appends kept landing between batches (a D1 write and a session-row update each).
     const through = this.log.lastSequence;
+    let wrote = false;
+    /** The session row was upserted with last_sequence = through: no UPDATE of it is needed in this flush. */
+    let rowMoved = false;
     for (let batch = 0; ; batch++) {
       // Between batches the event loop turns, so requests and messages waiting on this thread go first. Local D1
       // answers from inside the process, so its batches chained on without the loop ever polling for new work:
       // a 6,000-event flush (16 batches) held every append off for 190–260 ms (bench case 10).
       if (batch > 0) await nextTurn();
       const session = this.record.get();
-      if (!session) return;
+      if (!session) break;
       const from = this.flushedThrough + 1;
-      const events = from > through ? [] : this.log.range(from, Math.min(this.config.flushBatchSize, through - from + 1));
+      const limit = Math.min(this.config.flushBatchSize, through - from + 1);
+      const events = limit > 0 ? this.log.range(from, limit) : [];
       const sessionRevision = this.record.currentRevision;
       const sessionDirty = this.record.isDirty;
       const dirtyRuns = this.runs.dirty(50);
-      if (events.length === 0 && !sessionDirty && dirtyRuns.length === 0) return;
+      if (events.length === 0 && !sessionDirty && dirtyRuns.length === 0) break;
+      const last = events[events.length - 1];
+      // The batch that reaches `through` (retention may have taken `through` itself) ends the flush's events.
+      const finalEvents = last !== undefined && (last.sequence >= through || events.length < limit);
       this.d1Flushes += 1;
       this.d1RowsWritten += await this.store.flush({
         tenantId: session.tenant_id,
-        // A clean session row only needs its last_sequence moved: one narrow UPDATE instead of an upsert.
+        // A clean session row only needs its last_sequence moved, once per flush (by the batch that reaches
+        // `through`): one narrow UPDATE instead of an upsert, and not one per batch.
         session: sessionDirty ? { ...session, last_sequence: Math.max(session.last_sequence, through) } : null,
-        lastSequence: !sessionDirty && events.length > 0 ? through : null,
+        lastSequence: !sessionDirty && !rowMoved && finalEvents ? through : null,
         runs: dirtyRuns.map((d) => d.run),
         events,
       });
-      const last = events[events.length - 1];
+      // Written per batch: a flush that fails half-way resumes after what D1 already has.
       if (last) this.kv.put("flushed_through", last.sequence);
       if (sessionDirty) this.record.markFlushed(sessionRevision);
+      rowMoved ||= sessionDirty;
       for (const d of dirtyRuns) this.runs.markFlushed(d.run.id, d.revision);
-      this.kv.put("flush_last_at", new Date().toISOString());
-      this.kv.delete("flush_last_error");
+      wrote = true;
     }
+    if (!wrote) return;
+    this.kv.put("flush_last_at", new Date().toISOString());
+    this.kv.delete("flush_last_error");
   }
 }

@@ -206,6 +206,15 @@ describe("flush batches", () => {
       for (let i = 0; i < 3; i++) {
         await instance.appendEvents(Array.from({ length: batch }, (_, j) => note(`b${i}-${j}`)) as EventInput[]);
       }
+      const flusher = instance.flusherForTests;
+      const real = flusher.store;
+      const recording = Object.create(real) as D1SessionStore;
+      const rowMoves: (number | null)[] = [];
+      recording.flush = async (b) => {
+        rowMoves.push(b.lastSequence);
+        return real.flush(b);
+      };
+      flusher.store = recording;
       const before = instance.flusherForTests.d1Flushes;
       let flushesWhenTimerRan: number | null = null;
       // A timer stands for anything else waiting on this thread (a request, a socket message).
@@ -213,9 +222,12 @@ describe("flush batches", () => {
         flushesWhenTimerRan = instance.flusherForTests.d1Flushes - before;
       }, 0);
       await instance.flusherForTests.flushAll();
-      return { flushesWhenTimerRan, flushes: instance.flusherForTests.d1Flushes - before };
+      flusher.store = real;
+      return { flushesWhenTimerRan, flushes: instance.flusherForTests.d1Flushes - before, rowMoves };
     });
     expect(seen.flushes).toBe(3);
+    // The session row's last_sequence is moved once per flush, by the batch that completes it, not once per batch.
+    expect(seen.rowMoves).toEqual([null, null, 1 + 3 * batch]);
     // Without a turn between batches, local D1's answers chain on without the loop ever reaching its timers.
     expect(seen.flushesWhenTimerRan).not.toBeNull();
     expect(seen.flushesWhenTimerRan!).toBeLessThan(seen.flushes);
