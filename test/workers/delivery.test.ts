@@ -231,6 +231,39 @@ describe("socket attachments", () => {
   });
 });
 
+describe("socket attachment writes in a steady stream", () => {
+  it("are spread over the passes: no socket's attachment is written twice within half the save delay", async () => {
+    const s = await createSession();
+    const readers = await Promise.all(Array.from({ length: 4 }, () => openSocket(s.id, 16)));
+    const writes = await runInDurableObject(stubFor(s.id), async (instance: SessionDO, state) => {
+      // Each socket's writes, timed: workerd hands out one object per socket for the life of the instance.
+      const times = state.getWebSockets().map((ws) => {
+        const at: number[] = [];
+        const write = ws.serializeAttachment.bind(ws);
+        ws.serializeAttachment = (value: unknown) => {
+          at.push(Date.now());
+          write(value);
+        };
+        return at;
+      });
+      // A stream that moves every cursor about every 40 ms for three save delays.
+      const until = Date.now() + 3 * ATTACHMENT_SAVE_DELAY_MS;
+      for (let i = 0; Date.now() < until; i++) {
+        await instance.appendEvents([note(`steady ${i}`)] as EventInput[]);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      return times;
+    });
+    for (const at of writes) {
+      // Writes happen (the cursors moved for 1.5 s) but a pass and the timer never write the same socket twice in a row.
+      expect(at.length).toBeGreaterThanOrEqual(2);
+      const gaps = at.slice(1).map((t, i) => t - at[i]!);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(ATTACHMENT_SAVE_DELAY_MS / 2);
+    }
+    for (const k of readers) k.close();
+  });
+});
+
 describe("storage rows", () => {
   it("counts rows written in the DO and in D1, and an event outside a run writes no run-index row", async () => {
     const s = await createSession();

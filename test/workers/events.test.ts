@@ -211,7 +211,7 @@ describe("flush batches", () => {
       const recording = Object.create(real) as D1SessionStore;
       const rowMoves: (number | null)[] = [];
       recording.flush = async (b) => {
-        rowMoves.push(b.lastSequence);
+        rowMoves.push(b.lastSequence ?? null);
         return real.flush(b);
       };
       flusher.store = recording;
