@@ -236,29 +236,43 @@ describe("flush batches", () => {
 });
 
 describe("flush bounds", () => {
-  it("a flush copies what was appended before it began; appends landing meanwhile wait for their own flush", async () => {
+  it("a flush copies what was appended before it began; an append landing meanwhile waits for its own flush", async () => {
     const s = await createSession();
     const stub = stubFor("tenant_a", s.id);
     await stub.flushNow();
+    // No deadline left from session creation: no alarm of its own may flush during the one under test.
+    const deadline = () => runInDurableObject(stub, (_instance: SessionDO, state) => flushDeadlineIn(state));
+    for (let i = 0; i < 250 && (await deadline()) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await deadline()).toBeUndefined();
     const seen = await runInDurableObject(stub, async (instance: SessionDO) => {
       const flusher = instance.flusherForTests;
+      // The test env's 5 ms quiet delay would let a timer's flush start right after ours and look like a chase:
+      // with a long one, only the lag bound's alarm (2 s) flushes what lands meanwhile.
+      const config = (flusher as unknown as { config: { flushDelayMs: number } }).config;
+      const quiet = config.flushDelayMs;
+      config.flushDelayMs = 60_000;
       const real = flusher.store;
       const during = Object.create(real) as D1SessionStore;
       const batches: number[][] = [];
-      // Every D1 batch of the flush lets one more append land while it is in flight, as a live stream does.
+      // The flush's first D1 batch lets one more append land, as a live stream does.
       during.flush = async (batch) => {
         batches.push(batch.events.map((e) => e.sequence));
-        if (batches.length <= 5) await instance.appendEvents([note(`landed during batch ${batches.length}`)] as EventInput[]);
-        return real.flush(batch);
+        const rows = await real.flush(batch);
+        if (batches.length === 1) await instance.appendEvents([note("landed during the flush")] as EventInput[]);
+        return rows;
       };
       flusher.store = during;
-      await instance.appendEvents([note("before the flush")] as EventInput[]);
-      const through = (await instance.stats()).last_sequence;
-      await flusher.flushAll();
-      flusher.store = real;
-      return { through, batches, flushedThrough: flusher.flushedThrough };
+      try {
+        await instance.appendEvents([note("before the flush")] as EventInput[]);
+        const through = (await instance.stats()).last_sequence;
+        await flusher.flushAll();
+        return { through, batches: [...batches], flushedThrough: flusher.flushedThrough };
+      } finally {
+        flusher.store = real;
+        config.flushDelayMs = quiet;
+      }
     });
-    // The old loop went on to flush each event that landed during the previous batch: six batches, not one.
+    // The old loop flushed the event that landed during its first batch in a second one: [[n], [n + 1]].
     expect(seen.batches).toEqual([[seen.through]]);
     expect(seen.flushedThrough).toBe(seen.through);
     // The event that landed meanwhile armed its own wait and reaches D1 without another call.
