@@ -223,7 +223,7 @@ describe("flush batches", () => {
       }, 0);
       await instance.flusherForTests.flushAll();
       flusher.store = real;
-      return { flushesWhenTimerRan, flushes: instance.flusherForTests.d1Flushes - before, rowMoves };
+      return { flushesWhenTimerRan, flushes: instance.flusherForTests.d1Flushes - before, rowMoves: [...rowMoves] };
     });
     expect(seen.flushes).toBe(3);
     // The session row's last_sequence is moved once per flush, by the batch that completes it, not once per batch.
