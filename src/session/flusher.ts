@@ -181,10 +181,11 @@ export class Flusher {
     // noteAppend armed it): chasing them turned the flush after each lag bound into a run of one-event batches, one
     // per append for as long as appends kept landing between batches (a D1 write and a session-row update each).
     const through = this.log.lastSequence;
-    let wrote = false;
     /** The session row was upserted with last_sequence = through: no UPDATE of it is needed in this flush. */
     let rowMoved = false;
-    for (let batch = 0; ; batch++) {
+    // Every turn of the loop writes a batch or leaves it, so on leaving `batch` is the number written.
+    let batch = 0;
+    for (; ; batch++) {
       // Between batches the event loop turns, so requests and messages waiting on this thread go first. Local D1
       // answers from inside the process, so its batches chained on without the loop ever polling for new work:
       // a 6,000-event flush (16 batches) held every append off for 190–260 ms (bench case 10).
@@ -216,9 +217,8 @@ export class Flusher {
       if (sessionDirty) this.record.markFlushed(sessionRevision);
       rowMoved ||= sessionDirty;
       for (const d of dirtyRuns) this.runs.markFlushed(d.run.id, d.revision);
-      wrote = true;
     }
-    if (!wrote) return;
+    if (batch === 0) return;
     this.kv.put("flush_last_at", new Date().toISOString());
     this.kv.delete("flush_last_error");
   }
