@@ -2,7 +2,7 @@ import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Event, EventInput } from "../../src/core/event";
 import { api, appendEvents, createSession, note } from "./helpers";
-import { ATTACHMENT_SAVE_DELAY_MS, type SocketCursor } from "../../src/session/subscribers";
+import { ATTACHMENT_SAVE_DELAY_MS, SAVE_TIMER_GAP_MS, type SocketCursor } from "../../src/session/subscribers";
 import { untilAttachmentsSaved } from "./support/attachments";
 import { testSessions, type TestSessionDO as SessionDO } from "./support/test-session-do";
 
@@ -260,6 +260,30 @@ describe("socket attachment writes in a steady stream", () => {
       const gaps = at.slice(1).map((t, i) => t - at[i]!);
       expect(Math.min(...gaps)).toBeGreaterThanOrEqual(ATTACHMENT_SAVE_DELAY_MS / 2);
     }
+    for (const k of readers) k.close();
+  });
+});
+
+describe("the attachment save timer", () => {
+  it("comes back no sooner than its gap, however many sockets fall due in between", async () => {
+    const s = await createSession();
+    // Twenty sockets written about every 300 ms fall due a few every 20 ms: re-armed for the next one due, the old
+    // timer came back for each of them (at 1,000 sockets, thousands of runs a second, each looking at every socket).
+    const readers = await Promise.all(Array.from({ length: 20 }, () => openSocket(s.id, 16)));
+    const { runs, elapsed } = await runInDurableObject(stubFor(s.id), async (instance: SessionDO) => {
+      const before = instance.subscribersForTests.saveTimerRuns;
+      const started = Date.now();
+      const until = started + 3 * ATTACHMENT_SAVE_DELAY_MS;
+      for (let i = 0; Date.now() < until; i++) {
+        await instance.appendEvents([note(`steady ${i}`)] as EventInput[]);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return { runs: instance.subscribersForTests.saveTimerRuns - before, elapsed: Date.now() - started };
+    });
+    expect(runs).toBeGreaterThan(0);
+    // One run may be armed before the stream's first gap (by a socket already due soon), then one per gap at most.
+    expect(runs).toBeLessThanOrEqual(Math.floor(elapsed / SAVE_TIMER_GAP_MS) + 2);
+    await untilAttachmentsSaved(stubFor(s.id));
     for (const k of readers) k.close();
   });
 });
