@@ -46,9 +46,12 @@ async function openOne(url, headers, attempts = 2) {
   }
 }
 
-/** Sends one marker per round and records, per socket, the time until a message carrying it arrives. */
-export async function measureFanout(sockets, send, rounds = ROUNDS) {
-  const samples = [];
+/**
+ * Sends one marker per round and records, per round, when the send was answered and each socket's arrival (ms after
+ * the send began; rounds after the warm-up only).
+ */
+export async function measureRounds(sockets, send, rounds = ROUNDS) {
+  const measured = [];
   for (let round = 0; round < rounds; round++) {
     const marker = `r${round}-${Math.random()}`;
     const started = performance.now();
@@ -64,9 +67,15 @@ export async function measureFanout(sockets, send, rounds = ROUNDS) {
         }),
     );
     await send(marker);
-    samples.push(...(await Promise.all(arrivals)));
+    const answered = performance.now() - started;
+    measured.push({ answered, arrivals: await Promise.all(arrivals) });
   }
-  return stats(samples.slice(WARMUP_ROUNDS * sockets.length));
+  return measured.slice(WARMUP_ROUNDS);
+}
+
+/** Arrival statistics over every socket of every measured round. */
+export async function measureFanout(sockets, send, rounds = ROUNDS) {
+  return stats((await measureRounds(sockets, send, rounds)).flatMap((r) => r.arrivals));
 }
 
 /** One append of a single `message_streamed` event carrying the marker, through the public API. */
@@ -96,13 +105,20 @@ export async function openSessionSockets(stack, sessionId, n, from = 1, onEvent 
   return sockets;
 }
 
-/** ASM's side of a fan-out case: a fresh session, `n` subscribers that ack at the typed client's pace (its AckPacer). */
-export async function measureAsmFanout(stack, n, rounds = ROUNDS) {
+/**
+ * ASM's side of a fan-out case: a fresh session and `n` subscribers that ack at the typed client's pace (its
+ * AckPacer); `measure(sockets, send)` runs the rounds, `send(marker)` appending the marker event.
+ */
+export async function withAsmSubscribers(stack, n, measure) {
   const s = await createSession(stack);
   const sockets = await openSessionSockets(stack, s.id, n, 2);
   try {
-    return await measureFanout(sockets, (marker) => appendMarker(stack, s.id, marker), rounds);
+    return await measure(sockets, (marker) => appendMarker(stack, s.id, marker));
   } finally {
     sockets.forEach((ws) => ws.close());
   }
+}
+
+export function measureAsmFanout(stack, n, rounds = ROUNDS) {
+  return withAsmSubscribers(stack, n, (sockets, send) => measureFanout(sockets, send, rounds));
 }

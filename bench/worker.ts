@@ -20,15 +20,16 @@ type BenchEnv = {
 /**
  * The peer: the Cloudflare `agents` package's own fan-out. `POST /agents/bench-agent/<name>` sets the state to
  * the request's marker, which the framework persists to SQLite and broadcasts to every connected client as a
- * `cf_agent_state` message: the same "write, then deliver to N sockets" our append does.
+ * `cf_agent_state` message: the same "write, then deliver to N sockets" our append does. Given `event` instead (a
+ * copy of one of ASM's events, carrying the marker), the state is that event, so both sides carry the same payload.
  */
-export class BenchAgent extends Agent<Cloudflare.Env, { marker: string }> {
+export class BenchAgent extends Agent<Cloudflare.Env, Record<string, unknown>> {
   override initialState = { marker: "" };
 
   override async onRequest(request: Request): Promise<Response> {
     if (request.method !== "POST") return new Response("not found", { status: 404 });
-    const { marker } = (await request.json()) as { marker: string };
-    this.setState({ marker });
+    const { marker, event } = (await request.json()) as { marker?: string; event?: Record<string, unknown> };
+    this.setState(event ?? { marker });
     return Response.json({ ok: true }, { status: 201 });
   }
 }

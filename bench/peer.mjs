@@ -1,0 +1,47 @@
+// The `agents` peer of the fan-out cases (8 and 11): an agent instance of bench/worker.ts's BenchAgent whose
+// setState persists the state and broadcasts `cf_agent_state` to every connection.
+import { appendMarker, measureFanout, openAll, ROUNDS } from "./fanout.mjs";
+import { createSession } from "./harness.mjs";
+
+/**
+ * A fresh agent instance and `n` connections; `measure(sockets, send)` runs the rounds, `send(marker)` setting the
+ * state. With `event` (see sampleEvent), each round's state is that event with the round's marker in place of its
+ * own, so both sides carry the same payload; without it, the state is `{ marker }`.
+ */
+export async function withPeerSubscribers(stack, n, label, measure, event) {
+  const agentPath = `/agents/bench-agent/peer-${label}-${Date.now()}`;
+  const peers = await openAll(Array.from({ length: n }, () => `${stack.url.replace("http", "ws")}${agentPath}`));
+  // Same client work on both sides: ASM's subscribers parse every frame (to ack by sequence), and so does the
+  // `agents` client (AgentClient parses each message to find `cf_agent_state`).
+  peers.forEach((ws) =>
+    ws.on("message", (buf) => {
+      try {
+        JSON.parse(buf.toString());
+      } catch {
+        /* not JSON */
+      }
+    }),
+  );
+  const send = async (marker) => {
+    const body = event ? { event: { ...event, data: { delta: marker } } } : { marker };
+    const res = await fetch(`${stack.url}${agentPath}`, { method: "POST", body: JSON.stringify(body) });
+    if (res.status !== 201) throw new Error(`agent setState: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+  };
+  try {
+    return await measure(peers, send);
+  } finally {
+    peers.forEach((ws) => ws.close());
+  }
+}
+
+export function measurePeerFanout(stack, n, label, rounds = ROUNDS, event = undefined) {
+  return withPeerSubscribers(stack, n, label, (sockets, send) => measureFanout(sockets, send, rounds), event);
+}
+
+/** One event exactly as ASM's subscribers receive it (the bench's marker append), to be the peer's state. */
+export async function sampleEvent(stack) {
+  const session = await createSession(stack);
+  const { events } = await appendMarker(stack, session.id, `r0-${Math.random()}`);
+  return events[0];
+}
