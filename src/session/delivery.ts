@@ -7,9 +7,9 @@ import type { Waiters } from "./waiters";
  * Frames sent before a pass yields to the event loop. A pass over hundreds of sockets is then cut into slices: an
  * append (or an ack) that arrives meanwhile is answered between two slices instead of after all of them, and the
  * frames of a slice leave for the network when it yields (workerd writes sends out only once JavaScript returns).
- * That second part decides the slowest rounds at 1,000 subscribers: when V8's major GC finishes its marking inside
- * a pass (40–75 ms, profiled), a pass in one piece held every socket's frame for all of it; in slices of this size,
- * the sockets of the slices before the pause already have theirs.
+ * That second part decides the slowest rounds at 1,000 subscribers: the sends' own allocations start V8's major GC
+ * inside a pass (40–75 ms, profiled), and a pass in one piece held every socket's frame for all of it; in slices of
+ * this size, the sockets of the slices before the pause already have theirs.
  */
 const FRAMES_PER_SLICE = 125;
 
