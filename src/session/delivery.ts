@@ -14,9 +14,10 @@ import type { Waiters } from "./waiters";
 const FRAMES_PER_SLICE = 125;
 
 /**
- * A pass this small (subscribers × new events) costs less than a timer turn, so it runs in a microtask: still
- * after the append has returned its answer, but without waiting for the event loop to come round. Anything
- * bigger waits for the next turn, so the answer never carries the cost of the readers.
+ * A pass this small (subscribers × new events) costs less than a timer turn, so it starts in a microtask: still
+ * after the append has returned its answer, but without waiting for the event loop to come round (past
+ * `FRAMES_PER_SLICE` it still yields once between slices). Anything bigger waits for the next turn, so the answer
+ * never carries the cost of the readers.
  */
 const SMALL_PASS_FRAMES = 256;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Delivery } from "../../../src/session/delivery";
+import { nextTurn } from "../../../src/session/next-turn";
 import type { Pumped, Subscriber, Subscribers } from "../../../src/session/subscribers";
 import type { Waiters } from "../../../src/session/waiters";
 
@@ -19,7 +20,6 @@ function fakeSubscribers(n: number) {
 }
 
 const waiters = { notify: () => undefined } as unknown as Waiters;
-const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe("a delivery pass leaves in slices", () => {
   it("a pass over 1,000 sockets yields to the event loop after every 125 frames, so the first sockets' frames can leave before the last socket is reached", async () => {
@@ -33,7 +33,7 @@ describe("a delivery pass leaves in slices", () => {
     // Each timer turn lets exactly one more slice through (the pass waits a turn between slices).
     const seen: number[] = [];
     for (let i = 0; i < 4; i++) {
-      await turn();
+      await nextTurn();
       seen.push(pumped.length);
     }
     await Promise.all(work);
