@@ -5,7 +5,8 @@ export function startStack(opts?: {
   apiKey?: string;
   quiet?: boolean;
   vars?: Record<string, string>;
-}): Promise<{ url: string; apiKey: string; stop(): Promise<void> }>;
+  peer?: boolean;
+}): Promise<{ url: string; peerUrl?: string; apiKey: string; stop(): Promise<void> }>;
 export function percentile(sorted: number[], p: number): number;
 export function stats(samples: number[]): { n: number; p50: number; p99: number; mean: number };
 export function api(stack: { url: string; apiKey: string }, path: string, init?: RequestInit): Promise<any>; // JSON of any route

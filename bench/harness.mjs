@@ -35,10 +35,10 @@ async function waitFor(url, ms = 60_000) {
   throw new Error(`${url} did not come up`);
 }
 
-export async function startStack({ apiKey = "bench_key", quiet = true, vars = {} } = {}) {
+/** The sandbox and the bench Worker; with `peer`, also the `agents` peer Worker of cases 8 and 11 (at `peerUrl`). */
+export async function startStack({ apiKey = "bench_key", quiet = true, vars = {}, peer: withPeer = false } = {}) {
   const state = mkdtempSync(join(tmpdir(), "asm-bench-"));
   const sandboxPort = await freePort();
-  const port = await freePort();
   const token = "bench-sandbox-token";
   const io = quiet ? "ignore" : "inherit";
   const sandbox = spawn(bin("tsx"), ["sandbox/main.ts"], {
@@ -53,41 +53,43 @@ export async function startStack({ apiKey = "bench_key", quiet = true, vars = {}
     stdio: io,
     env: { ...process.env, CI: "1" },
   });
-  const worker = spawn(
-    bin("wrangler"),
-    [
-      "dev",
-      "--config",
-      config,
-      "--port",
-      String(port),
-      "--ip",
-      "127.0.0.1",
-      "--persist-to",
-      persist,
-      "--var",
-      `API_KEYS:${apiKey}=bench`,
-      "--var",
-      `SANDBOX_URL:http://127.0.0.1:${sandboxPort}`,
-      "--var",
-      `SANDBOX_TOKEN:${token}`,
-      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
-    ],
-    { cwd: root, stdio: io, env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" } },
-  );
-  const url = `http://127.0.0.1:${port}`;
+  const worker = await startWranglerDev(config, persist, io, [
+    "--var",
+    `API_KEYS:${apiKey}=bench`,
+    "--var",
+    `SANDBOX_URL:http://127.0.0.1:${sandboxPort}`,
+    "--var",
+    `SANDBOX_TOKEN:${token}`,
+    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+  ]);
+  // The `agents` peer (cases 8 and 11) is its own Worker in its own workerd process, as it would be deployed: in
+  // one isolate, each side's sends started V8 collections that paused the other's delivery (bench/README.md).
+  const peer = withPeer ? await startWranglerDev(join(root, "bench", "peer", "wrangler.toml"), join(state, "peer"), io) : null;
+  const url = worker.url;
   await waitFor(`${url}/healthz`);
+  if (peer) await waitFor(`${peer.url}/healthz`);
   await waitFor(`http://127.0.0.1:${sandboxPort}/health`);
   return {
     url,
+    peerUrl: peer?.url,
     apiKey,
     async stop() {
-      worker.kill("SIGTERM");
+      worker.child.kill("SIGTERM");
+      peer?.child.kill("SIGTERM");
       sandbox.kill("SIGTERM");
       await new Promise((r) => setTimeout(r, 500));
       rmSync(state, { recursive: true, force: true });
     },
   };
+}
+
+/** `wrangler dev` of one config on free ports (its own workerd process); resolves once spawned, not once serving. */
+async function startWranglerDev(config, persist, io, extraArgs = []) {
+  const port = await freePort();
+  const args = ["dev", "--config", config, "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist];
+  args.push("--inspector-port", String(await freePort()), ...extraArgs);
+  const child = spawn(bin("wrangler"), args, { cwd: root, stdio: io, env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" } });
+  return { child, url: `http://127.0.0.1:${port}` };
 }
 
 export function percentile(sorted, p) {

@@ -1,5 +1,5 @@
-// The `agents` peer of the fan-out cases (8 and 11): an agent instance of bench/worker.ts's BenchAgent whose
-// setState persists the state and broadcasts `cf_agent_state` to every connection.
+// The `agents` peer of the fan-out cases (8 and 11): an agent instance of bench/peer/worker.ts's BenchAgent (its own
+// Worker, at stack.peerUrl) whose setState persists the state and broadcasts `cf_agent_state` to every connection.
 import { appendMarker, measureFanout, openAll, ROUNDS } from "./fanout.mjs";
 import { createSession } from "./harness.mjs";
 
@@ -10,7 +10,7 @@ import { createSession } from "./harness.mjs";
  */
 export async function withPeerSubscribers(stack, n, label, measure, event) {
   const agentPath = `/agents/bench-agent/peer-${label}-${Date.now()}`;
-  const peers = await openAll(Array.from({ length: n }, () => `${stack.url.replace("http", "ws")}${agentPath}`));
+  const peers = await openAll(Array.from({ length: n }, () => `${stack.peerUrl.replace("http", "ws")}${agentPath}`));
   // Same client work on both sides: ASM's subscribers parse every frame (to ack by sequence), and so does the
   // `agents` client (AgentClient parses each message to find `cf_agent_state`).
   peers.forEach((ws) =>
@@ -24,7 +24,7 @@ export async function withPeerSubscribers(stack, n, label, measure, event) {
   );
   const send = async (marker) => {
     const body = event ? { event: { ...event, data: { delta: marker } } } : { marker };
-    const res = await fetch(`${stack.url}${agentPath}`, { method: "POST", body: JSON.stringify(body) });
+    const res = await fetch(`${stack.peerUrl}${agentPath}`, { method: "POST", body: JSON.stringify(body) });
     if (res.status !== 201) throw new Error(`agent setState: ${res.status} ${await res.text()}`);
     await res.arrayBuffer();
   };

@@ -16,6 +16,7 @@ const { startFakeAnthropic } = await import("../test/fakes/anthropic-server.ts")
 const anthropic = await startFakeAnthropic();
 const stack = await startStack({
   quiet: !process.env.BENCH_VERBOSE,
+  peer: true,
   // BENCH_VARS (JSON) sets more Worker variables for a diagnostic run, e.g. '{"FLUSH_MAX_LAG_MS":"600000"}'.
   vars: { ANTHROPIC_BASE_URL: anthropic.url, ANTHROPIC_API_KEY: "sk-ant-bench-fake", ...JSON.parse(process.env.BENCH_VARS ?? "{}") },
 });

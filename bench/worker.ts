@@ -3,7 +3,6 @@
  * (write the same rows to SQLite; broadcast to sockets), so every figure is a ratio measured in one run.
  */
 import { DurableObject } from "cloudflare:workers";
-import { Agent, routeAgentRequest } from "agents";
 import app from "../src/index";
 import type { TestSessionDO } from "../test/workers/support/test-session-do";
 
@@ -13,26 +12,8 @@ export { TestSessionDO as SessionDO } from "../test/workers/support/test-session
 
 type BenchEnv = {
   BASELINE: DurableObjectNamespace<BaselineDO>;
-  BenchAgent: DurableObjectNamespace<BenchAgent>;
   SESSIONS: DurableObjectNamespace<TestSessionDO>;
 };
-
-/**
- * The peer: the Cloudflare `agents` package's own fan-out. `POST /agents/bench-agent/<name>` sets the state to
- * the request's marker, which the framework persists to SQLite and broadcasts to every connected client as a
- * `cf_agent_state` message: the same "write, then deliver to N sockets" our append does. Given `event` instead (a
- * copy of one of ASM's events, carrying the marker), the state is that event, so both sides carry the same payload.
- */
-export class BenchAgent extends Agent<Cloudflare.Env, Record<string, unknown>> {
-  override initialState = { marker: "" };
-
-  override async onRequest(request: Request): Promise<Response> {
-    if (request.method !== "POST") return new Response("not found", { status: 404 });
-    const { marker, event } = (await request.json()) as { marker?: string; event?: Record<string, unknown> };
-    this.setState(event ?? { marker });
-    return Response.json({ ok: true }, { status: 201 });
-  }
-}
 
 export class BaselineDO extends DurableObject<Record<string, never>> {
   private seq = 0;
@@ -80,7 +61,6 @@ export default {
     const url = new URL(request.url);
     const m = url.pathname.match(/^\/baseline\/([^/]+)\//);
     if (m) return env.BASELINE.get(env.BASELINE.idFromName(m[1]!)).fetch(request);
-    if (url.pathname.startsWith("/agents/")) return (await routeAgentRequest(request, env)) ?? new Response("not found", { status: 404 });
     // Storage-cost case: flush a session's DO to D1, then read its rows-written counters (not part of the API).
     const stats = url.pathname.match(/^\/bench-stats\/([^/]+)\/([^/]+)$/);
     if (stats) {
