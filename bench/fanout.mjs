@@ -68,9 +68,35 @@ export async function measureRounds(sockets, send, rounds = ROUNDS) {
     );
     await send(marker);
     const answered = performance.now() - started;
-    measured.push({ answered, arrivals: await Promise.all(arrivals) });
+    measured.push({ answered, arrivals: await allArrived(sockets, arrivals, round) });
   }
   return measured.slice(WARMUP_ROUNDS);
+}
+
+/** A round's frame has this long to reach every socket before the case fails (a run once hung here silently). */
+const ROUND_TIMEOUT_MS = 120_000;
+
+/** Every socket's arrival, or an error that says how many sockets missed the round and in what state they were. */
+async function allArrived(sockets, arrivals, round) {
+  const got = new Set();
+  arrivals.forEach((p, i) => p.then(() => got.add(i)));
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      const missing = sockets.filter((_, i) => !got.has(i));
+      const open = missing.filter((ws) => ws.readyState === WebSocket.OPEN).length;
+      reject(
+        new Error(
+          `round ${round}: ${missing.length} of ${sockets.length} sockets had no frame after ${ROUND_TIMEOUT_MS} ms (${open} of them open)`,
+        ),
+      );
+    }, ROUND_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([Promise.all(arrivals), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Arrival statistics over every socket of every measured round. */

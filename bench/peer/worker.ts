@@ -24,7 +24,7 @@ export class BenchAgent extends Agent<Cloudflare.Env, Record<string, unknown>> {
 
 export default {
   async fetch(request: Request, env: Record<string, unknown>): Promise<Response> {
-    if (request.url.includes("/healthz")) return Response.json({ ok: true });
+    if (new URL(request.url).pathname === "/healthz") return Response.json({ ok: true });
     return (await routeAgentRequest(request, env)) ?? new Response("not found", { status: 404 });
   },
 };
