@@ -55,12 +55,15 @@ export async function measureRounds(sockets, send, rounds = ROUNDS) {
   for (let round = 0; round < rounds; round++) {
     const marker = `r${round}-${Math.random()}`;
     const started = performance.now();
+    // Sockets still waiting for this round's frame, for the timeout's message (no per-socket work beyond a delete).
+    const waiting = new Set(sockets);
     const arrivals = sockets.map(
       (ws) =>
         new Promise((resolve) => {
           const onMessage = (buf) => {
             if (!buf.toString().includes(marker)) return;
             ws.off("message", onMessage);
+            waiting.delete(ws);
             resolve(performance.now() - started);
           };
           ws.on("message", onMessage);
@@ -68,7 +71,7 @@ export async function measureRounds(sockets, send, rounds = ROUNDS) {
     );
     await send(marker);
     const answered = performance.now() - started;
-    measured.push({ answered, arrivals: await allArrived(sockets, arrivals, round) });
+    measured.push({ answered, arrivals: await allArrived(arrivals, waiting, round) });
   }
   return measured.slice(WARMUP_ROUNDS);
 }
@@ -77,17 +80,14 @@ export async function measureRounds(sockets, send, rounds = ROUNDS) {
 const ROUND_TIMEOUT_MS = 120_000;
 
 /** Every socket's arrival, or an error that says how many sockets missed the round and in what state they were. */
-async function allArrived(sockets, arrivals, round) {
-  const got = new Set();
-  arrivals.forEach((p, i) => p.then(() => got.add(i)));
+async function allArrived(arrivals, waiting, round) {
   let timer;
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(() => {
-      const missing = sockets.filter((_, i) => !got.has(i));
-      const open = missing.filter((ws) => ws.readyState === WebSocket.OPEN).length;
+      const open = [...waiting].filter((ws) => ws.readyState === WebSocket.OPEN).length;
       reject(
         new Error(
-          `round ${round}: ${missing.length} of ${sockets.length} sockets had no frame after ${ROUND_TIMEOUT_MS} ms (${open} of them open)`,
+          `round ${round}: ${waiting.size} of ${arrivals.length} sockets had no frame after ${ROUND_TIMEOUT_MS} ms (${open} of them open)`,
         ),
       );
     }, ROUND_TIMEOUT_MS);

@@ -9,6 +9,7 @@ import { createSession } from "./harness.mjs";
  * own, so both sides carry the same payload; without it, the state is `{ marker }`.
  */
 export async function withPeerSubscribers(stack, n, label, measure, event) {
+  if (!stack.peerUrl) throw new Error("the agents peer is not running: start the stack with startStack({ peer: true })");
   const agentPath = `/agents/bench-agent/peer-${label}-${Date.now()}`;
   const peers = await openAll(Array.from({ length: n }, () => `${stack.peerUrl.replace("http", "ws")}${agentPath}`));
   // Same client work on both sides: ASM's subscribers parse every frame (to ack by sequence), and so does the
