@@ -1,6 +1,6 @@
 // The `agents` peer of the fan-out cases (8 and 11): an agent instance of bench/peer/worker.ts's BenchAgent (its own
 // Worker, at stack.peerUrl) whose setState persists the state and broadcasts `cf_agent_state` to every connection.
-import { appendMarker, measureFanout, openAll, ROUNDS } from "./fanout.mjs";
+import { appendMarker, measureAsmFanout, measureFanout, openAll, ROUNDS } from "./fanout.mjs";
 import { createSession } from "./harness.mjs";
 
 /**
@@ -45,4 +45,15 @@ export async function sampleEvent(stack) {
   const session = await createSession(stack);
   const { events } = await appendMarker(stack, session.id, `r0-${Math.random()}`);
   return events[0];
+}
+
+/**
+ * Unmeasured rounds through both paths before a case's first measurement. The case measures ASM first at each size,
+ * so on a fresh stack it alone would meet the cold runtime (code not yet optimised, first storage and first D1 writes).
+ */
+const WARM_ROUNDS = 300;
+
+export async function warmBothPaths(stack, label) {
+  await measureAsmFanout(stack, 1, WARM_ROUNDS);
+  await measurePeerFanout(stack, 1, label, WARM_ROUNDS);
 }

@@ -1,13 +1,7 @@
 // 8. A peer: the same fan-out through the Cloudflare `agents` package (setState persists and broadcasts
 // `cf_agent_state` to every connection), measured in the same run against ASM's append → WebSocket delivery.
 import { measureAsmFanout, ROUNDS } from "../fanout.mjs";
-import { measurePeerFanout, sampleEvent } from "../peer.mjs";
-
-/**
- * Unmeasured rounds through both paths before the first measurement. ASM is measured first at each size, so on a
- * fresh stack it alone met the cold runtime (code not yet optimised, first storage and first D1 writes).
- */
-const WARM_ROUNDS = 300;
+import { measurePeerFanout, sampleEvent, warmBothPaths } from "../peer.mjs";
 
 /**
  * Sizes measured again with the peer's state carrying a copy of ASM's own event (same payload on both sides): an
@@ -17,8 +11,7 @@ const WARM_ROUNDS = 300;
 const SAME_PAYLOAD_SIZES = [100, 1000];
 
 export async function run(stack) {
-  await measureAsmFanout(stack, 1, WARM_ROUNDS);
-  await measurePeerFanout(stack, 1, "warm", WARM_ROUNDS);
+  await warmBothPaths(stack, "warm");
   const rows = [];
   for (const n of [1, 10, 100, 1000]) {
     // Our subscribers ack at the typed client's pace, with its AckPacer.

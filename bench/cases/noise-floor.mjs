@@ -2,14 +2,10 @@
 // peer). A side divided by itself is what chance alone does to a cell on this machine; a difference between the
 // sides smaller than that cannot be told from it in one run.
 import { measureAsmFanout } from "../fanout.mjs";
-import { measurePeerFanout } from "../peer.mjs";
-
-/** Unmeasured rounds through both paths first, as in case 8. */
-const WARM_ROUNDS = 300;
+import { measurePeerFanout, warmBothPaths } from "../peer.mjs";
 
 export async function run(stack) {
-  await measureAsmFanout(stack, 1, WARM_ROUNDS);
-  await measurePeerFanout(stack, 1, "noise-warm", WARM_ROUNDS);
+  await warmBothPaths(stack, "noise-warm");
   const rows = [];
   // NOISE_SIZES=1000 measures one size only (a quicker look at one cell).
   for (const n of (process.env.NOISE_SIZES ?? "1,10,100,1000").split(",").map(Number)) {
